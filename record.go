@@ -126,6 +126,9 @@ func (r *Record) Validate() error {
 	if r.Subject.Kind == Unresolved && r.Subject.ID != "" {
 		problems = append(problems, "unresolved subject has an id")
 	}
+	if strings.IndexByte(r.Source, 0) >= 0 || strings.IndexByte(r.Subject.ID, 0) >= 0 {
+		problems = append(problems, "NUL byte in source or subject id")
+	}
 	if r.Subject.Kind > Organization {
 		problems = append(problems, "subject kind out of range")
 	}

@@ -1,0 +1,92 @@
+package pebble
+
+import (
+	"encoding/binary"
+
+	"github.com/credo-org/credo"
+)
+
+// Key layout. Every key starts with a one-byte table tag, so that each table
+// is a contiguous key range:
+//
+//	M name                         → meta (head, counts)
+//	R seq                          → hash(32) ‖ canonical record   (the chain)
+//	K key16                        → seq                           (idempotency, id lookup)
+//	S kind id 0x00 occurred seq    → ∅                             (subject's records by time)
+//	U seq                          → ∅                             (unresolved records)
+//	O source 0x00 seq              → ∅                             (source's records)
+//	E kind id                      → first seq                     (subject registry)
+//
+// Integers are big-endian so that byte order is numeric order; times are
+// nanoseconds biased by 2^63 so that negative times sort first.
+const (
+	tagMeta       = 'M'
+	tagRecord     = 'R'
+	tagKey        = 'K'
+	tagSubject    = 'S'
+	tagUnresolved = 'U'
+	tagSource     = 'O'
+	tagEntity     = 'E'
+)
+
+var (
+	metaHead   = []byte("Mhead")
+	metaCounts = []byte("Mcounts")
+)
+
+func recordKey(dst []byte, seq uint64) []byte {
+	dst = append(dst, tagRecord)
+	return binary.BigEndian.AppendUint64(dst, seq)
+}
+
+func idKey(dst []byte, k [16]byte) []byte {
+	dst = append(dst, tagKey)
+	return append(dst, k[:]...)
+}
+
+func subjectPrefix(dst []byte, s credo.SubjectRef) []byte {
+	dst = append(dst, tagSubject, byte(s.Kind))
+	dst = append(dst, s.ID...)
+	return append(dst, 0)
+}
+
+func subjectKey(dst []byte, s credo.SubjectRef, occurredNanos int64, seq uint64) []byte {
+	dst = subjectPrefix(dst, s)
+	dst = binary.BigEndian.AppendUint64(dst, uint64(occurredNanos)^(1<<63))
+	return binary.BigEndian.AppendUint64(dst, seq)
+}
+
+func unresolvedKey(dst []byte, seq uint64) []byte {
+	dst = append(dst, tagUnresolved)
+	return binary.BigEndian.AppendUint64(dst, seq)
+}
+
+func sourcePrefix(dst []byte, source string) []byte {
+	dst = append(dst, tagSource)
+	dst = append(dst, source...)
+	return append(dst, 0)
+}
+
+func sourceKey(dst []byte, source string, seq uint64) []byte {
+	return binary.BigEndian.AppendUint64(sourcePrefix(dst, source), seq)
+}
+
+func entityKey(dst []byte, s credo.SubjectRef) []byte {
+	dst = append(dst, tagEntity, byte(s.Kind))
+	return append(dst, s.ID...)
+}
+
+// prefixEnd returns the smallest key greater than every key with prefix p.
+func prefixEnd(p []byte) []byte {
+	end := append([]byte(nil), p...)
+	for i := len(end) - 1; i >= 0; i-- {
+		if end[i] != 0xff {
+			end[i]++
+			return end[:i+1]
+		}
+	}
+	return nil
+}
+
+// seqSuffix reads the sequence number from the last 8 bytes of an index key.
+func seqSuffix(k []byte) uint64 { return binary.BigEndian.Uint64(k[len(k)-8:]) }

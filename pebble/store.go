@@ -1,0 +1,560 @@
+// Package pebble is credo's embedded Store: the ledger and its indexes in
+// one data directory, on the Pebble LSM engine, with no server to install.
+// It is the default backend, for a laptop, a demo or a small city.
+package pebble
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"iter"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
+
+	"github.com/credo-org/credo"
+)
+
+// FormatVersion is the on-disk layout this build writes. A directory with a
+// newer version is refused rather than misread.
+const FormatVersion = 1
+
+const markerName = "CREDO"
+
+// Options tune a Store. The zero value is the production setting.
+type Options struct {
+	// NoSync skips the fsync on each append. Only for benchmarks of the
+	// engine itself: a crash may then lose acknowledged records.
+	NoSync bool
+	// Now is the clock used for RecordedAt; time.Now when nil.
+	Now func() time.Time
+	// Logger receives the engine's background errors; discarded when nil.
+	Logger *slog.Logger
+}
+
+// Store is the embedded credo.Store.
+type Store struct {
+	dir  string
+	db   *pebble.DB
+	opts Options
+	wo   *pebble.WriteOptions
+
+	mu     sync.Mutex // serialises appends: the chain is one line
+	head   credo.Head
+	counts credo.Counts
+	failed error // set when a write failed half-way; the store then refuses appends
+}
+
+var _ credo.Store = (*Store)(nil)
+
+// Open opens (creating if needed) the data directory dir.
+func Open(dir string, o *Options) (*Store, error) {
+	var opts Options
+	if o != nil {
+		opts = *o
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if err := prepareDir(dir); err != nil {
+		return nil, err
+	}
+	popts := &pebble.Options{
+		MemTableSize:                64 << 20,
+		MemTableStopWritesThreshold: 4,
+		L0CompactionThreshold:       4,
+		L0StopWritesThreshold:       24,
+		Logger:                      engineLogger{opts.Logger},
+	}
+	popts.Levels[0].FilterPolicy = bloom.FilterPolicy(10)
+	popts.EnsureDefaults()
+	db, err := pebble.Open(filepath.Join(dir, "ledger"), popts)
+	if err != nil {
+		if strings.Contains(err.Error(), "lock") {
+			return nil, fmt.Errorf("data directory %s is in use by another process: %w", dir, err)
+		}
+		return nil, fmt.Errorf("open data directory %s: %w", dir, err)
+	}
+	s := &Store{dir: dir, db: db, opts: opts, wo: pebble.Sync}
+	if opts.NoSync {
+		s.wo = pebble.NoSync
+	}
+	if err := s.load(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open data directory %s: %w", dir, err)
+	}
+	return s, nil
+}
+
+// prepareDir makes sure dir is a credo data directory of a version this
+// build understands, creating it when it does not exist or is empty.
+func prepareDir(dir string) error {
+	marker := filepath.Join(dir, markerName)
+	b, err := os.ReadFile(marker)
+	switch {
+	case err == nil:
+		v, perr := parseMarker(b)
+		if perr != nil {
+			return fmt.Errorf("data directory %s: %s: %w", dir, markerName, perr)
+		}
+		if v > FormatVersion {
+			return fmt.Errorf("data directory %s was written by a newer credo (format %d; this build reads format %d): upgrade credo", dir, v, FormatVersion)
+		}
+		return nil
+	case !errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("data directory %s: %w", dir, err)
+	}
+	entries, err := os.ReadDir(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return fmt.Errorf("create data directory %s: %w", dir, err)
+		}
+	case err != nil:
+		return fmt.Errorf("data directory %s: %w", dir, err)
+	case len(entries) > 0:
+		return fmt.Errorf("%s is not a credo data directory (it is not empty and has no %s file); choose another --data directory", dir, markerName)
+	}
+	content := fmt.Sprintf("credo data directory\nformat %d\n", FormatVersion)
+	if err := os.WriteFile(marker, []byte(content), 0o640); err != nil {
+		return fmt.Errorf("create data directory %s: %w", dir, err)
+	}
+	return nil
+}
+
+func parseMarker(b []byte) (int, error) {
+	lines := strings.Split(string(b), "\n")
+	if len(lines) < 2 || lines[0] != "credo data directory" || !strings.HasPrefix(lines[1], "format ") {
+		return 0, errors.New("not a credo marker file")
+	}
+	v, err := strconv.Atoi(strings.TrimPrefix(lines[1], "format "))
+	if err != nil {
+		return 0, fmt.Errorf("bad format line %q", lines[1])
+	}
+	return v, nil
+}
+
+// load reads the head and counters written by the last append.
+func (s *Store) load() error {
+	s.counts = credo.Counts{BySource: map[string]int64{}, ByKind: map[string]int64{}}
+	v, closer, err := s.db.Get(metaHead)
+	switch {
+	case errors.Is(err, pebble.ErrNotFound):
+		return nil
+	case err != nil:
+		return err
+	}
+	if len(v) != 40 {
+		closer.Close()
+		return fmt.Errorf("corrupt head (%d bytes)", len(v))
+	}
+	s.head.Seq = binary.BigEndian.Uint64(v)
+	copy(s.head.Hash[:], v[8:])
+	closer.Close()
+	v, closer, err = s.db.Get(metaCounts)
+	if err != nil {
+		return fmt.Errorf("read counts: %w", err)
+	}
+	defer closer.Close()
+	if err := json.Unmarshal(v, &s.counts); err != nil {
+		return fmt.Errorf("corrupt counts: %w", err)
+	}
+	if s.counts.BySource == nil {
+		s.counts.BySource = map[string]int64{}
+	}
+	if s.counts.ByKind == nil {
+		s.counts.ByKind = map[string]int64{}
+	}
+	return nil
+}
+
+// Dir is the data directory.
+func (s *Store) Dir() string { return s.dir }
+
+// Close flushes and closes the store.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.db == nil {
+		return nil
+	}
+	err := s.db.Close()
+	s.db = nil
+	if err != nil {
+		return fmt.Errorf("close data directory %s: %w", s.dir, err)
+	}
+	return nil
+}
+
+// Append implements credo.Ledger.
+func (s *Store) Append(ctx context.Context, recs []*credo.Record) ([]credo.AppendResult, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	res := make([]credo.AppendResult, len(recs))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.db == nil {
+		return nil, errors.New("append: store is closed")
+	}
+	if s.failed != nil {
+		return nil, fmt.Errorf("append: store failed earlier, reopen it: %w", s.failed)
+	}
+	b := s.db.NewBatchWithSize(len(recs) * 320)
+	defer b.Close()
+
+	head := s.head
+	counts := countsDelta{}
+	// Keys of this batch, for duplicates within one call.
+	var inBatch map[[16]byte]int
+	if len(recs) > 1 {
+		inBatch = make(map[[16]byte]int, len(recs))
+	}
+	newEntities := map[string]bool{}
+	now := s.opts.Now().UTC()
+	var enc, kbuf []byte
+	for i, r := range recs {
+		if err := r.Validate(); err != nil {
+			res[i] = credo.AppendResult{Status: credo.Rejected, Err: err}
+			continue
+		}
+		key := credo.RecordKey(r.Source, r.SourceRecordID)
+		id := hex.EncodeToString(key[:])
+		if j, ok := inBatch[key]; ok {
+			res[i] = s.against(recs[j], r, id, recs[j].Seq)
+			continue
+		}
+		kbuf = idKey(kbuf[:0], key)
+		existing, err := s.getSeq(kbuf)
+		if err != nil {
+			return nil, fmt.Errorf("append record %d (%s/%s): %w", i, r.Source, r.SourceRecordID, err)
+		}
+		if existing != 0 {
+			old, err := s.recordAt(existing)
+			if err != nil {
+				return nil, fmt.Errorf("append record %d (%s/%s): read existing record %d: %w", i, r.Source, r.SourceRecordID, existing, err)
+			}
+			res[i] = s.against(old, r, id, existing)
+			continue
+		}
+		if r.RecordedAt.IsZero() {
+			r.RecordedAt = now
+		}
+		head.Seq++
+		r.Seq, r.ID = head.Seq, id
+		enc = r.AppendCanonical(enc[:0])
+		r.Hash = credo.ChainHash(head.Hash, head.Seq, enc)
+		head.Hash = r.Hash
+
+		val := make([]byte, 0, 32+len(enc))
+		val = append(append(val, r.Hash[:]...), enc...)
+		if err := b.Set(recordKey(kbuf[:0], head.Seq), val, nil); err != nil {
+			return nil, err
+		}
+		var seqb [8]byte
+		binary.BigEndian.PutUint64(seqb[:], head.Seq)
+		if err := b.Set(idKey(kbuf[:0], key), seqb[:], nil); err != nil {
+			return nil, err
+		}
+		if r.Subject.Resolved() {
+			if err := b.Set(subjectKey(kbuf[:0], r.Subject, r.OccurredAt.UnixNano(), head.Seq), nil, nil); err != nil {
+				return nil, err
+			}
+			ek := entityKey(kbuf[:0], r.Subject)
+			if !newEntities[string(ek)] {
+				seen, err := s.has(ek)
+				if err != nil {
+					return nil, fmt.Errorf("append record %d: %w", i, err)
+				}
+				if !seen {
+					newEntities[string(ek)] = true
+					if err := b.Set(ek, seqb[:], nil); err != nil {
+						return nil, err
+					}
+					counts.subjects++
+				}
+			}
+		} else {
+			if err := b.Set(unresolvedKey(kbuf[:0], head.Seq), nil, nil); err != nil {
+				return nil, err
+			}
+			counts.unresolved++
+		}
+		if err := b.Set(sourceKey(kbuf[:0], r.Source, head.Seq), nil, nil); err != nil {
+			return nil, err
+		}
+		counts.add(r.Source, r.Kind)
+		if inBatch != nil {
+			inBatch[key] = i
+		}
+		res[i] = credo.AppendResult{Status: credo.Appended, ID: id, Seq: head.Seq}
+	}
+	if head.Seq == s.head.Seq {
+		return res, nil // nothing new
+	}
+	next := counts.applyTo(s.counts)
+	var hv [40]byte
+	binary.BigEndian.PutUint64(hv[:], head.Seq)
+	copy(hv[8:], head.Hash[:])
+	if err := b.Set(metaHead, hv[:], nil); err != nil {
+		return nil, err
+	}
+	cb, err := json.Marshal(next)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.Set(metaCounts, cb, nil); err != nil {
+		return nil, err
+	}
+	if err := b.Commit(s.wo); err != nil {
+		// The batch may or may not have reached the log. Both are consistent
+		// states of the ledger, but this process no longer knows which.
+		s.failed = err
+		for i := range res {
+			if res[i].Status == credo.Appended {
+				recs[i].Seq, recs[i].ID, recs[i].Hash = 0, "", [32]byte{}
+			}
+		}
+		return nil, fmt.Errorf("append %d records to %s: %w", len(recs), s.dir, err)
+	}
+	s.head, s.counts = head, next
+	return res, nil
+}
+
+// against classifies r, which arrived under the key of existing record old.
+func (s *Store) against(old, r *credo.Record, id string, seq uint64) credo.AppendResult {
+	if credo.SamePayload(old, r) {
+		return credo.AppendResult{Status: credo.Duplicate, ID: id, Seq: seq}
+	}
+	return credo.AppendResult{Status: credo.Conflict, ID: id, Seq: seq,
+		Err: fmt.Errorf("%w: %s/%s is record %s (seq %d) with a different payload; send a correction that refers to it", credo.ErrConflict, r.Source, r.SourceRecordID, id, seq)}
+}
+
+type countsDelta struct {
+	subjects, records, unresolved int64
+	bySource, byKind              map[string]int64
+}
+
+func (d *countsDelta) add(source, kind string) {
+	if d.bySource == nil {
+		d.bySource, d.byKind = map[string]int64{}, map[string]int64{}
+	}
+	d.records++
+	d.bySource[source]++
+	d.byKind[kind]++
+}
+
+func (d *countsDelta) applyTo(c credo.Counts) credo.Counts {
+	n := credo.Counts{
+		Subjects:    c.Subjects + d.subjects,
+		Records:     c.Records + d.records,
+		Unresolved:  c.Unresolved + d.unresolved,
+		Quarantined: c.Quarantined,
+		BySource:    make(map[string]int64, len(c.BySource)+1),
+		ByKind:      make(map[string]int64, len(c.ByKind)+1),
+	}
+	for k, v := range c.BySource {
+		n.BySource[k] = v
+	}
+	for k, v := range c.ByKind {
+		n.ByKind[k] = v
+	}
+	for k, v := range d.bySource {
+		n.BySource[k] += v
+	}
+	for k, v := range d.byKind {
+		n.ByKind[k] += v
+	}
+	return n
+}
+
+func (s *Store) getSeq(k []byte) (uint64, error) {
+	v, closer, err := s.db.Get(k)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	defer closer.Close()
+	if len(v) != 8 {
+		return 0, fmt.Errorf("corrupt index entry %x", k)
+	}
+	return binary.BigEndian.Uint64(v), nil
+}
+
+func (s *Store) has(k []byte) (bool, error) {
+	_, closer, err := s.db.Get(k)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	closer.Close()
+	return true, nil
+}
+
+// recordAt reads and decodes the record with sequence number seq.
+func (s *Store) recordAt(seq uint64) (*credo.Record, error) {
+	v, closer, err := s.db.Get(recordKey(nil, seq))
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, fmt.Errorf("record %d: %w", seq, credo.ErrNotFound)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer closer.Close()
+	return decodeValue(seq, v)
+}
+
+func decodeValue(seq uint64, v []byte) (*credo.Record, error) {
+	r := &credo.Record{Seq: seq}
+	if len(v) < 32 {
+		return r, fmt.Errorf("record %d: corrupt value (%d bytes)", seq, len(v))
+	}
+	copy(r.Hash[:], v[:32])
+	if err := credo.DecodeCanonical(v[32:], r); err != nil {
+		return r, fmt.Errorf("record %d: %w", seq, err)
+	}
+	r.ID = credo.RecordID(r.Source, r.SourceRecordID)
+	return r, nil
+}
+
+// Record implements credo.Ledger.
+func (s *Store) Record(ctx context.Context, id string) (*credo.Record, error) {
+	k, err := credo.ParseRecordID(id)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", credo.ErrNotFound, err)
+	}
+	seq, err := s.getSeq(idKey(nil, k))
+	if err != nil {
+		return nil, fmt.Errorf("record %s: %w", id, err)
+	}
+	if seq == 0 {
+		return nil, fmt.Errorf("record %s: %w", id, credo.ErrNotFound)
+	}
+	return s.recordAt(seq)
+}
+
+// indexed yields the records whose sequence numbers end the keys in
+// [lo, hi), reading each from the chain.
+func (s *Store) indexed(ctx context.Context, lo, hi []byte) iter.Seq2[*credo.Record, error] {
+	return func(yield func(*credo.Record, error) bool) {
+		it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		defer it.Close()
+		for ok := it.First(); ok; ok = it.Next() {
+			if err := ctx.Err(); err != nil {
+				yield(nil, err)
+				return
+			}
+			r, err := s.recordAt(seqSuffix(it.Key()))
+			if !yield(r, err) || err != nil {
+				return
+			}
+		}
+		if err := it.Error(); err != nil {
+			yield(nil, err)
+		}
+	}
+}
+
+// SubjectRecords implements credo.Ledger.
+func (s *Store) SubjectRecords(ctx context.Context, ref credo.SubjectRef) iter.Seq2[*credo.Record, error] {
+	p := subjectPrefix(nil, ref)
+	return s.indexed(ctx, p, prefixEnd(p))
+}
+
+// SourceRecords implements credo.Ledger.
+func (s *Store) SourceRecords(ctx context.Context, source string) iter.Seq2[*credo.Record, error] {
+	p := sourcePrefix(nil, source)
+	return s.indexed(ctx, p, prefixEnd(p))
+}
+
+// UnresolvedRecords yields the records without a subject, in ledger order.
+func (s *Store) UnresolvedRecords(ctx context.Context) iter.Seq2[*credo.Record, error] {
+	return s.indexed(ctx, []byte{tagUnresolved}, []byte{tagUnresolved + 1})
+}
+
+// Scan implements credo.Ledger.
+func (s *Store) Scan(ctx context.Context, from uint64) iter.Seq2[*credo.Record, error] {
+	return func(yield func(*credo.Record, error) bool) {
+		it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{
+			LowerBound: recordKey(nil, from),
+			UpperBound: []byte{tagRecord + 1},
+		})
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		defer it.Close()
+		for ok := it.First(); ok; ok = it.Next() {
+			if err := ctx.Err(); err != nil {
+				yield(nil, err)
+				return
+			}
+			k := it.Key()
+			if len(k) != 9 {
+				yield(nil, fmt.Errorf("corrupt chain key %x", k))
+				return
+			}
+			v, err := it.ValueAndErr()
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			r, err := decodeValue(binary.BigEndian.Uint64(k[1:]), v)
+			if !yield(r, err) || err != nil {
+				return
+			}
+		}
+		if err := it.Error(); err != nil {
+			yield(nil, err)
+		}
+	}
+}
+
+// Counts implements credo.Ledger.
+func (s *Store) Counts(ctx context.Context) (credo.Counts, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var none countsDelta
+	c := none.applyTo(s.counts) // a copy the caller may keep
+	return c, nil
+}
+
+// Head implements credo.Ledger.
+func (s *Store) Head(ctx context.Context) (credo.Head, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.head, nil
+}
+
+// engineLogger keeps Pebble's informational chatter out of credo's output
+// and passes its background errors (failed compactions, say) to slog.
+type engineLogger struct{ l *slog.Logger }
+
+func (engineLogger) Infof(format string, args ...any) {}
+func (e engineLogger) Errorf(format string, args ...any) {
+	if e.l != nil {
+		e.l.Error("storage engine", "msg", fmt.Sprintf(format, args...))
+	}
+}
+func (engineLogger) Fatalf(format string, args ...any) {
+	panic(fmt.Sprintf(format, args...))
+}

@@ -2,7 +2,6 @@ package credo
 
 import (
 	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"strings"
 	"time"
@@ -72,35 +71,37 @@ type Record struct {
 	Provenance     Provenance `json:"provenance,omitzero"`
 }
 
-// RecordID derives a record's id from its key, (source, source record id).
-// Because the id is a function of the key, appending the same record twice
-// meets the same id, which is what makes the ledger idempotent.
+// RecordID is a record's id: its source and the source's own record id,
+// "court:(2024)鲁1082执123号". The id is a function of the key the ledger is
+// idempotent on, so the same fact gets the same id in every credo instance
+// whatever order it arrived in, and a subject reading the id can tell which
+// agency's case it is.
 func RecordID(source, sourceRecordID string) string {
-	k := RecordKey(source, sourceRecordID)
-	return hex.EncodeToString(k[:])
-}
-
-// RecordKey is the 16-byte binary form of RecordID.
-func RecordKey(source, sourceRecordID string) (k [16]byte) {
-	h := sha256.New()
-	h.Write([]byte(source))
-	h.Write([]byte{0})
-	h.Write([]byte(sourceRecordID))
-	var sum [32]byte
-	h.Sum(sum[:0])
-	copy(k[:], sum[:16])
-	return k
+	return source + ":" + sourceRecordID
 }
 
 // ParseRecordID is the inverse of RecordID.
-func ParseRecordID(id string) (k [16]byte, err error) {
-	if len(id) != 32 {
-		return k, fmt.Errorf("record id %q: want 32 hex digits", id)
+func ParseRecordID(id string) (source, sourceRecordID string, err error) {
+	source, sourceRecordID, ok := strings.Cut(id, ":")
+	if !ok || !ValidSourceName(source) || sourceRecordID == "" {
+		return "", "", fmt.Errorf("record id %q: want SOURCE:SOURCE_RECORD_ID", id)
 	}
-	if _, err := hex.Decode(k[:], []byte(id)); err != nil {
-		return k, fmt.Errorf("record id %q: %w", id, err)
+	return source, sourceRecordID, nil
+}
+
+// ValidSourceName reports whether s can name a source: lower-case ASCII
+// letters, digits, '_', '-' and '.', starting with a letter.
+func ValidSourceName(s string) bool {
+	if s == "" || len(s) > 64 || s[0] < 'a' || s[0] > 'z' {
+		return false
 	}
-	return k, nil
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
 }
 
 // Validate reports what is missing or malformed before a record may be
@@ -108,11 +109,14 @@ func ParseRecordID(id string) (k [16]byte, err error) {
 // where records are made.
 func (r *Record) Validate() error {
 	var problems []string
-	if r.Source == "" {
-		problems = append(problems, "source is empty")
+	if !ValidSourceName(r.Source) {
+		problems = append(problems, fmt.Sprintf("source %q is not a source name (lower-case letters, digits, _ - .)", r.Source))
 	}
 	if r.SourceRecordID == "" {
 		problems = append(problems, "source_record_id is empty")
+	}
+	if strings.IndexByte(r.SourceRecordID, 0) >= 0 {
+		problems = append(problems, "NUL byte in source_record_id")
 	}
 	if r.Kind == "" || strings.ContainsAny(r.Kind, " \t\n") || !strings.Contains(r.Kind, ".") {
 		problems = append(problems, fmt.Sprintf("kind %q is not a dotted name", r.Kind))
@@ -126,8 +130,8 @@ func (r *Record) Validate() error {
 	if r.Subject.Kind == Unresolved && r.Subject.ID != "" {
 		problems = append(problems, "unresolved subject has an id")
 	}
-	if strings.IndexByte(r.Source, 0) >= 0 || strings.IndexByte(r.Subject.ID, 0) >= 0 {
-		problems = append(problems, "NUL byte in source or subject id")
+	if strings.IndexByte(r.Subject.ID, 0) >= 0 {
+		problems = append(problems, "NUL byte in subject id")
 	}
 	if r.Subject.Kind > Organization {
 		problems = append(problems, "subject kind out of range")

@@ -11,7 +11,7 @@ import (
 //
 //	M name                         → meta (head, counts)
 //	R seq                          → hash(32) ‖ canonical record   (the chain)
-//	K key16                        → seq                           (idempotency, id lookup)
+//	K source 0x00 source-record-id → seq                           (idempotency, id lookup)
 //	S kind id 0x00 occurred seq    → ∅                             (subject's records by time)
 //	U seq                          → ∅                             (unresolved records)
 //	O source 0x00 seq              → ∅                             (source's records)
@@ -39,9 +39,14 @@ func recordKey(dst []byte, seq uint64) []byte {
 	return binary.BigEndian.AppendUint64(dst, seq)
 }
 
-func idKey(dst []byte, k [16]byte) []byte {
+// idKey is keyed by the source's own record id rather than a hash of it:
+// agencies number their records in order, so consecutive appends touch
+// neighbouring keys, which is what an LSM tree writes and reads cheaply.
+func idKey(dst []byte, source, sourceRecordID string) []byte {
 	dst = append(dst, tagKey)
-	return append(dst, k[:]...)
+	dst = append(dst, source...)
+	dst = append(dst, 0)
+	return append(dst, sourceRecordID...)
 }
 
 func subjectPrefix(dst []byte, s credo.SubjectRef) []byte {

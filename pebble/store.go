@@ -6,7 +6,6 @@ package pebble
 import (
 	"context"
 	"encoding/binary"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -53,7 +52,9 @@ type Store struct {
 	mu     sync.Mutex // serialises appends: the chain is one line
 	head   credo.Head
 	counts credo.Counts
-	failed error // set when a write failed half-way; the store then refuses appends
+	// subjects is loaded on the first append; nil until then.
+	subjects *subjectSet
+	failed   error // set when a write failed half-way; the store then refuses appends
 }
 
 var _ credo.Store = (*Store)(nil)
@@ -71,7 +72,8 @@ func Open(dir string, o *Options) (*Store, error) {
 		return nil, err
 	}
 	popts := &pebble.Options{
-		MemTableSize:                64 << 20,
+		MemTableSize:                16 << 20,
+		CacheSize:                   256 << 20,
 		MemTableStopWritesThreshold: 4,
 		L0CompactionThreshold:       4,
 		L0StopWritesThreshold:       24,
@@ -217,11 +219,16 @@ func (s *Store) Append(ctx context.Context, recs []*credo.Record) ([]credo.Appen
 	head := s.head
 	counts := countsDelta{}
 	// Keys of this batch, for duplicates within one call.
-	var inBatch map[[16]byte]int
+	var inBatch map[string]int
 	if len(recs) > 1 {
-		inBatch = make(map[[16]byte]int, len(recs))
+		inBatch = make(map[string]int, len(recs))
 	}
-	newEntities := map[string]bool{}
+	if s.subjects == nil {
+		if err := s.loadSubjects(ctx); err != nil {
+			return nil, fmt.Errorf("append: %w", err)
+		}
+	}
+	var added []credo.SubjectRef // subjects new in this batch, to forget if the commit fails
 	now := s.opts.Now().UTC()
 	var enc, kbuf []byte
 	for i, r := range recs {
@@ -229,13 +236,12 @@ func (s *Store) Append(ctx context.Context, recs []*credo.Record) ([]credo.Appen
 			res[i] = credo.AppendResult{Status: credo.Rejected, Err: err}
 			continue
 		}
-		key := credo.RecordKey(r.Source, r.SourceRecordID)
-		id := hex.EncodeToString(key[:])
-		if j, ok := inBatch[key]; ok {
+		id := credo.RecordID(r.Source, r.SourceRecordID)
+		if j, ok := inBatch[id]; ok {
 			res[i] = s.against(recs[j], r, id, recs[j].Seq)
 			continue
 		}
-		kbuf = idKey(kbuf[:0], key)
+		kbuf = idKey(kbuf[:0], r.Source, r.SourceRecordID)
 		existing, err := s.getSeq(kbuf)
 		if err != nil {
 			return nil, fmt.Errorf("append record %d (%s/%s): %w", i, r.Source, r.SourceRecordID, err)
@@ -264,26 +270,19 @@ func (s *Store) Append(ctx context.Context, recs []*credo.Record) ([]credo.Appen
 		}
 		var seqb [8]byte
 		binary.BigEndian.PutUint64(seqb[:], head.Seq)
-		if err := b.Set(idKey(kbuf[:0], key), seqb[:], nil); err != nil {
+		if err := b.Set(idKey(kbuf[:0], r.Source, r.SourceRecordID), seqb[:], nil); err != nil {
 			return nil, err
 		}
 		if r.Subject.Resolved() {
 			if err := b.Set(subjectKey(kbuf[:0], r.Subject, r.OccurredAt.UnixNano(), head.Seq), nil, nil); err != nil {
 				return nil, err
 			}
-			ek := entityKey(kbuf[:0], r.Subject)
-			if !newEntities[string(ek)] {
-				seen, err := s.has(ek)
-				if err != nil {
-					return nil, fmt.Errorf("append record %d: %w", i, err)
+			if s.subjects.add(r.Subject) {
+				added = append(added, r.Subject)
+				if err := b.Set(entityKey(kbuf[:0], r.Subject), seqb[:], nil); err != nil {
+					return nil, err
 				}
-				if !seen {
-					newEntities[string(ek)] = true
-					if err := b.Set(ek, seqb[:], nil); err != nil {
-						return nil, err
-					}
-					counts.subjects++
-				}
+				counts.subjects++
 			}
 		} else {
 			if err := b.Set(unresolvedKey(kbuf[:0], head.Seq), nil, nil); err != nil {
@@ -296,13 +295,21 @@ func (s *Store) Append(ctx context.Context, recs []*credo.Record) ([]credo.Appen
 		}
 		counts.add(r.Source, r.Kind)
 		if inBatch != nil {
-			inBatch[key] = i
+			inBatch[id] = i
 		}
 		res[i] = credo.AppendResult{Status: credo.Appended, ID: id, Seq: head.Seq}
 	}
 	if head.Seq == s.head.Seq {
 		return res, nil // nothing new
 	}
+	committed := false
+	defer func() {
+		if !committed {
+			for _, ref := range added {
+				s.subjects.remove(ref)
+			}
+		}
+	}()
 	next := counts.applyTo(s.counts)
 	var hv [40]byte
 	binary.BigEndian.PutUint64(hv[:], head.Seq)
@@ -328,6 +335,7 @@ func (s *Store) Append(ctx context.Context, recs []*credo.Record) ([]credo.Appen
 		}
 		return nil, fmt.Errorf("append %d records to %s: %w", len(recs), s.dir, err)
 	}
+	committed = true
 	s.head, s.counts = head, next
 	return res, nil
 }
@@ -394,16 +402,28 @@ func (s *Store) getSeq(k []byte) (uint64, error) {
 	return binary.BigEndian.Uint64(v), nil
 }
 
-func (s *Store) has(k []byte) (bool, error) {
-	_, closer, err := s.db.Get(k)
-	if errors.Is(err, pebble.ErrNotFound) {
-		return false, nil
-	}
+// loadSubjects fills the in-memory subject set from the registry. It runs on
+// the first append after opening, not at open, so that read-only commands
+// never pay for it.
+func (s *Store) loadSubjects(ctx context.Context) error {
+	set := newSubjectSet()
+	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: []byte{tagEntity}, UpperBound: []byte{tagEntity + 1}})
 	if err != nil {
-		return false, err
+		return err
 	}
-	closer.Close()
-	return true, nil
+	defer it.Close()
+	for ok := it.First(); ok; ok = it.Next() {
+		k := it.Key()
+		if len(k) < 3 {
+			return fmt.Errorf("corrupt subject registry key %x", k)
+		}
+		set.add(credo.SubjectRef{Kind: credo.SubjectKind(k[1]), ID: string(k[2:])})
+	}
+	if err := it.Error(); err != nil {
+		return fmt.Errorf("load subject registry: %w", err)
+	}
+	s.subjects = set
+	return nil
 }
 
 // recordAt reads and decodes the record with sequence number seq.
@@ -434,11 +454,11 @@ func decodeValue(seq uint64, v []byte) (*credo.Record, error) {
 
 // Record implements credo.Ledger.
 func (s *Store) Record(ctx context.Context, id string) (*credo.Record, error) {
-	k, err := credo.ParseRecordID(id)
+	source, srcID, err := credo.ParseRecordID(id)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", credo.ErrNotFound, err)
 	}
-	seq, err := s.getSeq(idKey(nil, k))
+	seq, err := s.getSeq(idKey(nil, source, srcID))
 	if err != nil {
 		return nil, fmt.Errorf("record %s: %w", id, err)
 	}

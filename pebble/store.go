@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -83,7 +84,7 @@ func Open(dir string, o *Options) (*Store, error) {
 	popts.EnsureDefaults()
 	db, err := pebble.Open(filepath.Join(dir, "ledger"), popts)
 	if err != nil {
-		if strings.Contains(err.Error(), "lock") {
+		if errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EWOULDBLOCK) || strings.Contains(err.Error(), "lock") {
 			return nil, fmt.Errorf("data directory %s is in use by another process: %w", dir, err)
 		}
 		return nil, fmt.Errorf("open data directory %s: %w", dir, err)
@@ -324,7 +325,7 @@ func (s *Store) Append(ctx context.Context, recs []*credo.Record) ([]credo.Appen
 	if err := b.Set(metaCounts, cb, nil); err != nil {
 		return nil, err
 	}
-	if err := b.Commit(s.wo); err != nil {
+	if err := commit(b, s.wo); err != nil {
 		// The batch may or may not have reached the log. Both are consistent
 		// states of the ledger, but this process no longer knows which.
 		s.failed = err
@@ -575,6 +576,26 @@ func (e engineLogger) Errorf(format string, args ...any) {
 		e.l.Error("storage engine", "msg", fmt.Sprintf(format, args...))
 	}
 }
+// Fatalf is how Pebble reports an error it cannot continue from, such as
+// a write to the log failing on a full disk. Pebble expects the process to
+// die; credo instead unwinds to the call that caused it (see commit), which
+// reports an error and leaves the store refusing writes until reopened.
 func (engineLogger) Fatalf(format string, args ...any) {
-	panic(fmt.Sprintf(format, args...))
+	panic(engineFatal{fmt.Errorf("storage engine: "+format, args...)})
+}
+
+type engineFatal struct{ err error }
+
+// commit commits b, turning the engine's fatal errors into an error value.
+func commit(b *pebble.Batch, wo *pebble.WriteOptions) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			f, ok := r.(engineFatal)
+			if !ok {
+				panic(r)
+			}
+			err = f.err
+		}
+	}()
+	return b.Commit(wo)
 }

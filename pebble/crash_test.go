@@ -1,0 +1,182 @@
+package pebble
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/credo-org/credo"
+	"github.com/credo-org/credo/ident"
+)
+
+// crashRecord is record n of the crash test's deterministic stream.
+func crashRecord(n uint64) *credo.Record {
+	person := ident.NewPersonID(371082, 1950+int(n%50), 1+int(n%12), 1+int(n%28), int(n%997))
+	r := &credo.Record{
+		Subject:        credo.SubjectRef{Kind: credo.Person, ID: person},
+		Source:         "traffic_police",
+		SourceRecordID: fmt.Sprintf("c-%09d", n),
+		Kind:           "traffic.fine",
+		Polarity:       credo.Negative,
+		OccurredAt:     time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(n) * time.Minute),
+		RecordedAt:     time.Date(2024, 2, 1, 0, 0, 0, 0, time.UTC),
+		LegalBasis:     "道路交通安全法",
+	}
+	r.Attributes.Set("amount", credo.Number(float64(50+n%300)))
+	return r
+}
+
+// TestCrashChild is the child process of TestCrash: it appends batches for
+// ever, printing what it is about to append and what was acknowledged.
+func TestCrashChild(t *testing.T) {
+	dir := os.Getenv("CREDO_CRASH_CHILD")
+	if dir == "" {
+		t.Skip("child process of TestCrash; runs only when started by it")
+	}
+	s, err := Open(dir, nil)
+	if err != nil {
+		fmt.Println("error", err)
+		os.Exit(2)
+	}
+	ctx := context.Background()
+	head, _ := s.Head(ctx)
+	next := head.Seq + 1
+	rng := rand.New(rand.NewPCG(uint64(os.Getpid()), next))
+	out := bufio.NewWriter(os.Stdout)
+	for {
+		n := 1 + rng.IntN(64)
+		batch := make([]*credo.Record, n)
+		for i := range batch {
+			batch[i] = crashRecord(next + uint64(i))
+		}
+		fmt.Fprintf(out, "batch %d %d\n", next, next+uint64(n)-1)
+		out.Flush()
+		res, err := s.Append(ctx, batch)
+		if err != nil {
+			fmt.Fprintln(out, "error", err)
+			out.Flush()
+			os.Exit(2)
+		}
+		for i, r := range res {
+			if r.Status != credo.Appended {
+				fmt.Fprintf(out, "error record %d: %v %v\n", next+uint64(i), r.Status, r.Err)
+				out.Flush()
+				os.Exit(2)
+			}
+		}
+		next += uint64(n)
+		fmt.Fprintf(out, "ack %d\n", next-1)
+		out.Flush()
+		// Pace the child so the ledger stays small enough to verify fully
+		// after every kill; the kill still lands at any point of an append.
+		time.Sleep(time.Duration(rng.IntN(3)) * time.Millisecond)
+	}
+}
+
+// TestCrash kills a child process that appends batches with SIGKILL at
+// random moments, many times over the same data directory. After each kill
+// the ledger must verify and hold exactly the acknowledged records, plus
+// possibly the whole batch that was in flight — never part of it.
+func TestCrash(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crash test skipped in -short mode")
+	}
+	dir := t.TempDir()
+	rng := rand.New(rand.NewPCG(1, 2))
+	const kills = 25
+	var before uint64 // records in the ledger before this round
+	for round := range kills {
+		start := time.Now()
+		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
+		cmd.Env = append(os.Environ(), "CREDO_CRASH_CHILD="+dir)
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		lines := make(chan string, 1024)
+		go func() {
+			sc := bufio.NewScanner(stdout)
+			for sc.Scan() {
+				lines <- sc.Text()
+			}
+			close(lines)
+		}()
+		// Let it run a random while (it first has to open the store), then kill.
+		time.Sleep(time.Duration(50+rng.IntN(400)) * time.Millisecond)
+		if err := cmd.Process.Kill(); err != nil {
+			t.Fatal(err)
+		}
+		acked := before
+		var flightFrom, flightTo uint64
+		for l := range lines {
+			f := strings.Fields(l)
+			switch f[0] {
+			case "ack":
+				acked, _ = strconv.ParseUint(f[1], 10, 64)
+			case "batch":
+				flightFrom, _ = strconv.ParseUint(f[1], 10, 64)
+				flightTo, _ = strconv.ParseUint(f[2], 10, 64)
+			case "error":
+				t.Fatalf("round %d: child: %s", round, l)
+			}
+		}
+		cmd.Wait()
+
+		s, err := Open(dir, nil)
+		if err != nil {
+			t.Fatalf("round %d: reopen after kill: %v", round, err)
+		}
+		ctx := context.Background()
+		head, _ := s.Head(ctx)
+		inFlight := flightFrom > acked
+		switch {
+		case head.Seq == acked:
+		case inFlight && head.Seq == flightTo:
+		default:
+			s.Close()
+			t.Fatalf("round %d: ledger holds %d records; acknowledged %d, in flight %d..%d", round, head.Seq, acked, flightFrom, flightTo)
+		}
+		rep, err := credo.Verify(ctx, s, nil)
+		if err != nil || !rep.OK || rep.Records != head.Seq {
+			s.Close()
+			t.Fatalf("round %d: verify after kill: %+v %v", round, rep, err)
+		}
+		// Every record is the one that was sent, and the counts agree.
+		n := uint64(0)
+		for r, err := range s.Scan(ctx, 1) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			n++
+			if !credo.SamePayload(r, crashRecord(n)) {
+				t.Fatalf("round %d: record %d is not what was appended", round, n)
+			}
+		}
+		c, _ := s.Counts(ctx)
+		if uint64(c.Records) != head.Seq {
+			t.Fatalf("round %d: counts say %d records, head %d", round, c.Records, head.Seq)
+		}
+		// Re-sending the acknowledged records appends nothing.
+		if acked > 0 {
+			res, err := s.Append(ctx, []*credo.Record{crashRecord(1), crashRecord(acked)})
+			if err != nil || res[0].Status != credo.Duplicate || res[1].Status != credo.Duplicate {
+				t.Fatalf("round %d: re-send after crash: %+v %v", round, res, err)
+			}
+		}
+		t.Logf("round %d: %d acknowledged, %d in ledger (in flight %v), %v", round, acked, head.Seq, inFlight, time.Since(start).Round(time.Millisecond))
+		before = head.Seq
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

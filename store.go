@@ -72,5 +72,7 @@ type Ledger interface {
 // pebble, PostgreSQL later) implements it and passes package storetest.
 type Store interface {
 	Ledger
+	Quarantine
+	Runs
 	Close() error
 }

@@ -45,6 +45,8 @@ func Run(t *testing.T, b Backend) {
 		{"NotFound", testNotFound},
 		{"VerifiesAndSurvivesReopen", testReopen},
 		{"CancelledContext", testCancelled},
+		{"Quarantine", testQuarantine},
+		{"Runs", testRuns},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, b) })

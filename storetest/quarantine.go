@@ -14,7 +14,7 @@ func qrow(source, digest string, row int64, srcID string) *credo.QuarantinedRow 
 		ID: credo.QuarantineID(source, digest, row), Source: source, File: "export.csv", Digest: digest, Row: row,
 		SourceRecordID: srcID, Names: []string{"案号", "日期"}, Values: []string{srcID, "2024-02-30"},
 		Reasons: []string{"occurred_at: date \"2024-02-30\" is not a real date", "kind: code \"X9\" is not in the map"},
-		Run: "run-1", At: base,
+		Run:     "run-1", At: base,
 	}
 }
 

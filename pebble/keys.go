@@ -3,6 +3,8 @@ package pebble
 import (
 	"encoding/binary"
 
+	"github.com/cockroachdb/pebble/v2"
+
 	"github.com/credo-org/credo"
 )
 
@@ -95,3 +97,15 @@ func prefixEnd(p []byte) []byte {
 
 // seqSuffix reads the sequence number from the last 8 bytes of an index key.
 func seqSuffix(k []byte) uint64 { return binary.BigEndian.Uint64(k[len(k)-8:]) }
+
+// tableSpans tells the engine that every table is a span of its own, so that
+// flushes and compactions never write one sstable across two tables. The
+// chain and the per-source indexes grow at their ends; kept apart from the
+// randomly placed subject index their new tables overlap nothing below and
+// move down the tree without being rewritten.
+func tableSpans(start []byte) (pebble.SpanPolicy, []byte, error) {
+	if len(start) == 0 || start[0] == 0xff {
+		return pebble.SpanPolicy{}, nil, nil
+	}
+	return pebble.SpanPolicy{}, []byte{start[0] + 1}, nil
+}

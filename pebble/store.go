@@ -5,6 +5,7 @@ package pebble
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -44,18 +45,33 @@ type Options struct {
 }
 
 // Store is the embedded credo.Store.
+//
+// Appends are pipelined: a batch is built and applied to the engine under mu,
+// then mu is released while the batch's log write is synced, so that the
+// next caller can build its batch during the sync (the engine groups the
+// syncs of batches that queue up). Append returns only once its batch is
+// synced; Head and Counts report the synced state.
 type Store struct {
 	dir  string
 	db   *pebble.DB
 	opts Options
 	wo   *pebble.WriteOptions
 
-	mu     sync.Mutex // serialises appends: the chain is one line
-	head   credo.Head
-	counts credo.Counts
-	// subjects is loaded on the first append; nil until then.
+	mu sync.Mutex // serialises building and applying batches: the chain is one line
+	// Under mu: the end of the chain and the counts after every applied
+	// batch, synced or not, which the next batch builds on.
+	tail       credo.Head
+	tailCounts credo.Counts
+	// subjects and ids are loaded on the first append; nil until then.
 	subjects *subjectSet
-	failed   error // set when a write failed half-way; the store then refuses appends
+	ids      *idFilter
+	scratch  appendScratch
+
+	state    sync.Mutex // guards what follows: the synced state
+	head     credo.Head
+	counts   credo.Counts
+	failed   error          // set when a write failed half-way; the store then refuses appends
+	inflight sync.WaitGroup // applied batches waiting for their sync
 }
 
 var _ credo.Store = (*Store)(nil)
@@ -81,6 +97,7 @@ func Open(dir string, o *Options) (*Store, error) {
 		Logger:                      engineLogger{opts.Logger},
 	}
 	popts.Levels[0].FilterPolicy = bloom.FilterPolicy(10)
+	popts.Experimental.SpanPolicyFunc = tableSpans
 	popts.EnsureDefaults()
 	db, err := pebble.Open(filepath.Join(dir, "ledger"), popts)
 	if err != nil {
@@ -90,6 +107,7 @@ func Open(dir string, o *Options) (*Store, error) {
 		return nil, fmt.Errorf("open data directory %s: %w", dir, err)
 	}
 	s := &Store{dir: dir, db: db, opts: opts, wo: pebble.Sync}
+	s.scratch.inBatch = map[string]int{}
 	if opts.NoSync {
 		s.wo = pebble.NoSync
 	}
@@ -151,6 +169,7 @@ func parseMarker(b []byte) (int, error) {
 // load reads the head and counters written by the last append.
 func (s *Store) load() error {
 	s.counts = credo.Counts{BySource: map[string]int64{}, ByKind: map[string]int64{}}
+	s.tailCounts = s.counts
 	v, closer, err := s.db.Get(metaHead)
 	switch {
 	case errors.Is(err, pebble.ErrNotFound):
@@ -179,6 +198,7 @@ func (s *Store) load() error {
 	if s.counts.ByKind == nil {
 		s.counts.ByKind = map[string]int64{}
 	}
+	s.tail, s.tailCounts = s.head, s.counts
 	return nil
 }
 
@@ -192,6 +212,7 @@ func (s *Store) Close() error {
 	if s.db == nil {
 		return nil
 	}
+	s.inflight.Wait()
 	err := s.db.Close()
 	s.db = nil
 	if err != nil {
@@ -207,138 +228,211 @@ func (s *Store) Append(ctx context.Context, recs []*credo.Record) ([]credo.Appen
 	}
 	res := make([]credo.AppendResult, len(recs))
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.db == nil {
+		s.mu.Unlock()
 		return nil, errors.New("append: store is closed")
 	}
-	if s.failed != nil {
-		return nil, fmt.Errorf("append: store failed earlier, reopen it: %w", s.failed)
+	if err := s.failure(); err != nil {
+		s.mu.Unlock()
+		return nil, fmt.Errorf("append: store failed earlier, reopen it: %w", err)
 	}
-	b := s.db.NewBatchWithSize(len(recs) * 320)
-	defer b.Close()
+	b, head, counts, err := s.build(ctx, recs, res)
+	if err != nil || b == nil {
+		s.mu.Unlock()
+		return res, err
+	}
+	if s.opts.NoSync {
+		err = commit(b, s.wo)
+	} else {
+		err = guard(func() error { return s.db.ApplyNoSyncWait(b, s.wo) })
+	}
+	if err != nil {
+		// Not closed: the engine may still hold the batch.
+		s.mu.Unlock()
+		return nil, s.commitFailed(recs, res, err)
+	}
+	s.tail, s.tailCounts = head, counts
+	s.inflight.Add(1)
+	s.mu.Unlock()
 
-	head := s.head
-	counts := countsDelta{}
-	// Keys of this batch, for duplicates within one call.
-	var inBatch map[string]int
-	if len(recs) > 1 {
-		inBatch = make(map[string]int, len(recs))
+	defer s.inflight.Done()
+	if !s.opts.NoSync {
+		err = guard(b.SyncWait)
 	}
-	if s.subjects == nil {
-		if err := s.loadSubjects(ctx); err != nil {
-			return nil, fmt.Errorf("append: %w", err)
+	b.Close()
+	if err != nil {
+		return nil, s.commitFailed(recs, res, err)
+	}
+	s.state.Lock()
+	if head.Seq > s.head.Seq { // a later batch synced first, and this one with it
+		s.head, s.counts = head, counts
+	}
+	s.state.Unlock()
+	return res, nil
+}
+
+func (s *Store) failure() error {
+	s.state.Lock()
+	defer s.state.Unlock()
+	return s.failed
+}
+
+// commitFailed handles a batch that may or may not have reached the log.
+// Both are consistent states of the ledger, but this process no longer
+// knows which: it refuses further appends until the store is reopened.
+func (s *Store) commitFailed(recs []*credo.Record, res []credo.AppendResult, err error) error {
+	s.state.Lock()
+	if s.failed == nil {
+		s.failed = err
+	}
+	s.state.Unlock()
+	for i := range res {
+		if res[i].Status == credo.Appended {
+			recs[i].Seq, recs[i].ID, recs[i].Hash = 0, "", [32]byte{}
 		}
 	}
-	var added []credo.SubjectRef // subjects new in this batch, to forget if the commit fails
+	return fmt.Errorf("append %d records to %s: %w", len(recs), s.dir, err)
+}
+
+// appendScratch is the memory Append reuses from one batch to the next.
+type appendScratch struct {
+	inBatch map[string]int // ids of this batch, for duplicates within one call
+	enc     []byte         // previous hash ‖ seq ‖ canonical encoding of a record
+	kbuf    []byte
+	// The batch's writes, one list a table, each added to the engine's batch
+	// in key order: the memtable inserts a run of ordered keys faster.
+	chain, ids, subjects, sources, entities, unresolved entries
+}
+
+// build makes the batch that appends recs, filling res. It returns a nil
+// batch when there is nothing to write. s.mu is held.
+func (s *Store) build(ctx context.Context, recs []*credo.Record, res []credo.AppendResult) (*pebble.Batch, credo.Head, credo.Counts, error) {
+	if s.subjects == nil {
+		if err := s.loadSubjects(ctx); err != nil {
+			return nil, credo.Head{}, credo.Counts{}, fmt.Errorf("append: %w", err)
+		}
+		s.ids = newIDFilter(s.db)
+	}
+	sc := &s.scratch
+	clear(sc.inBatch)
+	for _, e := range []*entries{&sc.chain, &sc.ids, &sc.subjects, &sc.sources, &sc.entities, &sc.unresolved} {
+		e.reset()
+	}
+	s.ids.begin()
+	head := s.tail
+	counts := countsDelta{}
+	var added []credo.SubjectRef // subjects new in this batch, to forget if it is not applied
+	ok := false
+	defer func() {
+		if !ok {
+			for _, ref := range added {
+				s.subjects.remove(ref)
+			}
+		}
+	}()
 	now := s.opts.Now().UTC()
-	var enc, kbuf []byte
+	kbuf := sc.kbuf[:0]
 	for i, r := range recs {
 		if err := r.Validate(); err != nil {
 			res[i] = credo.AppendResult{Status: credo.Rejected, Err: err}
 			continue
 		}
 		id := credo.RecordID(r.Source, r.SourceRecordID)
-		if j, ok := inBatch[id]; ok {
-			res[i] = s.against(recs[j], r, id, recs[j].Seq)
-			continue
-		}
-		kbuf = idKey(kbuf[:0], r.Source, r.SourceRecordID)
-		existing, err := s.getSeq(kbuf)
-		if err != nil {
-			return nil, fmt.Errorf("append record %d (%s/%s): %w", i, r.Source, r.SourceRecordID, err)
-		}
-		if existing != 0 {
-			old, err := s.recordAt(existing)
-			if err != nil {
-				return nil, fmt.Errorf("append record %d (%s/%s): read existing record %d: %w", i, r.Source, r.SourceRecordID, existing, err)
+		if len(recs) > 1 {
+			if j, ok := sc.inBatch[id]; ok {
+				res[i] = s.against(recs[j], r, id, recs[j].Seq)
+				continue
 			}
-			res[i] = s.against(old, r, id, existing)
-			continue
+		}
+		maybe, err := s.ids.mayExist(r.Source, r.SourceRecordID)
+		if err != nil {
+			return nil, head, credo.Counts{}, fmt.Errorf("append record %d (%s/%s): %w", i, r.Source, r.SourceRecordID, err)
+		}
+		if maybe {
+			kbuf = idKey(kbuf[:0], r.Source, r.SourceRecordID)
+			existing, err := s.getSeq(kbuf)
+			if err != nil {
+				return nil, head, credo.Counts{}, fmt.Errorf("append record %d (%s/%s): %w", i, r.Source, r.SourceRecordID, err)
+			}
+			if existing != 0 {
+				old, err := s.recordAt(existing)
+				if err != nil {
+					return nil, head, credo.Counts{}, fmt.Errorf("append record %d (%s/%s): read existing record %d: %w", i, r.Source, r.SourceRecordID, existing, err)
+				}
+				res[i] = s.against(old, r, id, existing)
+				continue
+			}
 		}
 		if r.RecordedAt.IsZero() {
 			r.RecordedAt = now
 		}
 		head.Seq++
 		r.Seq, r.ID = head.Seq, id
-		enc = r.AppendCanonical(enc[:0])
-		r.Hash = credo.ChainHash(head.Hash, head.Seq, enc)
-		head.Hash = r.Hash
 
-		val := make([]byte, 0, 32+len(enc))
-		val = append(append(val, r.Hash[:]...), enc...)
-		if err := b.Set(recordKey(kbuf[:0], head.Seq), val, nil); err != nil {
-			return nil, err
-		}
+		// The chain: hash = SHA-256(previous hash ‖ seq ‖ canonical), as
+		// credo.ChainHash, computed in place; the value is hash ‖ canonical.
+		enc := append(sc.enc[:0], head.Hash[:]...)
+		enc = binary.BigEndian.AppendUint64(enc, head.Seq)
+		enc = r.AppendCanonical(enc)
+		r.Hash = sha256.Sum256(enc)
+		head.Hash = r.Hash
+		copy(enc[8:40], r.Hash[:])
+		sc.enc = enc
+		sc.chain.add(recordKey(kbuf[:0], head.Seq), enc[8:])
+
 		var seqb [8]byte
 		binary.BigEndian.PutUint64(seqb[:], head.Seq)
-		if err := b.Set(idKey(kbuf[:0], r.Source, r.SourceRecordID), seqb[:], nil); err != nil {
-			return nil, err
-		}
+		sc.ids.add(idKey(kbuf[:0], r.Source, r.SourceRecordID), seqb[:])
+		s.ids.add(r.Source, r.SourceRecordID)
 		if r.Subject.Resolved() {
-			if err := b.Set(subjectKey(kbuf[:0], r.Subject, r.OccurredAt.UnixNano(), head.Seq), nil, nil); err != nil {
-				return nil, err
-			}
+			sc.subjects.add(subjectKey(kbuf[:0], r.Subject, r.OccurredAt.UnixNano(), head.Seq), nil)
 			if s.subjects.add(r.Subject) {
 				added = append(added, r.Subject)
-				if err := b.Set(entityKey(kbuf[:0], r.Subject), seqb[:], nil); err != nil {
-					return nil, err
-				}
+				sc.entities.add(entityKey(kbuf[:0], r.Subject), seqb[:])
 				counts.subjects++
 			}
 		} else {
-			if err := b.Set(unresolvedKey(kbuf[:0], head.Seq), nil, nil); err != nil {
-				return nil, err
-			}
+			sc.unresolved.add(unresolvedKey(kbuf[:0], head.Seq), nil)
 			counts.unresolved++
 		}
-		if err := b.Set(sourceKey(kbuf[:0], r.Source, head.Seq), nil, nil); err != nil {
-			return nil, err
-		}
+		sc.sources.add(sourceKey(kbuf[:0], r.Source, head.Seq), nil)
 		counts.add(r.Source, r.Kind)
-		if inBatch != nil {
-			inBatch[id] = i
+		if len(recs) > 1 {
+			sc.inBatch[id] = i
 		}
 		res[i] = credo.AppendResult{Status: credo.Appended, ID: id, Seq: head.Seq}
 	}
-	if head.Seq == s.head.Seq {
-		return res, nil // nothing new
+	sc.kbuf = kbuf
+	if head.Seq == s.tail.Seq {
+		return nil, head, credo.Counts{}, nil // nothing new
 	}
-	committed := false
-	defer func() {
-		if !committed {
-			for _, ref := range added {
-				s.subjects.remove(ref)
-			}
-		}
-	}()
-	next := counts.applyTo(s.counts)
+	next := counts.applyTo(s.tailCounts)
 	var hv [40]byte
 	binary.BigEndian.PutUint64(hv[:], head.Seq)
 	copy(hv[8:], head.Hash[:])
-	if err := b.Set(metaHead, hv[:], nil); err != nil {
-		return nil, err
-	}
 	cb, err := json.Marshal(next)
 	if err != nil {
-		return nil, err
+		return nil, head, credo.Counts{}, err
 	}
-	if err := b.Set(metaCounts, cb, nil); err != nil {
-		return nil, err
+	var meta entries
+	meta.add(metaCounts, cb)
+	meta.add(metaHead, hv[:])
+
+	// In key order: E K M O R S U.
+	size := 0
+	lists := []*entries{&sc.entities, &sc.ids, &meta, &sc.sources, &sc.chain, &sc.subjects, &sc.unresolved}
+	for _, e := range lists {
+		size += e.batchSize()
 	}
-	if err := commit(b, s.wo); err != nil {
-		// The batch may or may not have reached the log. Both are consistent
-		// states of the ledger, but this process no longer knows which.
-		s.failed = err
-		for i := range res {
-			if res[i].Status == credo.Appended {
-				recs[i].Seq, recs[i].ID, recs[i].Hash = 0, "", [32]byte{}
-			}
+	b := s.db.NewBatchWithSize(size)
+	for _, e := range lists {
+		if err := e.writeSorted(b); err != nil {
+			b.Close()
+			return nil, head, credo.Counts{}, err
 		}
-		return nil, fmt.Errorf("append %d records to %s: %w", len(recs), s.dir, err)
 	}
-	committed = true
-	s.head, s.counts = head, next
-	return res, nil
+	ok = true
+	return b, head, next, nil
 }
 
 // against classifies r, which arrived under the key of existing record old.
@@ -552,17 +646,22 @@ func (s *Store) Scan(ctx context.Context, from uint64) iter.Seq2[*credo.Record, 
 
 // Counts implements credo.Ledger.
 func (s *Store) Counts(ctx context.Context) (credo.Counts, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.state.Lock()
+	defer s.state.Unlock()
 	var none countsDelta
 	c := none.applyTo(s.counts) // a copy the caller may keep
+	q, err := s.countQuarantined(ctx)
+	if err != nil {
+		return c, fmt.Errorf("count quarantined rows: %w", err)
+	}
+	c.Quarantined = q
 	return c, nil
 }
 
 // Head implements credo.Ledger.
 func (s *Store) Head(ctx context.Context) (credo.Head, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.state.Lock()
+	defer s.state.Unlock()
 	return s.head, nil
 }
 
@@ -576,6 +675,7 @@ func (e engineLogger) Errorf(format string, args ...any) {
 		e.l.Error("storage engine", "msg", fmt.Sprintf(format, args...))
 	}
 }
+
 // Fatalf is how Pebble reports an error it cannot continue from, such as
 // a write to the log failing on a full disk. Pebble expects the process to
 // die; credo instead unwinds to the call that caused it (see commit), which
@@ -588,6 +688,11 @@ type engineFatal struct{ err error }
 
 // commit commits b, turning the engine's fatal errors into an error value.
 func commit(b *pebble.Batch, wo *pebble.WriteOptions) (err error) {
+	return guard(func() error { return b.Commit(wo) })
+}
+
+// guard calls f, turning the engine's fatal errors into an error value.
+func guard(f func() error) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			f, ok := r.(engineFatal)
@@ -597,5 +702,5 @@ func commit(b *pebble.Batch, wo *pebble.WriteOptions) (err error) {
 			err = f.err
 		}
 	}()
-	return b.Commit(wo)
+	return f()
 }

@@ -74,5 +74,6 @@ type Store interface {
 	Ledger
 	Quarantine
 	Runs
+	Sources
 	Close() error
 }

@@ -47,6 +47,7 @@ func Run(t *testing.T, b Backend) {
 		{"CancelledContext", testCancelled},
 		{"Quarantine", testQuarantine},
 		{"Runs", testRuns},
+		{"Sources", testSources},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, b) })

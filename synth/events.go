@@ -1,0 +1,560 @@
+package synth
+
+import (
+	"iter"
+	"slices"
+	"strconv"
+	"time"
+	"unsafe"
+
+	"github.com/credo-org/credo"
+)
+
+// Event is one record the city's agencies produce, with the truth about it.
+type Event struct {
+	// Record is fully formed: its subject resolved to the true identifier,
+	// its Identity filled as the agency sent it. Seq, ID and Hash are left
+	// for the ledger.
+	Record credo.Record
+	// Subject and Index say whom the record is really about: person Index
+	// or organisation Index.
+	Subject credo.SubjectKind
+	Index   int
+}
+
+// Events streams the city's events in order of occurrence, day by day from
+// Start to End, in memory that does not depend on the number of days.
+//
+// The *Event yielded is reused: it is valid until the next iteration. To
+// keep a record, copy it (a plain struct copy is enough: the strings and
+// the attribute slice an event points to are never written again).
+func (c *City) Events() iter.Seq[*Event] {
+	return func(yield func(*Event) bool) {
+		g := newGen(c)
+		for d := range c.days {
+			g.plan(d)
+			for _, key := range g.keys {
+				g.expand(&g.stubs[uint32(key)])
+				if !yield(&g.ev) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// stub is an event planned for a day: enough to expand it later. Events
+// caused by earlier ones (follow-ups) carry what they inherit.
+type stub struct {
+	sec     int32 // second of the local day
+	kind    uint8
+	org     bool
+	subj    int32 // subject index, or -1 to draw at expansion
+	stream  int16 // the stream, for a drawn subject
+	variant uint8
+	cause   uint8 // index into causes, inherited (0: none)
+	amount  int64 // fen, inherited
+	ref     caseRef
+	link    uint64 // the seed of the event that caused this one
+	seed    uint64
+}
+
+// caseRef names an earlier record's document: a court case or a decision.
+type caseRef struct {
+	series uint8
+	year   int16
+	n      int32
+}
+
+type followUp struct {
+	day   int64
+	order uint64
+	st    stub
+}
+
+// gen is one Events stream's state.
+type gen struct {
+	c     *City
+	ev    Event
+	ar    arena
+	stubs []stub
+	keys  []uint64   // second << 32 | stub index, sorted
+	later []followUp // min-heap by (day, order)
+	order uint64
+
+	day     int64 // unix day being expanded
+	dayUnix int64 // its midnight, unix seconds
+	year    int
+	month   int
+	md      int // month*100 + day
+	serial  [nSeries]serialCounter
+	link    uint64 // the seed of the chain the event belongs to
+	onSite  bool   // recorded on the spot
+	pc      personCore
+	oc      orgCore
+	counter personCore // a counterparty
+}
+
+type serialCounter struct {
+	year int
+	n    int32
+}
+
+func newGen(c *City) *gen {
+	return &gen{c: c}
+}
+
+// initEvents computes each stream's normalisation so that its yearly rate
+// holds whatever its weekly and seasonal pattern.
+func (c *City) initEvents() {
+	c.norm = make([]float64, len(streams))
+	base := unixDay(2021, 1, 1)
+	for i := range streams {
+		s := &streams[i]
+		var sum float64
+		for d := base; d < base+1461; d++ {
+			sum += s.factor(d)
+		}
+		c.norm[i] = 1461 / sum
+	}
+}
+
+// plan fills g.stubs with day d's events and g.keys with their order of
+// occurrence.
+func (g *gen) plan(d int) {
+	c := g.c
+	day := c.startDay + int64(d)
+	g.day = day
+	g.dayUnix = day * 86400
+	y, m, dd := civil(day)
+	g.year, g.month, g.md = y, m, m*100+dd
+	g.stubs = g.stubs[:0]
+	r := newRNG(hash2(c.key^kDay, uint64(d)))
+	for si := range streams {
+		s := &streams[si]
+		n := float64(c.cfg.People)
+		if s.org {
+			n = float64(c.cfg.Orgs)
+		}
+		if n == 0 {
+			continue
+		}
+		f := s.factor(day)
+		if f == 0 {
+			continue
+		}
+		lambda := s.rate * n / 365.2425 * f * c.norm[si]
+		for range r.count(lambda) {
+			g.stubs = append(g.stubs, stub{
+				sec:    drawSecond(&r, timing[s.kind].hours),
+				kind:   uint8(s.kind),
+				org:    s.org,
+				subj:   -1,
+				stream: int16(si),
+				seed:   r.next(),
+			})
+		}
+	}
+	for len(g.later) > 0 && g.later[0].day <= day {
+		f := g.popLater()
+		if f.day == day {
+			g.stubs = append(g.stubs, f.st)
+		}
+	}
+	g.keys = g.keys[:0]
+	for k := range g.stubs {
+		g.keys = append(g.keys, uint64(g.stubs[k].sec)<<32|uint64(k))
+	}
+	slices.Sort(g.keys)
+}
+
+func drawSecond(r *rng, profile int) int32 {
+	h := hourAlias[profile].draw(r)
+	return int32(h*3600 + r.intn(3600))
+}
+
+// schedule plans a follow-up after 'after' to 'upto' days, if it falls
+// before the end of the events.
+func (g *gen) schedule(st stub, after, upto int) {
+	d := g.day + int64(after+g.rng().intn(upto-after+1))
+	if d >= g.c.startDay+int64(g.c.days) {
+		return
+	}
+	st.sec = drawSecond(g.rng(), timing[st.kind].hours)
+	st.seed = g.rng().next()
+	g.order++
+	g.later = append(g.later, followUp{day: d, order: g.order, st: st})
+	// sift up
+	h := g.later
+	i := len(h) - 1
+	for i > 0 {
+		p := (i - 1) / 2
+		if !laterLess(&h[i], &h[p]) {
+			break
+		}
+		h[i], h[p] = h[p], h[i]
+		i = p
+	}
+}
+
+func laterLess(a, b *followUp) bool {
+	if a.day != b.day {
+		return a.day < b.day
+	}
+	return a.order < b.order
+}
+
+func (g *gen) popLater() followUp {
+	h := g.later
+	top := h[0]
+	n := len(h) - 1
+	h[0] = h[n]
+	h = h[:n]
+	i := 0
+	for {
+		l := 2*i + 1
+		if l >= n {
+			break
+		}
+		m := l
+		if r := l + 1; r < n && laterLess(&h[r], &h[l]) {
+			m = r
+		}
+		if !laterLess(&h[m], &h[i]) {
+			break
+		}
+		h[i], h[m] = h[m], h[i]
+		i = m
+	}
+	g.later = h
+	return top
+}
+
+// arena hands out strings and attribute slices carved from large chunks, so
+// that an event costs no allocation of its own. Nothing handed out is ever
+// written again.
+type arena struct {
+	b     []byte
+	attrs []credo.Attribute
+	r     rng // the expanding event's random stream
+}
+
+const (
+	arenaBytesDefault = 16 << 10
+	arenaAttrsDefault = 256
+)
+
+var (
+	arenaBytes = arenaBytesDefault
+	arenaAttrs = arenaAttrsDefault
+)
+
+// begin makes room for a string of up to n bytes and returns its start.
+func (a *arena) begin(n int) int {
+	if cap(a.b)-len(a.b) < n {
+		a.b = make([]byte, 0, max(arenaBytes, n))
+	}
+	return len(a.b)
+}
+
+// end returns the bytes appended since start as a string.
+func (a *arena) end(start int) string {
+	if len(a.b) == start {
+		return ""
+	}
+	return unsafe.String(&a.b[start], len(a.b)-start)
+}
+
+func (a *arena) attributes(n int) credo.Attributes {
+	if cap(a.attrs)-len(a.attrs) < n {
+		a.attrs = make([]credo.Attribute, 0, arenaAttrs)
+	}
+	l := len(a.attrs)
+	a.attrs = a.attrs[:l+n]
+	return a.attrs[l : l : l+n]
+}
+
+func (g *gen) rng() *rng { return &g.ar.r }
+
+// Document series and their serial numbers, counted per year.
+const (
+	serTraffic = iota
+	serCourtCivil
+	serCourtExec
+	serCourtCriminal
+	serBank
+	serHousing
+	serTax
+	serUtility
+	serMarketContract
+	serMarketPenalty
+	serMarketAbnormal
+	serMarketSerious
+	serPolice
+	serCityMgmt
+	serVolunteer
+	serDonation
+	serBlood
+	serMarrow
+	serOrgan
+	serAwardCity
+	serAwardProvince
+	serAwardNation
+	nSeries
+)
+
+func (g *gen) next(series int) caseRef {
+	s := &g.serial[series]
+	if s.year != g.year {
+		s.year, s.n = g.year, 0
+	}
+	s.n++
+	return caseRef{series: uint8(series), year: int16(g.year), n: s.n}
+}
+
+// appendRef writes a document number in its agency's style.
+func (g *gen) appendRef(b []byte, ref caseRef) []byte {
+	y := int(ref.year)
+	n := int(ref.n)
+	switch int(ref.series) {
+	case serCourtCivil, serCourtExec, serCourtCriminal:
+		b = append(b, "（"...)
+		b = strconv.AppendInt(b, int64(y), 10)
+		b = append(b, "）"...)
+		b = append(b, courtCode...)
+		b = append(b, [...]string{serCourtCivil: "民初", serCourtExec: "执", serCourtCriminal: "刑初"}[ref.series]...)
+		b = strconv.AppendInt(b, int64(n), 10)
+		return append(b, "号"...)
+	case serTraffic:
+		b = strconv.AppendInt(b, cityCode, 10)
+		b = strconv.AppendInt(b, int64(y), 10)
+		return appendPadded(b, n, 8)
+	case serHousing:
+		b = append(b, "WY"...)
+		b = strconv.AppendInt(b, int64(y), 10)
+		return appendPadded(b, n, 7)
+	case serVolunteer:
+		b = append(b, "ZYFW3710"...)
+		b = strconv.AppendInt(b, int64(y), 10)
+		return appendPadded(b, n, 8)
+	case serDonation:
+		b = append(b, "鲁财捐"...)
+		b = strconv.AppendInt(b, int64(y), 10)
+		return appendPadded(b, n, 8)
+	case serBlood:
+		b = append(b, "3710"...)
+		b = strconv.AppendInt(b, int64(y), 10)
+		return appendPadded(b, n, 8)
+	case serMarrow:
+		b = append(b, "CMDP-SD-"...)
+		b = strconv.AppendInt(b, int64(y), 10)
+		b = append(b, '-')
+		return appendPadded(b, n, 4)
+	case serOrgan:
+		b = append(b, "COTRS-"...)
+		b = strconv.AppendInt(b, int64(y), 10)
+		b = append(b, '-')
+		return appendPadded(b, n, 5)
+	}
+	prefix := [nSeries]string{
+		serTax:            "荣税通",
+		serMarketContract: "荣市监合",
+		serMarketPenalty:  "荣市监罚",
+		serMarketAbnormal: "荣市监异",
+		serMarketSerious:  "荣市监严",
+		serPolice:         "荣公（治）行罚决字",
+		serCityMgmt:       "荣综执罚",
+		serAwardCity:      "荣文明",
+		serAwardProvince:  "鲁文明",
+		serAwardNation:    "文明委",
+	}[ref.series]
+	b = append(b, prefix...)
+	b = append(b, "〔"...)
+	b = strconv.AppendInt(b, int64(y), 10)
+	b = append(b, "〕"...)
+	b = strconv.AppendInt(b, int64(n), 10)
+	return append(b, "号"...)
+}
+
+func (g *gen) refString(ref caseRef, suffix string) string {
+	s := g.ar.begin(128)
+	g.ar.b = g.appendRef(g.ar.b, ref)
+	g.ar.b = append(g.ar.b, suffix...)
+	return g.ar.end(s)
+}
+
+// eligible reports whether person p can be the subject of a stream's event
+// today.
+func (g *gen) eligible(e int, p *personCore) bool {
+	switch e {
+	case eAny:
+		return true
+	case eDriver:
+		return p.driver && g.age(p) < 80
+	case eDrinker:
+		return p.driver && g.age(p) < 75 && (p.male || g.rng().intn(5) == 0)
+	case eBorrower:
+		a := g.age(p)
+		return a >= 20 && a <= 70
+	case eWorking:
+		a := g.age(p)
+		return a >= 22 && a <= 70
+	case eYoung:
+		return g.age(p) <= 65
+	case eVolunteer:
+		return g.age(p) <= 80
+	case eBlood:
+		return g.age(p) <= 60
+	case eMarrow:
+		return g.age(p) <= 45
+	}
+	return true
+}
+
+// age is p's age today.
+func (g *gen) age(p *personCore) int {
+	a := g.year - p.y
+	if g.md < p.m*100+p.d {
+		a--
+	}
+	return a
+}
+
+// drawPerson picks a person for a stream, by tier, until one is eligible
+// (or, in a city too small to have one, the last one drawn), and computes
+// the whole of g.pc.
+func (g *gen) drawPerson(s *stream) {
+	t := &g.c.personRisk
+	if s.pool == poolCivic {
+		t = &g.c.personCivic
+	}
+	driver := s.elig == eDriver || s.elig == eDrinker
+	i := 0
+	for range 32 {
+		i = t.draw(g.rng())
+		if driver && g.c.licence(i) >= maxDriverPermille {
+			continue // no licence, whoever it is
+		}
+		g.c.coreID(i, &g.pc)
+		if g.eligible(s.elig, &g.pc) {
+			g.c.coreRest(i, &g.pc)
+			return
+		}
+	}
+	g.c.core(i, &g.pc)
+}
+
+// drawOrg picks an organisation registered by today.
+func (g *gen) drawOrg(s *stream) int {
+	for range 32 {
+		var j int
+		if s.pool == poolOrgAny {
+			j = g.rng().intn(g.c.cfg.Orgs)
+		} else {
+			j = g.c.orgRisk.draw(g.rng())
+		}
+		g.c.orgCore(j, &g.oc)
+		if g.oc.reg <= g.day {
+			return j
+		}
+	}
+	return -1
+}
+
+// expand turns a stub into g.ev.
+func (g *gen) expand(st *stub) {
+	g.ar.r = newRNG(st.seed)
+	r := g.rng()
+	g.link = st.link
+	if g.link == 0 {
+		g.link = st.seed
+	}
+	rec := &g.ev.Record
+	*rec = credo.Record{}
+	k := int(st.kind)
+	info := &kindInfo[k]
+	rec.Kind = info.Name
+	rec.Source = info.Source
+	rec.Polarity = info.Polarity
+
+	// The subject.
+	idx := int(st.subj)
+	if st.org {
+		if idx < 0 {
+			idx = g.drawOrg(&streams[st.stream])
+			if idx < 0 { // nobody registered yet: the earliest registered will do
+				idx = 0
+				g.c.orgCore(0, &g.oc)
+			}
+		} else {
+			g.c.orgCore(idx, &g.oc)
+		}
+		g.ev.Subject, g.ev.Index = credo.Organization, idx
+		g.fillOrgIdentity()
+	} else {
+		if idx < 0 {
+			g.drawPerson(&streams[st.stream])
+			idx = g.pc.index
+		} else {
+			g.c.coreID(idx, &g.pc)
+			g.c.coreRest(idx, &g.pc)
+		}
+		g.ev.Subject, g.ev.Index = credo.Person, idx
+		g.fillPersonIdentity()
+	}
+
+	// When.
+	t := timing[k]
+	occ := g.dayUnix - 8*3600 + int64(st.sec)
+	lag := t.lagMin + r.intn(t.lagMax-t.lagMin+1)
+	g.onSite = t.onSite > 0 && r.chance(t.onSite)
+	if g.onSite {
+		lag = 600 + r.intn(2*hour)
+	}
+	rec.OccurredAt = time.Unix(occ, 0).In(China)
+	rec.RecordedAt = time.Unix(occ+int64(lag), 0).In(China)
+
+	g.fill(k, st)
+}
+
+func (g *gen) fillPersonIdentity() {
+	p := &g.pc
+	id := &g.ev.Record.Identity
+	a := &g.ar
+	s := a.begin(512)
+	a.b = p.appendID(a.b)
+	id.IDNumber = a.end(s)
+	s = len(a.b)
+	a.b = p.appendName(a.b)
+	id.Name = a.end(s)
+	s = len(a.b)
+	a.b = appendDate(a.b, p.y, p.m, p.d)
+	id.BirthDate = a.end(s)
+	s = len(a.b)
+	a.b = p.appendPhone(a.b)
+	id.Phone = a.end(s)
+	s = len(a.b)
+	a.b = p.appendAddress(a.b)
+	id.Address = a.end(s)
+	id.Sex = p.sex()
+	g.ev.Record.Subject = credo.SubjectRef{Kind: credo.Person, ID: id.IDNumber}
+}
+
+func (g *gen) fillOrgIdentity() {
+	o := &g.oc
+	id := &g.ev.Record.Identity
+	a := &g.ar
+	s := a.begin(512)
+	a.b = o.appendUSCC(a.b)
+	id.IDNumber = a.end(s)
+	s = len(a.b)
+	a.b = o.appendName(a.b)
+	id.Name = a.end(s)
+	s = len(a.b)
+	a.b = o.appendPhone(a.b)
+	id.Phone = a.end(s)
+	s = len(a.b)
+	a.b = o.appendAddress(a.b)
+	id.Address = a.end(s)
+	g.ev.Record.Subject = credo.SubjectRef{Kind: credo.Organization, ID: id.IDNumber}
+}

@@ -8,11 +8,12 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	pebbledb "github.com/cockroachdb/pebble/v2"
-	"github.com/cockroachdb/pebble/v2/bloom"
 
 	"github.com/credo-org/credo"
 	"github.com/credo-org/credo/ident"
@@ -33,12 +34,18 @@ var people = func() []string {
 
 var t0 = time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// benchRecord is a typical traffic fine, about 200 bytes encoded.
-func benchRecord(n int) *credo.Record {
+// benchRecord is a typical traffic fine, about 200 bytes encoded. Its
+// source record id is JT and a serial number, or with random, 14 hex digits
+// of a hash of the serial number: the same length, in no order.
+func benchRecord(n int, random bool) *credo.Record {
+	srcID := fmt.Sprintf("JT%012d", n)
+	if random {
+		srcID = fmt.Sprintf("%014x", scramble56(uint64(n)))
+	}
 	r := &credo.Record{
 		Subject:        credo.SubjectRef{Kind: credo.Person, ID: people[(n*7919)%len(people)]},
 		Source:         "traffic_police",
-		SourceRecordID: fmt.Sprintf("JT%012d", n),
+		SourceRecordID: srcID,
 		Kind:           "traffic.fine",
 		Polarity:       credo.Negative,
 		OccurredAt:     t0.Add(time.Duration(n) * time.Second),
@@ -55,19 +62,73 @@ func benchRecord(n int) *credo.Record {
 	return r
 }
 
-func makeRecords(n int) []*credo.Record {
+// scramble56 is a bijection on 56-bit numbers that looks random.
+func scramble56(x uint64) uint64 {
+	const mask = 1<<56 - 1
+	x = x * 0x9e3779b97f4a7c15 & mask
+	x ^= x >> 29
+	x = x * 0xbf58476d1ce4e5b9 & mask
+	x ^= x >> 32
+	return x
+}
+
+func makeRecords(n int) []*credo.Record { return makeRecordsOrder(n, false) }
+
+func makeRecordsOrder(n int, random bool) []*credo.Record {
 	out := make([]*credo.Record, n)
 	for i := range out {
-		out[i] = benchRecord(i)
+		out[i] = benchRecord(i, random)
 	}
 	return out
 }
 
+// batches calls append for each batch of batchSize of n records, from
+// writers goroutines at once (each taking the next batch when it is done
+// with one), and fails b on the first error.
+func batches(b *testing.B, n, writers int, append func(lo, hi int) error) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, writers)
+	for range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				lo := int(next.Add(batchSize)) - batchSize
+				if lo >= n {
+					return
+				}
+				if err := append(lo, min(lo+batchSize, n)); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		b.Fatal(err)
+	}
+}
+
 // BenchmarkLedgerAppendBatched appends records in batches of batchSize
-// through the whole ledger path: validation, idempotency lookup, hashing,
+// through the whole ledger path: validation, idempotency check, hashing,
 // the chain, every index, synced.
-func BenchmarkLedgerAppendBatched(b *testing.B) {
-	recs := makeRecords(b.N)
+func BenchmarkLedgerAppendBatched(b *testing.B) { benchLedger(b, false, 1) }
+
+// BenchmarkLedgerAppendBatchedRandomIDs is BenchmarkLedgerAppendBatched
+// with source record ids in random order (a source that keys its records
+// by a hash), so that the idempotency check cannot rely on ids growing.
+func BenchmarkLedgerAppendBatchedRandomIDs(b *testing.B) { benchLedger(b, true, 1) }
+
+// BenchmarkLedgerAppendBatchedPipelined has two appenders in flight, as the
+// ingest pipeline has when it parses on one core and appends from another:
+// one builds its batch while the other's is synced.
+func BenchmarkLedgerAppendBatchedPipelined(b *testing.B) { benchLedger(b, false, 2) }
+
+func benchLedger(b *testing.B, random bool, writers int) {
+	recs := makeRecordsOrder(b.N, random)
 	s, err := pebble.Open(b.TempDir(), nil)
 	if err != nil {
 		b.Fatal(err)
@@ -75,24 +136,39 @@ func BenchmarkLedgerAppendBatched(b *testing.B) {
 	defer s.Close()
 	ctx := context.Background()
 	var bytes int64
+	var buf []byte
 	for _, r := range recs {
-		bytes += int64(len(r.AppendCanonical(nil)) + 32)
+		buf = r.AppendCanonical(buf[:0])
+		bytes += int64(len(buf) + 32)
 	}
 	b.SetBytes(bytes / int64(max(1, b.N)))
 	b.ResetTimer()
-	for i := 0; i < len(recs); i += batchSize {
-		if _, err := s.Append(ctx, recs[i:min(i+batchSize, len(recs))]); err != nil {
-			b.Fatal(err)
+	batches(b, len(recs), writers, func(lo, hi int) error {
+		res, err := s.Append(ctx, recs[lo:hi])
+		if err == nil {
+			for _, r := range res {
+				if r.Status != credo.Appended {
+					return fmt.Errorf("record %s: %v", r.ID, r.Status)
+				}
+			}
 		}
-	}
+		return err
+	})
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
 }
 
 // BenchmarkRawPebbleBatched is the reference for the batched append: the
 // same record bytes (hash and canonical encoding) written to Pebble with
-// sequential keys, the same batch size, synced, and the same engine options.
-func BenchmarkRawPebbleBatched(b *testing.B) {
+// sequential keys, the same batch size, synced, and the same engine options
+// (pebble.EngineOptions).
+func BenchmarkRawPebbleBatched(b *testing.B) { benchRaw(b, 1) }
+
+// BenchmarkRawPebbleBatchedPipelined is the reference for
+// BenchmarkLedgerAppendBatchedPipelined: two committers in flight.
+func BenchmarkRawPebbleBatchedPipelined(b *testing.B) { benchRaw(b, 2) }
+
+func benchRaw(b *testing.B, writers int) {
 	recs := makeRecords(b.N)
 	vals := make([][]byte, len(recs))
 	var bytes int64
@@ -100,30 +176,26 @@ func BenchmarkRawPebbleBatched(b *testing.B) {
 		vals[i] = append(make([]byte, 32, 32+256), r.AppendCanonical(nil)...)
 		bytes += int64(len(vals[i]))
 	}
-	opts := &pebbledb.Options{MemTableSize: 64 << 20, MemTableStopWritesThreshold: 4, L0StopWritesThreshold: 24}
-	opts.Levels[0].FilterPolicy = bloom.FilterPolicy(10)
-	db, err := pebbledb.Open(b.TempDir(), opts)
+	db, err := pebbledb.Open(b.TempDir(), pebble.EngineOptions())
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer db.Close()
 	b.SetBytes(bytes / int64(max(1, b.N)))
 	b.ResetTimer()
-	var key [9]byte
-	key[0] = 'R'
-	for i := 0; i < len(vals); i += batchSize {
+	batches(b, len(vals), writers, func(lo, hi int) error {
 		batch := db.NewBatch()
-		for j := i; j < min(i+batchSize, len(vals)); j++ {
+		defer batch.Close()
+		var key [9]byte
+		key[0] = 'R'
+		for j := lo; j < hi; j++ {
 			binary.BigEndian.PutUint64(key[1:], uint64(j+1))
 			if err := batch.Set(key[:], vals[j], nil); err != nil {
-				b.Fatal(err)
+				return err
 			}
 		}
-		if err := batch.Commit(pebbledb.Sync); err != nil {
-			b.Fatal(err)
-		}
-		batch.Close()
-	}
+		return batch.Commit(pebbledb.Sync)
+	})
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
 }

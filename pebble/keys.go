@@ -2,6 +2,7 @@ package pebble
 
 import (
 	"encoding/binary"
+	"fmt"
 
 	"github.com/cockroachdb/pebble/v2"
 
@@ -15,12 +16,17 @@ import (
 //	R seq                          → hash(32) ‖ canonical record   (the chain)
 //	K source 0x00 source-record-id → seq                           (idempotency, id lookup)
 //	S kind id 0x00 occurred seq    → ∅                             (subject's records by time)
-//	U seq                          → ∅                             (unresolved records)
-//	O source 0x00 seq              → ∅                             (source's records)
+//	U seq                          → posting                       (unresolved records)
+//	O source 0x00 seq              → posting                       (source's records)
 //	E kind id                      → first seq                     (subject registry)
 //
 // Integers are big-endian so that byte order is numeric order; times are
 // nanoseconds biased by 2^63 so that negative times sort first.
+//
+// A posting lists the records of one append (of one source, or unresolved)
+// under one key: the key ends with the first record's sequence number and
+// the value holds the differences from each record's number to the next,
+// as uvarints. An empty value is a posting of the key's record alone.
 const (
 	tagMeta       = 'M'
 	tagRecord     = 'R'
@@ -108,4 +114,43 @@ func tableSpans(start []byte) (pebble.SpanPolicy, []byte, error) {
 		return pebble.SpanPolicy{}, nil, nil
 	}
 	return pebble.SpanPolicy{}, []byte{start[0] + 1}, nil
+}
+
+// posting collects the sequence numbers of one batch's posting.
+type posting struct {
+	source      string
+	first, last uint64
+	rest        []byte // uvarint differences after first
+}
+
+func (p *posting) reset(source string) {
+	p.source, p.first, p.last, p.rest = source, 0, 0, p.rest[:0]
+}
+
+func (p *posting) add(seq uint64) {
+	if p.first == 0 {
+		p.first, p.last = seq, seq
+		return
+	}
+	p.rest = binary.AppendUvarint(p.rest, seq-p.last)
+	p.last = seq
+}
+
+// postingSeqs appends the sequence numbers of the posting (k, v) to dst.
+func postingSeqs(dst []uint64, k, v []byte) ([]uint64, error) {
+	if len(k) < 9 {
+		return dst, fmt.Errorf("corrupt index key %x", k)
+	}
+	seq := seqSuffix(k)
+	dst = append(dst, seq)
+	for len(v) > 0 {
+		d, n := binary.Uvarint(v)
+		if n <= 0 || d == 0 {
+			return dst, fmt.Errorf("corrupt index entry %x", k)
+		}
+		seq += d
+		dst = append(dst, seq)
+		v = v[n:]
+	}
+	return dst, nil
 }

@@ -6,8 +6,11 @@ import (
 	"math/rand/v2"
 	"os"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/cockroachdb/pebble/v2"
 
 	"github.com/credo-org/credo"
 )
@@ -54,12 +57,19 @@ func TestPerfMetrics(t *testing.T) {
 		t.Skip("set CREDO_PERF=records")
 	}
 	recs := perfRecords(n, os.Getenv("CREDO_PERF_RANDOM") != "")
+	if v := os.Getenv("CREDO_PERF_MEMTABLE"); v != "" {
+		mb, _ := strconv.Atoi(v)
+		tuneEngine = func(o *pebble.Options) { o.MemTableSize = uint64(mb) << 20 }
+		defer func() { tuneEngine = nil }()
+	}
 	s, err := Open(t.TempDir(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
 	ctx := context.Background()
+	var ru0, ru1 syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
 	start := time.Now()
 	for i := 0; i < n; i += 1000 {
 		if _, err := s.Append(ctx, recs[i:min(i+1000, n)]); err != nil {
@@ -67,6 +77,20 @@ func TestPerfMetrics(t *testing.T) {
 		}
 	}
 	el := time.Since(start)
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
+	cpu := time.Duration(ru1.Utime.Nano() + ru1.Stime.Nano() - ru0.Utime.Nano() - ru0.Stime.Nano())
+	fmt.Printf("cpu %v: %.2fµs a record\n", cpu, float64(cpu.Microseconds())/float64(n))
 	fmt.Printf("%d records in %v: %.0f records/s\n", n, el, float64(n)/el.Seconds())
 	fmt.Println(s.db.Metrics())
+	if os.Getenv("CREDO_PERF_TABLES") != "" {
+		tables, err := s.db.SSTables()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for level, ts := range tables {
+			for _, tb := range ts {
+				fmt.Printf("L%d %6d %8dB %q .. %q\n", level, tb.FileNum, tb.Size, tb.Smallest.UserKey[:min(len(tb.Smallest.UserKey), 12)], tb.Largest.UserKey[:min(len(tb.Largest.UserKey), 12)])
+			}
+		}
+	}
 }

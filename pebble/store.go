@@ -76,6 +76,31 @@ type Store struct {
 
 var _ credo.Store = (*Store)(nil)
 
+// EngineOptions returns the Pebble options Open uses, so that a benchmark
+// can run the bare engine on the same terms as the store.
+func EngineOptions() *pebble.Options { return engineOptions(nil) }
+
+func engineOptions(logger *slog.Logger) *pebble.Options {
+	popts := &pebble.Options{
+		MemTableSize:                64 << 20,
+		CacheSize:                   256 << 20,
+		MemTableStopWritesThreshold: 4,
+		L0CompactionThreshold:       4,
+		L0StopWritesThreshold:       24,
+		Logger:                      engineLogger{logger},
+	}
+	popts.Levels[0].FilterPolicy = bloom.FilterPolicy(10)
+	popts.Experimental.SpanPolicyFunc = tableSpans
+	if tuneEngine != nil {
+		tuneEngine(popts)
+	}
+	popts.EnsureDefaults()
+	return popts
+}
+
+// tuneEngine, when set (by tests), adjusts the engine options before Open.
+var tuneEngine func(*pebble.Options)
+
 // Open opens (creating if needed) the data directory dir.
 func Open(dir string, o *Options) (*Store, error) {
 	var opts Options
@@ -88,17 +113,7 @@ func Open(dir string, o *Options) (*Store, error) {
 	if err := prepareDir(dir); err != nil {
 		return nil, err
 	}
-	popts := &pebble.Options{
-		MemTableSize:                16 << 20,
-		CacheSize:                   256 << 20,
-		MemTableStopWritesThreshold: 4,
-		L0CompactionThreshold:       4,
-		L0StopWritesThreshold:       24,
-		Logger:                      engineLogger{opts.Logger},
-	}
-	popts.Levels[0].FilterPolicy = bloom.FilterPolicy(10)
-	popts.Experimental.SpanPolicyFunc = tableSpans
-	popts.EnsureDefaults()
+	popts := engineOptions(opts.Logger)
 	db, err := pebble.Open(filepath.Join(dir, "ledger"), popts)
 	if err != nil {
 		if errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EWOULDBLOCK) || strings.Contains(err.Error(), "lock") {
@@ -302,6 +317,27 @@ type appendScratch struct {
 	// The batch's writes, one list a table, each added to the engine's batch
 	// in key order: the memtable inserts a run of ordered keys faster.
 	chain, ids, subjects, sources, entities, unresolved entries
+	// The batch's records of each source and its unresolved records, each
+	// written as one posting key.
+	postings          []posting
+	unresolvedPosting posting
+}
+
+// sourcePosting returns the batch's posting of source.
+func (sc *appendScratch) sourcePosting(source string) *posting {
+	for i := range sc.postings {
+		if sc.postings[i].source == source {
+			return &sc.postings[i]
+		}
+	}
+	if len(sc.postings) < cap(sc.postings) {
+		sc.postings = sc.postings[:len(sc.postings)+1]
+	} else {
+		sc.postings = append(sc.postings, posting{})
+	}
+	p := &sc.postings[len(sc.postings)-1]
+	p.reset(source)
+	return p
 }
 
 // build makes the batch that appends recs, filling res. It returns a nil
@@ -315,6 +351,8 @@ func (s *Store) build(ctx context.Context, recs []*credo.Record, res []credo.App
 	}
 	sc := &s.scratch
 	clear(sc.inBatch)
+	sc.postings = sc.postings[:0]
+	sc.unresolvedPosting.reset("")
 	for _, e := range []*entries{&sc.chain, &sc.ids, &sc.subjects, &sc.sources, &sc.entities, &sc.unresolved} {
 		e.reset()
 	}
@@ -392,20 +430,28 @@ func (s *Store) build(ctx context.Context, recs []*credo.Record, res []credo.App
 				counts.subjects++
 			}
 		} else {
-			sc.unresolved.add(unresolvedKey(kbuf[:0], head.Seq), nil)
+			sc.unresolvedPosting.add(head.Seq)
 			counts.unresolved++
 		}
-		sc.sources.add(sourceKey(kbuf[:0], r.Source, head.Seq), nil)
+		sc.sourcePosting(r.Source).add(head.Seq)
 		counts.add(r.Source, r.Kind)
 		if len(recs) > 1 {
 			sc.inBatch[id] = i
 		}
 		res[i] = credo.AppendResult{Status: credo.Appended, ID: id, Seq: head.Seq}
 	}
-	sc.kbuf = kbuf
 	if head.Seq == s.tail.Seq {
+		sc.kbuf = kbuf
 		return nil, head, credo.Counts{}, nil // nothing new
 	}
+	for i := range sc.postings {
+		p := &sc.postings[i]
+		sc.sources.add(sourceKey(kbuf[:0], p.source, p.first), p.rest)
+	}
+	if p := &sc.unresolvedPosting; p.first != 0 {
+		sc.unresolved.add(unresolvedKey(kbuf[:0], p.first), p.rest)
+	}
+	sc.kbuf = kbuf
 	next := counts.applyTo(s.tailCounts)
 	var hv [40]byte
 	binary.BigEndian.PutUint64(hv[:], head.Seq)
@@ -598,12 +644,45 @@ func (s *Store) SubjectRecords(ctx context.Context, ref credo.SubjectRef) iter.S
 // SourceRecords implements credo.Ledger.
 func (s *Store) SourceRecords(ctx context.Context, source string) iter.Seq2[*credo.Record, error] {
 	p := sourcePrefix(nil, source)
-	return s.indexed(ctx, p, prefixEnd(p))
+	return s.posted(ctx, p, prefixEnd(p))
 }
 
 // UnresolvedRecords yields the records without a subject, in ledger order.
 func (s *Store) UnresolvedRecords(ctx context.Context) iter.Seq2[*credo.Record, error] {
-	return s.indexed(ctx, []byte{tagUnresolved}, []byte{tagUnresolved + 1})
+	return s.posted(ctx, []byte{tagUnresolved}, []byte{tagUnresolved + 1})
+}
+
+// posted yields the records of the postings in [lo, hi), in ledger order,
+// reading each from the chain.
+func (s *Store) posted(ctx context.Context, lo, hi []byte) iter.Seq2[*credo.Record, error] {
+	return func(yield func(*credo.Record, error) bool) {
+		it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		defer it.Close()
+		var seqs []uint64
+		for ok := it.First(); ok; ok = it.Next() {
+			if seqs, err = postingSeqs(seqs[:0], it.Key(), it.Value()); err != nil {
+				yield(nil, err)
+				return
+			}
+			for _, seq := range seqs {
+				if err := ctx.Err(); err != nil {
+					yield(nil, err)
+					return
+				}
+				r, err := s.recordAt(seq)
+				if !yield(r, err) || err != nil {
+					return
+				}
+			}
+		}
+		if err := it.Error(); err != nil {
+			yield(nil, err)
+		}
+	}
 }
 
 // Scan implements credo.Ledger.

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"time"
 
@@ -25,7 +27,11 @@ func isTerminal(w io.Writer) bool {
 
 // progress is a bar on a terminal and nothing elsewhere, so that scripts
 // and logs get only the report.
-type progress struct{ bar *progressbar.ProgressBar }
+type progress struct {
+	bar   *progressbar.ProgressBar
+	start time.Time
+	what  string
+}
 
 // newProgress shows a bar of total units (-1 when unknown) on e.stderr.
 func (e *env) newProgress(total int64, what string) *progress {
@@ -53,4 +59,39 @@ func (p *progress) Done() {
 	if p.bar != nil {
 		p.bar.Finish()
 	}
+}
+
+// newByteProgress shows a bar over a file's bytes on a terminal.
+func (e *env) newByteProgress(file string) *progress {
+	if !isTerminal(e.stderr) {
+		return &progress{}
+	}
+	var size int64 = -1
+	if st, err := os.Stat(file); err == nil {
+		size = st.Size()
+	}
+	return &progress{start: time.Now(), what: "ingesting " + file, bar: progressbar.NewOptions64(size,
+		progressbar.OptionSetWriter(e.stderr),
+		progressbar.OptionSetDescription("ingesting "+file),
+		progressbar.OptionShowBytes(true),
+		progressbar.OptionShowCount(),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionClearOnFinish(),
+	)}
+}
+
+// SetRows moves the bar to bytes and shows the rows read and their rate.
+func (p *progress) SetRows(bytes, rows int64) {
+	if p.bar == nil {
+		return
+	}
+	rate := float64(rows) / max(time.Since(p.start).Seconds(), 1e-3)
+	p.bar.Describe(fmt.Sprintf("%s: %d rows, %.0f rows/s", p.what, rows, rate))
+	p.bar.Set64(bytes)
+}
+
+// logger is where background errors go: standard error, as text.
+func (e *env) logger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 }

@@ -2,8 +2,15 @@ package ingest
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"os"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -42,8 +49,9 @@ type Spec struct {
 	// Timezone for dates without one; default Asia/Shanghai (UTC+8).
 	Timezone string `yaml:"timezone"`
 
-	path string // the file it was loaded from, for messages
-	line map[string]int
+	path string              // the file it was loaded from, for messages
+	pos  map[string]position // where each key is: "format", "kind.map.A01", "attributes.amount.type"
+	loc  *time.Location      // Timezone, loaded by ParseSpec
 }
 
 // CSVOptions tune the CSV and TSV readers.
@@ -120,22 +128,32 @@ type Field struct {
 // IsSet reports whether the field is mapped at all.
 func (f *Field) IsSet() bool { return f.Column != "" || len(f.Concat) > 0 || f.Const != nil }
 
+// Pos is where the field's value is in the spec (line and column, 1-based;
+// 0 when the spec was not read from YAML).
+func (f *Field) Pos() (line, col int) { return f.line, f.col }
+
 // UnmarshalYAML records where the field is, so that errors can point at it.
 func (f *Field) UnmarshalYAML(n *yaml.Node) error {
 	type plain Field
-	if n.Kind == yaml.ScalarNode {
+	switch n.Kind {
+	case yaml.ScalarNode:
 		// A bare scalar is a column name: `place: 违法地点`.
 		*f = Field{Column: n.Value, line: n.Line, col: n.Column}
 		return nil
+	case yaml.MappingNode:
+	default:
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf(
+			"line %d: a field mapping is a column name or a mapping (column, concat or const, and options), not a list", n.Line)}}
 	}
 	var p plain
-	if err := n.Decode(&p); err != nil {
-		return err
-	}
+	err := n.Decode(&p) // a *yaml.TypeError leaves the rest decoded
 	*f = Field(p)
 	f.line, f.col = n.Line, n.Column
-	return nil
+	return err
 }
+
+// position is where a key is in the spec.
+type position struct{ line, col int }
 
 // LoadSpec reads and checks a spec file.
 func LoadSpec(path string) (*Spec, error) {
@@ -146,20 +164,345 @@ func LoadSpec(path string) (*Spec, error) {
 	return ParseSpec(path, b)
 }
 
-// ParseSpec parses and checks a spec; path names it in messages.
+// ParseSpec parses and checks a spec; path names it in messages. It reports
+// every problem at once — YAML syntax, unknown keys, values of the wrong
+// type, and everything Check finds — as SpecErrors, in the order of the
+// file, each with its line and column.
 func ParseSpec(path string, b []byte) (*Spec, error) {
+	s := &Spec{path: path, pos: map[string]position{}}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	var s Spec
-	if err := dec.Decode(&s); err != nil {
-		return nil, fmt.Errorf("source spec %s: %w", path, err)
+	var root yaml.Node
+	if err := dec.Decode(&root); err != nil {
+		if err == io.EOF {
+			return nil, SpecErrors{s.errorf("", "the spec is empty")}
+		}
+		return nil, SpecErrors{s.yamlError(err.Error())}
 	}
-	s.path = path
+	var more yaml.Node
+	if err := dec.Decode(&more); err != io.EOF {
+		line := 0
+		if err == nil {
+			line = more.Line
+		}
+		return nil, SpecErrors{{File: path, Line: line, Msg: "more than one YAML document: a spec file holds one spec"}}
+	}
+	doc := &root
+	if doc.Kind == yaml.DocumentNode && len(doc.Content) == 1 {
+		doc = doc.Content[0]
+	}
+	if doc.Kind != yaml.MappingNode {
+		return nil, SpecErrors{{File: path, Line: doc.Line, Col: doc.Column, Msg: "the spec must be a mapping of keys (source:, format:, …)"}}
+	}
+	w := walker{s: s}
+	w.walk(doc, reflect.TypeFor[Spec](), "")
+	var errs SpecErrors
+	errs = append(errs, w.errs...)
+	if err := doc.Decode(s); err != nil {
+		var te *yaml.TypeError
+		if !errors.As(err, &te) {
+			te = &yaml.TypeError{Errors: []string{err.Error()}}
+		}
+		fatal := !errors.As(err, new(*yaml.TypeError))
+		for _, m := range te.Errors {
+			errs = append(errs, s.yamlError(m))
+			// A key given twice leaves its whole mapping undecoded.
+			fatal = fatal || strings.Contains(m, "already defined")
+		}
+		if fatal {
+			// What was decoded is not the spec: checking it would
+			// only mislead.
+			errs.sort()
+			return nil, errs
+		}
+	}
 	if err := s.Check(); err != nil {
-		return nil, err
+		errs = append(errs, err.(SpecErrors)...)
 	}
-	return &s, nil
+	if len(errs) > 0 {
+		errs.sort()
+		return nil, errs
+	}
+	s.loc, _ = s.location()
+	return s, nil
 }
 
 // Path is the file the spec was loaded from.
 func (s *Spec) Path() string { return s.path }
+
+// Pos returns where a key is in the spec file: "format", "kind.map",
+// "attributes.amount.layouts", "kind.map.A01" (a map entry, by its key).
+// It returns zeros when the key is not in the file.
+func (s *Spec) Pos(key string) (line, col int) {
+	p := s.pos[key]
+	return p.line, p.col
+}
+
+// Location is the time zone of dates without one: Timezone, or
+// Asia/Shanghai (UTC+8).
+func (s *Spec) Location() *time.Location {
+	if s.loc != nil {
+		return s.loc
+	}
+	l, _ := s.location()
+	return l
+}
+
+func (s *Spec) location() (*time.Location, error) {
+	switch s.Timezone {
+	case "", "Asia/Shanghai":
+		return shanghai, nil
+	}
+	l, err := time.LoadLocation(s.Timezone)
+	if err != nil {
+		return shanghai, err
+	}
+	return l, nil
+}
+
+// SpecError is one problem of a spec, with where it is.
+type SpecError struct {
+	File string
+	Line int // 1-based; 0 when the problem is with the spec as a whole
+	Col  int
+	Key  string // the key concerned, as for Spec.Pos; may be empty
+	Msg  string
+}
+
+func (e *SpecError) Error() string {
+	file := e.File
+	if file == "" {
+		file = "source spec"
+	}
+	switch {
+	case e.Line > 0 && e.Col > 0:
+		return fmt.Sprintf("%s:%d:%d: %s", file, e.Line, e.Col, e.Msg)
+	case e.Line > 0:
+		return fmt.Sprintf("%s:%d: %s", file, e.Line, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", file, e.Msg)
+}
+
+// SpecErrors are every problem of a spec, in the order of the file.
+type SpecErrors []*SpecError
+
+func (es SpecErrors) Error() string {
+	var b strings.Builder
+	for i, e := range es {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(e.Error())
+	}
+	return b.String()
+}
+
+// Unwrap gives the problems to errors.Is and errors.As.
+func (es SpecErrors) Unwrap() []error {
+	out := make([]error, len(es))
+	for i, e := range es {
+		out[i] = e
+	}
+	return out
+}
+
+func (es SpecErrors) sort() {
+	sort.SliceStable(es, func(i, j int) bool {
+		a, b := es[i], es[j]
+		// Problems of the spec as a whole (line 0) come last.
+		if (a.Line == 0) != (b.Line == 0) {
+			return b.Line == 0
+		}
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.Col < b.Col
+	})
+}
+
+// yamlError turns a yaml.v3 message ("yaml: line 3: …", "line 3: …") into
+// a SpecError with its line.
+func (s *Spec) yamlError(msg string) *SpecError {
+	msg = strings.TrimPrefix(msg, "yaml: ")
+	e := &SpecError{File: s.path, Msg: msg}
+	if rest, ok := strings.CutPrefix(msg, "line "); ok {
+		if n, tail, ok := strings.Cut(rest, ":"); ok {
+			if line, err := strconv.Atoi(n); err == nil {
+				e.Line, e.Msg = line, strings.TrimSpace(tail)
+			}
+		}
+	}
+	e.Msg = strings.ReplaceAll(e.Msg, "ingest.plain", "a field mapping")
+	return e
+}
+
+// errorf makes a SpecError about key (a path as for Spec.Pos), placed at
+// the key, or at its nearest enclosing key present in the file.
+func (s *Spec) errorf(key, format string, args ...any) *SpecError {
+	e := &SpecError{File: s.path, Key: key, Msg: fmt.Sprintf(format, args...)}
+	for k := key; k != ""; {
+		if p, ok := s.pos[k]; ok {
+			e.Line, e.Col = p.line, p.col
+			break
+		}
+		i := strings.LastIndexByte(k, '.')
+		if i < 0 {
+			break
+		}
+		k = k[:i]
+	}
+	return e
+}
+
+// walker records where every key of a spec is, and reports every key that
+// is not a key of the spec (yaml.v3's KnownFields stops at the first).
+type walker struct {
+	s    *Spec
+	errs SpecErrors
+}
+
+var fieldType = reflect.TypeFor[Field]()
+
+// keyHints explain some unknown keys better than a list of the known ones.
+var keyHints = map[string]string{
+	"identity.id":        "the identifier is mapped by subject.id",
+	"identity.id_number": "the identifier is mapped by subject.id",
+	"identity.id_no":     "the identifier is mapped by subject.id",
+	"subject.name":       "the name is mapped by identity.name",
+}
+
+func (w *walker) walk(n *yaml.Node, t reflect.Type, path string) {
+	for n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch {
+	case t.Kind() == reflect.Struct:
+		if n.Kind != yaml.MappingNode {
+			return // a scalar Field, or a type error that Decode reports
+		}
+		known := map[string]reflect.Type{}
+		var names []string
+		for i := range t.NumField() {
+			f := t.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			if !f.IsExported() || name == "" || name == "-" {
+				continue
+			}
+			known[name] = f.Type
+			names = append(names, name)
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if k.Value == "<<" { // a merge key: <<: *defaults
+				w.walkMerge(v, t, path)
+				continue
+			}
+			p := join(path, k.Value)
+			w.s.pos[p] = position{k.Line, k.Column}
+			ft, ok := known[k.Value]
+			if !ok {
+				w.unknown(k, path, p, names)
+				continue
+			}
+			w.walk(v, ft, p)
+		}
+	case t.Kind() == reflect.Map:
+		if n.Kind != yaml.MappingNode {
+			return
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			p := join(path, k.Value)
+			w.s.pos[p] = position{k.Line, k.Column}
+			w.walk(v, t.Elem(), p)
+		}
+	case t.Kind() == reflect.Slice:
+		if n.Kind == yaml.ScalarNode && path == "record_id" && n.Tag != "!!null" {
+			// record_id: 案号 is record_id: [案号].
+			c := *n
+			*n = yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Line: c.Line, Column: c.Column, Content: []*yaml.Node{&c}}
+		}
+		if n.Kind != yaml.SequenceNode {
+			return
+		}
+		for i, e := range n.Content {
+			p := join(path, strconv.Itoa(i))
+			w.s.pos[p] = position{e.Line, e.Column}
+			w.walk(e, t.Elem(), p)
+		}
+	}
+}
+
+func (w *walker) walkMerge(v *yaml.Node, t reflect.Type, path string) {
+	for v.Kind == yaml.AliasNode && v.Alias != nil {
+		v = v.Alias
+	}
+	if v.Kind == yaml.SequenceNode {
+		for _, e := range v.Content {
+			w.walk(e, t, path)
+		}
+		return
+	}
+	w.walk(v, t, path)
+}
+
+func (w *walker) unknown(k *yaml.Node, parent, path string, names []string) {
+	where := ""
+	if parent != "" {
+		where = " in " + parent
+	}
+	msg := fmt.Sprintf("unknown key %q%s", k.Value, where)
+	if h := keyHints[path]; h != "" {
+		msg += ": " + h
+	} else if near := nearest(k.Value, names); near != "" {
+		msg += fmt.Sprintf(" (did you mean %q?)", near)
+	} else if parent != "" {
+		msg += ": want " + strings.Join(names, ", ")
+	}
+	w.errs = append(w.errs, &SpecError{File: w.s.path, Line: k.Line, Col: k.Column, Key: path, Msg: msg})
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+// nearest returns the name closest to s, if it is close (a typo).
+func nearest(s string, names []string) string {
+	best, bestD := "", 3
+	if len(s) <= 4 {
+		bestD = 2
+	}
+	for _, n := range names {
+		if d := editDistance(s, n); d < bestD {
+			best, bestD = n, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b, in runes.
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
+}

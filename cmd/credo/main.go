@@ -80,6 +80,10 @@ answers for them: every score is published and explained.`,
 		newStatsCmd(e),
 		newSubjectCmd(e),
 		newVerifyCmd(e),
+		newIngestCmd(e),
+		newSourceCmd(e),
+		newQuarantineCmd(e),
+		newRunsCmd(e),
 	)
 	return root
 }

@@ -1,0 +1,51 @@
+package main
+
+import (
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/credo-org/credo"
+)
+
+func newRunsCmd(e *env) *cobra.Command {
+	return addJSON(&cobra.Command{
+		Use:   "runs",
+		Short: "List the ingest runs: source, file digest, counts, start and end",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			s, err := e.openStore(ctx)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			runs := []*credo.Run{}
+			for r, err := range s.Runs(ctx) {
+				if err != nil {
+					return err
+				}
+				runs = append(runs, r)
+			}
+			if e.json {
+				return writeJSON(e.stdout, runs)
+			}
+			w := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "STARTED\tSOURCE\tFILE\tDIGEST\tSTATUS\tROWS\tAPPENDED\tDUPLICATES\tQUARANTINED\tTOOK")
+			for _, r := range runs {
+				took := "-"
+				if !r.Ended.IsZero() {
+					took = r.Ended.Sub(r.Started).Round(time.Millisecond).String()
+				}
+				d := r.Digest
+				if len(d) > 12 {
+					d = d[:12]
+				}
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\n", r.Started.Local().Format(time.DateTime), r.Source, r.File, d, r.Status, r.Rows, r.Appended, r.Duplicates, r.Quarantined, took)
+			}
+			return w.Flush()
+		},
+	}, e)
+}

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"math"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -361,7 +362,28 @@ func FuzzParseAmount(f *testing.F) {
 		if fen := x * 100; math.Abs(fen-math.Round(fen)) > 1e-6*math.Max(1, math.Abs(fen)) {
 			t.Fatalf("ParseAmount(%q) = %v, not whole fen", s, x)
 		}
+		// A plain decimal number reads as strconv reads it, to the fen.
+		if plainDecimal(s) {
+			f, err := strconv.ParseFloat(s, 64)
+			if err == nil && math.Abs(f-x) > 0.005000001*math.Max(1, math.Abs(f)/1e12) {
+				t.Fatalf("ParseAmount(%q) = %v, strconv says %v", s, x, f)
+			}
+		}
 	})
+}
+
+func plainDecimal(s string) bool {
+	dot := false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+		case c == '.' && !dot && i > 0 && i < len(s)-1:
+			dot = true
+		default:
+			return false
+		}
+	}
+	return s != ""
 }
 
 // FuzzParseDate: no panic; a parsed date is valid in its layout's sense

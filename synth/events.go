@@ -2,6 +2,7 @@ package synth
 
 import (
 	"iter"
+	"runtime"
 	"slices"
 	"strconv"
 	"time"
@@ -28,17 +29,59 @@ type Event struct {
 // The *Event yielded is reused: it is valid until the next iteration. To
 // keep a record, copy it (a plain struct copy is enough: the strings and
 // the attribute slice an event points to are never written again).
+//
+// With more than one processor, a second goroutine plans each day (which
+// events, about whom, and their identities) while the day before is
+// yielded; the stream is the same either way.
 func (c *City) Events() iter.Seq[*Event] {
 	return func(yield func(*Event) bool) {
 		g := newGen(c)
-		for d := range c.days {
-			g.plan(d)
-			for _, key := range g.keys {
-				g.expand(&g.stubs[uint32(key)])
-				if !yield(&g.ev) {
+		if runtime.GOMAXPROCS(0) < 2 || c.days < 2 {
+			p := &planner{maker: maker{c: c}}
+			var b dayBatch
+			for d := range c.days {
+				p.planDay(d, &b)
+				if !g.emitDay(&b, yield) {
 					return
 				}
 			}
+			return
+		}
+		full := make(chan *dayBatch, 2)
+		free := make(chan *dayBatch, 4)
+		for range cap(free) {
+			free <- new(dayBatch)
+		}
+		stop := make(chan struct{})
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			defer close(full)
+			p := &planner{maker: maker{c: c}}
+			for d := range c.days {
+				var b *dayBatch
+				select {
+				case b = <-free:
+				case <-stop:
+					return
+				}
+				p.planDay(d, b)
+				select {
+				case full <- b:
+				case <-stop:
+					return
+				}
+			}
+		}()
+		defer func() {
+			close(stop)
+			<-done
+		}()
+		for b := range full {
+			if !g.emitDay(b, yield) {
+				return
+			}
+			free <- b
 		}
 	}
 }
@@ -72,26 +115,63 @@ type followUp struct {
 	st    stub
 }
 
-// gen is one Events stream's state.
-type gen struct {
-	c     *City
-	ev    Event
-	ar    arena
+// dayBatch is a day as the planner hands it over: the day's own events,
+// each with its subject drawn and identity written.
+type dayBatch struct {
+	d     int
 	stubs []stub
-	keys  []uint64   // second << 32 | stub index, sorted
-	later []followUp // min-heap by (day, order)
-	order uint64
+	preps []prep
+}
 
-	day     int64 // unix day being expanded
+// prep is a planned event's subject.
+type prep struct {
+	subject credo.SubjectKind
+	index   int
+	id      credo.Identity
+	pc      personCore // a person's numbers, for what the record says of them (plate, home)
+}
+
+// maker draws subjects and writes their identities; the planner and the
+// expander each have one.
+type maker struct {
+	c       *City
+	ar      arena
+	day     int64 // unix day
 	dayUnix int64 // its midnight, unix seconds
 	year    int
 	month   int
 	md      int // month*100 + day
-	serial  [nSeries]serialCounter
-	link    uint64 // the seed of the chain the event belongs to
-	onSite  bool   // recorded on the spot
 	pc      personCore
 	oc      orgCore
+}
+
+func (m *maker) setDay(d int) {
+	m.day = m.c.startDay + int64(d)
+	m.dayUnix = m.day * 86400
+	y, mo, dd := civil(m.day)
+	m.year, m.month, m.md = y, mo, mo*100+dd
+}
+
+func (m *maker) rng() *rng { return &m.ar.r }
+
+// planner plans days: which events, when, about whom.
+type planner struct {
+	maker
+}
+
+// gen expands planned events into records, in order, and keeps what spans
+// days: the serial numbers of each agency's documents and the follow-ups
+// events cause.
+type gen struct {
+	maker
+	ev    Event
+	keys  []uint64   // second << 32 | stub index, sorted
+	later []followUp // min-heap by (day, order)
+	order uint64
+
+	serial  [nSeries]serialCounter
+	link    uint64     // the seed of the chain the event belongs to
+	onSite  bool       // recorded on the spot
 	counter personCore // a counterparty
 }
 
@@ -101,7 +181,7 @@ type serialCounter struct {
 }
 
 func newGen(c *City) *gen {
-	return &gen{c: c}
+	return &gen{maker: maker{c: c}}
 }
 
 // initEvents computes each stream's normalisation so that its yearly rate
@@ -119,16 +199,13 @@ func (c *City) initEvents() {
 	}
 }
 
-// plan fills g.stubs with day d's events and g.keys with their order of
-// occurrence.
-func (g *gen) plan(d int) {
-	c := g.c
-	day := c.startDay + int64(d)
-	g.day = day
-	g.dayUnix = day * 86400
-	y, m, dd := civil(day)
-	g.year, g.month, g.md = y, m, m*100+dd
-	g.stubs = g.stubs[:0]
+// planDay fills b with day d's own events (not the follow-ups of earlier
+// ones), their subjects drawn and identities written.
+func (p *planner) planDay(d int, b *dayBatch) {
+	c := p.c
+	p.setDay(d)
+	b.d = d
+	b.stubs = b.stubs[:0]
 	r := newRNG(hash2(c.key^kDay, uint64(d)))
 	for si := range streams {
 		s := &streams[si]
@@ -139,13 +216,13 @@ func (g *gen) plan(d int) {
 		if n == 0 {
 			continue
 		}
-		f := s.factor(day)
+		f := s.factor(p.day)
 		if f == 0 {
 			continue
 		}
 		lambda := s.rate * n / 365.2425 * f * c.norm[si]
 		for range r.count(lambda) {
-			g.stubs = append(g.stubs, stub{
+			b.stubs = append(b.stubs, stub{
 				sec:    drawSecond(&r, timing[s.kind].hours),
 				kind:   uint8(s.kind),
 				org:    s.org,
@@ -155,17 +232,63 @@ func (g *gen) plan(d int) {
 			})
 		}
 	}
-	for len(g.later) > 0 && g.later[0].day <= day {
+	// Subjects. An event for which the draws find nobody eligible (a tiny
+	// city, or no organisation registered yet) does not happen.
+	b.preps = slices.Grow(b.preps[:0], len(b.stubs))[:len(b.stubs)]
+	kept := 0
+	for k := range b.stubs {
+		st := b.stubs[k]
+		pp := &b.preps[kept]
+		p.ar.r = newRNG(st.seed)
+		s := &streams[st.stream]
+		if st.org {
+			if !p.drawOrg(s) {
+				continue
+			}
+			pp.subject, pp.index = credo.Organization, p.oc.index
+			p.orgIdentity(&pp.id)
+		} else {
+			if !p.drawPerson(s) {
+				continue
+			}
+			pp.subject, pp.index = credo.Person, p.pc.index
+			p.personIdentity(&pp.id)
+			pp.pc = p.pc
+		}
+		b.stubs[kept] = st
+		kept++
+	}
+	b.stubs, b.preps = b.stubs[:kept], b.preps[:kept]
+}
+
+// emitDay merges the follow-ups due on b's day into it, expands the day's
+// events in order of occurrence and yields them.
+func (g *gen) emitDay(b *dayBatch, yield func(*Event) bool) bool {
+	g.setDay(b.d)
+	own := len(b.stubs)
+	for len(g.later) > 0 && g.later[0].day <= g.day {
 		f := g.popLater()
-		if f.day == day {
-			g.stubs = append(g.stubs, f.st)
+		if f.day == g.day {
+			b.stubs = append(b.stubs, f.st)
 		}
 	}
 	g.keys = g.keys[:0]
-	for k := range g.stubs {
-		g.keys = append(g.keys, uint64(g.stubs[k].sec)<<32|uint64(k))
+	for k := range b.stubs {
+		g.keys = append(g.keys, uint64(b.stubs[k].sec)<<32|uint64(k))
 	}
 	slices.Sort(g.keys)
+	for _, key := range g.keys {
+		k := int(uint32(key))
+		var pp *prep
+		if k < own {
+			pp = &b.preps[k]
+		}
+		g.expand(&b.stubs[k], pp)
+		if !yield(&g.ev) {
+			return false
+		}
+	}
+	return true
 }
 
 func drawSecond(r *rng, profile int) int32 {
@@ -273,8 +396,6 @@ func (a *arena) attributes(n int) credo.Attributes {
 	a.attrs = a.attrs[:l+n]
 	return a.attrs[l : l : l+n]
 }
-
-func (g *gen) rng() *rng { return &g.ar.r }
 
 // Document series and their serial numbers, counted per year.
 const (
@@ -385,7 +506,7 @@ func (g *gen) refString(ref caseRef, suffix string) string {
 
 // eligible reports whether person p can be the subject of a stream's event
 // today.
-func (g *gen) eligible(e int, p *personCore) bool {
+func (g *maker) eligible(e int, p *personCore) bool {
 	switch e {
 	case eAny:
 		return true
@@ -412,7 +533,7 @@ func (g *gen) eligible(e int, p *personCore) bool {
 }
 
 // age is p's age today.
-func (g *gen) age(p *personCore) int {
+func (g *maker) age(p *personCore) int {
 	a := g.year - p.y
 	if g.md < p.m*100+p.d {
 		a--
@@ -420,32 +541,32 @@ func (g *gen) age(p *personCore) int {
 	return a
 }
 
-// drawPerson picks a person for a stream, by tier, until one is eligible
-// (or, in a city too small to have one, the last one drawn), and computes
-// the whole of g.pc.
-func (g *gen) drawPerson(s *stream) {
+// drawPerson picks a person for a stream, by tier, until one is eligible,
+// and computes the whole of g.pc. In a city too small to have an eligible
+// person among the draws it reports false.
+func (g *maker) drawPerson(s *stream) bool {
 	t := &g.c.personRisk
 	if s.pool == poolCivic {
 		t = &g.c.personCivic
 	}
 	driver := s.elig == eDriver || s.elig == eDrinker
-	i := 0
 	for range 32 {
-		i = t.draw(g.rng())
+		i := t.draw(g.rng())
 		if driver && g.c.licence(i) >= maxDriverPermille {
 			continue // no licence, whoever it is
 		}
 		g.c.coreID(i, &g.pc)
 		if g.eligible(s.elig, &g.pc) {
 			g.c.coreRest(i, &g.pc)
-			return
+			return true
 		}
 	}
-	g.c.core(i, &g.pc)
+	return false
 }
 
-// drawOrg picks an organisation registered by today.
-func (g *gen) drawOrg(s *stream) int {
+// drawOrg picks an organisation registered by today into g.oc, or reports
+// false when none of the draws was.
+func (g *maker) drawOrg(s *stream) bool {
 	for range 32 {
 		var j int
 		if s.pool == poolOrgAny {
@@ -455,20 +576,16 @@ func (g *gen) drawOrg(s *stream) int {
 		}
 		g.c.orgCore(j, &g.oc)
 		if g.oc.reg <= g.day {
-			return j
+			g.oc.index = j
+			return true
 		}
 	}
-	return -1
+	return false
 }
 
-// expand turns a stub into g.ev.
-func (g *gen) expand(st *stub) {
-	g.ar.r = newRNG(st.seed)
-	r := g.rng()
-	g.link = st.link
-	if g.link == 0 {
-		g.link = st.seed
-	}
+// expand turns a stub into g.ev: pp is its subject when the planner drew
+// one, nil for a follow-up, whose subject is the stub's.
+func (g *gen) expand(st *stub, pp *prep) {
 	rec := &g.ev.Record
 	*rec = credo.Record{}
 	k := int(st.kind)
@@ -478,32 +595,31 @@ func (g *gen) expand(st *stub) {
 	rec.Polarity = info.Polarity
 
 	// The subject.
-	idx := int(st.subj)
-	if st.org {
-		if idx < 0 {
-			idx = g.drawOrg(&streams[st.stream])
-			if idx < 0 { // nobody registered yet: the earliest registered will do
-				idx = 0
-				g.c.orgCore(0, &g.oc)
-			}
-		} else {
-			g.c.orgCore(idx, &g.oc)
+	switch {
+	case pp != nil:
+		g.ev.Subject, g.ev.Index = pp.subject, pp.index
+		rec.Identity = pp.id
+		if pp.subject == credo.Person {
+			g.pc = pp.pc
 		}
-		g.ev.Subject, g.ev.Index = credo.Organization, idx
-		g.fillOrgIdentity()
-	} else {
-		if idx < 0 {
-			g.drawPerson(&streams[st.stream])
-			idx = g.pc.index
-		} else {
-			g.c.coreID(idx, &g.pc)
-			g.c.coreRest(idx, &g.pc)
-		}
-		g.ev.Subject, g.ev.Index = credo.Person, idx
-		g.fillPersonIdentity()
+	case st.org:
+		g.ev.Subject, g.ev.Index = credo.Organization, int(st.subj)
+		g.c.orgCore(int(st.subj), &g.oc)
+		g.orgIdentity(&rec.Identity)
+	default:
+		g.ev.Subject, g.ev.Index = credo.Person, int(st.subj)
+		g.c.core(int(st.subj), &g.pc)
+		g.personIdentity(&rec.Identity)
 	}
+	rec.Subject = credo.SubjectRef{Kind: g.ev.Subject, ID: rec.Identity.IDNumber}
 
 	// When.
+	g.ar.r = newRNG(st.seed ^ 0x66696c6c)
+	r := g.rng()
+	g.link = st.link
+	if g.link == 0 {
+		g.link = st.seed
+	}
 	t := timing[k]
 	occ := g.dayUnix - 8*3600 + int64(st.sec)
 	lag := t.lagMin + r.intn(t.lagMax-t.lagMin+1)
@@ -517,10 +633,10 @@ func (g *gen) expand(st *stub) {
 	g.fill(k, st)
 }
 
-func (g *gen) fillPersonIdentity() {
-	p := &g.pc
-	id := &g.ev.Record.Identity
-	a := &g.ar
+// personIdentity writes g.pc's identity.
+func (m *maker) personIdentity(id *credo.Identity) {
+	p := &m.pc
+	a := &m.ar
 	s := a.begin(512)
 	a.b = p.appendID(a.b)
 	id.IDNumber = a.end(s)
@@ -537,13 +653,12 @@ func (g *gen) fillPersonIdentity() {
 	a.b = p.appendAddress(a.b)
 	id.Address = a.end(s)
 	id.Sex = p.sex()
-	g.ev.Record.Subject = credo.SubjectRef{Kind: credo.Person, ID: id.IDNumber}
 }
 
-func (g *gen) fillOrgIdentity() {
-	o := &g.oc
-	id := &g.ev.Record.Identity
-	a := &g.ar
+// orgIdentity writes g.oc's identity.
+func (m *maker) orgIdentity(id *credo.Identity) {
+	o := &m.oc
+	a := &m.ar
 	s := a.begin(512)
 	a.b = o.appendUSCC(a.b)
 	id.IDNumber = a.end(s)
@@ -556,5 +671,5 @@ func (g *gen) fillOrgIdentity() {
 	s = len(a.b)
 	a.b = o.appendAddress(a.b)
 	id.Address = a.end(s)
-	g.ev.Record.Subject = credo.SubjectRef{Kind: credo.Organization, ID: id.IDNumber}
+	id.BirthDate, id.Sex = "", credo.SexUnknown
 }

@@ -32,6 +32,7 @@ func (o *Org) Identity() credo.Identity {
 func (o *Org) Ref() credo.SubjectRef { return credo.SubjectRef{Kind: credo.Organization, ID: o.USCC} }
 
 type orgCore struct {
+	index    int
 	typ      int
 	industry int
 	term     int
@@ -59,6 +60,7 @@ var orgPrefixes = []string{"荣成市", "荣成市", "荣成市", "荣成市", "
 var reform = unixDay(2015, 10, 1)
 
 func (c *City) orgCore(j int, o *orgCore) {
+	o.index = j
 	r := newRNG(hash2(c.key^kOrg, uint64(j)))
 	o.typ = c.orgTypes.draw(&r)
 	o.industry = c.inds.draw(&r)

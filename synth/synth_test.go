@@ -96,6 +96,14 @@ func TestDeterminism(t *testing.T) {
 	if b := digest(t, c, 5000, 250, 20000); a != b {
 		t.Error("same city, second stream differs")
 	}
+	// One processor or several: the same stream.
+	procs := runtime.GOMAXPROCS(1)
+	b := digest(t, c, 5000, 250, 20000)
+	runtime.GOMAXPROCS(max(procs, 2))
+	if a != b {
+		t.Error("one processor made a different city")
+	}
+	runtime.GOMAXPROCS(procs)
 	cfg.Seed = 43
 	if b := digest(t, newCity(t, cfg), 5000, 250, 20000); a == b {
 		t.Error("different seeds, same city")
@@ -106,6 +114,27 @@ func TestDeterminism(t *testing.T) {
 		if a, b := small.Person(i), large.Person(i); a != b {
 			t.Fatalf("person %d: %+v in the small city, %+v in the large", i, a, b)
 		}
+	}
+}
+
+// Breaking out of Events stops its planning goroutine.
+func TestEventsStopsPlanner(t *testing.T) {
+	c := newCity(t, Config{People: 10000})
+	before := runtime.NumGoroutine()
+	for range 20 {
+		n := 0
+		for range c.Events() {
+			if n++; n == 1000 {
+				break
+			}
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		t.Errorf("%d goroutines after breaking out of 20 streams, %d before", n, before)
 	}
 }
 

@@ -296,3 +296,5 @@ func TestReadCSVNamesShared(t *testing.T) {
 }
 
 func writeFileRd(path string, b []byte) error { return os.WriteFile(path, b, 0o644) }
+
+func errorsIs(err, target error) bool { return errors.Is(err, target) }

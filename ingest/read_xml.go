@@ -93,6 +93,8 @@ type xmlReader struct {
 	done  bool
 	err   error
 	names nameCache
+	root  bool // an element was seen
+	text  bool // text was seen outside any element
 }
 
 func newXMLReader(src *textSource, spec *Spec) (*xmlReader, error) {
@@ -151,6 +153,9 @@ func (x *xmlReader) Next() (Row, error) {
 		x.rr.drop(start)
 		tok, err := x.dec.Token()
 		if err == io.EOF {
+			if !x.root && x.text {
+				return x.fail(fmt.Errorf("%w: the file has no XML element", ErrFormat))
+			}
 			x.done = true
 			return Row{}, io.EOF
 		}
@@ -158,7 +163,12 @@ func (x *xmlReader) Next() (Row, error) {
 			return x.fail(err)
 		}
 		switch t := tok.(type) {
+		case xml.CharData:
+			if len(x.stack) == 0 && len(bytes.TrimSpace(t)) > 0 {
+				x.text = true
+			}
 		case xml.StartElement:
+			x.root = true
 			x.stack = append(x.stack, t.Name.Local)
 			if len(x.stack) == 1 && x.path[0] != "*" && x.path[0] != t.Name.Local {
 				return x.fail(fmt.Errorf("%w: the root element is <%s>, xml.record %q expects <%s>", ErrFormat, t.Name.Local, strings.Join(x.path, "/"), x.path[0]))

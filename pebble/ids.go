@@ -34,6 +34,9 @@ type idFilter struct {
 	// not hold yet: a filter built from the store half-way through a batch
 	// must include them.
 	pending []pendingID
+	// ready is closed when the batches built before this one are applied:
+	// the filter waits for it before it reads the store.
+	ready <-chan struct{}
 }
 
 type pendingID struct{ source, id string }
@@ -48,8 +51,9 @@ func newIDFilter(db *pebble.DB) *idFilter {
 	return &idFilter{db: db, seed: maphash.MakeSeed(), sources: map[string]*sourceIDs{}}
 }
 
-// begin starts a new batch.
-func (f *idFilter) begin() { f.pending = f.pending[:0] }
+// begin starts a new batch; ready is closed when the batches built before
+// it are applied.
+func (f *idFilter) begin(ready <-chan struct{}) { f.pending, f.ready = f.pending[:0], ready }
 
 // mayExist reports whether id may be in the ledger under source; false means
 // it certainly is not.
@@ -88,6 +92,7 @@ func (f *idFilter) source(source string) (*sourceIDs, error) {
 	if s, ok := f.sources[source]; ok {
 		return s, nil
 	}
+	<-f.ready
 	lo := idKey(nil, source, "")
 	it, err := f.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: prefixEnd(lo)})
 	if err != nil {
@@ -108,6 +113,7 @@ func (f *idFilter) source(source string) (*sourceIDs, error) {
 // build fills the Bloom filter of source from the store and the pending
 // batch.
 func (f *idFilter) build(source string, s *sourceIDs) error {
+	<-f.ready
 	lo := idKey(nil, source, "")
 	it, err := f.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: prefixEnd(lo)})
 	if err != nil {

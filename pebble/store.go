@@ -66,12 +66,14 @@ type Store struct {
 	subjects *subjectSet
 	ids      *idFilter
 	scratch  appendScratch
+	applied  chan struct{} // closed when the last batch built has been applied (or has failed)
 
 	state    sync.Mutex // guards what follows: the synced state
 	head     credo.Head
 	counts   credo.Counts
 	failed   error          // set when a write failed half-way; the store then refuses appends
-	inflight sync.WaitGroup // applied batches waiting for their sync
+	inflight sync.WaitGroup // batches being applied or synced
+	synced   sync.Cond      // on state: head moved or failed was set
 }
 
 var _ credo.Store = (*Store)(nil)
@@ -123,6 +125,9 @@ func Open(dir string, o *Options) (*Store, error) {
 	}
 	s := &Store{dir: dir, db: db, opts: opts, wo: pebble.Sync}
 	s.scratch.inBatch = map[string]int{}
+	s.applied = make(chan struct{})
+	close(s.applied)
+	s.synced.L = &s.state
 	if opts.NoSync {
 		s.wo = pebble.NoSync
 	}
@@ -237,6 +242,11 @@ func (s *Store) Close() error {
 }
 
 // Append implements credo.Ledger.
+//
+// Three callers can be at work at once: one building its batch (under mu),
+// one applying its batch to the engine (in the order the batches were
+// built: each waits for the one before), and any number waiting for their
+// batches to be synced, which the engine does for several at a time.
 func (s *Store) Append(ctx context.Context, recs []*credo.Record) ([]credo.AppendResult, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -251,10 +261,36 @@ func (s *Store) Append(ctx context.Context, recs []*credo.Record) ([]credo.Appen
 		s.mu.Unlock()
 		return nil, fmt.Errorf("append: store failed earlier, reopen it: %w", err)
 	}
-	b, head, counts, err := s.build(ctx, recs, res)
-	if err != nil || b == nil {
+	prev := s.applied
+	b, head, counts, err := s.build(ctx, recs, res, prev)
+	if err != nil {
 		s.mu.Unlock()
-		return res, err
+		return nil, err
+	}
+	if b == nil {
+		// Nothing new; but the duplicates found may be in batches still
+		// being synced.
+		tail := s.tail.Seq
+		s.mu.Unlock()
+		for _, r := range res {
+			if r.Seq != 0 {
+				return res, s.waitSynced(tail)
+			}
+		}
+		return res, nil
+	}
+	done := make(chan struct{})
+	s.applied = done
+	s.tail, s.tailCounts = head, counts
+	s.inflight.Add(1)
+	s.mu.Unlock()
+	defer s.inflight.Done()
+
+	<-prev
+	if err := s.failure(); err != nil {
+		close(done)
+		b.Close()
+		return nil, s.commitFailed(recs, res, err)
 	}
 	if s.opts.NoSync {
 		err = commit(b, s.wo)
@@ -262,15 +298,12 @@ func (s *Store) Append(ctx context.Context, recs []*credo.Record) ([]credo.Appen
 		err = guard(func() error { return s.db.ApplyNoSyncWait(b, s.wo) })
 	}
 	if err != nil {
-		// Not closed: the engine may still hold the batch.
-		s.mu.Unlock()
-		return nil, s.commitFailed(recs, res, err)
+		// b is not closed: the engine may still hold it.
+		s.commitFailed(recs, res, err)
+		close(done)
+		return nil, fmt.Errorf("append %d records to %s: %w", len(recs), s.dir, err)
 	}
-	s.tail, s.tailCounts = head, counts
-	s.inflight.Add(1)
-	s.mu.Unlock()
-
-	defer s.inflight.Done()
+	close(done)
 	if !s.opts.NoSync {
 		err = guard(b.SyncWait)
 	}
@@ -281,9 +314,23 @@ func (s *Store) Append(ctx context.Context, recs []*credo.Record) ([]credo.Appen
 	s.state.Lock()
 	if head.Seq > s.head.Seq { // a later batch synced first, and this one with it
 		s.head, s.counts = head, counts
+		s.synced.Broadcast()
 	}
 	s.state.Unlock()
 	return res, nil
+}
+
+// waitSynced waits until the ledger is synced up to seq.
+func (s *Store) waitSynced(seq uint64) error {
+	s.state.Lock()
+	defer s.state.Unlock()
+	for s.head.Seq < seq && s.failed == nil {
+		s.synced.Wait()
+	}
+	if s.head.Seq < seq {
+		return fmt.Errorf("append: %w", s.failed)
+	}
+	return nil
 }
 
 func (s *Store) failure() error {
@@ -300,6 +347,7 @@ func (s *Store) commitFailed(recs []*credo.Record, res []credo.AppendResult, err
 	if s.failed == nil {
 		s.failed = err
 	}
+	s.synced.Broadcast()
 	s.state.Unlock()
 	for i := range res {
 		if res[i].Status == credo.Appended {
@@ -342,8 +390,12 @@ func (sc *appendScratch) sourcePosting(source string) *posting {
 
 // build makes the batch that appends recs, filling res. It returns a nil
 // batch when there is nothing to write. s.mu is held.
-func (s *Store) build(ctx context.Context, recs []*credo.Record, res []credo.AppendResult) (*pebble.Batch, credo.Head, credo.Counts, error) {
+//
+// The batches built before may not all be applied yet: prev is closed when
+// they are, and build waits for it before it reads the store.
+func (s *Store) build(ctx context.Context, recs []*credo.Record, res []credo.AppendResult, prev <-chan struct{}) (*pebble.Batch, credo.Head, credo.Counts, error) {
 	if s.subjects == nil {
+		<-prev
 		if err := s.loadSubjects(ctx); err != nil {
 			return nil, credo.Head{}, credo.Counts{}, fmt.Errorf("append: %w", err)
 		}
@@ -356,7 +408,7 @@ func (s *Store) build(ctx context.Context, recs []*credo.Record, res []credo.App
 	for _, e := range []*entries{&sc.chain, &sc.ids, &sc.subjects, &sc.sources, &sc.entities, &sc.unresolved} {
 		e.reset()
 	}
-	s.ids.begin()
+	s.ids.begin(prev)
 	head := s.tail
 	counts := countsDelta{}
 	var added []credo.SubjectRef // subjects new in this batch, to forget if it is not applied
@@ -387,6 +439,7 @@ func (s *Store) build(ctx context.Context, recs []*credo.Record, res []credo.App
 			return nil, head, credo.Counts{}, fmt.Errorf("append record %d (%s/%s): %w", i, r.Source, r.SourceRecordID, err)
 		}
 		if maybe {
+			<-prev
 			kbuf = idKey(kbuf[:0], r.Source, r.SourceRecordID)
 			existing, err := s.getSeq(kbuf)
 			if err != nil {

@@ -446,19 +446,11 @@ func checkValue(typ, v string, layouts []string) error {
 		_, err = ParseBool(v)
 	case "date":
 		if len(layouts) == 0 {
-			layouts = defaultLayouts
+			layouts = DefaultDateLayouts
 		}
 		_, err = ParseDate(v, layouts, time.UTC)
 	}
 	return err
-}
-
-// defaultLayouts are the layouts of a date field whose spec gives none. The
-// mapper has its own list (DefaultDateLayouts); this one is only for
-// checking constants and defaults and is as lenient.
-var defaultLayouts = []string{
-	"2006-01-02 15:04:05", "2006-01-02T15:04:05Z07:00", "2006-01-02T15:04:05", "2006-01-02 15:04", "2006-01-02",
-	"2006/1/2 15:04:05", "2006/1/2 15:04", "2006/1/2", "20060102150405", "20060102", "chinese",
 }
 
 // checkLayout says what is wrong with a date layout, or "".

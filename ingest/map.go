@@ -415,12 +415,12 @@ func (m *Mapper) typed(p *fieldProg, v string) (credo.Value, error) {
 	case "", "string":
 		return credo.String(v), nil
 	case "int":
-		f, err := ParseAmount(v) // accepts 1,234 and Chinese numerals too
-		if err == nil && f != float64(int64(f)) {
-			err = fmt.Errorf("%q is not a whole number", v)
-		}
-		return credo.Int(int64(f)), err
-	case "number", "amount":
+		n, err := ParseInt(v)
+		return credo.Int(n), err
+	case "number":
+		f, err := ParseNumber(v)
+		return credo.Number(f), err
+	case "amount":
 		f, err := ParseAmount(v)
 		return credo.Number(f), err
 	case "bool":
@@ -451,21 +451,12 @@ func (m *Mapper) identity(r *credo.Record, row *Row, probs *[]Problem) {
 	if m.sex != nil {
 		if v, ok := m.value(m.sex, row); ok {
 			if x, ok := m.mapped(m.sex, v, probs); ok {
-				id.Sex = parseSex(x)
+				// An unreadable sex is kept unknown: like the birth date, it
+				// is evidence for resolution, not what the record asserts.
+				id.Sex, _ = ParseSex(x)
 			}
 		}
 	}
-}
-
-// parseSex reads the common ways agencies write sex.
-func parseSex(s string) credo.Sex {
-	switch strings.ToLower(s) {
-	case "m", "male", "男", "1":
-		return credo.Male
-	case "f", "female", "女", "2", "0":
-		return credo.Female
-	}
-	return credo.SexUnknown
 }
 
 // subject resolves the record's subject and returns why it is unresolved

@@ -84,6 +84,7 @@ answers for them: every score is published and explained.`,
 		newSourceCmd(e),
 		newQuarantineCmd(e),
 		newRunsCmd(e),
+		newServeCmd(e),
 	)
 	return root
 }

@@ -18,7 +18,7 @@ func newSourceCmd(e *env) *cobra.Command {
 		Use:   "source",
 		Short: "Check source specs (and register sources for the stream API)",
 	}
-	c.AddCommand(newSourceCheckCmd(e))
+	c.AddCommand(newSourceCheckCmd(e), newSourceAddCmd(e), newSourceListCmd(e), newSourceRevokeCmd(e))
 	return c
 }
 

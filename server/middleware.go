@@ -1,0 +1,163 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"time"
+)
+
+// requestInfo is what the log line and the metrics of one request need
+// from the handlers below the middleware: they fill it in as they learn it.
+type requestInfo struct {
+	id     string // the request id: X-Request-ID when the client sent one
+	source string // the authenticated source, if any
+}
+
+type infoKey struct{}
+
+func info(ctx context.Context) *requestInfo {
+	if ri, ok := ctx.Value(infoKey{}).(*requestInfo); ok {
+		return ri
+	}
+	return &requestInfo{}
+}
+
+// maxRequestIDLen bounds a client's X-Request-ID.
+const maxRequestIDLen = 128
+
+// validRequestID reports whether id can name a request: it becomes the
+// provenance of records and part of quarantine ids, so it is kept to
+// letters, digits, '-', '_' and '.'.
+func validRequestID(id string) bool {
+	if id == "" || len(id) > maxRequestIDLen {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// newRequestID returns 96 random bits in hex: unique in its first 12
+// characters too, which quarantine ids keep.
+func newRequestID() string {
+	var b [12]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// statusWriter remembers the status written through it.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// observe gives every request its id (echoed in X-Request-ID), then logs
+// it and counts it once it is done. It logs the method, route, path,
+// status, duration, source and request id: never a header's value, the
+// query string or the body, where a key could be.
+func observe(logger *slog.Logger, m *metrics, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		ri := &requestInfo{id: r.Header.Get("X-Request-ID")}
+		badID := ri.id != "" && !validRequestID(ri.id)
+		if ri.id == "" || badID {
+			ri.id = newRequestID()
+		}
+		w.Header().Set("X-Request-ID", ri.id)
+		sw := &statusWriter{ResponseWriter: w}
+		r = r.WithContext(context.WithValue(r.Context(), infoKey{}, ri))
+		m.inFlight.Inc()
+		defer func() {
+			m.inFlight.Dec()
+			route := r.Pattern
+			if route == "" {
+				route = "unmatched"
+			}
+			status := sw.status
+			if status == 0 {
+				status = http.StatusOK
+			}
+			took := time.Since(start)
+			code := strconv.Itoa(status)
+			m.requests.WithLabelValues(route, code).Inc()
+			m.duration.WithLabelValues(route, code).Observe(took.Seconds())
+			level := slog.LevelInfo
+			if status >= 500 {
+				level = slog.LevelError
+			}
+			logger.LogAttrs(r.Context(), level, "request",
+				slog.String("method", r.Method),
+				slog.String("route", route),
+				slog.String("path", r.URL.Path),
+				slog.Int("status", status),
+				slog.Duration("duration", took),
+				slog.Int64("bytes_in", r.ContentLength),
+				slog.Int64("bytes_out", sw.bytes),
+				slog.String("source", ri.source),
+				slog.String("request_id", ri.id),
+			)
+		}()
+		if badID {
+			writeError(sw, http.StatusBadRequest, "X-Request-ID",
+				fmt.Sprintf("X-Request-ID must be 1 to %d letters, digits, '-', '_' or '.'", maxRequestIDLen))
+			return
+		}
+		next.ServeHTTP(sw, r)
+	})
+}
+
+// recoverPanics turns a panicking handler into a 500 and a logged error
+// with the stack, rather than a dropped connection.
+func recoverPanics(logger *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			v := recover()
+			if v == nil {
+				return
+			}
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			logger.ErrorContext(r.Context(), "panic serving request",
+				slog.String("route", r.Pattern),
+				slog.String("request_id", info(r.Context()).id),
+				slog.Any("panic", v),
+				slog.String("stack", string(debug.Stack())))
+			if sw, ok := w.(*statusWriter); ok && sw.status != 0 {
+				return // the response has begun: nothing more can be said
+			}
+			writeError(w, http.StatusInternalServerError, "", "internal error (request "+info(r.Context()).id+")")
+		}()
+		next.ServeHTTP(w, r)
+	})
+}

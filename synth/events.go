@@ -586,8 +586,10 @@ func (g *maker) drawOrg(s *stream) bool {
 // expand turns a stub into g.ev: pp is its subject when the planner drew
 // one, nil for a follow-up, whose subject is the stub's.
 func (g *gen) expand(st *stub, pp *prep) {
+	// The fields below and the subject's are set afresh for every event and
+	// the rest are never set, so the record is not cleared as a whole.
 	rec := &g.ev.Record
-	*rec = credo.Record{}
+	rec.SourceRecordID, rec.LegalBasis, rec.Evidence, rec.Attributes = "", "", "", nil
 	k := int(st.kind)
 	info := &kindInfo[k]
 	rec.Kind = info.Name

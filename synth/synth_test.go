@@ -640,3 +640,24 @@ func BenchmarkPerson(b *testing.B) {
 		i += 7919
 	}
 }
+
+func BenchmarkAppendEventJSON(b *testing.B) {
+	c := newCity(b, Config{Seed: 1, People: 10_000})
+	var evs []Event
+	for ev := range c.Events() {
+		evs = append(evs, *ev)
+		if len(evs) == 10_000 {
+			break
+		}
+	}
+	var buf []byte
+	n, size := 0, 0
+	for b.Loop() {
+		ev := &evs[n%len(evs)]
+		buf = AppendEventJSON(buf[:0], ev, true)
+		size += len(buf)
+		n++
+	}
+	b.ReportMetric(float64(size)/float64(n), "bytes/event")
+	b.ReportMetric(float64(size)/b.Elapsed().Seconds()/1e6, "MB/s")
+}

@@ -12,8 +12,8 @@ import (
 	"fmt"
 	"io"
 	"syscall"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 )
@@ -213,4 +213,3 @@ func BenchmarkReadXLSX(b *testing.B) {
 	f.Close()
 	benchRead(b, buf.Bytes(), rdSpec("xlsx", ""), n)
 }
-

@@ -166,8 +166,20 @@ func FuzzGBDecoder(f *testing.F) {
 		if gerr != nil && !errors.Is(gerr, ErrEncoding) {
 			t.Fatalf("error %v", gerr)
 		}
-		if gerr != nil && err == nil && !bytes.Contains(want, replacement) {
+		// x/text takes a lead byte then 0x3a–0x3f as the start of a
+		// four-byte sequence; GB18030 allows only 0x30–0x39 there, so
+		// this decoder rejects those (testdata/fuzz/FuzzGBDecoder).
+		if gerr != nil && err == nil && !bytes.Contains(want, replacement) && !laxFourByte(data) {
 			t.Fatalf("rejected %q, which x/text decodes to %q", data, want)
 		}
 	})
+}
+
+func laxFourByte(b []byte) bool {
+	for i := 0; i+1 < len(b); i++ {
+		if b[i] > 0x80 && b[i] < 0xff && b[i+1] >= 0x3a && b[i+1] <= 0x3f {
+			return true
+		}
+	}
+	return false
 }

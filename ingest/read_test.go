@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -298,3 +300,64 @@ func TestReadCSVNamesShared(t *testing.T) {
 func writeFileRd(path string, b []byte) error { return os.WriteFile(path, b, 0o644) }
 
 func errorsIs(err, target error) bool { return errors.Is(err, target) }
+
+// TestReadCSVBig streams CREDO_BIG_CSV_GB gigabytes of generated CSV through
+// the reader and checks the heap stays small; it is skipped unless that is
+// set. Measure the resident size with /usr/bin/time -v.
+func TestReadCSVBig(t *testing.T) {
+	gbs, _ := strconv.ParseFloat(os.Getenv("CREDO_BIG_CSV_GB"), 64)
+	if gbs <= 0 {
+		t.Skip("set CREDO_BIG_CSV_GB")
+	}
+	line := []byte("JT0000000001,110101199003071234,张三,京A12345,2024-03-05 14:30:00,1625,机动车违反禁令标志指示,北京市朝阳区建国路88号,200.00,3,已处理,\"现场处罚，当事人无异议\"\n")
+	total := int64(gbs*(1<<30)) / int64(len(line)) * int64(len(line))
+	src := &rdRepeat{line: line, left: total}
+	r, err := NewReader(io.MultiReader(strings.NewReader("a,b,c,d,e,f,g,h,i,j,k,l\n"), src), "big.csv", rdSpec("csv", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	var ms runtime.MemStats
+	maxHeap := uint64(0)
+	for {
+		_, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+		if n%1000000 == 0 {
+			runtime.ReadMemStats(&ms)
+			maxHeap = max(maxHeap, ms.HeapInuse)
+		}
+	}
+	t.Logf("%d rows, %d bytes, max heap in use %d MB", n, r.Offset(), maxHeap>>20)
+	if maxHeap > 100<<20 {
+		t.Errorf("heap grew to %d MB", maxHeap>>20)
+	}
+}
+
+type rdRepeat struct {
+	line []byte
+	left int64
+	off  int
+}
+
+func (r *rdRepeat) Read(p []byte) (int, error) {
+	if r.left <= 0 {
+		return 0, io.EOF
+	}
+	n := 0
+	for n < len(p) && r.left > 0 {
+		c := copy(p[n:], r.line[r.off:])
+		if int64(c) > r.left {
+			c = int(r.left)
+		}
+		n += c
+		r.left -= int64(c)
+		r.off = (r.off + c) % len(r.line)
+	}
+	return n, nil
+}

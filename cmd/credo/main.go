@@ -84,6 +84,7 @@ answers for them: every score is published and explained.`,
 		newSourceCmd(e),
 		newQuarantineCmd(e),
 		newRunsCmd(e),
+		newLinkCmd(e),
 		newServeCmd(e),
 	)
 	return root

@@ -1,0 +1,323 @@
+package resolve
+
+import (
+	"slices"
+	"strings"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// value is one distinct value of a field, prepared for comparison once
+// however many records carry it.
+type value struct {
+	s    string   // the normalised form compared
+	alt  string   // Name: the tokens sorted and joined (word order ignored)
+	toks []string // Text: the distinct tokens, sorted; Name: the tokens
+	key  uint32   // the blocking and term-frequency key
+	ok   bool     // Date: read under the layout
+}
+
+// surface is the form a value is interned under: trimmed, folded to NFKC
+// and lower case, inner white space collapsed. Two values with the same
+// surface agree exactly.
+func surface(raw string) string {
+	s := strings.TrimSpace(raw)
+	if !isASCII(s) {
+		s = norm.NFKC.String(s)
+	}
+	s = strings.ToLower(s)
+	if strings.Contains(s, "  ") || strings.ContainsAny(s, "\t\n\r") {
+		s = strings.Join(strings.Fields(s), " ")
+	}
+	return s
+}
+
+// missing reports whether a surface value stands for "not known".
+func missing(s string) bool {
+	switch s {
+	case "", "-", "--", "?", "n/a", "na", "null", "none", "unknown", "无", "不详", "未知":
+		return true
+	}
+	return false
+}
+
+// prepare normalises a surface value for the column's kind and returns it
+// with its key string; ok is false when nothing usable is left.
+func (c *column) prepare(s string) (v value, key string, ok bool) {
+	switch c.Kind {
+	case Name:
+		toks := nameTokens(s, c.Part)
+		if len(toks) == 0 {
+			return v, "", false
+		}
+		sorted := slices.Clone(toks)
+		slices.Sort(sorted)
+		v.toks = toks
+		v.s = strings.Join(toks, "")
+		v.alt = strings.Join(sorted, "")
+		return v, strings.Join(sorted, " "), true
+	case Date:
+		v.s, v.ok = c.layout.normDate(s)
+		if v.s == "" {
+			return v, "", false
+		}
+		return v, v.s, true
+	case Sex:
+		switch s {
+		case "m", "male", "man", "男", "1", "男性":
+			v.s = "m"
+		case "f", "female", "woman", "女", "2", "女性":
+			v.s = "f"
+		case "u", "x", "0", "9", "o", "other":
+			return v, "", false
+		default:
+			v.s = s
+		}
+		return v, v.s, true
+	case Phone:
+		d := onlyDigits(s)
+		if (len(d) == 13 && strings.HasPrefix(d, "86")) || (len(d) == 15 && strings.HasPrefix(d, "0086")) {
+			d = d[len(d)-11:]
+		}
+		if d == "" || strings.Trim(d, "0") == "" {
+			return v, "", false
+		}
+		v.s = d
+		return v, d, true
+	case ID:
+		var b strings.Builder
+		for _, r := range s {
+			if r < 0x80 && (r >= '0' && r <= '9' || r >= 'a' && r <= 'z') {
+				b.WriteRune(unicode.ToUpper(r))
+			} else if r >= 0x80 && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
+				b.WriteRune(r)
+			}
+		}
+		v.s = b.String()
+		if v.s == "" || strings.Trim(v.s, "0") == "" {
+			return v, "", false
+		}
+		return v, v.s, true
+	case Text:
+		v.toks = textTokens(s)
+		if len(v.toks) == 0 {
+			return v, "", false
+		}
+		v.s = strings.Join(v.toks, " ")
+		return v, v.s, true
+	}
+	v.s = s
+	return v, s, true
+}
+
+// textAbbrev writes the common street words one way.
+var textAbbrev = map[string]string{
+	"street": "st", "str": "st", "road": "rd", "avenue": "ave", "av": "ave", "crescent": "cres",
+	"place": "pl", "drive": "dr", "court": "ct", "circuit": "cct", "close": "cl", "parade": "pde",
+	"terrace": "tce", "highway": "hwy", "lane": "ln", "boulevard": "blvd", "square": "sq",
+	"mount": "mt", "saint": "st", "north": "n", "south": "s", "east": "e", "west": "w",
+	"apartment": "apt", "building": "bldg", "number": "no",
+}
+
+// hanAbbrev writes the common Chinese address words one way.
+var hanAbbrev = strings.NewReplacer("号楼", "栋", "幢", "栋", "號", "号", "路口", "路", "大街", "街",
+	"街道办事处", "街道", "居委会", "社区", "村委会", "村")
+
+// textTokens splits a text into sorted distinct tokens: latin words (street
+// words abbreviated), digit runs, and for Han text the character bigrams —
+// Chinese addresses have no spaces, and bigrams make 建设路12号 and
+// 建设路十二号院 overlap.
+func textTokens(s string) []string {
+	if !isASCII(s) {
+		s = hanAbbrev.Replace(s)
+	}
+	var toks []string
+	var han []rune
+	var cur strings.Builder
+	digit := false
+	flushHan := func() {
+		switch len(han) {
+		case 0:
+		case 1:
+			toks = append(toks, string(han))
+		default:
+			for i := 0; i+1 < len(han); i++ {
+				toks = append(toks, string(han[i:i+2]))
+			}
+		}
+		han = han[:0]
+	}
+	flush := func() {
+		if cur.Len() > 0 {
+			w := cur.String()
+			if a, ok := textAbbrev[w]; ok {
+				w = a
+			}
+			toks = append(toks, w)
+			cur.Reset()
+		}
+	}
+	for _, r := range s {
+		switch {
+		case unicode.Is(unicode.Han, r):
+			flush()
+			han = append(han, r)
+		case unicode.IsDigit(r) || unicode.IsLetter(r):
+			flushHan()
+			d := unicode.IsDigit(r)
+			if cur.Len() > 0 && d != digit {
+				flush() // 12b → 12 b; unit3 → unit 3
+			}
+			digit = d
+			cur.WriteRune(stripMark(r))
+		case r == '\'':
+		default:
+			flush()
+			flushHan()
+		}
+	}
+	flush()
+	flushHan()
+	slices.Sort(toks)
+	return slices.Compact(toks)
+}
+
+// level compares two present values of the column (value ids a ≠ b, both
+// non-zero) for records i and j.
+func (c *column) level(a, b *value) uint8 {
+	switch c.Kind {
+	case Exact, Sex:
+		if a.s == b.s {
+			return 1
+		}
+		return 2
+	case Name:
+		if a.key == b.key {
+			return 2
+		}
+		jw := jaroWinkler(a.s, b.s)
+		if jw < 0.92 && (len(a.toks) > 1 || len(b.toks) > 1) {
+			jw = max(jw, jaroWinkler(a.alt, b.alt)) // word order aside
+		}
+		switch {
+		case jw >= 0.92:
+			return 3
+		case jw >= 0.80:
+			return 4
+		}
+		return 6
+	case Date:
+		if a.s == b.s {
+			return 1
+		}
+		if a.ok && b.ok && len(a.s) == 8 && len(b.s) == 8 {
+			if a.s[:4] == b.s[:4] && a.s[4:6] == b.s[6:8] && a.s[6:8] == b.s[4:6] {
+				return 2
+			}
+			if strings.IndexByte(a.s, '?') < 0 && strings.IndexByte(b.s, '?') < 0 && oneEdit(a.s, b.s) {
+				return 3
+			}
+			if a.s[:4] == b.s[:4] {
+				return 4
+			}
+			return 5
+		}
+		if oneEdit(a.s, b.s) {
+			return 3
+		}
+		return 5
+	case Phone:
+		if a.s == b.s {
+			return 1
+		}
+		if len(a.s) >= 8 && len(b.s) >= 8 && a.s[len(a.s)-8:] == b.s[len(b.s)-8:] {
+			return 2
+		}
+		if oneEdit(a.s, b.s) {
+			return 3
+		}
+		return 4
+	case Text:
+		if a.s == b.s {
+			return 1
+		}
+		o := overlap(a.toks, b.toks)
+		switch {
+		case o >= 0.8:
+			return 2
+		case o >= 0.5:
+			return 3
+		}
+		return 4
+	case ID:
+		if a.s == b.s {
+			return 1
+		}
+		if oneEdit(a.s, b.s) {
+			return 2
+		}
+		return 3
+	}
+	return 0
+}
+
+// overlap is the Dice coefficient of two sorted token sets, where two latin
+// tokens of four letters or more also meet when their Jaro–Winkler
+// similarity is at least 0.9 ("setreet" and "street").
+func overlap(a, b []string) float64 {
+	if len(a) == 0 || len(b) == 0 {
+		return 0
+	}
+	var ua, ub [32]string
+	na, nb := 0, 0
+	common := 0
+	i, j := 0, 0
+	for i < len(a) && j < len(b) {
+		switch {
+		case a[i] == b[j]:
+			common++
+			i++
+			j++
+		case a[i] < b[j]:
+			if na < len(ua) {
+				ua[na] = a[i]
+				na++
+			}
+			i++
+		default:
+			if nb < len(ub) {
+				ub[nb] = b[j]
+				nb++
+			}
+			j++
+		}
+	}
+	for ; i < len(a) && na < len(ua); i++ {
+		ua[na] = a[i]
+		na++
+	}
+	for ; j < len(b) && nb < len(ub); j++ {
+		ub[nb] = b[j]
+		nb++
+	}
+	var used [32]bool
+	for _, x := range ua[:na] {
+		if len(x) < 4 || !isASCII(x) {
+			continue
+		}
+		for k, y := range ub[:nb] {
+			// Jaro–Winkler ≥ 0.9 needs near lengths; a typo in the first
+			// letter is let go for speed.
+			if used[k] || len(y) < 4 || y[0] != x[0] || len(y) > len(x)+2 || len(x) > len(y)+2 {
+				continue
+			}
+			if jaroWinkler(x, y) >= 0.9 {
+				used[k] = true
+				common++
+				break
+			}
+		}
+	}
+	return 2 * float64(common) / float64(len(a)+len(b))
+}

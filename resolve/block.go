@@ -39,6 +39,9 @@ func (l *Linker) parseKey(s string) (blockKey, error) {
 		if strings.HasPrefix(xf, "last") {
 			word = "last"
 		}
+		if l.cols[c].Kind == Text {
+			return k, fmt.Errorf("key %q: %s applies to the words of a text only as a whole", s, word)
+		}
 		n, err := strconv.Atoi(xf[len(word):])
 		if err != nil || n < 1 || n > 64 {
 			return k, fmt.Errorf("key %q: want %s1 to %s64", s, word, word)

@@ -1,6 +1,8 @@
 package resolve
 
 import (
+	"encoding/binary"
+	"hash/fnv"
 	"slices"
 	"strings"
 	"unicode"
@@ -11,10 +13,11 @@ import (
 // value is one distinct value of a field, prepared for comparison once
 // however many records carry it.
 type value struct {
-	s    string   // the normalised form compared
+	s    string   // the normalised form compared (Text: unused)
 	alt  string   // Name: the tokens sorted and joined (word order ignored)
-	toks []string // Text: the distinct tokens, sorted; Name: the tokens
+	tids []uint32 // Text: the distinct tokens, as the column's token ids, sorted
 	key  uint32   // the blocking and term-frequency key
+	ntok uint8    // Name: the number of tokens
 	ok   bool     // Date: read under the layout
 }
 
@@ -53,7 +56,7 @@ func (c *column) prepare(s string) (v value, key string, ok bool) {
 		}
 		sorted := slices.Clone(toks)
 		slices.Sort(sorted)
-		v.toks = toks
+		v.ntok = uint8(min(len(toks), 255))
 		v.s = strings.Join(toks, "")
 		v.alt = strings.Join(sorted, "")
 		return v, strings.Join(sorted, " "), true
@@ -100,24 +103,41 @@ func (c *column) prepare(s string) (v value, key string, ok bool) {
 		}
 		return v, v.s, true
 	case Text:
-		v.toks = textTokens(s)
-		if len(v.toks) == 0 {
+		toks := textTokens(s)
+		if len(toks) == 0 {
 			return v, "", false
 		}
-		v.s = strings.Join(v.toks, " ")
-		return v, v.s, true
+		// The key is a hash of the tokens: Chinese addresses make many
+		// tokens, and a million of them should not be kept as strings twice.
+		h := fnv.New64a()
+		v.tids = make([]uint32, len(toks))
+		for i, t := range toks {
+			h.Write([]byte(t))
+			h.Write([]byte{0})
+			id, ok := c.tokIntern[t]
+			if !ok {
+				id = uint32(len(c.tokStr))
+				c.tokIntern[t] = id
+				c.tokStr = append(c.tokStr, t)
+			}
+			v.tids[i] = id
+		}
+		slices.Sort(v.tids)
+		var k [8]byte
+		binary.LittleEndian.PutUint64(k[:], h.Sum64())
+		return v, string(k[:]), true
 	}
 	v.s = s
 	return v, s, true
 }
 
-// textAbbrev writes the common street words one way.
-var textAbbrev = map[string]string{
-	"street": "st", "str": "st", "road": "rd", "avenue": "ave", "av": "ave", "crescent": "cres",
-	"place": "pl", "drive": "dr", "court": "ct", "circuit": "cct", "close": "cl", "parade": "pde",
-	"terrace": "tce", "highway": "hwy", "lane": "ln", "boulevard": "blvd", "square": "sq",
-	"mount": "mt", "saint": "st", "north": "n", "south": "s", "east": "e", "west": "w",
-	"apartment": "apt", "building": "bldg", "number": "no",
+// textWords writes the common street abbreviations in full, so that a typo
+// in the full word ("setreet") still meets it.
+var textWords = map[string]string{
+	"st": "street", "str": "street", "rd": "road", "ave": "avenue", "av": "avenue", "cres": "crescent",
+	"pl": "place", "dr": "drive", "ct": "court", "cct": "circuit", "cl": "close", "pde": "parade",
+	"tce": "terrace", "hwy": "highway", "ln": "lane", "blvd": "boulevard", "sq": "square",
+	"mt": "mount", "apt": "apartment", "bldg": "building", "no": "number",
 }
 
 // hanAbbrev writes the common Chinese address words one way.
@@ -151,7 +171,7 @@ func textTokens(s string) []string {
 	flush := func() {
 		if cur.Len() > 0 {
 			w := cur.String()
-			if a, ok := textAbbrev[w]; ok {
+			if a, ok := textWords[w]; ok {
 				w = a
 			}
 			toks = append(toks, w)
@@ -197,7 +217,7 @@ func (c *column) level(a, b *value) uint8 {
 			return 2
 		}
 		jw := jaroWinkler(a.s, b.s)
-		if jw < 0.92 && (len(a.toks) > 1 || len(b.toks) > 1) {
+		if jw < 0.92 && (a.ntok > 1 || b.ntok > 1) {
 			jw = max(jw, jaroWinkler(a.alt, b.alt)) // word order aside
 		}
 		switch {
@@ -239,10 +259,10 @@ func (c *column) level(a, b *value) uint8 {
 		}
 		return 4
 	case Text:
-		if a.s == b.s {
+		if a.key == b.key {
 			return 1
 		}
-		o := overlap(a.toks, b.toks)
+		o := c.overlap(a.tids, b.tids)
 		switch {
 		case o >= 0.8:
 			return 2
@@ -265,11 +285,11 @@ func (c *column) level(a, b *value) uint8 {
 // overlap is the Dice coefficient of two sorted token sets, where two latin
 // tokens of four letters or more also meet when their Jaro–Winkler
 // similarity is at least 0.9 ("setreet" and "street").
-func overlap(a, b []string) float64 {
+func (c *column) overlap(a, b []uint32) float64 {
 	if len(a) == 0 || len(b) == 0 {
 		return 0
 	}
-	var ua, ub [32]string
+	var ua, ub [32]uint32
 	na, nb := 0, 0
 	common := 0
 	i, j := 0, 0
@@ -302,11 +322,13 @@ func overlap(a, b []string) float64 {
 		nb++
 	}
 	var used [32]bool
-	for _, x := range ua[:na] {
+	for _, xi := range ua[:na] {
+		x := c.tokStr[xi]
 		if len(x) < 4 || !isASCII(x) {
 			continue
 		}
-		for k, y := range ub[:nb] {
+		for k, yi := range ub[:nb] {
+			y := c.tokStr[yi]
 			// Jaro–Winkler ≥ 0.9 needs near lengths; a typo in the first
 			// letter is let go for speed.
 			if used[k] || len(y) < 4 || y[0] != x[0] || len(y) > len(x)+2 || len(x) > len(y)+2 {

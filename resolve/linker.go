@@ -64,6 +64,9 @@ type column struct {
 	present  [2]int            // records with a value, by source
 	tfAdj    []float32         // by key id: log2(uKey / p_key)
 	uKey     float64           // the chance two random records share a key
+	// Text: the tokens, interned.
+	tokIntern map[string]uint32
+	tokStr    []string
 }
 
 // Linker links records: Add them, then Run.
@@ -74,6 +77,7 @@ type Linker struct {
 	src    []uint8
 	n      [2]int
 	bits   [][]float32 // by field and level: log2(m/u), once fitted
+	ran    bool
 }
 
 // New checks a configuration and returns an empty linker.
@@ -113,7 +117,8 @@ func New(cfg Config) (*Linker, error) {
 			return nil, fmt.Errorf("resolve: field %q: unknown comparison %d", f.Name, f.Kind)
 		}
 		c := &column{Field: f, swap: -1, vals: make([]value, 1), intern: map[string]uint32{},
-			keys: map[string]uint32{}, keyStr: []string{""}, keyCount: []uint32{0}, keyCnt2: []uint32{0}}
+			keys: map[string]uint32{}, keyStr: []string{""}, keyCount: []uint32{0}, keyCnt2: []uint32{0},
+			tokIntern: map[string]uint32{}}
 		if f.Kind == Date {
 			d, err := parseLayout(f.Layout)
 			if err != nil {
@@ -207,6 +212,9 @@ func (l *Linker) Add(source int, values []string) (int, error) {
 	}
 	if len(values) != len(l.cols) {
 		return 0, fmt.Errorf("resolve: %d values for %d fields", len(values), len(l.cols))
+	}
+	if l.ran {
+		return 0, errors.New("resolve: Add after Run")
 	}
 	if len(l.src) >= math.MaxUint32-1 {
 		return 0, errors.New("resolve: too many records")
@@ -325,6 +333,10 @@ type Result struct {
 // Run blocks, compares, fits the model, scores and clusters. It may be
 // called once.
 func (l *Linker) Run(ctx context.Context) (*Result, error) {
+	if l.ran {
+		return nil, errors.New("resolve: Run twice")
+	}
+	l.ran = true
 	res := &Result{Records: len(l.src), Sources: l.n, l: l}
 	stage := func(name string, t0 time.Time) {
 		d := time.Since(t0)
@@ -340,6 +352,9 @@ func (l *Linker) Run(ctx context.Context) (*Result, error) {
 		res.BestWith[i] = -1
 	}
 
+	for _, c := range l.cols {
+		c.intern, c.keys, c.tokIntern = nil, nil, nil // loading is over
+	}
 	t0 := time.Now()
 	b, err := l.block(ctx)
 	if err != nil {

@@ -81,6 +81,14 @@ func nameTokens(s string, part NamePart) []string {
 		case unicode.Is(unicode.Han, r):
 			flush()
 			han = append(han, r)
+		case r == '·' || r == '•' || r == '・':
+			// 阿依古丽·买买提: a name in parts, not a surname and a given name.
+			flush()
+			if len(han) > 0 {
+				toks = append(toks, hanSyllables(han))
+				han = han[:0]
+			}
+			part = GivenName
 		case r == '\'' || r == '’' || r == '-' || r == '‐':
 			// Xi'an, Jian-Guo: one token.
 		case unicode.IsLetter(r) || unicode.IsDigit(r):
@@ -98,22 +106,28 @@ func nameTokens(s string, part NamePart) []string {
 		return toks
 	}
 	// A Han name: the surname, then the given name as one token.
-	py := make([]string, len(han))
-	for i, r := range han {
-		if p, ok := pinyinOf[r]; ok {
-			py[i] = p
-		} else {
-			py[i] = string(r)
-		}
-	}
 	if part != FullName || len(han) < 2 {
-		return append(toks, strings.Join(py, ""))
+		return append(toks, hanSyllables(han))
 	}
 	n := 1
 	if len(han) >= 3 && compoundSurnames[string(han[:2])] {
 		n = 2
 	}
-	return append(toks, strings.Join(py[:n], ""), strings.Join(py[n:], ""))
+	return append(toks, hanSyllables(han[:n]), hanSyllables(han[n:]))
+}
+
+// hanSyllables writes Han characters in pinyin, joined; a character the
+// table does not know is kept as it is.
+func hanSyllables(han []rune) string {
+	var b strings.Builder
+	for _, r := range han {
+		if p, ok := pinyinOf[r]; ok {
+			b.WriteString(p)
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 // stripMark folds the accented latin letters to their base letter.

@@ -100,6 +100,10 @@ type Mapper struct {
 	attrs             []*fieldProg // sorted by attribute name
 
 	header []string // the header the column indexes were resolved against
+
+	polarity    credo.Polarity // the spec's polarity, when it sets one
+	hasPolarity bool
+	at          time.Time // now, read once per row
 }
 
 // fieldProg is a Field compiled for the mapper.
@@ -166,6 +170,11 @@ func NewMapper(spec *Spec, now func() time.Time) (*Mapper, error) {
 	}
 	if m.kind == nil || m.occurredAt == nil || len(m.recordID) == 0 {
 		return nil, fmt.Errorf("source spec %s: record_id, kind and occurred_at must be mapped", spec.path)
+	}
+	if spec.Polarity != "" {
+		if pol, err := credo.ParsePolarity(spec.Polarity); err == nil {
+			m.polarity, m.hasPolarity = pol, true
+		}
 	}
 	return m, nil
 }
@@ -284,18 +293,29 @@ func (m *Mapper) mapped(p *fieldProg, v string, probs *[]Problem) (string, bool)
 func (m *Mapper) Map(row *Row, prov credo.Provenance) Mapped {
 	var probs []Problem
 	var out Mapped
+	m.at = m.now()
 
 	// The source's own record id.
-	ids := make([]string, 0, len(m.recordID))
-	for _, p := range m.recordID {
-		v, ok := m.value(p, row)
-		if !ok {
+	var srcID string
+	if len(m.recordID) == 1 {
+		p := m.recordID[0]
+		if v, ok := m.value(p, row); ok {
+			srcID = v
+		} else {
 			probs = append(probs, Problem{Field: "record_id", Column: p.where(), Reason: "missing: the source record id is required"})
-			continue
 		}
-		ids = append(ids, v)
+	} else {
+		ids := make([]string, 0, len(m.recordID))
+		for _, p := range m.recordID {
+			v, ok := m.value(p, row)
+			if !ok {
+				probs = append(probs, Problem{Field: "record_id", Column: p.where(), Reason: "missing: the source record id is required"})
+				continue
+			}
+			ids = append(ids, v)
+		}
+		srcID = strings.Join(ids, "-")
 	}
-	srcID := strings.Join(ids, "-")
 	if len(probs) == 0 {
 		out.SourceRecordID = srcID
 	}
@@ -315,11 +335,8 @@ func (m *Mapper) Map(row *Row, prov credo.Provenance) Mapped {
 		}
 	}
 	r.Polarity = info.Polarity
-	if m.spec.Polarity != "" {
-		pol, err := credo.ParsePolarity(m.spec.Polarity)
-		if err == nil {
-			r.Polarity = pol
-		}
+	if m.hasPolarity {
+		r.Polarity = m.polarity
 	}
 
 	// When it happened: a real date, not in the future.
@@ -327,7 +344,7 @@ func (m *Mapper) Map(row *Row, prov credo.Provenance) Mapped {
 		probs = append(probs, Problem{Field: "occurred_at", Column: m.occurredAt.where(), Reason: "missing"})
 	} else if t, err := ParseDate(v, m.layouts(m.occurredAt), m.loc); err != nil {
 		probs = append(probs, Problem{Field: "occurred_at", Column: m.occurredAt.where(), Value: v, Reason: err.Error()})
-	} else if t.After(m.now()) {
+	} else if t.After(m.at) {
 		probs = append(probs, Problem{Field: "occurred_at", Column: m.occurredAt.where(), Value: v, Reason: "in the future"})
 	} else if t.Year() < 1900 {
 		probs = append(probs, Problem{Field: "occurred_at", Column: m.occurredAt.where(), Value: v, Reason: "before 1900"})
@@ -358,6 +375,9 @@ func (m *Mapper) Map(row *Row, prov credo.Provenance) Mapped {
 		if err != nil {
 			probs = append(probs, Problem{Field: p.name, Column: p.where(), Value: v, Reason: err.Error()})
 			continue
+		}
+		if r.Attributes == nil {
+			r.Attributes = make(credo.Attributes, 0, len(m.attrs))
 		}
 		r.Attributes = append(r.Attributes, credo.Attribute{Key: strings.TrimPrefix(p.name, "attributes."), Value: val})
 	}
@@ -498,14 +518,14 @@ func (m *Mapper) subject(r *credo.Record, row *Row, info credo.KindInfo, probs *
 	}
 	var res ident.Result
 	if kind == credo.Person {
-		res = ident.CheckPersonAt(raw, m.now())
+		res = ident.CheckPersonAt(raw, m.at)
 	} else {
 		res = ident.CheckOrganization(raw)
 	}
 	if !res.Valid() {
 		// A valid code of the other scheme in this column is a different
 		// mistake than a mistyped one; say which.
-		if other := ident.CheckAt(raw, m.now()); other.Valid() && other.Kind != res.Kind {
+		if other := ident.CheckAt(raw, m.at); other.Valid() && other.Kind != res.Kind {
 			return fmt.Sprintf("identifier is a valid %s identifier where a %s's is expected", other.Kind, kind)
 		}
 		return "identifier invalid: " + res.String()

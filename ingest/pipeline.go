@@ -24,8 +24,13 @@ type Ingester struct {
 	// Now is the clock: it stamps runs and bounds dates. time.Now when nil.
 	Now func() time.Time
 	Log *slog.Logger
-	// BatchSize is the number of records per ledger append; 1000 when 0.
+	// BatchSize is the number of rows the reading side hands the ledger
+	// side at a time; 1000 when 0. While the ledger side is busy (an append
+	// is being synced), the batches that wait are merged into one append of
+	// up to MaxBatch rows: one sync for all of them.
 	BatchSize int
+	// MaxBatch caps the rows of one merged append; 16 × BatchSize when 0.
+	MaxBatch int
 	// MaxExamples is how many quarantined rows the report shows; 20 when 0.
 	MaxExamples int
 }
@@ -111,12 +116,48 @@ func (in *Ingester) fail(ctx context.Context, rep *Report, err error) (*Report, 
 // batch is what the reading side hands the writing side.
 type batch struct {
 	recs  []*credo.Record
-	rows  []*credo.QuarantinedRow // the rows behind recs, quarantined if the ledger refuses them
+	rows  []pendingRow            // the rows behind recs, quarantined if the ledger refuses them
 	quar  []*credo.QuarantinedRow // rows that could not be mapped
 	class [][]string              // per quarantined row: its reasons, counted by class
 	unres []string                // per record: why it is unresolved
 	read  int64
 	bytes int64
+}
+
+// merge appends o, which was read after b, to b.
+func (b *batch) merge(o *batch) {
+	b.recs = append(b.recs, o.recs...)
+	b.rows = append(b.rows, o.rows...)
+	b.quar = append(b.quar, o.quar...)
+	b.class = append(b.class, o.class...)
+	b.unres = append(b.unres, o.unres...)
+	b.read += o.read
+	b.bytes = o.bytes
+}
+
+// pendingRow is what is kept of a row whose record is being appended: just
+// enough to quarantine it if the ledger refuses the record (rarely), so
+// that the quarantined row is only built then.
+type pendingRow struct {
+	num    int64
+	srcID  string
+	names  []string
+	values []string
+	raw    []byte
+}
+
+// quarantiner makes the quarantined rows of one run.
+type quarantiner struct {
+	source, file, digest, run string
+	at                        time.Time
+}
+
+func (q *quarantiner) row(num int64, srcID string, names, values []string, raw []byte, reasons []string) *credo.QuarantinedRow {
+	return &credo.QuarantinedRow{
+		ID: credo.QuarantineID(q.source, q.digest, num), Source: q.source, File: q.file, Digest: q.digest,
+		Row: num, SourceRecordID: srcID, Names: names, Values: values,
+		Raw: string(raw), Reasons: reasons, Run: q.run, At: q.at,
+	}
 }
 
 // IngestFile ingests one file under spec. It returns the report, and an
@@ -263,23 +304,24 @@ func (in *Ingester) run(ctx context.Context, spec *Spec, r Reader, m *Mapper, pr
 		}
 	}
 
+	maxBatch := in.MaxBatch
+	if maxBatch <= 0 {
+		maxBatch = 16 * size
+	}
+
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	batches := make(chan *batch, 2)
+	// Room for the batches read while one append is synced: merged, they
+	// make the next append.
+	batches := make(chan *batch, max(2, maxBatch/size))
 	done := make(chan error, 1)
-	name := filepath.Base(rep.File)
 	digest := prov.File
 	if digest == "" {
 		digest = prov.Request
 	}
-	at := in.now()
-	quarantine := func(b *batch, row *Row, srcID string, reasons []string) *credo.QuarantinedRow {
-		q := &credo.QuarantinedRow{
-			ID: credo.QuarantineID(spec.Source, digest, row.Num), Source: spec.Source, File: name, Digest: digest,
-			Row: row.Num, SourceRecordID: srcID, Names: row.Names, Values: append([]string(nil), row.Values...),
-			Raw: string(row.Raw), Reasons: reasons, Run: rep.ID, At: at,
-		}
-		return q
+	qr := &quarantiner{source: spec.Source, file: filepath.Base(rep.File), digest: digest, run: rep.ID, at: in.now()}
+	quarantine := func(row *Row, srcID string, reasons []string) *credo.QuarantinedRow {
+		return qr.row(row.Num, srcID, row.Names, append([]string(nil), row.Values...), row.Raw, reasons)
 	}
 	go func() {
 		var err error
@@ -287,7 +329,20 @@ func (in *Ingester) run(ctx context.Context, spec *Spec, r Reader, m *Mapper, pr
 			if err != nil {
 				continue
 			}
-			err = in.write(ctx, spec.Source, b, rep, qIDs, qSrc, maxEx, outcome)
+			// Take along every batch already waiting, up to maxBatch rows.
+		merge:
+			for len(b.recs)+len(b.quar) < maxBatch {
+				select {
+				case o, ok := <-batches:
+					if !ok {
+						break merge
+					}
+					b.merge(o)
+				default:
+					break merge
+				}
+			}
+			err = in.write(ctx, qr, b, rep, qIDs, qSrc, maxEx, outcome)
 			if err != nil {
 				cancel()
 				continue
@@ -318,7 +373,7 @@ func (in *Ingester) run(ctx context.Context, spec *Spec, r Reader, m *Mapper, pr
 		var rowErr *RowError
 		if errors.As(err, &rowErr) {
 			b.read++
-			b.quar = append(b.quar, quarantine(b, &rowErr.Row, "", []string{"row: " + rowErr.Reason}))
+			b.quar = append(b.quar, quarantine(&rowErr.Row, "", []string{"row: " + rowErr.Reason}))
 			b.class = append(b.class, []string{"row: malformed"})
 		} else if err != nil {
 			readErr = err
@@ -332,11 +387,13 @@ func (in *Ingester) run(ctx context.Context, spec *Spec, r Reader, m *Mapper, pr
 				for i, p := range res.Problems {
 					reasons[i], classes[i] = p.String(), p.Class()
 				}
-				b.quar = append(b.quar, quarantine(b, &row, res.SourceRecordID, reasons))
+				b.quar = append(b.quar, quarantine(&row, res.SourceRecordID, reasons))
 				b.class = append(b.class, classes)
 			} else {
 				b.recs = append(b.recs, res.Record)
-				b.rows = append(b.rows, quarantine(b, &row, res.SourceRecordID, nil))
+				// The values are kept (copied: a reader may reuse them) in
+				// case the ledger refuses the record.
+				b.rows = append(b.rows, pendingRow{num: row.Num, srcID: res.SourceRecordID, names: row.Names, values: append([]string(nil), row.Values...), raw: row.Raw})
 				b.unres = append(b.unres, res.Unresolved)
 			}
 		}
@@ -358,7 +415,8 @@ func (in *Ingester) run(ctx context.Context, spec *Spec, r Reader, m *Mapper, pr
 }
 
 // write appends one batch and files what the ledger refused.
-func (in *Ingester) write(ctx context.Context, source string, b *batch, rep *Report, qIDs, qSrc map[string]bool, maxEx int, outcome func(Outcome)) error {
+func (in *Ingester) write(ctx context.Context, qr *quarantiner, b *batch, rep *Report, qIDs, qSrc map[string]bool, maxEx int, outcome func(Outcome)) error {
+	source := qr.source
 	rep.Rows += b.read
 	var release, releaseSrc []string
 	var outs []Outcome
@@ -368,7 +426,10 @@ func (in *Ingester) write(ctx context.Context, source string, b *batch, rep *Rep
 			return err
 		}
 		for i, r := range res {
-			row := b.rows[i]
+			row := &b.rows[i]
+			refused := func(reasons []string) *credo.QuarantinedRow {
+				return qr.row(row.num, row.srcID, row.names, row.values, row.raw, reasons)
+			}
 			switch r.Status {
 			case credo.Appended:
 				rep.Appended++
@@ -377,30 +438,31 @@ func (in *Ingester) write(ctx context.Context, source string, b *batch, rep *Rep
 					rep.UnresolvedReasons[u]++
 				}
 				if outcome != nil {
-					outs = append(outs, Outcome{Row: row.Row, Status: "appended", ID: r.ID, Unresolved: b.unres[i]})
+					outs = append(outs, Outcome{Row: row.num, Status: "appended", ID: r.ID, Unresolved: b.unres[i]})
 				}
 			case credo.Duplicate:
 				rep.Duplicates++
 				if outcome != nil {
-					outs = append(outs, Outcome{Row: row.Row, Status: "duplicate", ID: r.ID})
+					outs = append(outs, Outcome{Row: row.num, Status: "duplicate", ID: r.ID})
 				}
 			case credo.Conflict:
 				rep.Conflicts++
-				row.Reasons = []string{fmt.Sprintf("conflict: record %s is already in the ledger with different content; send a correction that refers to it instead", r.ID)}
-				b.quar = append(b.quar, row)
+				b.quar = append(b.quar, refused([]string{fmt.Sprintf("conflict: record %s is already in the ledger with different content; send a correction that refers to it instead", r.ID)}))
 				b.class = append(b.class, []string{"conflict with a record already in the ledger"})
 				continue
 			case credo.Rejected:
-				row.Reasons = []string{"record: " + r.Err.Error()}
-				b.quar = append(b.quar, row)
-				b.class = append(b.class, row.Reasons)
+				q := refused([]string{"record: " + r.Err.Error()})
+				b.quar = append(b.quar, q)
+				b.class = append(b.class, q.Reasons)
 				continue
 			}
-			if qIDs[row.ID] {
-				release = append(release, row.ID)
+			if len(qIDs) > 0 {
+				if id := credo.QuarantineID(source, qr.digest, row.num); qIDs[id] {
+					release = append(release, id)
+				}
 			}
-			if qSrc[row.SourceRecordID] {
-				releaseSrc = append(releaseSrc, row.SourceRecordID)
+			if len(qSrc) > 0 && qSrc[row.srcID] {
+				releaseSrc = append(releaseSrc, row.srcID)
 			}
 		}
 	}

@@ -47,8 +47,9 @@ func (c *City) Events() iter.Seq[*Event] {
 			}
 			return
 		}
-		full := make(chan *dayBatch, 2)
-		free := make(chan *dayBatch, 4)
+		// Three days in flight: one planned, one handed over, one expanded.
+		full := make(chan *dayBatch, 1)
+		free := make(chan *dayBatch, 3)
 		for range cap(free) {
 			free <- new(dayBatch)
 		}
@@ -128,7 +129,17 @@ type prep struct {
 	subject credo.SubjectKind
 	index   int
 	id      credo.Identity
-	pc      personCore // a person's numbers, for what the record says of them (plate, home)
+	home    home
+}
+
+// home is what a record may say of its person beyond the identity.
+type home struct {
+	plate                             [5]byte
+	district, place, vprefix, vsuffix uint8
+}
+
+func (p *personCore) home() home {
+	return home{p.plate, uint8(p.district), uint8(p.place), uint8(p.vprefix), uint8(p.vsuffix)}
 }
 
 // maker draws subjects and writes their identities; the planner and the
@@ -172,6 +183,7 @@ type gen struct {
 	serial  [nSeries]serialCounter
 	link    uint64     // the seed of the chain the event belongs to
 	onSite  bool       // recorded on the spot
+	home    home       // the person's, when the subject is a person
 	counter personCore // a counterparty
 }
 
@@ -253,7 +265,7 @@ func (p *planner) planDay(d int, b *dayBatch) {
 			}
 			pp.subject, pp.index = credo.Person, p.pc.index
 			p.personIdentity(&pp.id)
-			pp.pc = p.pc
+			pp.home = p.pc.home()
 		}
 		b.stubs[kept] = st
 		kept++
@@ -601,9 +613,7 @@ func (g *gen) expand(st *stub, pp *prep) {
 	case pp != nil:
 		g.ev.Subject, g.ev.Index = pp.subject, pp.index
 		rec.Identity = pp.id
-		if pp.subject == credo.Person {
-			g.pc = pp.pc
-		}
+		g.home = pp.home
 	case st.org:
 		g.ev.Subject, g.ev.Index = credo.Organization, int(st.subj)
 		g.c.orgCore(int(st.subj), &g.oc)
@@ -612,6 +622,7 @@ func (g *gen) expand(st *stub, pp *prep) {
 		g.ev.Subject, g.ev.Index = credo.Person, int(st.subj)
 		g.c.core(int(st.subj), &g.pc)
 		g.personIdentity(&rec.Identity)
+		g.home = g.pc.home()
 	}
 	rec.Subject = credo.SubjectRef{Kind: g.ev.Subject, ID: rec.Identity.IDNumber}
 

@@ -110,7 +110,8 @@ func (g *gen) follow(kind, variant int, cause uint8, amount int64, ref caseRef, 
 
 func (g *gen) plate() string {
 	s := g.ar.begin(16)
-	g.ar.b = g.pc.appendPlate(g.ar.b)
+	g.ar.b = append(g.ar.b, plateCode...)
+	g.ar.b = append(g.ar.b, g.home.plate[:]...)
 	return g.ar.end(s)
 }
 
@@ -552,10 +553,11 @@ func (g *gen) fill(k int, st *stub) {
 		g.attrs(2)
 		g.set("issue", credo.String(dogIssues[issue]))
 		var place string
-		if districts[g.pc.district].urban {
-			place = g.concat(districts[g.pc.district].name, communities[g.pc.place])
+		h := &g.home
+		if districts[h.district].urban {
+			place = g.concat(districts[h.district].name, communities[h.place])
 		} else {
-			place = g.concat(districts[g.pc.district].name, villagePrefixes[g.pc.vprefix], villageSurnames[g.pc.place], villageSuffixes[g.pc.vsuffix])
+			place = g.concat(districts[h.district].name, villagePrefixes[h.vprefix], villageSurnames[h.place], villageSuffixes[h.vsuffix])
 		}
 		g.set("place", credo.String(place))
 		rec.SourceRecordID = g.refString(g.next(serCityMgmt), "")

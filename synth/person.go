@@ -253,8 +253,8 @@ func (p *personCore) appendPhone(b []byte) []byte {
 	return appendPadded(b, p.phoneSuf, 8)
 }
 
-// appendPadded writes n in decimal, zero-padded to width digits (more if
-// it needs them).
+// appendPadded writes n ≥ 0 in decimal, zero-padded to width digits (more
+// if it needs them), two digits at a time.
 func appendPadded(b []byte, n, width int) []byte {
 	digits := 1
 	for x := n; x >= 10; x /= 10 {
@@ -263,12 +263,21 @@ func appendPadded(b []byte, n, width int) []byte {
 	w := max(width, digits)
 	l := len(b)
 	b = slices.Grow(b, w)[:l+w]
-	for i := l + w - 1; i >= l; i-- {
-		b[i] = byte('0' + n%10)
-		n /= 10
+	i := l + w
+	for i-l >= 2 {
+		q := n / 100
+		d := (n - q*100) * 2
+		b[i-1], b[i-2] = digitPairs[d+1], digitPairs[d]
+		n = q
+		i -= 2
+	}
+	if i > l {
+		b[l] = byte('0' + n%10)
 	}
 	return b
 }
+
+const digitPairs = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
 
 func (p *personCore) appendAddress(b []byte) []byte {
 	b = append(b, cityPrefix...)

@@ -93,14 +93,14 @@ func (r *rng) count(lambda float64) int {
 }
 
 // feistel is a keyed pseudo-random permutation of [0, n), by cycle walking
-// over a 4-round balanced Feistel network on the smallest even power of two
-// that holds n.
+// over a 4-round Feistel network on the smallest power of two that holds n
+// (unbalanced when its bits are odd), so that a walk takes fewer than two
+// steps on average.
 type feistel struct {
 	n        uint64
-	half     uint // bits per half
-	mask     uint64
+	lbits    uint // bits of the left (high) half
+	rbits    uint // bits of the right (low) half
 	keys     [4]uint64
-	domain   uint64
 	identity bool
 }
 
@@ -110,42 +110,39 @@ func newFeistel(n uint64, key uint64) feistel {
 		f.identity = true
 		return f
 	}
-	b := uint(bits.Len64(n - 1))
-	if b%2 == 1 {
-		b++
-	}
-	if b < 2 {
-		b = 2
-	}
-	f.half = b / 2
-	f.mask = 1<<f.half - 1
-	f.domain = 1 << b
+	b := max(uint(bits.Len64(n-1)), 2)
+	f.lbits = b / 2
+	f.rbits = b - f.lbits
 	for i := range f.keys {
 		f.keys[i] = hash2(key, uint64(i))
 	}
 	return f
 }
 
-// roundFn is the Feistel round function: the high bits of the half-block
+// roundFn is the Feistel round function: the top bits of the half-block
 // plus the round key, multiplied by an odd constant.
-func (f *feistel) roundFn(r, k uint64) uint64 {
-	return ((r + k) * 0x9e3779b97f4a7c15) >> (64 - f.half)
+func roundFn(r, k uint64, bits uint) uint64 {
+	return ((r + k) * 0x9e3779b97f4a7c15) >> (64 - bits)
 }
 
 func (f *feistel) round(x uint64) uint64 {
-	l, r := x>>f.half, x&f.mask
+	lb, rb := f.lbits, f.rbits
+	l, r := x>>rb, x&(1<<rb-1)
 	for _, k := range f.keys {
-		l, r = r, l^f.roundFn(r, k)
+		l, r = r, l^roundFn(r, k, lb)
+		lb, rb = rb, lb
 	}
-	return l<<f.half | r
+	return l<<rb | r
 }
 
 func (f *feistel) unround(x uint64) uint64 {
-	l, r := x>>f.half, x&f.mask
+	lb, rb := f.lbits, f.rbits
+	l, r := x>>rb, x&(1<<rb-1)
 	for i := len(f.keys) - 1; i >= 0; i-- {
-		l, r = r^f.roundFn(l, f.keys[i]), l
+		l, r = r^roundFn(l, f.keys[i], rb), l
+		lb, rb = rb, lb
 	}
-	return l<<f.half | r
+	return l<<rb | r
 }
 
 // perm maps x in [0, n) to its image in [0, n).

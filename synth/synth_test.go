@@ -586,6 +586,16 @@ func TestPermutations(t *testing.T) {
 	}
 }
 
+func TestAppendPadded(t *testing.T) {
+	for _, n := range []int{0, 1, 9, 10, 99, 100, 12345, 99999999, 100000000, 1234567890} {
+		for _, w := range []int{1, 2, 3, 7, 8, 10} {
+			if got, want := string(appendPadded([]byte("x"), n, w)), "x"+fmt.Sprintf("%0*d", w, n); got != want {
+				t.Errorf("appendPadded(%d, %d) = %q, want %q", n, w, got, want)
+			}
+		}
+	}
+}
+
 func TestCivil(t *testing.T) {
 	for d := unixDay(1900, 1, 1); d < unixDay(2101, 1, 1); d += 13 {
 		y, m, dd := civil(d)

@@ -2,6 +2,8 @@ package credo
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"iter"
 	"time"
 )
@@ -28,11 +30,27 @@ type QuarantinedRow struct {
 
 // QuarantineID is the id of the row at row of the file with digest from
 // source.
+// A file's digest is SHA-256 already and gives its first 12 hex digits; any
+// other origin (a stream's request id, chosen by the client) is hashed
+// first, so that two origins sharing a prefix never share ids.
 func QuarantineID(source, digest string, row int64) string {
-	if len(digest) > 12 {
-		digest = digest[:12]
+	if !isHexDigest(digest) {
+		sum := sha256.Sum256([]byte(digest))
+		digest = hex.EncodeToString(sum[:6])
 	}
-	return source + ":" + digest + ":" + itoa(row)
+	return source + ":" + digest[:12] + ":" + itoa(row)
+}
+
+func isHexDigest(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 func itoa(n int64) string {

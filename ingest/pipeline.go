@@ -242,6 +242,8 @@ func (in *Ingester) ingest(ctx context.Context, spec *Spec, r Reader, rep *Repor
 	if rep.Quarantined > 0 {
 		rep.Status = "quarantined"
 	}
+	in.log().Info("ingest", "run", rep.ID, "source", rep.Source, "file", rep.File, "status", rep.Status,
+		"rows", rep.Rows, "appended", rep.Appended, "duplicates", rep.Duplicates, "quarantined", rep.Quarantined)
 	return rep, in.Store.PutRun(ctx, &rep.Run)
 }
 

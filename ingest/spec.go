@@ -360,7 +360,6 @@ type walker struct {
 	errs SpecErrors
 }
 
-var fieldType = reflect.TypeFor[Field]()
 
 // keyHints explain some unknown keys better than a list of the known ones.
 var keyHints = map[string]string{

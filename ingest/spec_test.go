@@ -70,7 +70,7 @@ func TestParseSpecPositions(t *testing.T) {
 }
 
 func TestParseSpecForms(t *testing.T) {
-	s, err := ParseSpec("forms.yaml", []byte(`source: court.test
+	_, err := ParseSpec("forms.yaml", []byte(`source: court.test
 mandate: a law
 format: CSV
 encoding: GB18030
@@ -92,7 +92,7 @@ attributes:
 	if !strings.Contains(err.Error(), `forms.yaml:7:1: unknown key "defaults"`) {
 		t.Errorf("%v", err)
 	}
-	s, err = ParseSpec("forms.yaml", []byte(`source: court.test
+	s, err := ParseSpec("forms.yaml", []byte(`source: court.test
 mandate: a law
 format: CSV
 encoding: GB18030

@@ -360,7 +360,6 @@ type walker struct {
 	errs SpecErrors
 }
 
-
 // keyHints explain some unknown keys better than a list of the known ones.
 var keyHints = map[string]string{
 	"identity.id":        "the identifier is mapped by subject.id",

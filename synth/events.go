@@ -39,15 +39,16 @@ func (c *City) Events() iter.Seq[*Event] {
 		if runtime.GOMAXPROCS(0) < 2 || c.days < 2 {
 			p := &planner{maker: maker{c: c}}
 			var b dayBatch
-			for d := range c.days {
-				p.planDay(d, &b)
-				if !g.emitDay(&b, yield) {
+			for d := 0; d < c.days; {
+				d = p.plan(d, &b)
+				if !g.emitBatch(&b, yield) {
 					return
 				}
 			}
 			return
 		}
-		// Three days in flight: one planned, one handed over, one expanded.
+		// Three batches in flight: one planned, one handed over, one
+		// expanded.
 		full := make(chan *dayBatch, 1)
 		free := make(chan *dayBatch, 3)
 		for range cap(free) {
@@ -59,14 +60,14 @@ func (c *City) Events() iter.Seq[*Event] {
 			defer close(done)
 			defer close(full)
 			p := &planner{maker: maker{c: c}}
-			for d := range c.days {
+			for d := 0; d < c.days; {
 				var b *dayBatch
 				select {
 				case b = <-free:
 				case <-stop:
 					return
 				}
-				p.planDay(d, b)
+				d = p.plan(d, b)
 				select {
 				case full <- b:
 				case <-stop:
@@ -79,7 +80,7 @@ func (c *City) Events() iter.Seq[*Event] {
 			<-done
 		}()
 		for b := range full {
-			if !g.emitDay(b, yield) {
+			if !g.emitBatch(b, yield) {
 				return
 			}
 			free <- b
@@ -116,12 +117,32 @@ type followUp struct {
 	st    stub
 }
 
-// dayBatch is a day as the planner hands it over: the day's own events,
-// each with its subject drawn and identity written.
+// dayBatch is one or more consecutive days as the planner hands them over:
+// the days' own events, each with its subject drawn and identity written.
+// Day first+i's events are stubs[ends[i-1]:ends[i]] (from 0 for i = 0).
 type dayBatch struct {
-	d     int
+	first int
+	ends  []int
 	stubs []stub
 	preps []prep
+}
+
+// A batch takes days until it holds batchEvents events or batchDays days,
+// so that a small city does not hand over every day on its own.
+const (
+	batchEvents = 512
+	batchDays   = 32
+)
+
+// plan fills b with days from d on and returns the next day to plan.
+func (p *planner) plan(d int, b *dayBatch) int {
+	b.first, b.ends, b.stubs, b.preps = d, b.ends[:0], b.stubs[:0], b.preps[:0]
+	for d < p.c.days && len(b.stubs) < batchEvents && len(b.ends) < batchDays {
+		p.planDay(d, b)
+		b.ends = append(b.ends, len(b.stubs))
+		d++
+	}
+	return d
 }
 
 // prep is a planned event's subject.
@@ -176,7 +197,8 @@ type planner struct {
 type gen struct {
 	maker
 	ev    Event
-	keys  []uint64   // second << 32 | stub index, sorted
+	keys  []uint64   // a day's events by time; see emitDay
+	extra []stub     // the follow-ups due on the day being expanded
 	later []followUp // min-heap by (day, order)
 	order uint64
 
@@ -211,13 +233,12 @@ func (c *City) initEvents() {
 	}
 }
 
-// planDay fills b with day d's own events (not the follow-ups of earlier
+// planDay appends to b day d's own events (not the follow-ups of earlier
 // ones), their subjects drawn and identities written.
 func (p *planner) planDay(d int, b *dayBatch) {
 	c := p.c
 	p.setDay(d)
-	b.d = d
-	b.stubs = b.stubs[:0]
+	base := len(b.stubs)
 	r := newRNG(hash2(c.key^kDay, uint64(d)))
 	for si := range streams {
 		s := &streams[si]
@@ -246,9 +267,9 @@ func (p *planner) planDay(d int, b *dayBatch) {
 	}
 	// Subjects. An event for which the draws find nobody eligible (a tiny
 	// city, or no organisation registered yet) does not happen.
-	b.preps = slices.Grow(b.preps[:0], len(b.stubs))[:len(b.stubs)]
-	kept := 0
-	for k := range b.stubs {
+	b.preps = slices.Grow(b.preps, len(b.stubs)-base)[:len(b.stubs)]
+	kept := base
+	for k := base; k < len(b.stubs); k++ {
 		st := b.stubs[k]
 		pp := &b.preps[kept]
 		p.ar.r = newRNG(st.seed)
@@ -273,29 +294,45 @@ func (p *planner) planDay(d int, b *dayBatch) {
 	b.stubs, b.preps = b.stubs[:kept], b.preps[:kept]
 }
 
-// emitDay merges the follow-ups due on b's day into it, expands the day's
-// events in order of occurrence and yields them.
-func (g *gen) emitDay(b *dayBatch, yield func(*Event) bool) bool {
-	g.setDay(b.d)
-	own := len(b.stubs)
+// emitBatch expands and yields a batch's days in turn.
+func (g *gen) emitBatch(b *dayBatch, yield func(*Event) bool) bool {
+	lo := 0
+	for i, hi := range b.ends {
+		if !g.emitDay(b.first+i, b.stubs[lo:hi], b.preps[lo:hi], yield) {
+			return false
+		}
+		lo = hi
+	}
+	return true
+}
+
+// emitDay merges the follow-ups due on day d with the day's own events,
+// expands them in order of occurrence and yields them.
+func (g *gen) emitDay(d int, own []stub, preps []prep, yield func(*Event) bool) bool {
+	g.setDay(d)
+	g.extra = g.extra[:0]
 	for len(g.later) > 0 && g.later[0].day <= g.day {
 		f := g.popLater()
 		if f.day == g.day {
-			b.stubs = append(b.stubs, f.st)
+			g.extra = append(g.extra, f.st)
 		}
 	}
+	// Keys: second << 32, then the stub: its index among the day's own, or
+	// with the top bit set among the follow-ups.
 	g.keys = g.keys[:0]
-	for k := range b.stubs {
-		g.keys = append(g.keys, uint64(b.stubs[k].sec)<<32|uint64(k))
+	for k := range own {
+		g.keys = append(g.keys, uint64(own[k].sec)<<32|uint64(k))
+	}
+	for k := range g.extra {
+		g.keys = append(g.keys, uint64(g.extra[k].sec)<<32|1<<31|uint64(k))
 	}
 	slices.Sort(g.keys)
 	for _, key := range g.keys {
-		k := int(uint32(key))
-		var pp *prep
-		if k < own {
-			pp = &b.preps[k]
+		if k := uint32(key); k&(1<<31) == 0 {
+			g.expand(&own[k], &preps[k])
+		} else {
+			g.expand(&g.extra[k&^(1<<31)], nil)
 		}
-		g.expand(&b.stubs[k], pp)
 		if !yield(&g.ev) {
 			return false
 		}

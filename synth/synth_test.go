@@ -229,6 +229,23 @@ func TestPeople(t *testing.T) {
 	}
 }
 
+// The far end of the largest city: valid, distinct, and O(1) to reach.
+func TestPeopleOfTenMillion(t *testing.T) {
+	c := newCity(t, Config{Seed: 99, People: MaxPeople})
+	ids, phones := map[string]bool{}, map[string]bool{}
+	for k := range 50_000 {
+		i := MaxPeople - 1 - k*197 // spread over the upper tenth
+		p := c.Person(i)
+		if r := ident.CheckAt(p.IDNumber, c.Config().End); !r.Valid() {
+			t.Fatalf("person %d: %s: %v", i, p.IDNumber, r)
+		}
+		if ids[p.IDNumber] || phones[p.Phone] {
+			t.Fatalf("person %d: id %s or phone %s seen before", i, p.IDNumber, p.Phone)
+		}
+		ids[p.IDNumber], phones[p.Phone] = true, true
+	}
+}
+
 func TestPersonIndexRange(t *testing.T) {
 	c := newCity(t, Config{People: 10})
 	for _, i := range []int{-1, 10} {

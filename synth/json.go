@@ -186,6 +186,16 @@ var jsonSafe = func() (t [utf8.RuneSelf]bool) {
 
 const hexDigits = "0123456789abcdef"
 
+// plainLead3 marks the lead bytes of three-byte runes that are valid
+// whenever two continuation bytes follow and are never U+2028 or U+2029:
+// E1–EC and EE–EF.
+var plainLead3 = func() (t [256]bool) {
+	for c := 0xE1; c <= 0xEF; c++ {
+		t[c] = c != 0xED && c != 0xE2
+	}
+	return t
+}()
+
 // appendJSONString quotes s as encoding/json does: HTML-safe, invalid UTF-8
 // replaced by U+FFFD, U+2028 and U+2029 escaped.
 func appendJSONString(b []byte, s string) []byte {
@@ -221,8 +231,7 @@ func appendJSONString(b []byte, s string) []byte {
 		}
 		// Fast path for the common valid three-byte runes (all of CJK)
 		// but the E0, ED and E2 leads, which need a closer look.
-		if c >= 0xE1 && c <= 0xEF && c != 0xED && c != 0xE2 && i+2 < len(s) &&
-			s[i+1]&0xC0 == 0x80 && s[i+2]&0xC0 == 0x80 {
+		if plainLead3[c] && i+2 < len(s) && (uint16(s[i+1])<<8|uint16(s[i+2]))&0xC0C0 == 0x8080 {
 			i += 3
 			continue
 		}

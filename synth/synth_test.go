@@ -566,6 +566,28 @@ func TestJSONMatchesEncodingJSON(t *testing.T) {
 	}
 }
 
+// appendJSONString agrees with encoding/json on odd and random strings,
+// valid UTF-8 or not.
+func TestAppendJSONString(t *testing.T) {
+	cases := []string{"", "荣", "荣成", "\xe8\x8d", "\xe8\x8d\xa3\xe8", "\xe8A\x80", "\xed\xa0\x80", "\xe0\x80\x80",
+		"\xe2\x80\xa8", "a\u2029b", "—…“”", "\xf0\x9f\x98", "😀", "\x00\x1f\x7f", "<a href=\"x\">&amp;</a>", "\xc3\xa9\xc3"}
+	r := newRNG(1)
+	alphabet := []byte("a\"\\<>&\n\x01\x7f\x80\xbf\xc3\xa9\xe2\x80\xa8\xe8\x8d\xa3\xed\xf0\x9f\x98\x80")
+	for range 20000 {
+		b := make([]byte, r.intn(12))
+		for i := range b {
+			b[i] = alphabet[r.intn(len(alphabet))]
+		}
+		cases = append(cases, string(b))
+	}
+	for _, s := range cases {
+		want, _ := json.Marshal(s)
+		if got := appendJSONString(nil, s); string(got) != string(want) {
+			t.Fatalf("appendJSONString(%q) = %s, want %s", s, got, want)
+		}
+	}
+}
+
 // sameButNumbers allows the one change a JSON round trip makes: a whole
 // number comes back as an Int.
 func sameButNumbers(a, b *credo.Record) bool {

@@ -2,10 +2,10 @@ package resolve
 
 import (
 	"encoding/binary"
-	"hash/fnv"
 	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -26,14 +26,53 @@ type value struct {
 // surface agree exactly.
 func surface(raw string) string {
 	s := strings.TrimSpace(raw)
-	if !isASCII(s) {
+	if !isASCII(s) && needsNFKC(s) {
 		s = norm.NFKC.String(s)
 	}
-	s = strings.ToLower(s)
+	s = toLower(s)
 	if strings.Contains(s, "  ") || strings.ContainsAny(s, "\t\n\r") {
 		s = strings.Join(strings.Fields(s), " ")
 	}
 	return s
+}
+
+// toLower is strings.ToLower without the cost for Han text, which has no
+// case: only a string with an upper-case letter is rewritten.
+func toLower(s string) string {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'A' && c <= 'Z' {
+			return strings.ToLower(s)
+		}
+		if c >= 0x80 {
+			r, n := utf8.DecodeRuneInString(s[i:])
+			if r < 0x3000 && unicode.IsUpper(r) {
+				return strings.ToLower(s)
+			}
+			i += n - 1
+		}
+	}
+	return s
+}
+
+// needsNFKC reports whether s holds a character NFKC changes that agency
+// data carries: the full-width forms (ＡＢＣ１２３), the ideographic space,
+// letters with marks to compose. Han text without them is left alone, which
+// is most of it and much faster.
+func needsNFKC(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == 0xEF && i+1 < len(s) && s[i+1] >= 0xBC && s[i+1] <= 0xBF: // U+FF00–U+FFFF
+			return true
+		case c == 0xE3 && i+2 < len(s) && s[i+1] == 0x80 && s[i+2] == 0x80: // U+3000
+			return true
+		case c >= 0xC3 && c <= 0xCD: // Latin-1 and the combining marks
+			return true
+		case c == 0xE2: // U+2000–U+2FFF: punctuation, Kangxi radicals
+			return true
+		}
+	}
+	return false
 }
 
 // missing reports whether a surface value stands for "not known".
@@ -103,28 +142,18 @@ func (c *column) prepare(s string) (v value, key string, ok bool) {
 		}
 		return v, v.s, true
 	case Text:
-		toks := textTokens(s)
-		if len(toks) == 0 {
+		v.tids = c.textTokens(s, nil)
+		if len(v.tids) == 0 {
 			return v, "", false
 		}
 		// The key is a hash of the tokens: Chinese addresses make many
 		// tokens, and a million of them should not be kept as strings twice.
-		h := fnv.New64a()
-		v.tids = make([]uint32, len(toks))
-		for i, t := range toks {
-			h.Write([]byte(t))
-			h.Write([]byte{0})
-			id, ok := c.tokIntern[t]
-			if !ok {
-				id = uint32(len(c.tokStr))
-				c.tokIntern[t] = id
-				c.tokStr = append(c.tokStr, t)
-			}
-			v.tids[i] = id
+		h := uint64(14695981039346656037)
+		for _, t := range v.tids {
+			h = (h ^ uint64(t)) * 1099511628211
 		}
-		slices.Sort(v.tids)
 		var k [8]byte
-		binary.LittleEndian.PutUint64(k[:], h.Sum64())
+		binary.LittleEndian.PutUint64(k[:], h)
 		return v, string(k[:]), true
 	}
 	v.s = s
@@ -141,76 +170,92 @@ var textWords = map[string]string{
 }
 
 // hanAbbrev writes the common Chinese address words one way.
-var hanAbbrev = strings.NewReplacer("号楼", "栋", "幢", "栋", "號", "号", "路口", "路", "大街", "街",
-	"街道办事处", "街道", "居委会", "社区", "村委会", "村")
+var hanAbbrev = strings.NewReplacer("号楼", "栋", "幢", "栋", "號", "号")
 
-// textTokens splits a text into sorted distinct tokens: latin words (street
-// words abbreviated), digit runs, and for Han text the character bigrams —
-// Chinese addresses have no spaces, and bigrams make 建设路12号 and
-// 建设路十二号院 overlap.
-func textTokens(s string) []string {
-	if !isASCII(s) {
+// textTokens splits a text into its distinct tokens, as the column's token
+// ids, sorted: latin words (street abbreviations written in full), digit
+// runs, and for Han text the character bigrams — Chinese addresses have no
+// spaces, and bigrams make 建设路12号 and 建设路12号院 overlap.
+func (c *column) textTokens(s string, out []uint32) []uint32 {
+	if strings.Contains(s, "号楼") || strings.Contains(s, "幢") || strings.Contains(s, "號") {
 		s = hanAbbrev.Replace(s)
 	}
-	var toks []string
-	var han []rune
-	var cur strings.Builder
-	digit := false
-	flushHan := func() {
-		switch len(han) {
-		case 0:
-		case 1:
-			toks = append(toks, string(han))
-		default:
-			for i := 0; i+1 < len(han); i++ {
-				toks = append(toks, string(han[i:i+2]))
-			}
+	word := func(w string) {
+		if a, ok := textWords[w]; ok {
+			w = a
 		}
-		han = han[:0]
+		id, ok := c.tokIntern[w]
+		if !ok {
+			id = uint32(len(c.tokStr))
+			c.tokIntern[strings.Clone(w)] = id
+			c.tokStr = append(c.tokStr, w)
+		}
+		out = append(out, id)
 	}
-	flush := func() {
-		if cur.Len() > 0 {
-			w := cur.String()
-			if a, ok := textWords[w]; ok {
-				w = a
-			}
-			toks = append(toks, w)
-			cur.Reset()
+	han := func(a, b rune) {
+		k := uint64(a)<<32 | uint64(b)
+		id, ok := c.hanIntern[k]
+		if !ok {
+			id = uint32(len(c.tokStr))
+			c.hanIntern[k] = id
+			c.tokStr = append(c.tokStr, "") // not compared letter by letter
 		}
+		out = append(out, id)
+	}
+	var buf [64]byte
+	cur := buf[:0]
+	digit := false
+	var prev rune // the last Han character of a run, or 0
+	single := false
+	flush := func() {
+		if len(cur) > 0 {
+			word(string(cur))
+			cur = cur[:0]
+		}
+	}
+	endHan := func() {
+		if prev != 0 && single {
+			han(prev, 0)
+		}
+		prev, single = 0, false
 	}
 	for _, r := range s {
 		switch {
 		case unicode.Is(unicode.Han, r):
 			flush()
-			han = append(han, r)
+			if prev == 0 {
+				single = true
+			} else {
+				han(prev, r)
+				single = false
+			}
+			prev = r
 		case unicode.IsDigit(r) || unicode.IsLetter(r):
-			flushHan()
+			endHan()
 			d := unicode.IsDigit(r)
-			if cur.Len() > 0 && d != digit {
+			if len(cur) > 0 && d != digit {
 				flush() // 12b → 12 b; unit3 → unit 3
 			}
 			digit = d
-			cur.WriteRune(stripMark(r))
+			cur = utf8.AppendRune(cur, stripMark(r))
 		case r == '\'':
 		default:
 			flush()
-			flushHan()
+			endHan()
 		}
 	}
 	flush()
-	flushHan()
-	slices.Sort(toks)
-	return slices.Compact(toks)
+	endHan()
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
-// level compares two present values of the column (value ids a ≠ b, both
-// non-zero) for records i and j.
+// level compares two different present values of the column (value ids
+// a ≠ b, both non-zero). Except for names and text, different values have
+// different normalised forms: there is no exact level to find here.
 func (c *column) level(a, b *value) uint8 {
 	switch c.Kind {
 	case Exact, Sex:
-		if a.s == b.s {
-			return 1
-		}
 		return 2
 	case Name:
 		if a.key == b.key {
@@ -228,9 +273,6 @@ func (c *column) level(a, b *value) uint8 {
 		}
 		return 6
 	case Date:
-		if a.s == b.s {
-			return 1
-		}
 		if a.ok && b.ok && len(a.s) == 8 && len(b.s) == 8 {
 			if a.s[:4] == b.s[:4] && a.s[4:6] == b.s[6:8] && a.s[6:8] == b.s[4:6] {
 				return 2
@@ -248,9 +290,6 @@ func (c *column) level(a, b *value) uint8 {
 		}
 		return 5
 	case Phone:
-		if a.s == b.s {
-			return 1
-		}
 		if len(a.s) >= 8 && len(b.s) >= 8 && a.s[len(a.s)-8:] == b.s[len(b.s)-8:] {
 			return 2
 		}
@@ -271,9 +310,6 @@ func (c *column) level(a, b *value) uint8 {
 		}
 		return 4
 	case ID:
-		if a.s == b.s {
-			return 1
-		}
 		if oneEdit(a.s, b.s) {
 			return 2
 		}

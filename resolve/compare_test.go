@@ -16,6 +16,7 @@ func pairLevel(t *testing.T, f Field, a, b string) string {
 	}
 	l.Add(0, []string{a})
 	l.Add(0, []string{b})
+	l.prepare(context.Background())
 	lv := level(l.levels(0, 1), 0)
 	if lv == Null {
 		return "null"
@@ -113,6 +114,7 @@ func TestSwappedNames(t *testing.T) {
 	}
 	l.Add(0, []string{"michaela", "neumann"})
 	l.Add(0, []string{"neumann", "michaela"})
+	l.prepare(context.Background())
 	pat := l.levels(0, 1)
 	for f := range fields {
 		if got := level(pat, f); got != 5 {
@@ -322,6 +324,7 @@ func TestClusterGuard(t *testing.T) {
 	l.Add(0, []string{"张伟", "1980-05-05", "13811112222", "110105198005050011"}) // A
 	l.Add(0, []string{"张伟", "1980-05-05", "13933334444", "110105198005050011"}) // B
 	l.Add(0, []string{"张伟", "1992-11-23", "13933334444", ""})                   // C
+	l.prepare(context.Background())
 	// log2(m/u) by level: agreement +, disagreement −.
 	l.bits = [][]float32{
 		{0, 4, 3, 2, 1, 0, -4},

@@ -66,7 +66,9 @@ type column struct {
 	uKey     float64           // the chance two random records share a key
 	// Text: the tokens, interned.
 	tokIntern map[string]uint32
-	tokStr    []string
+	hanIntern map[uint64]uint32 // Han bigrams
+	tokStr    []string          // by token id ("" for a Han bigram)
+	raw       []string          // the values added, until Run prepares them
 }
 
 // Linker links records: Add them, then Run.
@@ -118,7 +120,7 @@ func New(cfg Config) (*Linker, error) {
 		}
 		c := &column{Field: f, swap: -1, vals: make([]value, 1), intern: map[string]uint32{},
 			keys: map[string]uint32{}, keyStr: []string{""}, keyCount: []uint32{0}, keyCnt2: []uint32{0},
-			tokIntern: map[string]uint32{}}
+			tokIntern: map[string]uint32{}, hanIntern: map[uint64]uint32{}}
 		if f.Kind == Date {
 			d, err := parseLayout(f.Layout)
 			if err != nil {
@@ -220,7 +222,7 @@ func (l *Linker) Add(source int, values []string) (int, error) {
 		return 0, errors.New("resolve: too many records")
 	}
 	for f, c := range l.cols {
-		c.rec = append(c.rec, c.add(values[f], source))
+		c.raw = append(c.raw, values[f])
 	}
 	l.src = append(l.src, uint8(source))
 	l.n[source]++
@@ -232,24 +234,38 @@ func (l *Linker) Len() int { return len(l.src) }
 
 func (c *column) add(raw string, source int) uint32 {
 	s := surface(raw)
-	id, seen := c.intern[s]
-	if !seen {
-		if !missing(s) {
-			if v, key, ok := c.prepare(s); ok {
-				k, have := c.keys[key]
-				if !have {
-					k = uint32(len(c.keyStr))
-					c.keys[key] = k
-					c.keyStr = append(c.keyStr, key)
-					c.keyCount = append(c.keyCount, 0)
-					c.keyCnt2 = append(c.keyCnt2, 0)
+	var id uint32
+	if c.Kind == Name || c.Kind == Text {
+		// Names and addresses repeat and cost something to prepare: one
+		// value for each surface form.
+		var seen bool
+		if id, seen = c.intern[s]; !seen {
+			if !missing(s) {
+				if v, key, ok := c.prepare(s); ok {
+					v.key = c.keyID(key)
+					id = uint32(len(c.vals))
+					c.vals = append(c.vals, v)
 				}
-				v.key = k
-				id = uint32(len(c.vals))
-				c.vals = append(c.vals, v)
 			}
+			c.intern[strings.Clone(s)] = id
 		}
-		c.intern[strings.Clone(s)] = id
+	} else {
+		// Elsewhere the key is the normalised form itself: one value for
+		// each key, and one map.
+		if missing(s) {
+			return 0
+		}
+		v, key, ok := c.prepare(s)
+		if !ok {
+			return 0
+		}
+		var have bool
+		if id, have = c.keys[key]; !have {
+			key = strings.Clone(key)
+			id = c.keyID(key)
+			v.key, v.s = id, key
+			c.vals = append(c.vals, v) // value id = key id
+		}
 	}
 	if id != 0 {
 		k := c.vals[id].key
@@ -263,11 +279,27 @@ func (c *column) add(raw string, source int) uint32 {
 	return id
 }
 
+// keyID returns the id of a key, numbering it when new.
+func (c *column) keyID(key string) uint32 {
+	k, have := c.keys[key]
+	if !have {
+		k = uint32(len(c.keyStr))
+		c.keys[key] = k
+		c.keyStr = append(c.keyStr, key)
+		c.keyCount = append(c.keyCount, 0)
+		c.keyCnt2 = append(c.keyCnt2, 0)
+	}
+	return k
+}
+
 // Stage is one step of a run and the time it took.
 type Stage struct {
 	Name     string        `json:"name"`
 	Duration time.Duration `json:"-"`
 	Seconds  float64       `json:"seconds"`
+	// CPU is the processor time the whole process used meanwhile, all
+	// cores together (where the system says; 0 elsewhere).
+	CPU float64 `json:"cpu_seconds,omitempty"`
 }
 
 // Pair is two records and the match weight between them.
@@ -338,9 +370,13 @@ func (l *Linker) Run(ctx context.Context) (*Result, error) {
 	}
 	l.ran = true
 	res := &Result{Records: len(l.src), Sources: l.n, l: l}
+	cpu0 := CPUTime()
 	stage := func(name string, t0 time.Time) {
 		d := time.Since(t0)
-		res.Stages = append(res.Stages, Stage{Name: name, Duration: d, Seconds: math.Round(d.Seconds()*1000) / 1000})
+		cpu := CPUTime()
+		res.Stages = append(res.Stages, Stage{Name: name, Duration: d, Seconds: math.Round(d.Seconds()*1000) / 1000,
+			CPU: math.Round((cpu-cpu0).Seconds()*1000) / 1000})
+		cpu0 = cpu
 	}
 	n := len(l.src)
 	res.Cluster = make([]uint32, n)
@@ -352,10 +388,13 @@ func (l *Linker) Run(ctx context.Context) (*Result, error) {
 		res.BestWith[i] = -1
 	}
 
-	for _, c := range l.cols {
-		c.intern, c.keys, c.tokIntern = nil, nil, nil // loading is over
-	}
+	// Prepare each column's values, the columns in parallel.
 	t0 := time.Now()
+	if err := l.prepare(ctx); err != nil {
+		return nil, err
+	}
+	stage("prepare", t0)
+	t0 = time.Now()
 	b, err := l.block(ctx)
 	if err != nil {
 		return nil, err
@@ -413,3 +452,21 @@ func (l *Linker) Run(ctx context.Context) (*Result, error) {
 // Blocking returns the blocking rules in use: the configuration's, or the
 // defaults.
 func (l *Linker) Blocking() [][]string { return l.cfg.Blocking }
+
+// prepare normalises and interns every column's values, the columns in
+// parallel.
+func (l *Linker) prepare(ctx context.Context) error {
+	return parallel(ctx, len(l.cols), l.cfg.Workers, func(f int) {
+		c := l.cols[f]
+		c.rec = make([]uint32, len(c.raw))
+		if len(c.keys) == 0 && len(c.raw) > 1<<16 {
+			c.intern = make(map[string]uint32, len(c.raw)/4)
+			c.keys = make(map[string]uint32, len(c.raw)/4)
+		}
+		for i, raw := range c.raw {
+			c.rec[i] = c.add(raw, int(l.src[i]))
+		}
+		c.raw = nil
+		c.intern, c.keys, c.tokIntern, c.hanIntern = nil, nil, nil, nil // loading is over
+	})
+}

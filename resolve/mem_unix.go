@@ -5,6 +5,7 @@ package resolve
 import (
 	"runtime"
 	"syscall"
+	"time"
 )
 
 // PeakRSS is the process's peak resident set size in bytes, as getrusage
@@ -21,4 +22,13 @@ func PeakRSS() uint64 {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	return ms.Sys
+}
+
+// CPUTime is the processor time (user and system) the process has used.
+func CPUTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

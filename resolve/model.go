@@ -71,6 +71,32 @@ func (l *Linker) estimateU(ctx context.Context) ([][]float64, int, error) {
 	if exhaustive {
 		K = total
 	}
+	// The pairs are drawn among a random pool of records rather than all
+	// of them: the pool's values stay in the processor's cache, and a pair
+	// of random records from a random pool is still a random pair.
+	var poolA, poolB []uint32
+	if !exhaustive {
+		r := rand.New(rand.NewPCG(l.cfg.Seed, 0x5eed))
+		pool := func(from []uint32, size int) []uint32 {
+			if len(from) <= size {
+				return from
+			}
+			p := make([]uint32, size)
+			for k, x := range r.Perm(len(from))[:size] {
+				p[k] = from[x]
+			}
+			return p
+		}
+		if two {
+			poolA, poolB = pool(srcA, randomPool), pool(srcB, randomPool)
+		} else {
+			all := make([]uint32, n)
+			for i := range all {
+				all[i] = uint32(i)
+			}
+			poolA = pool(all, randomPool)
+		}
+	}
 	W := l.cfg.Workers
 	counts := make([][][]int64, W)
 	var wg sync.WaitGroup
@@ -114,15 +140,15 @@ func (l *Linker) estimateU(ctx context.Context) ([][]float64, int, error) {
 					return
 				}
 				if two {
-					add(srcA[r.IntN(len(srcA))], srcB[r.IntN(len(srcB))])
+					add(poolA[r.IntN(len(poolA))], poolB[r.IntN(len(poolB))])
 					continue
 				}
-				i := r.IntN(n)
-				j := r.IntN(n - 1)
+				i := r.IntN(len(poolA))
+				j := r.IntN(len(poolA) - 1)
 				if j >= i {
 					j++
 				}
-				add(uint32(i), uint32(j))
+				add(poolA[i], poolA[j])
 			}
 		}(w)
 	}
@@ -155,6 +181,10 @@ func (l *Linker) estimateU(ctx context.Context) ([][]float64, int, error) {
 	}
 	return u, int(K), nil
 }
+
+// randomPool is the number of records (of each source) random pairs are
+// drawn among.
+const randomPool = 6_000
 
 func newCounts(cols []*column) [][]int64 {
 	c := make([][]int64, len(cols))

@@ -111,7 +111,8 @@ type SourceExport struct {
 	Agency   string        `json:"agency"`
 	Format   string        `json:"format"`
 	Encoding string        `json:"encoding"`
-	Spec     string        `json:"spec"` // the spec's file name in Dir
+	BOM      bool          `json:"bom,omitempty"` // the files start with a UTF-8 byte-order mark
+	Spec     string        `json:"spec"`          // the spec's file name in Dir
 	Kinds    []string      `json:"kinds"`
 	Files    []*ExportFile `json:"files"`
 	// Events is the number of the city's events sent by this agency: each
@@ -206,7 +207,7 @@ func WriteAgencies(ctx context.Context, city *City, dir string, opts AgencyOptio
 		if err := os.WriteFile(filepath.Join(dir, a.name+".yaml"), []byte(a.spec), 0o644); err != nil {
 			return nil, fmt.Errorf("synth: %w", err)
 		}
-		exp := &SourceExport{Source: a.name, Agency: spec.Agency, Format: a.format, Encoding: a.encoding,
+		exp := &SourceExport{Source: a.name, Agency: spec.Agency, Format: a.format, Encoding: a.encoding, BOM: a.bom,
 			Spec: a.name + ".yaml", Kinds: a.kinds, Broken: map[string]int64{}}
 		if exp.Encoding == "" {
 			exp.Encoding = "utf-8" // XLSX: UTF-8 inside
@@ -758,7 +759,9 @@ func (x *xlsxWriter) setRow(vals []string, typed bool) error {
 	x.cells = x.cells[:0]
 	for i, v := range vals {
 		var c any = v
-		if typed && i < len(x.a.cellTypes) && v != "" {
+		if v == "" {
+			c = nil // no cell, as a spreadsheet leaves an empty one
+		} else if typed && i < len(x.a.cellTypes) && v != "" {
 			switch x.a.cellTypes[i] {
 			case 'd':
 				if f, err := strconv.ParseFloat(v, 64); err == nil {
@@ -1243,7 +1246,10 @@ func appendChineseSection(o []byte, n int64, leading bool) []byte {
 			o = append(o, "零"...)
 			zero = false
 		}
-		if !(i == 2 && dgt == 1 && !started && leading) {
+		// 十五, not 一十五, at the start; but a bare 十 (10, 十万) is
+		// written 一十, which ingest.ParseAmount reads (it does not read
+		// a bare 十).
+		if !(i == 2 && dgt == 1 && !started && leading && n%10 != 0) {
 			o = append(o, chineseDigits[dgt]...)
 		}
 		o = append(o, units[i]...)

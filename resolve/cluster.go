@@ -10,10 +10,10 @@ import (
 //
 // Linking two sources one-to-one, a pair links when neither record is
 // linked yet. Otherwise a pair that would join two clusters must hold
-// against both of them: every cross pair of members must weigh at least
-// the review threshold and at least half of them the link threshold. So a
-// chain A~B~C in which A and C clearly differ stops at A~B, and B~C goes
-// to review.
+// against both of them: no cross pair of members may weigh below zero (the
+// evidence says they differ) and at least half of them must weigh the link
+// threshold. So a chain A~B~C in which A and C clearly differ stops at
+// A~B, and B~C goes to review.
 func (l *Linker) cluster(ctx context.Context, res *Result, cands []Pair) error {
 	slices.SortFunc(cands, func(x, y Pair) int {
 		if c := cmp.Compare(y.Weight, x.Weight); c != 0 {
@@ -74,7 +74,7 @@ func (l *Linker) cluster(ctx context.Context, res *Result, cands []Pair) error {
 				continue
 			}
 		case size[ra] == 1 && size[rb] == 1:
-		case !l.holds(ra, rb, next, size, link, review):
+		case !l.holds(ra, rb, next, size, link, min(review, 0)):
 			res.Refused++
 			res.Reviews = append(res.Reviews, p)
 			inReview[p.A], inReview[p.B] = true, true
@@ -111,8 +111,8 @@ func (l *Linker) cluster(ctx context.Context, res *Result, cands []Pair) error {
 }
 
 // holds reports whether clusters ra and rb may merge: every cross pair at
-// or above review, at least half at or above link.
-func (l *Linker) holds(ra, rb int32, next, size []int32, link, review float32) bool {
+// or above floor, at least half at or above link.
+func (l *Linker) holds(ra, rb int32, next, size []int32, link, floor float32) bool {
 	total := int(size[ra]) * int(size[rb])
 	if total > l.cfg.MaxClusterPairs {
 		return false
@@ -123,7 +123,7 @@ func (l *Linker) holds(ra, rb int32, next, size []int32, link, review float32) b
 		y := rb
 		for {
 			w := l.Weight(int(x), int(y))
-			if w < review {
+			if w < floor {
 				return false
 			}
 			if w >= link {

@@ -239,8 +239,10 @@ var toyFields = []Field{
 }
 
 func TestEMConvergesOnToy(t *testing.T) {
-	// Compare everything with everything: one rule everyone shares.
-	l, err := New(Config{Fields: toyFields, Blocking: nil})
+	// Twelve records are too few for the default thresholds (the prior of
+	// a match is high, u is estimated from pairs that include the matches):
+	// the thresholds are given.
+	l, err := New(Config{Fields: toyFields, Thresholds: &Thresholds{Link: 8, Review: 0}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,6 +272,9 @@ func TestEMConvergesOnToy(t *testing.T) {
 	}
 	if res.Linked != 6 {
 		t.Errorf("%d records linked, want 6", res.Linked)
+	}
+	if p := res.Model.Prior; p < 0.01 || p > 0.1 {
+		t.Errorf("prior %.3f, want about 3 matches in 66 pairs", p)
 	}
 }
 

@@ -423,6 +423,9 @@ func (l *Linker) Run(ctx context.Context) (*Result, error) {
 
 	t0 = time.Now()
 	model := l.em(cmp.patterns, cmp.counts, u)
+	if possible := l.possiblePairs(); possible > 0 {
+		model.Prior = min(model.Lambda*float64(cmp.total)/possible, 1)
+	}
 	res.Model = model
 	res.Thresholds = model.DefaultThresholds()
 	if t := l.cfg.Thresholds; t != nil {
@@ -469,4 +472,14 @@ func (l *Linker) prepare(ctx context.Context) error {
 		c.raw = nil
 		c.intern, c.keys, c.tokIntern, c.hanIntern = nil, nil, nil, nil // loading is over
 	})
+}
+
+// possiblePairs is the number of pairs there are: n(n−1)/2 for one source,
+// n₀·n₁ for two.
+func (l *Linker) possiblePairs() float64 {
+	if l.n[0] > 0 && l.n[1] > 0 {
+		return float64(l.n[0]) * float64(l.n[1])
+	}
+	n := float64(len(l.src))
+	return n * (n - 1) / 2
 }

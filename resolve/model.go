@@ -12,7 +12,12 @@ import (
 // non-matching pairs), and the weight log2(m/u) the level adds.
 type Model struct {
 	// Lambda is the share of the compared (blocked) pairs that match.
-	Lambda     float64      `json:"lambda"`
+	Lambda float64 `json:"lambda"`
+	// Prior is the chance that two records drawn at random match: the
+	// matches EM finds among the compared pairs (Lambda × pairs compared),
+	// over all the pairs there are. Blocking lets through nearly every
+	// match, so this is the prior the weights add to.
+	Prior      float64      `json:"prior"`
 	Iterations int          `json:"em_iterations"`
 	Converged  bool         `json:"em_converged"`
 	Fields     []FieldModel `json:"fields"`
@@ -35,12 +40,15 @@ type LevelModel struct {
 	Weight float64 `json:"weight"`
 }
 
-// DefaultThresholds puts the link threshold where a pair among the
-// compared ones has posterior odds of 999:1 of matching under the model's
-// prior, and the review threshold at even odds.
+// DefaultThresholds puts the link threshold where a pair's posterior odds
+// of matching, from the prior of two random records, reach 999:1, and the
+// review threshold at even odds. The weights are the evidence; the prior
+// says how much of it a population this size needs: among a million people
+// a shared common name and birth date happen by chance, among a hundred
+// they would not.
 func (m *Model) DefaultThresholds() Thresholds {
-	lam := min(max(m.Lambda, 1e-9), 0.5)
-	prior := math.Log2(lam / (1 - lam))
+	p := min(max(m.Prior, 1e-15), 0.5)
+	prior := math.Log2(p / (1 - p))
 	return Thresholds{Link: round3(math.Log2(999) - prior), Review: round3(-prior)}
 }
 

@@ -59,6 +59,9 @@ func (p Problem) Class() string {
 			if j := strings.IndexAny(rest, "(:"); j > 0 {
 				reason = strings.TrimSpace(reason[:i+j])
 			}
+			if r, ok := strings.CutSuffix(reason, " the value"); ok {
+				reason = r + " not readable" // "amount the value: unexpected 'a'"
+			}
 		}
 	}
 	if p.Column != "" {

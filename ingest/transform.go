@@ -904,9 +904,9 @@ func parseChineseAmount(v string) (decimal, string) {
 		case e >= 1 && e <= 3:
 			if !hasNum {
 				if e == 1 && section.isZero() && !zero {
-					num, hasNum = decimal{m: 1}, true // 十五
+					num, hasNum, anyNum = decimal{m: 1}, true, true // 十五, 十元
 				} else if e == 1 && zero {
-					num, hasNum = decimal{m: 1}, true // 一百零十? rare, accept 零十 as 10
+					num, hasNum, anyNum = decimal{m: 1}, true, true // 一百零十? rare, accept 零十 as 10
 				} else {
 					return decimal{}, fmt.Sprintf("%c without a digit before it", r)
 				}

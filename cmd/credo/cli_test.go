@@ -42,7 +42,7 @@ func TestDemoEndToEnd(t *testing.T) {
 	if status != 0 {
 		t.Fatalf("demo: %d %s", status, errOut)
 	}
-	for _, want := range []string{"events generated", "appended", "subjects in the ledger", "records/s", "records by source", "records by kind"} {
+	for _, want := range []string{"events in the city", "rows the agencies sent", "appended", "quarantined, by reason", "subjects in the ledger", "rows/s", "court.rongcheng (csv, gb18030"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}
@@ -64,7 +64,7 @@ func TestDemoEndToEnd(t *testing.T) {
 
 	// Demo again: idempotent.
 	out, _, status = runCLI(t, "demo", "--people", "2000", "--load-only", "--data", data)
-	if status != 0 || !strings.Contains(out, "appended                0") {
+	if status != 0 || !strings.Contains(out, "appended                0 ") {
 		t.Errorf("second demo appended records:\n%s", out)
 	}
 

@@ -14,14 +14,15 @@ import (
 )
 
 type synthFlags struct {
-	seed   int64
-	people int
-	orgs   int
-	years  int
-	start  string
-	what   string
-	truth  bool
-	out    string
+	seed     int64
+	people   int
+	orgs     int
+	years    int
+	start    string
+	what     string
+	truth    bool
+	out      string
+	agencies string
 }
 
 func newSynthCmd(e *env) *cobra.Command {
@@ -60,6 +61,7 @@ the same bytes. Memory stays constant from a thousand people to ten million.`,
 	fl.StringVar(&f.what, "what", "events", "what to write: events, people or orgs")
 	fl.BoolVar(&f.truth, "truth", false, "add to each event the index of its true subject")
 	fl.StringVar(&f.out, "out", "-", "output file, or - for standard output")
+	fl.StringVar(&f.agencies, "agencies", "", "instead: write each agency's exports (files, source specs, truth) into this directory")
 	return c
 }
 
@@ -104,6 +106,14 @@ func runSynth(ctx context.Context, e *env, f synthFlags) error {
 	}
 
 	began := time.Now()
+	if f.agencies != "" {
+		m, err := writeAgencies(ctx, e, city, f.agencies)
+		if err != nil {
+			return err
+		}
+		printManifest(e, m, time.Since(began))
+		return nil
+	}
 	var n int64
 	switch f.what {
 	case "events":
@@ -244,4 +254,28 @@ func writeEvents(ctx context.Context, e *env, city *synth.City, w io.Writer, tru
 		return n, err
 	}
 	return n, out.flush()
+}
+
+// writeAgencies writes the city's agency exports with progress.
+func writeAgencies(ctx context.Context, e *env, city *synth.City, dir string) (*synth.Manifest, error) {
+	bar := e.newProgress(-1, "writing exports")
+	defer bar.Done()
+	m, err := synth.WriteAgencies(ctx, city, dir, synth.AgencyOptions{Progress: func(n int64) { bar.Set(n) }})
+	if err != nil {
+		return nil, fmt.Errorf("synth --agencies: %w", err)
+	}
+	return m, nil
+}
+
+func printManifest(e *env, m *synth.Manifest, took time.Duration) {
+	fmt.Fprintf(e.stdout, "wrote %d sources' exports (%d events in %d rows) to %s in %s\n", len(m.Sources), m.Events, m.Rows, m.Dir, took.Round(time.Millisecond))
+	for _, s := range m.Sources {
+		enc := s.Encoding
+		if s.BOM {
+			enc += "+BOM"
+		}
+		fmt.Fprintf(e.stdout, "  %-22s %-7s %-8s %2d files %8d rows (mistyped ids %d, missing ids %d, copies %d, broken %d)  spec %s\n",
+			s.Source, s.Format, enc, len(s.Files), s.Rows, s.Mistyped, s.Missing, s.Duplicates+s.Resent, s.BrokenRows(), s.Spec)
+	}
+	fmt.Fprintf(e.stdout, "truth: %s; manifest: manifest.json\n", m.Truth)
 }

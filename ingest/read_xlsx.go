@@ -1,83 +1,131 @@
 package ingest
 
-// The XLSX reader, on excelize's streaming Rows iterator. Worksheets larger
-// than 16 MB are unzipped to a temporary file by excelize, so memory stays
-// bounded whatever the workbook's size.
+// The XLSX reader. It reads the workbook's ZIP archive itself: the workbook
+// and its relationships to find the sheet, the styles to know which cells
+// are dates, the shared strings into memory (one string), and then streams
+// the worksheet's XML out of its ZIP entry through a hand-written tokenizer
+// (read_xlsx_scan.go, read_xlsx_sheet.go), so memory stays bounded whatever
+// the sheet's size, apart from the shared strings.
 //
 //   - Sheet: xlsx.sheet by name, or the first sheet of the workbook.
 //   - Header: row xlsx.header_row (default 1); the rows above it (a merged
 //     title, notes, blank rows) are skipped. A missing or blank header row is
 //     a *FileError.
 //   - Row.Num is the sheet's row number. Blank rows are skipped, and counted.
-//   - Values are the cells' displayed text (number formats applied: "1,234.50",
-//     "15%", leading zeros of a "000000" format), except dates and times:
-//     a cell whose number format is a date or time format gives its
-//     underlying serial number, as General would show it ("45356" for
-//     2024-03-05, "45356.5" for noon that day), so that every date in every
-//     workbook reads the same way; map it with the "excel" date layout.
+//   - Values are the cells' text. Numbers are kept as written in the file
+//     ("1234.5", "45356.604166666664"), except in cells whose number format
+//     is neither General nor a date or time format: those show as Excel
+//     would ("1,234.50", "15%", leading zeros of a "000000" format), through
+//     excelize (read_xlsx_format.go). Dates and times give their underlying
+//     serial number ("45356" for 2024-03-05, "45356.5" for noon that day), so
+//     that every date in every workbook reads the same way; map it with the
+//     "excel" date layout.
 //   - A row shorter than the header is padded with empty values; a row with
-//     values right of the header's last column is a *RowError keeping them.
-//   - A file that is not a ZIP archive (a CSV saved as .xlsx, an old .xls) is
-//     a *FileError wrapping ErrFormat.
-//   - Offset is 0 until the end of the sheet, then the file's size: the
-//     iterator does not tell how far it is.
+//     values right of the header's last column is a *RowError keeping them,
+//     and so is a row with a malformed cell reference or invalid UTF-8
+//     (replaced by U+FFFD).
+//   - A file that is not a ZIP archive (a CSV saved as .xlsx, an old .xls) or
+//     not a workbook is a *FileError wrapping ErrFormat.
+//   - Offset is the position in the file of the worksheet's compressed data
+//     read so far, then the file's size at the end.
 
 import (
+	"archive/zip"
+	"bufio"
 	"bytes"
+	"encoding/xml"
+	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"os"
+	"path"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
+	"github.com/klauspost/compress/flate"
 	"github.com/xuri/excelize/v2"
 )
 
 type xlsxReader struct {
-	name   string
-	f      *excelize.File
-	rows   *excelize.Rows
-	sheet  string
-	header []string
-	num    int64
-	size   int64
-	done   bool
-	tmp    string
+	name    string
+	closer  io.Closer // the file, if the reader opened it
+	tmp     string    // a temporary copy, removed by Close
+	sheet   string
+	header  []string
+	p       *sheetParser
+	entry   *zipEntry
+	size    int64
+	done    bool
+	pending bool // p holds a row read past the header, not yet returned
 }
 
-// newXLSXFromStream copies r to a temporary file and opens that.
+// newXLSXFromStream reads r in place if it has random access (a
+// *bytes.Reader, an *os.File on a regular file), else copies it to a
+// temporary file and opens that.
 func newXLSXFromStream(r io.Reader, name string, spec *Spec) (Reader, error) {
+	if ra, ok := r.(io.ReaderAt); ok {
+		if sk, ok := r.(io.Seeker); ok {
+			if cur, err := sk.Seek(0, io.SeekCurrent); err == nil {
+				if end, err := sk.Seek(0, io.SeekEnd); err == nil && end >= cur {
+					return openXLSXAt(io.NewSectionReader(ra, cur, end-cur), end-cur, nil, name, "", spec)
+				}
+				if _, err := sk.Seek(cur, io.SeekStart); err != nil {
+					return nil, &FileError{File: name, Err: err}
+				}
+			}
+		}
+	}
 	tmp, err := os.CreateTemp("", "credo-ingest-*.xlsx")
 	if err != nil {
 		return nil, &FileError{File: name, Err: err}
 	}
 	path := tmp.Name()
-	if _, err := io.Copy(tmp, r); err != nil {
+	fail := func(err error) (Reader, error) {
 		tmp.Close()
 		os.Remove(path)
 		return nil, &FileError{File: name, Err: err}
 	}
-	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
-		tmp.Close()
-		os.Remove(path)
-		return nil, &FileError{File: name, Err: err}
-	}
-	rd, err := openXLSX(tmp, path, name, path, spec)
-	tmp.Close()
+	size, err := io.Copy(tmp, r)
 	if err != nil {
+		return fail(err)
+	}
+	rd, err := openXLSXAt(tmp, size, tmp, name, path, spec)
+	if err != nil {
+		tmp.Close()
 		os.Remove(path)
 		return nil, err
 	}
 	return rd, nil
 }
 
-// openXLSX opens the workbook at path, whose content f is (for sniffing);
-// name names it in messages; tmp, if set, is removed by Close.
+// openXLSX opens the workbook at path (f, its content, is closed by the
+// caller); name names it in messages; tmp, if set, is removed by Close.
 func openXLSX(f *os.File, path, name, tmp string, spec *Spec) (Reader, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, &FileError{File: name, Err: err}
+	}
+	fi, err := fh.Stat()
+	if err != nil {
+		fh.Close()
+		return nil, &FileError{File: name, Err: err}
+	}
+	r, err := openXLSXAt(fh, fi.Size(), fh, name, tmp, spec)
+	if err != nil {
+		fh.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+// openXLSXAt opens the workbook in ra, of size bytes. Close closes closer.
+func openXLSXAt(ra io.ReaderAt, size int64, closer io.Closer, name, tmp string, spec *Spec) (Reader, error) {
 	fail := func(err error) (Reader, error) { return nil, &FileError{File: name, Err: err} }
 	var head [8]byte
-	n, err := io.ReadFull(f, head[:])
-	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+	n, err := ra.ReadAt(head[:], 0)
+	if err != nil && err != io.EOF {
 		return fail(err)
 	}
 	if !bytes.HasPrefix(head[:n], []byte("PK\x03\x04")) {
@@ -90,79 +138,371 @@ func openXLSX(f *os.File, path, name, tmp string, spec *Spec) (Reader, error) {
 			return fail(fmt.Errorf("%w: not an XLSX workbook (not a ZIP archive); is it a CSV? (set format: csv)", ErrFormat))
 		}
 	}
-	var size int64
-	if fi, err := f.Stat(); err == nil {
-		size = fi.Size()
-	}
-	x, err := excelize.OpenFile(path)
+	zr, err := zip.NewReader(ra, size)
 	if err != nil {
 		return fail(fmt.Errorf("%w: not a readable XLSX workbook: %v", ErrFormat, err))
 	}
-	r := &xlsxReader{name: name, f: x, size: size, tmp: tmp}
-	if err := r.start(spec); err != nil {
+	r := &xlsxReader{name: name, closer: closer, tmp: tmp, size: size}
+	if err := r.start(ra, zr, spec); err != nil {
+		r.closer = nil // the caller closes it
+		r.tmp = ""
 		r.Close()
 		return fail(err)
 	}
 	return r, nil
 }
 
-func (r *xlsxReader) start(spec *Spec) error {
-	sheets := r.f.GetSheetList()
-	if len(sheets) == 0 {
+// workbook is what the reader needs of a workbook's parts.
+type workbook struct {
+	ra     io.ReaderAt
+	files  map[string]*zip.File
+	lower  map[string]*zip.File
+	sheets []string // names, in the workbook's order
+	paths  []string // the sheets' parts
+	sst    string   // the shared strings part
+	styles string   // the styles part
+}
+
+func (w *workbook) file(name string) *zip.File {
+	if f := w.files[name]; f != nil {
+		return f
+	}
+	return w.lower[strings.ToLower(name)]
+}
+
+// readPart reads a small part of the workbook (at most 64 MiB).
+func (w *workbook) readPart(name string) ([]byte, error) {
+	zf := w.file(name)
+	if zf == nil {
+		return nil, nil
+	}
+	e, err := openZipEntry(w.ra, zf)
+	if err != nil {
+		return nil, err
+	}
+	const limit = 64 << 20
+	b, err := io.ReadAll(io.LimitReader(e, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrFormat, name, err)
+	}
+	if len(b) > limit {
+		return nil, fmt.Errorf("%w: %s is larger than 64 MiB", ErrFormat, name)
+	}
+	return b, nil
+}
+
+// xmlElements calls fn for each start element of doc, with its parent's
+// local name, until fn returns false.
+func xmlElements(doc []byte, fn func(parent string, e xml.StartElement) bool) error {
+	d := xml.NewDecoder(bytes.NewReader(doc))
+	d.Strict = false
+	stack := []string{""}
+	for {
+		tok, err := d.RawToken()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		switch e := tok.(type) {
+		case xml.StartElement:
+			if !fn(stack[len(stack)-1], e) {
+				return nil
+			}
+			stack = append(stack, e.Name.Local)
+		case xml.EndElement:
+			if len(stack) > 1 {
+				stack = stack[:len(stack)-1]
+			}
+		}
+	}
+}
+
+func attr(e xml.StartElement, local string) (string, bool) {
+	for _, a := range e.Attr {
+		if a.Name.Local == local {
+			return a.Value, true
+		}
+	}
+	return "", false
+}
+
+// rels reads a relationships part: Id → (Target resolved against dir, Type).
+func (w *workbook) rels(name, dir string) (map[string][2]string, error) {
+	b, err := w.readPart(name)
+	if err != nil || b == nil {
+		return nil, err
+	}
+	m := map[string][2]string{}
+	err = xmlElements(b, func(_ string, e xml.StartElement) bool {
+		if e.Name.Local == "Relationship" {
+			id, _ := attr(e, "Id")
+			target, _ := attr(e, "Target")
+			typ, _ := attr(e, "Type")
+			target = strings.ReplaceAll(target, `\`, "/")
+			if strings.HasPrefix(target, "/") {
+				target = strings.TrimPrefix(target, "/")
+			} else {
+				target = path.Join(dir, target)
+			}
+			m[id] = [2]string{target, typ}
+		}
+		return true
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrFormat, name, err)
+	}
+	return m, nil
+}
+
+func readWorkbook(ra io.ReaderAt, zr *zip.Reader) (*workbook, error) {
+	w := &workbook{ra: ra, files: map[string]*zip.File{}, lower: map[string]*zip.File{}}
+	for _, f := range zr.File {
+		name := strings.TrimPrefix(strings.ReplaceAll(f.Name, `\`, "/"), "/")
+		w.files[name] = f
+		w.lower[strings.ToLower(name)] = f
+	}
+	book := "xl/workbook.xml"
+	root, err := w.rels("_rels/.rels", "")
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range root {
+		if strings.HasSuffix(r[1], "/officeDocument") && w.file(r[0]) != nil {
+			book = r[0]
+		}
+	}
+	b, err := w.readPart(book)
+	if err != nil {
+		return nil, err
+	}
+	if b == nil {
+		return nil, fmt.Errorf("%w: not an XLSX workbook: the archive has no %s", ErrFormat, book)
+	}
+	dir := path.Dir(book)
+	rels, err := w.rels(path.Join(dir, "_rels", path.Base(book)+".rels"), dir)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	err = xmlElements(b, func(_ string, e xml.StartElement) bool {
+		if e.Name.Local == "sheet" {
+			name, _ := attr(e, "name")
+			id := ""
+			for _, a := range e.Attr {
+				if a.Name.Local == "id" && a.Name.Space != "" {
+					id = a.Value
+				}
+			}
+			w.sheets = append(w.sheets, name)
+			ids = append(ids, id)
+		}
+		return true
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrFormat, book, err)
+	}
+	for i, id := range ids {
+		p := rels[id][0]
+		if p == "" {
+			p = path.Join(dir, "worksheets", "sheet"+strconv.Itoa(i+1)+".xml")
+		}
+		w.paths = append(w.paths, p)
+	}
+	w.sst, w.styles = path.Join(dir, "sharedStrings.xml"), path.Join(dir, "styles.xml")
+	for _, r := range rels {
+		switch {
+		case strings.HasSuffix(r[1], "/sharedStrings") && w.file(r[0]) != nil:
+			w.sst = r[0]
+		case strings.HasSuffix(r[1], "/styles") && w.file(r[0]) != nil:
+			w.styles = r[0]
+		}
+	}
+	return w, nil
+}
+
+// readStyles returns the kind of each cell style (cellXfs), and the styles
+// part if any style has a number format the formatter must apply.
+func (w *workbook) readStyles() ([]uint8, []byte, error) {
+	b, err := w.readPart(w.styles)
+	if err != nil || b == nil {
+		return nil, nil, err
+	}
+	custom := map[int]string{}
+	var xfs []int
+	err = xmlElements(b, func(parent string, e xml.StartElement) bool {
+		switch {
+		case e.Name.Local == "numFmt" && parent == "numFmts":
+			id, _ := attr(e, "numFmtId")
+			n, err := strconv.Atoi(id)
+			if err != nil {
+				return true
+			}
+			code, _ := attr(e, "formatCode")
+			if c16, _ := attr(e, "formatCode16"); c16 != "" {
+				code = c16
+			}
+			custom[n] = code
+		case e.Name.Local == "xf" && parent == "cellXfs":
+			id, _ := attr(e, "numFmtId")
+			n, _ := strconv.Atoi(id)
+			xfs = append(xfs, n)
+		}
+		return true
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %s: %v", ErrFormat, w.styles, err)
+	}
+	kinds := make([]uint8, len(xfs))
+	formatted := false
+	for i, id := range xfs {
+		code, ok := custom[id]
+		switch {
+		case ok && strings.EqualFold(code, "general"), !ok && id == 0:
+			kinds[i] = styleGeneral
+		case ok && isDateFormat(code), !ok && builtinDate(id):
+			kinds[i] = styleDate
+		default:
+			kinds[i] = styleFormatted
+			formatted = true
+		}
+	}
+	if !formatted {
+		b = nil
+	}
+	return kinds, b, nil
+}
+
+func (r *xlsxReader) start(ra io.ReaderAt, zr *zip.Reader, spec *Spec) error {
+	w, err := readWorkbook(ra, zr)
+	if err != nil {
+		return err
+	}
+	if len(w.sheets) == 0 {
 		return fmt.Errorf("%w: the workbook has no sheets", ErrFormat)
 	}
-	r.sheet = sheets[0]
+	idx := 0
 	headerRow := 1
 	if o := spec.XLSX; o != nil {
 		if o.Sheet != "" {
-			found := false
-			for _, s := range sheets {
+			idx = -1
+			for i, s := range w.sheets {
 				if s == o.Sheet {
-					found = true
+					idx = i
+					break
 				}
 			}
-			if !found {
-				return fmt.Errorf("the workbook has no sheet %q (it has %s)", o.Sheet, strings.Join(sheets, ", "))
+			if idx < 0 {
+				return fmt.Errorf("the workbook has no sheet %q (it has %s)", o.Sheet, strings.Join(w.sheets, ", "))
 			}
-			r.sheet = o.Sheet
 		}
 		if o.HeaderRow > 1 {
 			headerRow = o.HeaderRow
 		}
 	}
-	serialDates(r.f)
-	rows, err := r.f.Rows(r.sheet)
-	if err != nil {
-		return fmt.Errorf("%w: sheet %q: %v", ErrFormat, r.sheet, err)
+	r.sheet = w.sheets[idx]
+	zf := w.file(w.paths[idx])
+	if zf == nil {
+		return fmt.Errorf("%w: sheet %q: the archive has no %s", ErrFormat, r.sheet, w.paths[idx])
 	}
-	r.rows = rows
-	for r.num < int64(headerRow) {
-		if !rows.Next() {
-			if err := rows.Error(); err != nil {
-				return fmt.Errorf("sheet %q: %v", r.sheet, err)
-			}
+	kinds, styles, err := w.readStyles()
+	if err != nil {
+		return err
+	}
+	p := &sheetParser{styles: kinds}
+	if styles != nil {
+		p.format = newXLSXFormatter(styles)
+	}
+	if f := w.file(w.sst); f != nil {
+		e, err := openZipEntry(ra, f)
+		if err != nil {
+			return err
+		}
+		if p.sst, err = readSST(e); err != nil {
+			return fmt.Errorf("%w: %s: %v", ErrFormat, w.sst, err)
+		}
+	}
+	if r.entry, err = openZipEntry(ra, zf); err != nil {
+		return err
+	}
+	p.s = newXScan(r.entry)
+	r.p = p
+	for {
+		ok, err := p.readRow()
+		if err != nil {
+			return fmt.Errorf("sheet %q: %w", r.sheet, err)
+		}
+		if !ok {
 			return fmt.Errorf("the header is missing: sheet %q ends before row %d", r.sheet, headerRow)
 		}
-		r.num++
+		if p.num < headerRow {
+			continue
+		}
+		if p.num > headerRow {
+			return fmt.Errorf("the header is missing: row %d of sheet %q is blank", headerRow, r.sheet)
+		}
+		row, width := p.values(0)
+		if p.rowErr != "" {
+			return fmt.Errorf("sheet %q row %d: %s", r.sheet, p.num, p.rowErr)
+		}
+		if width == 0 {
+			return fmt.Errorf("the header is missing: row %d of sheet %q is blank", headerRow, r.sheet)
+		}
+		r.header = row
+		return nil
 	}
-	h, err := rows.Columns()
-	if err != nil {
-		return fmt.Errorf("sheet %q row %d: %v", r.sheet, r.num, err)
-	}
-	if blank(h) {
-		return fmt.Errorf("the header is missing: row %d of sheet %q is blank", headerRow, r.sheet)
-	}
-	r.header = h
-	return nil
 }
 
-func blank(v []string) bool {
-	for _, s := range v {
-		if s != "" {
-			return false
+// values makes the values of the row read: at least n, more if there are
+// values right of the n-th column; width is the column of the last cell
+// with a value (or a formula), 0 for a blank row.
+func (p *sheetParser) values(n int) ([]string, int) {
+	width, any := 0, false
+	for i := range p.cells {
+		c := &p.cells[i]
+		if c.n > 0 || c.str != "" {
+			any = true
+			width = max(width, c.col)
+		} else if c.formula {
+			width = max(width, c.col)
 		}
 	}
-	return true
+	if !any {
+		return nil, 0
+	}
+	if !utf8.Valid(p.buf) {
+		if p.rowErr == "" {
+			p.rowErr = "invalid UTF-8 in the worksheet, replaced by U+FFFD"
+		}
+		return p.valuesInvalid(n, width), width
+	}
+	vals := make([]string, max(n, width))
+	s := string(p.buf)
+	for i := range p.cells {
+		c := &p.cells[i]
+		if c.isStr {
+			vals[c.col-1] = c.str
+		} else {
+			vals[c.col-1] = s[c.off : c.off+c.n]
+		}
+	}
+	return vals, width
+}
+
+// valuesInvalid is values for a row whose text is not valid UTF-8: each
+// value is made valid on its own.
+func (p *sheetParser) valuesInvalid(n, width int) []string {
+	vals := make([]string, max(n, width))
+	for i := range p.cells {
+		c := &p.cells[i]
+		if c.isStr {
+			vals[c.col-1] = strings.ToValidUTF8(c.str, "\uFFFD")
+		} else {
+			vals[c.col-1] = strings.ToValidUTF8(string(p.buf[c.off:c.off+c.n]), "\uFFFD")
+		}
+	}
+	return vals
 }
 
 func (r *xlsxReader) Header() []string { return r.header }
@@ -171,52 +511,54 @@ func (r *xlsxReader) Offset() int64 {
 	if r.done {
 		return r.size
 	}
-	return 0
+	if r.entry == nil {
+		return 0
+	}
+	return min(r.entry.offset+r.entry.raw.n, r.size)
 }
 
 func (r *xlsxReader) Close() error {
 	var err error
-	if r.rows != nil {
-		r.rows.Close()
-		r.rows = nil
+	if r.p != nil {
+		r.p.format.close()
+		r.p = nil
 	}
-	if r.f != nil {
-		err = r.f.Close()
-		r.f = nil
+	if r.closer != nil {
+		err = r.closer.Close()
+		r.closer = nil
 	}
 	if r.tmp != "" {
 		os.Remove(r.tmp)
 		r.tmp = ""
 	}
+	r.done = true
 	return err
 }
 
 func (r *xlsxReader) Next() (Row, error) {
 	for {
-		if r.done || r.rows == nil {
+		if r.done || r.p == nil {
 			return Row{}, io.EOF
 		}
-		if !r.rows.Next() {
-			r.done = true
-			if err := r.rows.Error(); err != nil {
-				return Row{}, &FileError{File: r.name, Err: fmt.Errorf("sheet %q after row %d: %v", r.sheet, r.num, err)}
-			}
-			return Row{}, io.EOF
-		}
-		r.num++
-		v, err := r.rows.Columns()
-		row := Row{Num: r.num, Names: r.header, Values: v}
+		ok, err := r.p.readRow()
 		if err != nil {
-			return row, &RowError{Row: row, Reason: err.Error()}
+			r.done = true
+			return Row{}, &FileError{File: r.name, Err: fmt.Errorf("sheet %q after row %d: %w", r.sheet, r.p.num, err)}
 		}
-		if blank(v) {
+		if !ok {
+			r.done = true
+			return Row{}, io.EOF
+		}
+		v, width := r.p.values(len(r.header))
+		if width == 0 {
 			continue
 		}
-		if len(v) > len(r.header) {
-			return row, &RowError{Row: row, Reason: fmt.Sprintf("a value in column %s, right of the header's last column %s", colName(len(v)), colName(len(r.header)))}
+		row := Row{Num: int64(r.p.num), Names: r.header, Values: v}
+		if r.p.rowErr != "" {
+			return row, &RowError{Row: row, Reason: r.p.rowErr}
 		}
-		for len(row.Values) < len(r.header) {
-			row.Values = append(row.Values, "")
+		if width > len(r.header) {
+			return row, &RowError{Row: row, Reason: fmt.Sprintf("a value in column %s, right of the header's last column %s", colName(width), colName(len(r.header)))}
 		}
 		return row, nil
 	}
@@ -230,41 +572,60 @@ func colName(n int) string {
 	return s
 }
 
-// serialDates makes every cell style with a date or time number format show
-// the General format instead, so that date cells read as their serial
-// number.
-func serialDates(f *excelize.File) {
-	st := f.Styles
-	if st == nil || st.CellXfs == nil {
-		return
+// zipEntry streams one member of the archive, counting the compressed bytes
+// read (for Offset) and checking its size and CRC-32 at the end.
+type zipEntry struct {
+	zf     *zip.File
+	offset int64 // of the compressed data in the file
+	raw    *countingReader
+	dec    io.Reader
+	crc    uint32
+	n      uint64
+	err    error
+}
+
+var errChecksum = errors.New("checksum error")
+
+func openZipEntry(ra io.ReaderAt, zf *zip.File) (*zipEntry, error) {
+	if zf.Flags&1 != 0 {
+		return nil, fmt.Errorf("%w: %s is encrypted; save the workbook without a password", ErrFormat, zf.Name)
 	}
-	custom := map[int]string{}
-	if st.NumFmts != nil {
-		for _, nf := range st.NumFmts.NumFmt {
-			code := nf.FormatCode
-			if nf.FormatCode16 != "" {
-				code = nf.FormatCode16
-			}
-			custom[nf.NumFmtID] = code
-		}
+	off, err := zf.DataOffset()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrFormat, zf.Name, err)
 	}
-	general := 0
-	for i := range st.CellXfs.Xf {
-		xf := &st.CellXfs.Xf[i]
-		if xf.NumFmtID == nil {
-			continue
-		}
-		id := *xf.NumFmtID
-		date := false
-		if code, ok := custom[id]; ok {
-			date = isDateFormat(code)
-		} else {
-			date = builtinDate(id)
-		}
-		if date {
-			xf.NumFmtID = &general
-		}
+	e := &zipEntry{zf: zf, offset: off, raw: &countingReader{r: io.NewSectionReader(ra, off, int64(zf.CompressedSize64))}}
+	switch zf.Method {
+	case zip.Store:
+		e.dec = e.raw
+	case zip.Deflate:
+		e.dec = flate.NewReader(bufio.NewReaderSize(e.raw, 64<<10))
+	default:
+		return nil, fmt.Errorf("%w: %s: unsupported compression method %d", ErrFormat, zf.Name, zf.Method)
 	}
+	return e, nil
+}
+
+func (e *zipEntry) Read(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.dec.Read(p)
+	e.crc = crc32.Update(e.crc, crc32.IEEETable, p[:n])
+	e.n += uint64(n)
+	if e.n > e.zf.UncompressedSize64 {
+		err = fmt.Errorf("%w: %s is longer than its size in the archive", ErrFormat, e.zf.Name)
+	} else if err == io.EOF {
+		if e.n != e.zf.UncompressedSize64 {
+			err = fmt.Errorf("%w: %s is shorter than its size in the archive (truncated?)", ErrFormat, e.zf.Name)
+		} else if e.zf.CRC32 != 0 && e.crc != e.zf.CRC32 {
+			err = fmt.Errorf("%w: %s: %v", ErrFormat, e.zf.Name, errChecksum)
+		}
+	} else if err != nil {
+		err = fmt.Errorf("%w: %s: %v", ErrFormat, e.zf.Name, err)
+	}
+	e.err = err
+	return n, err
 }
 
 // builtinDate reports whether a built-in number format id is a date or time

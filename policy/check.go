@@ -610,7 +610,7 @@ func (c *checker) lists() {
 				c.at(l.nodes["masked"], "list %s: cannot mask %q (maskable: %s)", l.Name, f, strings.Join(maskable, ", "))
 			}
 		}
-		if l.Published && !slices.Contains(l.Masked, "id") && c.subjectsInclude(credo.Person) {
+		if l.Published && !slices.Contains(l.Masked, "id") && c.listHoldsPersons(l) {
 			c.at(l.nodes["published"], "list %s publishes persons: mask at least their id", l.Name)
 		}
 		c.checkDur(l.nodes["min_duration"], l.MinDuration, "min_duration")
@@ -662,6 +662,22 @@ var maskable = []string{"id", "name", "address", "phone", "legal_representative"
 func (c *checker) subjectsInclude(k credo.SubjectKind) bool {
 	for _, s := range c.p.Subjects {
 		if sk, _ := credo.ParseSubjectKind(s); sk == k {
+			return true
+		}
+	}
+	return false
+}
+
+// listHoldsPersons reports whether a list may have natural persons on it.
+func (c *checker) listHoldsPersons(l *List) bool {
+	if !c.subjectsInclude(credo.Person) {
+		return false
+	}
+	if l.Enter == nil || l.Enter.Kinds == nil || l.Enter.Linked {
+		return true
+	}
+	for _, k := range l.Enter.Kinds {
+		if info, ok := credo.LookupKind(k); ok && info.AppliesTo(credo.Person) {
 			return true
 		}
 	}

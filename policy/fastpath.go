@@ -27,6 +27,7 @@ const (
 	opIn
 	opHas
 	opPolarity
+	opLinked // record.linked (val.b: the value wanted)
 )
 
 // lit is a literal operand: an int, a double, a string or a bool.
@@ -271,6 +272,14 @@ func (sh *shape) conj(e ast.Expr) {
 		sh.preds = append(sh.preds, pred{op: opHas, attr: e.AsSelect().FieldName()})
 		return
 	}
+	if isRecordField(e, "linked") {
+		sh.preds = append(sh.preds, pred{op: opLinked, val: lit{kind: credo.KindBool, b: true}})
+		return
+	}
+	if e.Kind() == ast.CallKind && e.AsCall().FunctionName() == "!_" && isRecordField(e.AsCall().Args()[0], "linked") {
+		sh.preds = append(sh.preds, pred{op: opLinked, val: lit{kind: credo.KindBool, b: false}})
+		return
+	}
 	if e.Kind() == ast.LiteralKind {
 		if b, ok := e.AsLiteral().(types.Bool); ok && bool(b) {
 			return
@@ -294,9 +303,12 @@ func eqVal(v credo.Value, l lit) bool {
 
 // test evaluates a predicate on a record; ok false means CEL would have
 // failed (missing attribute, no overload), which does not fire.
-func (p *pred) test(r *credo.Record) bool {
-	if p.op == opPolarity {
+func (p *pred) test(r *credo.Record, linked bool) bool {
+	switch p.op {
+	case opPolarity:
 		return r.Polarity == p.pol
+	case opLinked:
+		return linked == p.val.b
 	}
 	v, ok := r.Attributes.Get(p.attr)
 	if !ok || v.Kind() == credo.KindNull {

@@ -158,7 +158,7 @@ func (p *Program) Match(subject credo.SubjectRef, r *credo.Record, dst []Hit) []
 			ok := true
 			if m.fast {
 				for i := range m.preds {
-					if !m.preds[i].test(r) {
+					if !m.preds[i].test(r, linked) {
 						ok = false
 						break
 					}

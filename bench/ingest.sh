@@ -107,7 +107,7 @@ if [ -z "${NOPG:-}" ]; then
   cols="decision_no text, name text, id_number char(18), sex text, phone text, plate text,
         occurred_at timestamp, place text, code text, violation text, fine numeric(12,2), points int"
   copyrun() { # copyrun NAME KEY: one COPY into a fresh table, its seconds to $work/NAME.txt
-    psql -c "DROP TABLE IF EXISTS t; CREATE TABLE t ($cols${2:+, PRIMARY KEY (decision_no)}); CHECKPOINT;"
+    psql -c "SET client_min_messages = warning; DROP TABLE IF EXISTS t; CREATE TABLE t ($cols${2:+, PRIMARY KEY (decision_no)}); CHECKPOINT;"
     local start end
     start=$(date +%s.%N)
     psql -c "COPY t FROM '$csv' WITH (FORMAT csv, HEADER true)"

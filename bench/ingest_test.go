@@ -344,6 +344,9 @@ func ingestTraffic(tb testing.TB, format string, n, runs int) *ingest.Report {
 	}
 	defer s.Close()
 	in := &ingest.Ingester{Store: s}
+	// For trying batch sizes: CREDO_BENCH_BATCH=1000 CREDO_BENCH_MAXBATCH=16000.
+	in.BatchSize, _ = strconv.Atoi(os.Getenv("CREDO_BENCH_BATCH"))
+	in.MaxBatch, _ = strconv.Atoi(os.Getenv("CREDO_BENCH_MAXBATCH"))
 	var rep *ingest.Report
 	for run := range runs {
 		if b, ok := tb.(*testing.B); ok && run == runs-1 {

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/credo-org/credo"
@@ -242,6 +243,8 @@ func (in *Ingester) ingest(ctx context.Context, spec *Spec, r Reader, rep *Repor
 	if rep.Quarantined > 0 {
 		rep.Status = "quarantined"
 	}
+	in.log().Info("ingest", "run", rep.ID, "source", rep.Source, "file", rep.File, "status", rep.Status,
+		"rows", rep.Rows, "appended", rep.Appended, "duplicates", rep.Duplicates, "quarantined", rep.Quarantined)
 	return rep, in.Store.PutRun(ctx, &rep.Run)
 }
 
@@ -374,7 +377,7 @@ func (in *Ingester) run(ctx context.Context, spec *Spec, r Reader, m *Mapper, pr
 		if errors.As(err, &rowErr) {
 			b.read++
 			b.quar = append(b.quar, quarantine(&rowErr.Row, "", []string{"row: " + rowErr.Reason}))
-			b.class = append(b.class, []string{"row: malformed"})
+			b.class = append(b.class, []string{"row: " + withoutNumbers(rowErr.Reason)})
 		} else if err != nil {
 			readErr = err
 			break
@@ -498,4 +501,23 @@ func (in *Ingester) write(ctx context.Context, qr *quarantiner, b *batch, rep *R
 		rep.Released += int64(n)
 	}
 	return nil
+}
+
+// withoutNumbers replaces each run of digits in s with N, so that a reader's
+// "7 fields where the header has 6" counts as one reason.
+func withoutNumbers(s string) string {
+	var b strings.Builder
+	digits := false
+	for _, r := range s {
+		if r >= '0' && r <= '9' {
+			if !digits {
+				b.WriteByte('N')
+			}
+			digits = true
+			continue
+		}
+		digits = false
+		b.WriteRune(r)
+	}
+	return b.String()
 }

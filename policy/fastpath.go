@@ -127,6 +127,7 @@ var cmpOps = map[string]predOp{"_==_": opEq, "_!=_": opNe, "_<_": opLt, "_<=_": 
 func analyzeCond(root ast.Expr) shape {
 	var sh shape
 	sh.fast = true
+	compared := map[int64]bool{}
 	// every kind literal and attribute reference, anywhere
 	ast.PreOrderVisit(root, ast.NewExprVisitor(func(e ast.Expr) {
 		if e.Kind() == ast.CallKind {
@@ -155,13 +156,14 @@ func analyzeCond(root ast.Expr) shape {
 						if l, ok := literal(args[1-i]); ok {
 							l := l
 							sh.attrs = append(sh.attrs, attrRef{a, args[i].ID(), &l})
+							compared[args[i].ID()] = true
 							return
 						}
 					}
 				}
 			}
 		}
-		if a, ok := attrName(e); ok {
+		if a, ok := attrName(e); ok && !compared[e.ID()] {
 			sh.attrs = append(sh.attrs, attrRef{a, e.ID(), nil})
 		}
 		if e.Kind() == ast.SelectKind && e.AsSelect().IsTestOnly() && isRecordField(e.AsSelect().Operand(), "attributes") {

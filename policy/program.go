@@ -147,8 +147,7 @@ type Hit struct {
 // (see Linkage) and hits only clauses that take linked records.
 func (p *Program) Match(subject credo.SubjectRef, r *credo.Record, dst []Hit) []Hit {
 	linked := subject.Resolved() && r.Subject.Resolved() && r.Subject != subject
-	var view *Record
-	act := activation{}
+	var act *activation // made only when CEL runs
 	for _, set := range [2][]int32{p.byKind[r.Kind], p.anyKind} {
 		for _, ci := range set {
 			m := p.matchers[ci]
@@ -164,11 +163,10 @@ func (p *Program) Match(subject credo.SubjectRef, r *credo.Record, dst []Hit) []
 					}
 				}
 			} else if m.cond != nil {
-				if view == nil {
-					view = celRecordOf(r, subject)
-					act.record = view
+				if act == nil {
+					act = &activation{record: celRecordOf(r, subject)}
 				}
-				out, _, err := m.cond.Eval(&act)
+				out, _, err := m.cond.Eval(act)
 				ok = err == nil && out == types.True
 			}
 			if !ok {
@@ -183,22 +181,20 @@ func (p *Program) Match(subject credo.SubjectRef, r *credo.Record, dst []Hit) []
 					}
 					h.Value = v
 				} else if m.numPrg != nil {
-					if view == nil {
-						view = celRecordOf(r, subject)
-						act.record = view
+					if act == nil {
+						act = &activation{record: celRecordOf(r, subject)}
 					}
-					v, ok := evalNumber(m.numPrg, &act)
+					v, ok := evalNumber(m.numPrg, act)
 					if !ok {
 						continue
 					}
 					h.Value = v
 				}
 				if m.actPrg != nil {
-					if view == nil {
-						view = celRecordOf(r, subject)
-						act.record = view
+					if act == nil {
+						act = &activation{record: celRecordOf(r, subject)}
 					}
-					out, _, err := m.actPrg.Eval(&act)
+					out, _, err := m.actPrg.Eval(act)
 					if s, ok := out.(types.String); ok && err == nil {
 						h.Act = string(s)
 					}
@@ -733,4 +729,9 @@ func (p *Program) Actions() []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// Scores reports whether the policy scores subjects of kind k.
+func (p *Program) Scores(k credo.SubjectKind) bool {
+	return slices.Contains(p.policy.Subjects, k.String())
 }

@@ -470,14 +470,14 @@ func (lr *linkReader) next() ([]string, int, error) {
 		if err == io.EOF {
 			return nil, 0, io.EOF
 		}
-		line, _ := lr.r.FieldPos(0)
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
 				return nil, pe.StartLine, err
 			}
-			return nil, line, fmt.Errorf("%s: %w", lr.path, err)
+			return nil, 0, fmt.Errorf("%s: %w", lr.path, err)
 		}
+		line, _ := lr.r.FieldPos(0) // only after a good read: it panics otherwise
 		if len(row) == 1 && strings.TrimSpace(row[0]) == "" {
 			continue // a blank line
 		}

@@ -108,3 +108,31 @@ var (
 	// ErrInvalid means a record cannot be appended as it stands.
 	ErrInvalid = errors.New("invalid record")
 )
+
+// MarshalText writes the kind by name ("person"), as JSON shows it.
+func (k SubjectKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// UnmarshalText reads a kind by name.
+func (k *SubjectKind) UnmarshalText(b []byte) error {
+	v, err := ParseSubjectKind(string(b))
+	*k = v
+	return err
+}
+
+// MarshalText writes M, F or nothing.
+func (s Sex) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText reads M, F or nothing.
+func (s *Sex) UnmarshalText(b []byte) error {
+	switch string(b) {
+	case "M", "m":
+		*s = Male
+	case "F", "f":
+		*s = Female
+	case "":
+		*s = SexUnknown
+	default:
+		return fmt.Errorf("sex %q: want M, F or empty", b)
+	}
+	return nil
+}

@@ -181,3 +181,13 @@ func SamePayload(a, b *Record) bool {
 	}
 	return string(x.AppendCanonical(nil)) == string(y.AppendCanonical(nil))
 }
+
+// MarshalText writes the polarity by name ("negative"), as JSON shows it.
+func (p Polarity) MarshalText() ([]byte, error) { return []byte(p.String()), nil }
+
+// UnmarshalText reads a polarity by name.
+func (p *Polarity) UnmarshalText(b []byte) error {
+	v, err := ParsePolarity(string(b))
+	*p = v
+	return err
+}

@@ -23,7 +23,7 @@ func AppendRecordJSON(b []byte, r *credo.Record) []byte {
 	b = append(b, `,"id":`...)
 	b = appendJSONString(b, r.ID)
 	b = append(b, `,"subject":{"kind":`...)
-	b = strconv.AppendUint(b, uint64(r.Subject.Kind), 10)
+	b = appendJSONString(b, r.Subject.Kind.String())
 	if r.Subject.ID != "" {
 		b = append(b, `,"id":`...)
 		b = appendJSONString(b, r.Subject.ID)
@@ -52,7 +52,7 @@ func AppendRecordJSON(b []byte, r *credo.Record) []byte {
 			b = appendJSONString(field(b, "birth_date"), id.BirthDate)
 		}
 		if id.Sex != 0 {
-			b = strconv.AppendUint(field(b, "sex"), uint64(id.Sex), 10)
+			b = appendJSONString(field(b, "sex"), id.Sex.String())
 		}
 		if id.Phone != "" {
 			b = appendJSONString(field(b, "phone"), id.Phone)
@@ -69,7 +69,7 @@ func AppendRecordJSON(b []byte, r *credo.Record) []byte {
 	b = append(b, `,"kind":`...)
 	b = appendJSONString(b, r.Kind)
 	b = append(b, `,"polarity":`...)
-	b = strconv.AppendInt(b, int64(r.Polarity), 10)
+	b = appendJSONString(b, r.Polarity.String())
 	b = append(b, `,"occurred_at":`...)
 	b = appendJSONTime(b, r.OccurredAt)
 	b = append(b, `,"recorded_at":`...)
@@ -148,7 +148,7 @@ func AppendPersonJSON(b []byte, p *Person) []byte {
 	b = appendJSONString(append(b, `,"id_number":`...), p.IDNumber)
 	b = appendJSONString(append(b, `,"name":`...), p.Name)
 	b = appendJSONString(append(b, `,"pinyin":`...), p.Pinyin)
-	b = strconv.AppendUint(append(b, `,"sex":`...), uint64(p.Sex), 10)
+	b = appendJSONString(append(b, `,"sex":`...), p.Sex.String())
 	b = appendJSONString(append(b, `,"birth_date":`...), p.BirthDate)
 	b = appendJSONString(append(b, `,"phone":`...), p.Phone)
 	b = appendJSONString(append(b, `,"address":`...), p.Address)

@@ -461,33 +461,59 @@ func (p *sheetParser) values(n int) ([]string, int) {
 	width, any := 0, false
 	for i := range p.cells {
 		c := &p.cells[i]
-		if c.n > 0 || c.str != "" {
+		if c.n > 0 || c.str > 0 && p.strs[c.str-1] != "" {
 			any = true
-			width = max(width, c.col)
+			width = max(width, int(c.col))
 		} else if c.formula {
-			width = max(width, c.col)
+			width = max(width, int(c.col))
 		}
 	}
 	if !any {
 		return nil, 0
 	}
-	if !utf8.Valid(p.buf) {
+	if p.unchecked && !validUTF8(p.buf) {
 		if p.rowErr == "" {
 			p.rowErr = "invalid UTF-8 in the worksheet, replaced by U+FFFD"
 		}
 		return p.valuesInvalid(n, width), width
 	}
-	vals := make([]string, max(n, width))
+	// Values are cut from blocks of 4096: one allocation for many rows.
+	w := max(n, width)
+	if len(p.vals) < w {
+		p.vals = make([]string, max(w, 4096))
+	}
+	vals := p.vals[:w:w]
+	p.vals = p.vals[w:]
 	s := string(p.buf)
 	for i := range p.cells {
 		c := &p.cells[i]
-		if c.isStr {
-			vals[c.col-1] = c.str
+		if c.str > 0 {
+			vals[c.col-1] = p.strs[c.str-1]
 		} else {
 			vals[c.col-1] = s[c.off : c.off+c.n]
 		}
 	}
 	return vals, width
+}
+
+// validUTF8 is utf8.Valid, faster on CJK text: it checks the usual 3-byte
+// sequences (U+1000–U+CFFF, U+E000–U+FFFF) itself.
+func validUTF8(b []byte) bool {
+	i := 0
+	for i < len(b) {
+		c := b[i]
+		if c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		if i+2 < len(b) && (c >= 0xe1 && c <= 0xec || c == 0xee || c == 0xef) && b[i+1]&0xc0 == 0x80 && b[i+2]&0xc0 == 0x80 {
+			i += 3
+			continue
+		}
+		// Anything else: the standard check, from this character on.
+		return utf8.Valid(b[i:])
+	}
+	return true
 }
 
 // valuesInvalid is values for a row whose text is not valid UTF-8: each
@@ -496,8 +522,8 @@ func (p *sheetParser) valuesInvalid(n, width int) []string {
 	vals := make([]string, max(n, width))
 	for i := range p.cells {
 		c := &p.cells[i]
-		if c.isStr {
-			vals[c.col-1] = strings.ToValidUTF8(c.str, "\uFFFD")
+		if c.str > 0 {
+			vals[c.col-1] = strings.ToValidUTF8(p.strs[c.str-1], "\uFFFD")
 		} else {
 			vals[c.col-1] = strings.ToValidUTF8(string(p.buf[c.off:c.off+c.n]), "\uFFFD")
 		}

@@ -145,28 +145,30 @@ func readSST(r io.Reader) (*sstTable, error) {
 	return &sstTable{data: sb.String(), offs: offs}, nil
 }
 
-// sheetCell is one cell of the row being read.
+// sheetCell is one cell of the row being read. It holds no pointers, so
+// that appending it costs no write barrier.
 type sheetCell struct {
-	col     int
-	off, n  int    // the value, in sheetParser.buf, unless str is set
-	str     string // the value, if set
-	isStr   bool
-	formula bool
+	col, off, n int32 // the value is buf[off:off+n], unless str is set
+	str         int32 // the value is strs[str-1]; 0: in buf
+	formula     bool
 }
 
 // sheetParser reads the rows of a worksheet.
 type sheetParser struct {
-	s      *xscan
-	sst    *sstTable
-	styles []uint8 // the kind of each cellXfs style
-	format *xlsxFormatter
-	in     bool // inside <sheetData>
-	done   bool
-	num    int // the last row's number
-	cells  []sheetCell
-	buf    []byte // the text values of the row's cells
-	rowErr string
-	t      xtag
+	s         *xscan
+	sst       *sstTable
+	styles    []uint8 // the kind of each cellXfs style
+	format    *xlsxFormatter
+	in        bool // inside <sheetData>
+	done      bool
+	num       int // the last row's number
+	cells     []sheetCell
+	buf       []byte   // the text values of the row's cells
+	strs      []string // the values of the row's cells that are not in buf
+	unchecked bool     // buf holds text not yet checked for valid UTF-8
+	rowErr    string
+	t         xtag
+	vals      []string // a block of values for the next rows
 }
 
 var errSheetEnds = fmt.Errorf("%w: the worksheet XML ends inside a row (truncated?)", ErrFormat)
@@ -233,12 +235,23 @@ func (p *sheetParser) row() error {
 	p.num = num
 	p.cells = p.cells[:0]
 	p.buf = p.buf[:0]
+	p.strs = p.strs[:0]
+	p.unchecked = false
 	p.rowErr = ""
 	if t.self {
 		return nil
 	}
 	col := 0
 	for {
+		if b := p.s.buf[p.s.pos:p.s.end]; len(b) > 3 && b[0] == '<' && b[1] == 'c' && b[2] == ' ' {
+			if c, typ, style, self, ok := p.fastCellTag(col); ok {
+				var err error
+				if col, err = p.cell(c, typ, style, self); err != nil {
+					return err
+				}
+				continue
+			}
+		}
 		if !p.s.tag(t) {
 			if err := p.s.failed(); err != nil {
 				return err
@@ -250,8 +263,9 @@ func (p *sheetParser) row() error {
 			if t.end {
 				continue
 			}
+			c, typ, style := p.cellTag(col)
 			var err error
-			if col, err = p.cell(col); err != nil {
+			if col, err = p.cell(c, typ, style, t.self); err != nil {
 				return err
 			}
 		case "row":
@@ -268,12 +282,77 @@ func (p *sheetParser) row() error {
 	}
 }
 
-// cell reads a <c> element (whose start tag is in p.t), right of column
-// prev, and returns its column.
-func (p *sheetParser) cell(prev int) (int, error) {
+// fastCellTag reads the start tag of a cell right of column prev when it is
+// all in the buffer and plain (unprefixed attributes, no spaces around
+// '='); else it returns false and consumes nothing.
+func (p *sheetParser) fastCellTag(prev int) (col, typ, style int, self, ok bool) {
+	b := p.s.buf[p.s.pos:p.s.end]
+	col, typ = prev+1, cellNumber
+	for i := 2; ; {
+		for i < len(b) && b[i] <= ' ' {
+			i++
+		}
+		if i >= len(b) {
+			return
+		}
+		switch b[i] {
+		case '>':
+			p.s.pos += i + 1
+			return col, typ, style, false, true
+		case '/':
+			if i+1 < len(b) && b[i+1] == '>' {
+				p.s.pos += i + 2
+				return col, typ, style, true, true
+			}
+			return
+		}
+		n0 := i
+		for i < len(b) && b[i] != '=' && b[i] > ' ' {
+			i++
+		}
+		name := b[n0:i]
+		if i+1 >= len(b) || b[i] != '=' || b[i+1] != '"' && b[i+1] != '\'' {
+			return
+		}
+		q := b[i+1]
+		i += 2
+		v0 := i
+		for i < len(b) && b[i] != q {
+			i++
+		}
+		if i >= len(b) {
+			return
+		}
+		val := b[v0:i]
+		i++
+		if len(name) != 1 {
+			if bytes.IndexByte(name, ':') >= 0 {
+				return
+			}
+			continue
+		}
+		switch name[0] {
+		case 'r':
+			if c, err := cellColumn(val); err == nil {
+				col = c
+			} else if p.rowErr == "" {
+				p.rowErr = err.Error()
+			}
+		case 't':
+			typ = cellType(val)
+		case 's':
+			if n, ok := parseDigits(val); ok {
+				style = n
+			}
+		}
+	}
+}
+
+// cellTag reads the attributes of the cell start tag in p.t, right of
+// column prev.
+func (p *sheetParser) cellTag(prev int) (col, typ, style int) {
 	t := &p.t
-	col := prev + 1
-	typ, style := cellNumber, 0
+	col, typ = prev+1, cellNumber
 	for a := t.attrs; ; {
 		name, val, rest, ok := nextAttr(a)
 		if !ok {
@@ -295,12 +374,40 @@ func (p *sheetParser) cell(prev int) (int, error) {
 			}
 		}
 	}
-	c := sheetCell{col: col}
-	if t.self {
+	return col, typ, style
+}
+
+// cell reads the content of a cell in column col (after its start tag) and
+// adds it to the row.
+func (p *sheetParser) cell(col, typ, style int, self bool) (int, error) {
+	t := &p.t
+	c := sheetCell{col: int32(col)}
+	if self {
 		p.emptyCell(&c, style)
 		return col, nil
 	}
 	vOff, vEnd, isOff, isEnd := -1, -1, -1, -1
+	// Fast paths for the usual shapes, <v>…</v></c> and <is><t>…</t></is></c>,
+	// when they are in the buffer.
+	if b := p.s.buf[p.s.pos:p.s.end]; len(b) > 8 && b[0] == '<' {
+		if b[1] == 'v' && b[2] == '>' {
+			if j, plain := plainText(b[3:]); j >= 0 && bytes.HasPrefix(b[3+j:], []byte("</v></c>")) {
+				vOff = len(p.buf)
+				p.appendText(b[3:3+j], plain)
+				vEnd = len(p.buf)
+				p.s.pos += 3 + j + 8
+				return col, p.value(&c, typ, style, vOff, vEnd, isOff, isEnd, !plain)
+			}
+		} else if bytes.HasPrefix(b, []byte("<is><t>")) {
+			if j, plain := plainText(b[7:]); j >= 0 && bytes.HasPrefix(b[7+j:], []byte("</t></is></c>")) {
+				isOff = len(p.buf)
+				p.appendText(b[7:7+j], plain)
+				isEnd = len(p.buf)
+				p.s.pos += 7 + j + 13
+				return col, p.value(&c, typ, style, vOff, vEnd, isOff, isEnd, !plain)
+			}
+		}
+	}
 	inIS, phon := false, 0
 	for {
 		if !p.s.tag(t) {
@@ -315,6 +422,7 @@ func (p *sheetParser) cell(prev int) (int, error) {
 				vOff = len(p.buf)
 				p.buf, _ = p.s.text(p.buf)
 				vEnd = len(p.buf)
+				p.unchecked = true
 			}
 		case "f":
 			if !t.end {
@@ -337,11 +445,11 @@ func (p *sheetParser) cell(prev int) (int, error) {
 				}
 				p.buf, _ = p.s.text(p.buf)
 				isEnd = len(p.buf)
+				p.unchecked = true
 			}
 		case "c":
 			if t.end {
-				p.value(&c, typ, style, vOff, vEnd, isOff, isEnd)
-				return col, nil
+				return col, p.value(&c, typ, style, vOff, vEnd, isOff, isEnd, true)
 			}
 			return col, fmt.Errorf("%w: row %d: cell %s is not closed", ErrFormat, p.num, colName(col))
 		case "row", "sheetData":
@@ -350,27 +458,46 @@ func (p *sheetParser) cell(prev int) (int, error) {
 	}
 }
 
+// appendText appends a cell's text, checked by plainText, to buf.
+func (p *sheetParser) appendText(b []byte, plain bool) {
+	if plain {
+		p.buf = append(p.buf, b...)
+		return
+	}
+	p.buf = appendXMLText(p.buf, b)
+	p.unchecked = true
+}
+
+func (p *sheetParser) setStr(c *sheetCell, s string) {
+	p.strs = append(p.strs, s)
+	c.str = int32(len(p.strs))
+}
+
 // emptyCell adds a cell without a value, which a number format may still
 // show as text.
 func (p *sheetParser) emptyCell(c *sheetCell, style int) {
 	if p.styleKind(style) == styleFormatted && !p.format.textSame(style) {
-		c.str, c.isStr = p.format.text(style, ""), true
+		p.setStr(c, p.format.text(style, ""))
 	}
 	p.cells = append(p.cells, *c)
 }
 
+var errRowTooLong = fmt.Errorf("%w: a row longer than 16 MiB", ErrFormat)
+
 // value sets c's value from the text read for it, and adds it to the row.
-func (p *sheetParser) value(c *sheetCell, typ, style, vOff, vEnd, isOff, isEnd int) {
+// bstr says whether the text may hold _xHHHH_ escapes.
+func (p *sheetParser) value(c *sheetCell, typ, style, vOff, vEnd, isOff, isEnd int, bstr bool) error {
+	if len(p.buf) > MaxRowBytes {
+		return errRowTooLong
+	}
 	span := func(off, end int) {
 		if off < 0 {
-			c.off, c.n = len(p.buf), 0
+			c.off, c.n = int32(len(p.buf)), 0
 			return
 		}
-		c.off, c.n = off, end-off
+		c.off, c.n = int32(off), int32(end-off)
 	}
-	setStr := func(s string) {
-		c.str, c.isStr = s, true
-	}
+	text := func() string { return string(p.buf[c.off : c.off+c.n]) }
 	switch typ {
 	case cellShared:
 		s := ""
@@ -382,12 +509,12 @@ func (p *sheetParser) value(c *sheetCell, typ, style, vOff, vEnd, isOff, isEnd i
 			s = p.sst.get(i)
 			p.buf = p.buf[:vOff]
 		}
-		setStr(p.textValue(style, s))
+		p.setStr(c, p.textValue(style, s))
 	case cellInline:
 		off, end := vOff, vEnd
 		if isOff >= 0 {
 			off, end = isOff, isEnd
-			if bytes.Contains(p.buf[off:end], []byte("_x")) {
+			if bstr && hasBstr(p.buf[off:end]) {
 				s := string(appendBstr(nil, p.buf[off:end]))
 				p.buf = p.buf[:off]
 				if !utf8.ValidString(s) {
@@ -396,7 +523,7 @@ func (p *sheetParser) value(c *sheetCell, typ, style, vOff, vEnd, isOff, isEnd i
 						p.rowErr = "invalid UTF-8 in the worksheet, replaced by U+FFFD"
 					}
 				}
-				setStr(p.textValue(style, s))
+				p.setStr(c, p.textValue(style, s))
 				break
 			}
 		}
@@ -408,17 +535,17 @@ func (p *sheetParser) value(c *sheetCell, typ, style, vOff, vEnd, isOff, isEnd i
 		span(vOff, vEnd)
 		switch string(p.buf[c.off : c.off+c.n]) {
 		case "1":
-			setStr("TRUE")
+			p.setStr(c, "TRUE")
 		case "0":
-			setStr("FALSE")
+			p.setStr(c, "FALSE")
 		default:
 			p.styleText(c, style)
 		}
 	case cellDate:
 		span(vOff, vEnd)
-		if v, ok := isoToSerial(string(p.buf[c.off : c.off+c.n])); ok {
+		if v, ok := isoToSerial(text()); ok {
 			p.buf = p.buf[:c.off]
-			setStr(p.numberValue(style, v))
+			p.setStr(c, p.numberValue(style, v))
 			break
 		}
 		p.styleNumber(c, style)
@@ -427,6 +554,7 @@ func (p *sheetParser) value(c *sheetCell, typ, style, vOff, vEnd, isOff, isEnd i
 		p.styleNumber(c, style)
 	}
 	p.cells = append(p.cells, *c)
+	return nil
 }
 
 func (p *sheetParser) styleKind(style int) uint8 {
@@ -451,7 +579,7 @@ func (p *sheetParser) styleText(c *sheetCell, style int) {
 	}
 	s := p.format.text(style, string(p.buf[c.off:c.off+c.n]))
 	p.buf = p.buf[:c.off]
-	c.str, c.isStr = s, true
+	p.setStr(c, s)
 }
 
 // numberValue is number (or error, or any text in a number cell) v in the
@@ -470,7 +598,21 @@ func (p *sheetParser) styleNumber(c *sheetCell, style int) {
 	}
 	s := p.format.number(style, string(p.buf[c.off:c.off+c.n]))
 	p.buf = p.buf[:c.off]
-	c.str, c.isStr = s, true
+	p.setStr(c, s)
+}
+
+// hasBstr reports whether b may hold an _xHHHH_ escape.
+func hasBstr(b []byte) bool {
+	for {
+		i := bytes.IndexByte(b, '_')
+		if i < 0 || i+1 == len(b) {
+			return false
+		}
+		if b[i+1] == 'x' {
+			return true
+		}
+		b = b[i+1:]
+	}
 }
 
 func cellType(b []byte) int {
@@ -506,6 +648,59 @@ func parseDigits(b []byte) (int, bool) {
 	return n, true
 }
 
+// textClass classifies bytes for plainText.
+var textClass = func() (t [256]uint8) {
+	for c := 0x80; c < 0x100; c++ {
+		t[c] = 2 // checked by the standard UTF-8 check
+	}
+	for c := 0xc2; c <= 0xdf; c++ {
+		t[c] = 4 // leads a 2-byte sequence
+	}
+	for c := 0xe1; c <= 0xef; c++ {
+		if c != 0xed {
+			t[c] = 3 // leads a 3-byte sequence without special cases
+		}
+	}
+	t['<'] = 1
+	t['&'], t['\r'], t['_'] = 2, 2, 2
+	return t
+}()
+
+// plainText returns the length of the text at the start of b, up to a '<'
+// (-1 if there is none), and whether it is plain: valid UTF-8 without
+// entities, carriage returns or _xHHHH_ escapes, to be taken as it is. It is
+// for the short texts of cells, where one loop beats bytes.IndexByte's
+// set-up.
+func plainText(b []byte) (int, bool) {
+	plain := true
+	for i := 0; i < len(b); {
+		switch textClass[b[i]] {
+		case 0:
+			i++
+		case 1:
+			return i, plain
+		case 2:
+			plain = false
+			i++
+		case 3:
+			if i+2 < len(b) && b[i+1]&0xc0 == 0x80 && b[i+2]&0xc0 == 0x80 {
+				i += 3
+			} else {
+				plain = false
+				i++
+			}
+		case 4:
+			if i+1 < len(b) && b[i+1]&0xc0 == 0x80 {
+				i += 2
+			} else {
+				plain = false
+				i++
+			}
+		}
+	}
+	return -1, false
+}
+
 // cellColumn returns the column of a cell reference ("B12", "$B$12").
 func cellColumn(ref []byte) (int, error) {
 	i, col := 0, 0
@@ -526,8 +721,14 @@ func cellColumn(ref []byte) (int, error) {
 		}
 	}
 digits:
-	row, ok := parseDigits(ref[i:])
-	if col == 0 || !ok || row == 0 {
+	nonzero := false
+	for _, c := range ref[i:] {
+		if c < '0' || c > '9' {
+			return 0, fmt.Errorf("invalid cell reference %q", ref)
+		}
+		nonzero = nonzero || c != '0'
+	}
+	if col == 0 || !nonzero || len(ref)-i > 7 {
 		return 0, fmt.Errorf("invalid cell reference %q", ref)
 	}
 	return col, nil

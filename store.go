@@ -75,5 +75,6 @@ type Store interface {
 	Quarantine
 	Runs
 	Sources
+	Policies
 	Close() error
 }

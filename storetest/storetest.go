@@ -48,6 +48,7 @@ func Run(t *testing.T, b Backend) {
 		{"Quarantine", testQuarantine},
 		{"Runs", testRuns},
 		{"Sources", testSources},
+		{"Policies", testPolicies},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, b) })

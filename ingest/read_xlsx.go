@@ -487,6 +487,9 @@ func (p *sheetParser) values(n int) ([]string, int) {
 	s := string(p.buf)
 	for i := range p.cells {
 		c := &p.cells[i]
+		if int(c.col) > w {
+			continue // empty
+		}
 		if c.str > 0 {
 			vals[c.col-1] = p.strs[c.str-1]
 		} else {
@@ -522,6 +525,9 @@ func (p *sheetParser) valuesInvalid(n, width int) []string {
 	vals := make([]string, max(n, width))
 	for i := range p.cells {
 		c := &p.cells[i]
+		if int(c.col) > len(vals) {
+			continue // empty
+		}
 		if c.str > 0 {
 			vals[c.col-1] = strings.ToValidUTF8(p.strs[c.str-1], "\uFFFD")
 		} else {
@@ -566,10 +572,11 @@ func (r *xlsxReader) Next() (Row, error) {
 		if r.done || r.p == nil {
 			return Row{}, io.EOF
 		}
+		last := r.p.num
 		ok, err := r.p.readRow()
 		if err != nil {
 			r.done = true
-			return Row{}, &FileError{File: r.name, Err: fmt.Errorf("sheet %q after row %d: %w", r.sheet, r.p.num, err)}
+			return Row{}, &FileError{File: r.name, Err: fmt.Errorf("sheet %q after row %d: %w", r.sheet, last, err)}
 		}
 		if !ok {
 			r.done = true

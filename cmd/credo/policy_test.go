@@ -2,12 +2,15 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/credo-org/credo"
 	"github.com/credo-org/credo/policies"
+	"github.com/credo-org/credo/synth"
 )
 
 // packCopy writes a shipped pack to dir, edited by the replacements
@@ -150,5 +153,123 @@ func TestPolicyPublishListDiff(t *testing.T) {
 	out, _, _ = runCLI(t, "policy", "diff", "rongcheng", "rongcheng")
 	if !strings.Contains(out, "do not differ") {
 		t.Errorf("diff of a pack with itself:\n%s", out)
+	}
+}
+
+// demoPerson loads a small clean city into a new data directory and
+// returns it with the person who has the most records.
+func demoPerson(t *testing.T, people int) (data, id string) {
+	t.Helper()
+	data = filepath.Join(t.TempDir(), "data")
+	if _, errOut, status := runCLI(t, "demo", "--clean", "--people", fmt.Sprint(people), "--data", data); status != 0 {
+		t.Fatalf("demo: %s", errOut)
+	}
+	city, err := synth.New(synth.Config{Seed: 1, People: people})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := map[string]int{}
+	for ev := range city.Events() {
+		if ev.Record.Subject.Kind == credo.Person {
+			n[ev.Record.Subject.ID]++
+			if n[ev.Record.Subject.ID] > n[id] {
+				id = ev.Record.Subject.ID
+			}
+		}
+	}
+	return data, id
+}
+
+func TestSubjectShowStanding(t *testing.T) {
+	data, id := demoPerson(t, 2000)
+	out, errOut, status := runCLI(t, "subject", "show", id, "--json", "--data", data)
+	var file struct {
+		Records   []struct{ ID string }
+		Standings []struct {
+			Score         *float64
+			Grade         string
+			GradeReason   struct{ By, Band string } `json:"grade_reason"`
+			Lists         []struct{ List string }
+			Contributions []struct {
+				Record string
+				Rule   string
+				Points *float64
+			}
+			PolicyVersion string `json:"policy_version"`
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &file); err != nil || status != 0 {
+		t.Fatalf("subject show --json: %v %d %s\n%s", err, status, errOut, out)
+	}
+	var versions []string
+	ids := map[string]bool{}
+	for _, r := range file.Records {
+		ids[r.ID] = true
+	}
+	contributions := 0
+	for _, st := range file.Standings {
+		versions = append(versions, st.PolicyVersion)
+		if st.Score == nil || st.Grade == "" || st.GradeReason.By == "" || st.Lists == nil {
+			t.Errorf("standing under %s: %+v", st.PolicyVersion, st)
+		}
+		for _, c := range st.Contributions {
+			contributions++
+			if !ids[c.Record] || c.Rule == "" || c.Points == nil {
+				t.Errorf("contribution %+v names no record of the subject", c)
+			}
+		}
+	}
+	// a person: every shipped pack that scores persons
+	if strings.Join(versions, " ") != "rongcheng_enterprise@2024.1 national@2024.1 rongcheng@2024.1 xiamen@2024.1" || contributions == 0 {
+		t.Fatalf("standings under %v with %d contributions", versions, contributions)
+	}
+
+	// one policy: its standing's keys at the top
+	out, _, status = runCLI(t, "subject", "show", id, "--json", "--policy", "rongcheng", "--data", data)
+	var one map[string]any
+	if err := json.Unmarshal([]byte(out), &one); err != nil || status != 0 {
+		t.Fatalf("--policy rongcheng: %v %d", err, status)
+	}
+	for _, k := range []string{"score", "grade", "grade_reason", "lists", "contributions", "policy_version", "records", "standings"} {
+		if _, ok := one[k]; !ok {
+			t.Errorf("--policy rongcheng --json lacks %q", k)
+		}
+	}
+	if one["policy_version"] != "rongcheng@2024.1" {
+		t.Errorf("policy_version %v", one["policy_version"])
+	}
+
+	// before the city began: the base score, nothing contributes
+	out, _, status = runCLI(t, "subject", "show", id, "--json", "--policy", "rongcheng", "--as-of", "2020-12-31", "--data", data)
+	one = nil
+	if err := json.Unmarshal([]byte(out), &one); err != nil || status != 0 || one["score"] != 1000.0 || len(one["contributions"].([]any)) != 0 || one["grade"] != "A" {
+		t.Errorf("as of 2020-12-31: %v %d %v %v", err, status, one["score"], one["contributions"])
+	}
+	if _, errOut, status := runCLI(t, "subject", "show", id, "--as-of", "yesterday", "--data", data); status != 1 || !strings.Contains(errOut, "YYYY-MM-DD") {
+		t.Errorf("--as-of yesterday: %d %s", status, errOut)
+	}
+
+	// text: the standing after the records
+	out, _, status = runCLI(t, "subject", "show", id, "--data", data)
+	if status != 0 || !strings.Contains(out, "standing under rongcheng@2024.1 as of") || !strings.Contains(out, "RULE") || strings.Index(out, "standing under") < strings.Index(out, "OCCURRED") {
+		t.Errorf("subject show:\n%s", out)
+	}
+
+	// once a version is published, it is what scores
+	v2 := packCopy(t, t.TempDir(), "xiamen", "v2.yaml", `version: "2024.1"`, `version: "2025.1"`)
+	if _, errOut, status := runCLI(t, "policy", "publish", v2, "--data", data); status != 0 {
+		t.Fatal(errOut)
+	}
+	out, _, _ = runCLI(t, "subject", "show", id, "--json", "--data", data)
+	one = nil
+	json.Unmarshal([]byte(out), &one)
+	if one["policy_version"] != "xiamen@2025.1" {
+		t.Errorf("after publishing xiamen@2025.1, the standing is under %v", one["policy_version"])
+	}
+	out, _, _ = runCLI(t, "subject", "show", id, "--json", "--policy", "xiamen@2025.1", "--policy", "national", "--data", data)
+	file.Standings = nil
+	json.Unmarshal([]byte(out), &file)
+	if len(file.Standings) != 2 || file.Standings[0].PolicyVersion != "xiamen@2025.1" || file.Standings[1].PolicyVersion != "national@2024.1" {
+		t.Errorf("--policy xiamen@2025.1 --policy national: %+v", file.Standings)
 	}
 }

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -10,6 +13,8 @@ import (
 
 	"github.com/credo-org/credo"
 	"github.com/credo-org/credo/ident"
+	"github.com/credo-org/credo/policies"
+	"github.com/credo-org/credo/policy"
 )
 
 func newSubjectCmd(e *env) *cobra.Command {
@@ -36,11 +41,34 @@ func parseSubject(arg string) (credo.SubjectRef, error) {
 }
 
 func newSubjectShowCmd(e *env) *cobra.Command {
-	return addJSON(&cobra.Command{
+	var (
+		asOfArg   string
+		policyArg []string
+	)
+	c := &cobra.Command{
 		Use:   "show ID",
-		Short: "Print a subject's records in time order",
-		Args:  cobra.ExactArgs(1),
+		Short: "Print a subject's records in time order and its standing under each policy",
+		Long: `show prints a subject's records in time order, then its standing under each
+policy: the latest published version of each jurisdiction that scores the
+subject's kind (credo policy list), or, while none is published, every
+shipped pack that does. --policy names the policies instead (a file, a
+shipped pack, or a published jurisdiction@version; repeatable).
+
+A standing is computed from the ledger when asked: score, grade and why,
+list memberships with their entry date and earliest exit, and every
+contribution (record → rule → points). --as-of DATE gives the standing at
+the end of that day (China Standard Time): records that occurred later do
+not count, and what had expired by then no longer does.`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			asOf := time.Now()
+			if asOfArg != "" {
+				d, err := time.ParseInLocation(time.DateOnly, asOfArg, cst)
+				if err != nil {
+					return fmt.Errorf("--as-of %q: want a date YYYY-MM-DD", asOfArg)
+				}
+				asOf = d.AddDate(0, 0, 1).Add(-time.Nanosecond)
+			}
 			ref, err := parseSubject(args[0])
 			if err != nil {
 				return err
@@ -58,13 +86,36 @@ func newSubjectShowCmd(e *env) *cobra.Command {
 				}
 				recs = append(recs, r)
 			}
+			prgs, err := e.standingPrograms(ctx, s, ref.Kind, policyArg)
+			if err != nil {
+				return err
+			}
+			standings := make([]credo.Standing, 0, len(prgs))
+			for _, p := range prgs {
+				standings = append(standings, tidyStanding(p.Standing(ref, recs, asOf)))
+			}
 			if e.json {
-				return writeJSON(e.stdout, struct {
-					Subject credo.SubjectRef `json:"subject"`
-					Records []*credo.Record  `json:"records"`
-				}{ref, recs})
+				out := map[string]any{"subject": ref, "records": recs, "as_of": asOf, "standings": standings}
+				if len(standings) == 1 {
+					// one policy: its standing's keys at the top as well
+					b, err := json.Marshal(standings[0])
+					if err != nil {
+						return err
+					}
+					var m map[string]any
+					if err := json.Unmarshal(b, &m); err != nil {
+						return err
+					}
+					for k, v := range m {
+						if _, taken := out[k]; !taken {
+							out[k] = v
+						}
+					}
+				}
+				return writeJSON(e.stdout, out)
 			}
 			fmt.Fprintf(e.stdout, "%s %s: %d records\n", ref.Kind, ref.ID, len(recs))
+			defer printStandings(e, standings)
 			if len(recs) == 0 {
 				return nil
 			}
@@ -87,7 +138,10 @@ func newSubjectShowCmd(e *env) *cobra.Command {
 			}
 			return w.Flush()
 		},
-	}, e)
+	}
+	c.Flags().StringVar(&asOfArg, "as-of", "", "the standing as of the end of this day (YYYY-MM-DD, China time; default now)")
+	c.Flags().StringArrayVar(&policyArg, "policy", nil, "score under this policy: a file, a shipped pack or jurisdiction@version (repeatable; default: the published ones, else the shipped packs)")
+	return addJSON(c, e)
 }
 
 // cst is China Standard Time, in which agencies date their records.
@@ -105,4 +159,166 @@ func details(r *credo.Record) string {
 		parts = append(parts, "retracts "+r.Retracts)
 	}
 	return strings.Join(parts, " ")
+}
+
+// standingPrograms compiles the policies to score a subject of kind under:
+// those named (files, shipped packs, published jurisdiction@version), or
+// the latest published version of each jurisdiction that scores kind, or,
+// while none is published, every shipped pack that does.
+func (e *env) standingPrograms(ctx context.Context, s credo.Policies, kind credo.SubjectKind, named []string) ([]*policy.Program, error) {
+	var out []*policy.Program
+	if len(named) > 0 {
+		for _, arg := range named {
+			prg, err := loadPolicyFrom(ctx, s, arg)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, prg)
+		}
+		return out, nil
+	}
+	latest := map[string]*credo.PolicyVersion{}
+	var order []string
+	for v, err := range s.PolicyVersions(ctx) {
+		if err != nil {
+			return nil, err
+		}
+		if latest[v.Jurisdiction] == nil {
+			order = append(order, v.Jurisdiction)
+		}
+		latest[v.Jurisdiction] = v // by publication time: the last is the latest
+	}
+	if len(order) > 0 {
+		for _, j := range order {
+			v := latest[j]
+			prg, err := policy.Load(v.ID(), []byte(v.Source))
+			if err != nil {
+				return nil, fmt.Errorf("published policy %s: %w", v.ID(), err)
+			}
+			if prg.Scores(kind) {
+				out = append(out, prg)
+			}
+		}
+		return out, nil
+	}
+	prgs, err := shippedPrograms()
+	if err != nil {
+		return nil, err
+	}
+	for _, prg := range prgs {
+		if prg.Scores(kind) {
+			out = append(out, prg)
+		}
+	}
+	return out, nil
+}
+
+// loadPolicyFrom compiles a file, a shipped pack, or a published
+// jurisdiction@version.
+func loadPolicyFrom(ctx context.Context, s credo.Policies, arg string) (*policy.Program, error) {
+	path, data, err := readPolicy(arg)
+	if err != nil && strings.Contains(arg, "@") {
+		j, ver, _ := strings.Cut(arg, "@")
+		v, verr := s.PolicyVersion(ctx, j, ver)
+		if verr != nil {
+			return nil, fmt.Errorf("policy %s: not a file, a shipped pack or a published version: %w", arg, verr)
+		}
+		path, data, err = v.ID(), []byte(v.Source), nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return policy.Load(path, data)
+}
+
+// shippedPrograms compiles the shipped packs (once per process).
+var shippedPrograms = sync.OnceValues(func() ([]*policy.Program, error) {
+	var out []*policy.Program
+	for _, n := range policies.Names() {
+		path, data, err := policies.Read(n)
+		if err != nil {
+			return nil, err
+		}
+		prg, err := policy.Load(path, data)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, prg)
+	}
+	return out, nil
+})
+
+// tidyStanding makes empty lists [] rather than null in JSON.
+func tidyStanding(st credo.Standing) credo.Standing {
+	if st.Lists == nil {
+		st.Lists = []credo.Membership{}
+	}
+	if st.Contributions == nil {
+		st.Contributions = []credo.Contribution{}
+	}
+	return st
+}
+
+// gradeReason says in words why a standing has its grade.
+func gradeReason(r credo.GradeReason) string {
+	if r.By != "direct" {
+		return "band " + r.Band
+	}
+	s := "direct grade " + r.Rule
+	if r.Record != "" {
+		s += " by record " + r.Record
+	}
+	if r.List != "" {
+		s += " while on " + r.List
+	}
+	if !r.Until.IsZero() {
+		s += " until " + day(r.Until)
+	}
+	if r.Banded != "" {
+		s += "; the points alone give " + r.Banded
+	}
+	return s
+}
+
+func day(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.In(cst).Format(time.DateOnly)
+}
+
+func printStandings(e *env, standings []credo.Standing) {
+	for i := range standings {
+		st := &standings[i]
+		fmt.Fprintf(e.stdout, "\nstanding under %s as of %s: score %g, grade %s (%s)\n", st.PolicyVersion, day(st.AsOf), st.Score, st.Grade, gradeReason(st.GradeReason))
+		if len(st.Lists) == 0 {
+			fmt.Fprintln(e.stdout, "  on no list")
+		}
+		for _, m := range st.Lists {
+			fmt.Fprintf(e.stdout, "  on %s (%s) since %s, earliest exit %s", m.List, m.Type, day(m.Since), day(m.EarliestExit))
+			if !m.Until.IsZero() {
+				fmt.Fprintf(e.stdout, ", lapses %s", day(m.Until))
+			}
+			if m.Record != "" {
+				fmt.Fprintf(e.stdout, ", by record %s", m.Record)
+			}
+			if m.Published {
+				fmt.Fprint(e.stdout, ", published")
+			}
+			fmt.Fprintln(e.stdout)
+		}
+		if len(st.Contributions) == 0 {
+			continue
+		}
+		w := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "  RECORD\tKIND\tRULE\tPOINTS\tUNTIL\tNOTE")
+		for _, c := range st.Contributions {
+			pts := fmt.Sprintf("%+g", c.Points)
+			if c.RulePoints != c.Points {
+				pts += fmt.Sprintf(" (rule %+g)", c.RulePoints)
+			}
+			fmt.Fprintf(w, "  %s\t%s\t%s\t%s\t%s\t%s\n", c.Record, c.Kind, c.Rule, pts, day(c.Until), c.Note)
+		}
+		w.Flush()
+	}
 }

@@ -99,9 +99,24 @@ records are already there and nothing is appended twice.`,
 			if err != nil {
 				return err
 			}
+			var dists []*gradeDistribution
+			var scored time.Duration
+			if !loadOnly {
+				// the grade distribution per jurisdiction under every shipped pack
+				prgs, err := shippedPrograms()
+				if err != nil {
+					return err
+				}
+				t0 := time.Now()
+				if dists, err = scoreCity(ctx, s, prgs, time.Now()); err != nil {
+					return fmt.Errorf("demo: scoring the city: %w", err)
+				}
+				scored = time.Since(t0)
+			}
 			if e.json {
 				return writeJSON(e.stdout, map[string]any{
-					"people": city.People(), "orgs": city.Orgs(), "seed": seed, "exports": dir,
+					"standings": dists,
+					"people":    city.People(), "orgs": city.Orgs(), "seed": seed, "exports": dir,
 					"events": m.Events, "rows": total.Rows, "appended": total.Appended, "unresolved": total.Unresolved,
 					"duplicates": total.Duplicates, "quarantined": total.Quarantined, "sources": sources,
 					"seconds": took.Seconds(), "rows_per_second": float64(total.Rows) / took.Seconds(),
@@ -120,6 +135,7 @@ records are already there and nothing is appended twice.`,
 			fmt.Fprintf(w, "time\t%s (exports %s; ingest %.0f rows/s)\n", took.Round(time.Millisecond), exported.Round(time.Millisecond), float64(total.Rows)/(took-exported).Seconds())
 			w.Flush()
 			if !loadOnly {
+				printDistributions(e, dists, scored)
 				// Serving (the decision API, the portal) joins demo as it lands;
 				// until then demo ends after loading, as with --load-only.
 				fmt.Fprintf(e.stdout, "\nnext: credo stats --data %[1]s; credo quarantine list --data %[1]s; credo subject show ID --data %[1]s; credo verify --data %[1]s\n", s.Dir())

@@ -7,8 +7,11 @@ import (
 	"maps"
 	"os"
 	"reflect"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"text/tabwriter"
 	"time"
 
@@ -478,4 +481,119 @@ written jurisdiction@version.`,
 			return nil
 		},
 	}, e)
+}
+
+// gradeDistribution is what one policy makes of the city: subjects per
+// grade and list sizes.
+type gradeDistribution struct {
+	Jurisdiction  string           `json:"jurisdiction"`
+	PolicyVersion string           `json:"policy_version"`
+	Subjects      int64            `json:"subjects"`
+	Grades        map[string]int64 `json:"grades"`
+	Lists         map[string]int64 `json:"lists"`
+	order         []string
+}
+
+// scoreCity scores every resolved subject in the ledger under each program
+// that scores its kind, as of asOf, over every core: one scan of the
+// ledger groups the records by subject, then workers take subjects.
+func scoreCity(ctx context.Context, l credo.Ledger, prgs []*policy.Program, asOf time.Time) ([]*gradeDistribution, error) {
+	bySubject := map[credo.SubjectRef][]*credo.Record{}
+	for r, err := range l.Scan(ctx, 0) {
+		if err != nil {
+			return nil, err
+		}
+		if r.Subject.Resolved() {
+			bySubject[r.Subject] = append(bySubject[r.Subject], r)
+		}
+	}
+	subjects := make([]credo.SubjectRef, 0, len(bySubject))
+	for s := range bySubject {
+		subjects = append(subjects, s)
+	}
+	workers := runtime.GOMAXPROCS(0)
+	parts := make([][]*gradeDistribution, workers)
+	var wg sync.WaitGroup
+	var next atomic.Int64
+	const chunk = 256
+	for w := range workers {
+		dists := make([]*gradeDistribution, len(prgs))
+		for i := range prgs {
+			dists[i] = &gradeDistribution{Grades: map[string]int64{}, Lists: map[string]int64{}}
+		}
+		parts[w] = dists
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				lo := int(next.Add(chunk)) - chunk
+				if lo >= len(subjects) {
+					return
+				}
+				for _, s := range subjects[lo:min(lo+chunk, len(subjects))] {
+					recs := bySubject[s]
+					for i, p := range prgs {
+						if !p.Scores(s.Kind) {
+							continue
+						}
+						st := p.Standing(s, recs, asOf)
+						d := dists[i]
+						d.Subjects++
+						d.Grades[st.Grade]++
+						for _, m := range st.Lists {
+							d.Lists[m.List]++
+						}
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	out := make([]*gradeDistribution, len(prgs))
+	for i, p := range prgs {
+		d := &gradeDistribution{Jurisdiction: p.Jurisdiction, PolicyVersion: p.VersionID(), Grades: map[string]int64{}, Lists: map[string]int64{}}
+		for _, b := range p.Policy().Grades {
+			d.order = append(d.order, b.Grade)
+		}
+		for _, part := range parts {
+			d.Subjects += part[i].Subjects
+			for g, n := range part[i].Grades {
+				d.Grades[g] += n
+				if !slices.Contains(d.order, g) {
+					d.order = append(d.order, g)
+				}
+			}
+			for l, n := range part[i].Lists {
+				d.Lists[l] += n
+			}
+		}
+		out[i] = d
+	}
+	return out, nil
+}
+
+// printDistributions prints each policy's grades, best first, and its list sizes.
+func printDistributions(e *env, dists []*gradeDistribution, took time.Duration) {
+	var subjects int64
+	for _, d := range dists {
+		subjects += d.Subjects
+	}
+	fmt.Fprintf(e.stdout, "\nstandings today under the shipped packs (%d standings in %s):\n", subjects, took.Round(time.Millisecond))
+	w := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	for _, d := range dists {
+		var grades []string
+		for _, g := range d.order {
+			grades = append(grades, fmt.Sprintf("%s %d (%.1f%%)", g, d.Grades[g], 100*float64(d.Grades[g])/float64(max(d.Subjects, 1))))
+		}
+		fmt.Fprintf(w, "%s\t%d subjects\t%s\n", d.PolicyVersion, d.Subjects, strings.Join(grades, ", "))
+		if len(d.Lists) > 0 {
+			var lists []string
+			for _, l := range slices.Sorted(maps.Keys(d.Lists)) {
+				lists = append(lists, fmt.Sprintf("%s %d", l, d.Lists[l]))
+			}
+			fmt.Fprintf(w, "\tlists\t%s\n", strings.Join(lists, ", "))
+		}
+	}
+	w.Flush()
 }

@@ -273,3 +273,37 @@ func TestSubjectShowStanding(t *testing.T) {
 		t.Errorf("--policy xiamen@2025.1 --policy national: %+v", file.Standings)
 	}
 }
+
+func TestDemoGradeDistribution(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	out, errOut, status := runCLI(t, "demo", "--people", "1000", "--data", data)
+	if status != 0 {
+		t.Fatalf("demo: %d %s", status, errOut)
+	}
+	i := strings.Index(out, "standings today under the shipped packs")
+	if i < 0 || i < strings.Index(out, "records in the ledger") {
+		t.Fatalf("demo prints no grade distribution after the totals:\n%s", out)
+	}
+	for _, want := range []string{"rongcheng@2024.1", "national@2024.1", "xiamen@2024.1", "rongcheng_enterprise@2024.1", "lists", "spending_restricted"} {
+		if !strings.Contains(out[i:], want) {
+			t.Errorf("grade distribution lacks %q:\n%s", want, out[i:])
+		}
+	}
+	out, _, status = runCLI(t, "demo", "--people", "1000", "--json", "--data", data)
+	var rep struct {
+		Subjects  int64
+		Standings []gradeDistribution
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || status != 0 || len(rep.Standings) != 4 {
+		t.Fatalf("demo --json: %v %d\n%s", err, status, out)
+	}
+	for _, d := range rep.Standings {
+		var n int64
+		for _, c := range d.Grades {
+			n += c
+		}
+		if d.Subjects == 0 || n != d.Subjects || d.Subjects > rep.Subjects {
+			t.Errorf("%s: %d subjects, %d graded, %d in the ledger", d.PolicyVersion, d.Subjects, n, rep.Subjects)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -227,7 +228,7 @@ func newPolicyTestCmd(e *env) *cobra.Command {
 }
 
 func addPolicyStoreCmds(c *cobra.Command, e *env) {
-	c.AddCommand(newPolicyPublishCmd(e), newPolicyListCmd(e), newPolicyDiffCmd(e))
+	c.AddCommand(newPolicyPublishCmd(e), newPolicyListCmd(e), newPolicyDiffCmd(e), newPolicyImpactCmd(e))
 }
 
 func newPolicyPublishCmd(e *env) *cobra.Command {
@@ -498,18 +499,9 @@ type gradeDistribution struct {
 // that scores its kind, as of asOf, over every core: one scan of the
 // ledger groups the records by subject, then workers take subjects.
 func scoreCity(ctx context.Context, l credo.Ledger, prgs []*policy.Program, asOf time.Time) ([]*gradeDistribution, error) {
-	bySubject := map[credo.SubjectRef][]*credo.Record{}
-	for r, err := range l.Scan(ctx, 0) {
-		if err != nil {
-			return nil, err
-		}
-		if r.Subject.Resolved() {
-			bySubject[r.Subject] = append(bySubject[r.Subject], r)
-		}
-	}
-	subjects := make([]credo.SubjectRef, 0, len(bySubject))
-	for s := range bySubject {
-		subjects = append(subjects, s)
+	bySubject, subjects, err := cityRecords(ctx, l)
+	if err != nil {
+		return nil, err
 	}
 	workers := runtime.GOMAXPROCS(0)
 	parts := make([][]*gradeDistribution, workers)
@@ -596,4 +588,128 @@ func printDistributions(e *env, dists []*gradeDistribution, took time.Duration) 
 		}
 	}
 	w.Flush()
+}
+
+// cityRecords groups the ledger's records about resolved subjects by subject.
+func cityRecords(ctx context.Context, l credo.Ledger) (map[credo.SubjectRef][]*credo.Record, []credo.SubjectRef, error) {
+	bySubject := map[credo.SubjectRef][]*credo.Record{}
+	for r, err := range l.Scan(ctx, 0) {
+		if err != nil {
+			return nil, nil, err
+		}
+		if r.Subject.Resolved() {
+			bySubject[r.Subject] = append(bySubject[r.Subject], r)
+		}
+	}
+	subjects := slices.SortedFunc(maps.Keys(bySubject), func(a, b credo.SubjectRef) int {
+		return cmp.Or(cmp.Compare(a.Kind, b.Kind), strings.Compare(a.ID, b.ID))
+	})
+	return bySubject, subjects, nil
+}
+
+// impactChange is one subject whose standing a new version changes.
+type impactChange struct {
+	Subject     credo.SubjectRef `json:"subject"`
+	ScoreBefore float64          `json:"score_before"`
+	ScoreAfter  float64          `json:"score_after"`
+	GradeBefore string           `json:"grade_before"`
+	GradeAfter  string           `json:"grade_after"`
+	ListsBefore []string         `json:"lists_before"`
+	ListsAfter  []string         `json:"lists_after"`
+}
+
+func listNames(st *credo.Standing) []string {
+	out := []string{}
+	for _, m := range st.Lists {
+		out = append(out, m.List)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func newPolicyImpactCmd(e *env) *cobra.Command {
+	var examples int
+	c := &cobra.Command{
+		Use:   "impact FILE",
+		Short: "Before publishing: how many subjects a policy would move in grade and list membership",
+		Long: `impact scores every subject in the ledger today under FILE and under the
+latest published version of its jurisdiction, and reports how many change
+score, grade and list membership, with examples.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			next, _, err := loadPolicy(args[0])
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			s, err := e.openStore(ctx)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			var cur *credo.PolicyVersion
+			for v, err := range s.PolicyVersions(ctx) {
+				if err != nil {
+					return err
+				}
+				if v.Jurisdiction == next.Jurisdiction {
+					cur = v
+				}
+			}
+			if cur == nil {
+				return fmt.Errorf("impact: no version of %s is published to compare with (credo policy publish)", next.Jurisdiction)
+			}
+			prev, err := policy.Load(cur.ID(), []byte(cur.Source))
+			if err != nil {
+				return err
+			}
+			bySubject, subjects, err := cityRecords(ctx, s)
+			if err != nil {
+				return err
+			}
+			asOf := time.Now()
+			var scored, scoreChanged, gradeChanged, listChanged int
+			var ex []impactChange
+			for _, ref := range subjects {
+				if !next.Scores(ref.Kind) && !prev.Scores(ref.Kind) {
+					continue
+				}
+				scored++
+				a := prev.Standing(ref, bySubject[ref], asOf)
+				b := next.Standing(ref, bySubject[ref], asOf)
+				la, lb := listNames(&a), listNames(&b)
+				ch := false
+				if a.Score != b.Score {
+					scoreChanged++
+					ch = true
+				}
+				if a.Grade != b.Grade {
+					gradeChanged++
+					ch = true
+				}
+				if !slices.Equal(la, lb) {
+					listChanged++
+					ch = true
+				}
+				if ch && len(ex) < examples && (a.Grade != b.Grade || !slices.Equal(la, lb) || len(ex) < examples/2) {
+					ex = append(ex, impactChange{ref, a.Score, b.Score, a.Grade, b.Grade, la, lb})
+				}
+			}
+			if ex == nil {
+				ex = []impactChange{}
+			}
+			if e.json {
+				return writeJSON(e.stdout, map[string]any{"from": cur.ID(), "to": next.VersionID(), "subjects": scored,
+					"score_changed": scoreChanged, "grade_changed": gradeChanged, "lists_changed": listChanged, "examples": ex})
+			}
+			fmt.Fprintf(e.stdout, "%s → %s over %d subjects: %d change score, %d change grade, %d change list membership\n",
+				cur.ID(), next.VersionID(), scored, scoreChanged, gradeChanged, listChanged)
+			for _, x := range ex {
+				fmt.Fprintf(e.stdout, "  %s: %g %s %v → %g %s %v\n", x.Subject, x.ScoreBefore, x.GradeBefore, x.ListsBefore, x.ScoreAfter, x.GradeAfter, x.ListsAfter)
+			}
+			return nil
+		},
+	}
+	c.Flags().IntVar(&examples, "examples", 10, "how many changed subjects to show")
+	return addJSON(c, e)
 }

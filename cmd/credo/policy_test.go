@@ -307,3 +307,29 @@ func TestDemoGradeDistribution(t *testing.T) {
 		}
 	}
 }
+
+func TestPolicyImpact(t *testing.T) {
+	data, _ := demoPerson(t, 1000)
+	dir := t.TempDir()
+	v2 := packCopy(t, dir, "xiamen", "v2.yaml", `version: "2024.1"`, `version: "2025.1"`, "{at: 20, points: 10}", "{at: 5, points: 10}")
+	if _, errOut, status := runCLI(t, "policy", "impact", v2, "--data", data); status != 1 || !strings.Contains(errOut, "no version of xiamen is published") {
+		t.Fatalf("impact with nothing published: %d %s", status, errOut)
+	}
+	runCLI(t, "policy", "publish", "xiamen", "--data", data)
+	out, errOut, status := runCLI(t, "policy", "impact", "--json", v2, "--data", data)
+	var rep struct {
+		From, To               string
+		Subjects, ScoreChanged int
+		Examples               []impactChange
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || status != 0 {
+		t.Fatalf("impact --json: %v %d %s\n%s", err, status, errOut, out)
+	}
+	if rep.From != "xiamen@2024.1" || rep.To != "xiamen@2025.1" || rep.Subjects == 0 || len(rep.Examples) == 0 {
+		t.Errorf("impact: %+v", rep)
+	}
+	out, _, _ = runCLI(t, "policy", "impact", "xiamen", "--data", data)
+	if !strings.Contains(out, "0 change score, 0 change grade, 0 change list membership") {
+		t.Errorf("impact of the published version itself:\n%s", out)
+	}
+}

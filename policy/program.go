@@ -365,7 +365,6 @@ func (p *Program) aggregate(subject credo.SubjectRef, records []*credo.Record, h
 		rule   *rule
 		points float64
 		act    string
-		win    bool
 	}
 	var cands []cand
 	sums := map[*rule][]int{}

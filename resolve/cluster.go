@@ -31,8 +31,7 @@ func (l *Linker) cluster(ctx context.Context, res *Result, cands []Pair) error {
 	for i := range n {
 		parent[i], size[i], next[i] = int32(i), 1, int32(i)
 	}
-	var find func(int32) int32
-	find = func(x int32) int32 {
+	find := func(x int32) int32 {
 		for parent[x] != x {
 			parent[x] = parent[parent[x]]
 			x = parent[x]

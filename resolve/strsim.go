@@ -116,20 +116,3 @@ func oneEdit(a, b string) bool {
 	}
 	return a[i:] == b[i+1:]
 }
-
-// hamming1 reports whether equal-length a and b differ in exactly one byte.
-func hamming1(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	d := 0
-	for i := 0; i < len(a); i++ {
-		if a[i] != b[i] {
-			d++
-			if d > 1 {
-				return false
-			}
-		}
-	}
-	return d == 1
-}

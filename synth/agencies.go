@@ -957,14 +957,6 @@ func (r *rowCtx) code(code, unknown string) string {
 	return code
 }
 
-// personal returns v for a person, "" for an organisation.
-func (r *rowCtx) personal(v string) string {
-	if !r.person {
-		return ""
-	}
-	return v
-}
-
 func (r *rowCtx) name() string    { return r.rec.Identity.Name }
 func (r *rowCtx) address() string { return r.rec.Identity.Address }
 

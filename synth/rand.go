@@ -41,9 +41,6 @@ func (r *rng) intn(n int) int {
 	return int(hi)
 }
 
-// between returns a uniform int in [lo, hi].
-func (r *rng) between(lo, hi int) int { return lo + r.intn(hi-lo+1) }
-
 // chance reports true with probability permille/1000.
 func (r *rng) chance(permille int) bool { return r.intn(1000) < permille }
 

@@ -378,17 +378,6 @@ func (t *tiers) draw(r *rng) int {
 	return int(t.index(lo + uint64(r.intn(int(hi-lo)))))
 }
 
-// tier returns the tier of subject i (0 the quietest).
-func (t *tiers) tier(i int) int {
-	rk := t.rank(uint64(i))
-	for k := 1; k < len(t.bounds); k++ {
-		if rk < t.bounds[k] {
-			return k - 1
-		}
-	}
-	return len(t.bounds) - 2
-}
-
 func gcd(a, b uint64) uint64 {
 	for b != 0 {
 		a, b = b, a%b

@@ -9,8 +9,10 @@ package ingest
 import (
 	"bytes"
 	"encoding/csv"
+	"encoding/xml"
 	"fmt"
 	"io"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -187,6 +189,8 @@ func BenchmarkReadXML(b *testing.B) {
 	benchRead(b, buf.Bytes(), &Spec{Format: "xml", XML: &XMLOptions{Record: "export/records/record"}}, benchRows/4)
 }
 
+// BenchmarkReadXLSX reads a 12-column sheet written by excelize's
+// StreamWriter: inline strings, and a number column.
 func BenchmarkReadXLSX(b *testing.B) {
 	n := benchRows / 4
 	f := excelize.NewFile()
@@ -212,4 +216,46 @@ func BenchmarkReadXLSX(b *testing.B) {
 	f.Write(&buf)
 	f.Close()
 	benchRead(b, buf.Bytes(), rdSpec("xlsx", ""), n)
+}
+
+// BenchmarkReadXLSXShared reads the same rows as Excel writes them: shared
+// strings (t="s"), a number column, and a date-time column as serials in a
+// date style.
+func BenchmarkReadXLSXShared(b *testing.B) {
+	n := benchRows / 4
+	index := map[string]int{}
+	var sst, sheet strings.Builder
+	cellRef := func(col, r int) string { c, _ := excelize.CoordinatesToCellName(col, r); return c }
+	str := func(s string) int {
+		i, ok := index[s]
+		if !ok {
+			i = len(index)
+			index[s] = i
+			sst.WriteString("<si><t>")
+			xml.EscapeText(&sst, []byte(s))
+			sst.WriteString("</t></si>")
+		}
+		return i
+	}
+	sheet.WriteString(`<row r="1">`)
+	for j, h := range benchHeader {
+		fmt.Fprintf(&sheet, `<c r="%s" t="s"><v>%d</v></c>`, cellRef(j+1, 1), str(h))
+	}
+	sheet.WriteString(`</row>`)
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&sheet, `<row r="%d" spans="1:12">`, i+2)
+		for j, v := range benchRecord(i) {
+			switch j {
+			case 4:
+				fmt.Fprintf(&sheet, `<c r="%s" s="1"><v>%s</v></c>`, cellRef(j+1, i+2), "45356.604166666664")
+			case 8:
+				fmt.Fprintf(&sheet, `<c r="%s"><v>%d</v></c>`, cellRef(j+1, i+2), 50+i%200)
+			default:
+				fmt.Fprintf(&sheet, `<c r="%s" t="s"><v>%d</v></c>`, cellRef(j+1, i+2), str(v))
+			}
+		}
+		sheet.WriteString(`</row>`)
+	}
+	book := rawBook(b, sheet.String(), sst.String(), `<cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="22" applyNumberFormat="1"/></cellXfs>`)
+	benchRead(b, book, rdSpec("xlsx", ""), n)
 }

@@ -346,6 +346,12 @@ func TestExcelizeNumber(t *testing.T) {
 // styles part's content.
 func rawBook(t testing.TB, sheet, sst, styles string) []byte {
 	t.Helper()
+	return rawBookMethod(t, zip.Deflate, sheet, sst, styles)
+}
+
+// rawBookMethod is rawBook with the parts compressed by method.
+func rawBookMethod(t testing.TB, method uint16, sheet, sst, styles string) []byte {
+	t.Helper()
 	if !strings.HasPrefix(sheet, "<?") && !strings.HasPrefix(sheet, "<worksheet") && !strings.HasPrefix(sheet, "<x:worksheet") {
 		sheet = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>` + "\n" +
 			`<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><dimension ref="A1"/><sheetData>` + sheet + `</sheetData><mergeCells count="1"><mergeCell ref="A1:C1"/></mergeCells></worksheet>`
@@ -362,7 +368,7 @@ func rawBook(t testing.TB, sheet, sst, styles string) []byte {
 	var b bytes.Buffer
 	zw := zip.NewWriter(&b)
 	for _, p := range parts {
-		w, err := zw.Create(p[0])
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: p[0], Method: method})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -12,6 +12,7 @@ import (
 	"bytes"
 	"io"
 	"strconv"
+	"sync"
 
 	"github.com/xuri/excelize/v2"
 )
@@ -44,20 +45,28 @@ func (x *xlsxFormatter) close() {
 	}
 }
 
+// blankWorkbook is a new workbook as excelize writes it.
+var blankWorkbook = sync.OnceValue(func() []byte {
+	nf := excelize.NewFile()
+	defer nf.Close()
+	var b bytes.Buffer
+	if nf.Write(&b) != nil {
+		return nil
+	}
+	return b.Bytes()
+})
+
 // init makes the scratch workbook: a new one, with the source's styles.
 func (x *xlsxFormatter) init() bool {
 	if x.f != nil || x.broken {
 		return !x.broken
 	}
 	x.broken = true
-	nf := excelize.NewFile()
-	var blank bytes.Buffer
-	err := nf.Write(&blank)
-	nf.Close()
-	if err != nil {
+	blank := blankWorkbook()
+	if blank == nil {
 		return false
 	}
-	zr, err := zip.NewReader(bytes.NewReader(blank.Bytes()), int64(blank.Len()))
+	zr, err := zip.NewReader(bytes.NewReader(blank), int64(len(blank)))
 	if err != nil {
 		return false
 	}

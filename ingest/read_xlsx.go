@@ -49,16 +49,15 @@ import (
 )
 
 type xlsxReader struct {
-	name    string
-	closer  io.Closer // the file, if the reader opened it
-	tmp     string    // a temporary copy, removed by Close
-	sheet   string
-	header  []string
-	p       *sheetParser
-	entry   *zipEntry
-	size    int64
-	done    bool
-	pending bool // p holds a row read past the header, not yet returned
+	name   string
+	closer io.Closer // the file, if the reader opened it
+	tmp    string    // a temporary copy, removed by Close
+	sheet  string
+	header []string
+	p      *sheetParser
+	entry  *zipEntry
+	size   int64
+	done   bool
 }
 
 // newXLSXFromStream reads r in place if it has random access (a

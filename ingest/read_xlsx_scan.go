@@ -210,8 +210,6 @@ func (s *xscan) tag(t *xtag) bool {
 	}
 }
 
-func isXMLSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
-
 // nextAttr splits the first attribute off b (a tag's attribute text): its
 // local name and raw value.
 func nextAttr(b []byte) (name, val, rest []byte, ok bool) {

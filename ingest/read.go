@@ -3,7 +3,7 @@ package ingest
 // The format readers. Open and NewReader dispatch on Spec.Format to one of
 //
 //	csv, tsv   read_csv.go   a hand-written RFC 4180 reader (encoding/csv is too slow)
-//	xlsx       read_xlsx.go  excelize's streaming Rows iterator
+//	xlsx       read_xlsx.go  a streaming tokenizer over the sheet's XML in the zip
 //	json       read_json.go  json.Decoder tokens; one record decoded at a time
 //	ndjson     read_json.go  one JSON object a line
 //	xml        read_xml.go   xml.Decoder tokens

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/credo-org/credo/pebble"
 	"gopkg.in/yaml.v3"
 
 	"github.com/credo-org/credo"
@@ -276,13 +278,7 @@ func newPolicyListCmd(e *env) *cobra.Command {
 		Use:   "list",
 		Short: "List the published policy versions",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			s, err := e.openStore(ctx)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
+		RunE: e.withStore(func(ctx context.Context, s *pebble.Store, cmd *cobra.Command, args []string) error {
 			type row struct {
 				Jurisdiction string    `json:"jurisdiction"`
 				Version      string    `json:"version"`
@@ -310,7 +306,7 @@ func newPolicyListCmd(e *env) *cobra.Command {
 				fmt.Fprintf(w, "%s\t%s\t%s\t%.16s\t%s\n", r.Jurisdiction, r.Version, r.PublishedAt.Format(time.RFC3339), r.Digest, r.Name)
 			}
 			return w.Flush()
-		},
+		}),
 	}, e)
 }
 

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+
+	"github.com/credo-org/credo/pebble"
 
 	"github.com/credo-org/credo"
 	"github.com/credo-org/credo/ingest"
@@ -82,13 +85,7 @@ func newQuarantineShowCmd(e *env) *cobra.Command {
 		Use:   "show ID",
 		Short: "Show one quarantined row: where it was, what it held, every reason",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			s, err := e.openStore(ctx)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
+		RunE: e.withStore(func(ctx context.Context, s *pebble.Store, cmd *cobra.Command, args []string) error {
 			q, err := s.QuarantinedRow(ctx, args[0])
 			if err != nil {
 				return err
@@ -118,7 +115,7 @@ func newQuarantineShowCmd(e *env) *cobra.Command {
 				fmt.Fprintf(e.stdout, "\nas sent:\n  %s\n", strings.ReplaceAll(q.Raw, "\n", "\n  "))
 			}
 			return nil
-		},
+		}),
 	}, e)
 }
 

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/credo-org/credo/pebble"
 
 	"github.com/credo-org/credo"
 )
@@ -15,13 +18,7 @@ func newRunsCmd(e *env) *cobra.Command {
 		Use:   "runs",
 		Short: "List the ingest runs: source, file digest, counts, start and end",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			s, err := e.openStore(ctx)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
+		RunE: e.withStore(func(ctx context.Context, s *pebble.Store, cmd *cobra.Command, args []string) error {
 			runs := []*credo.Run{}
 			for r, err := range s.Runs(ctx) {
 				if err != nil {
@@ -46,6 +43,6 @@ func newRunsCmd(e *env) *cobra.Command {
 				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\n", r.Started.Local().Format(time.DateTime), r.Source, r.File, d, r.Status, r.Rows, r.Appended, r.Duplicates, r.Quarantined, took)
 			}
 			return w.Flush()
-		},
+		}),
 	}, e)
 }

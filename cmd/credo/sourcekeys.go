@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -8,6 +9,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/credo-org/credo/pebble"
 
 	"github.com/credo-org/credo"
 	"github.com/credo-org/credo/ingest"
@@ -101,13 +104,7 @@ func newSourceListCmd(e *env) *cobra.Command {
 		Use:   "list",
 		Short: "List the sources registered for the stream API (never their keys)",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			s, err := e.openStore(ctx)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
+		RunE: e.withStore(func(ctx context.Context, s *pebble.Store, cmd *cobra.Command, args []string) error {
 			out := []sourceListing{}
 			for src, err := range s.Sources(ctx) {
 				if err != nil {
@@ -134,7 +131,7 @@ func newSourceListCmd(e *env) *cobra.Command {
 				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", l.Name, l.Agency, when(l.Created), when(l.Rotated), when(l.Revoked))
 			}
 			return w.Flush()
-		},
+		}),
 	}, e)
 }
 
@@ -143,13 +140,7 @@ func newSourceRevokeCmd(e *env) *cobra.Command {
 		Use:   "revoke NAME",
 		Short: "Revoke a source's API key: its requests are refused from now on (credo source add --rotate issues a new one)",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			s, err := e.openStore(ctx)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
+		RunE: e.withStore(func(ctx context.Context, s *pebble.Store, cmd *cobra.Command, args []string) error {
 			src, err := s.Source(ctx, args[0])
 			if err != nil {
 				return err
@@ -164,6 +155,6 @@ func newSourceRevokeCmd(e *env) *cobra.Command {
 			}
 			fmt.Fprintf(e.stdout, "source %s: key revoked\n", src.Name)
 			return nil
-		},
+		}),
 	}
 }

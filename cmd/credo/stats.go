@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/hex"
 	"fmt"
 	"maps"
@@ -8,6 +9,8 @@ import (
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+
+	"github.com/credo-org/credo/pebble"
 )
 
 func newStatsCmd(e *env) *cobra.Command {
@@ -15,13 +18,7 @@ func newStatsCmd(e *env) *cobra.Command {
 		Use:   "stats",
 		Short: "Print what the data directory holds: subjects, records, unresolved, quarantined",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			s, err := e.openStore(ctx)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
+		RunE: e.withStore(func(ctx context.Context, s *pebble.Store, cmd *cobra.Command, args []string) error {
 			c, err := s.Counts(ctx)
 			if err != nil {
 				return err
@@ -53,7 +50,7 @@ func newStatsCmd(e *env) *cobra.Command {
 			printBreakdown(e, "records by source", c.BySource)
 			printBreakdown(e, "records by kind", c.ByKind)
 			return nil
-		},
+		}),
 	}, e)
 }
 

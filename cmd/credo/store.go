@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
 	"github.com/credo-org/credo/pebble"
@@ -94,4 +95,18 @@ func (p *progress) SetRows(bytes, rows int64) {
 // logger is where background errors go: standard error, as text.
 func (e *env) logger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+// withStore makes a command's RunE that opens the data directory for run
+// and closes it after.
+func (e *env) withStore(run func(ctx context.Context, s *pebble.Store, cmd *cobra.Command, args []string) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		ctx := cmd.Context()
+		s, err := e.openStore(ctx)
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		return run(ctx, s, cmd, args)
+	}
 }

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/credo-org/credo/pebble"
 
 	"github.com/credo-org/credo"
 )
@@ -16,13 +19,7 @@ func newVerifyCmd(e *env) *cobra.Command {
 It exits 0 when the chain holds and prints the head hash (publish it to
 anchor the ledger), or exits 1 naming the first record that does not verify.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			s, err := e.openStore(ctx)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
+		RunE: e.withStore(func(ctx context.Context, s *pebble.Store, cmd *cobra.Command, args []string) error {
 			head, err := s.Head(ctx)
 			if err != nil {
 				return err
@@ -46,6 +43,6 @@ anchor the ledger), or exits 1 naming the first record that does not verify.`,
 				return exitError{code: 1}
 			}
 			return nil
-		},
+		}),
 	}, e)
 }

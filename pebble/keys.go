@@ -20,6 +20,15 @@ import (
 //	O source 0x00 seq              → posting                       (source's records)
 //	E kind id                      → first seq                     (subject registry)
 //
+// Outside the chain, working state (quarantine.go, sources.go, policies.go):
+//
+//	Q quarantine id                → quarantined row (JSON)
+//	q source 0x00 srcid 0x00 id    → ∅                             (release by source record id)
+//	N run id                       → ingest run (JSON)
+//	A source name                  → registered source (JSON, key hash only)
+//	a key hash                     → source name
+//	P jurisdiction, version        → published policy
+//
 // Integers are big-endian so that byte order is numeric order; times are
 // nanoseconds biased by 2^63 so that negative times sort first.
 //

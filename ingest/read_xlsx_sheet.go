@@ -331,19 +331,24 @@ func (p *sheetParser) fastCellTag(prev int) (col, typ, style int, self, ok bool)
 			}
 			continue
 		}
-		switch name[0] {
-		case 'r':
-			if c, err := cellColumn(val); err == nil {
-				col = c
-			} else if p.rowErr == "" {
-				p.rowErr = err.Error()
-			}
-		case 't':
-			typ = cellType(val)
-		case 's':
-			if n, ok := parseDigits(val); ok {
-				style = n
-			}
+		p.cellAttr(name[0], val, &col, &typ, &style)
+	}
+}
+
+// cellAttr applies a cell's r, t or s attribute (named by its one letter).
+func (p *sheetParser) cellAttr(name byte, val []byte, col, typ, style *int) {
+	switch name {
+	case 'r':
+		if c, err := cellColumn(val); err == nil {
+			*col = c
+		} else if p.rowErr == "" {
+			p.rowErr = err.Error()
+		}
+	case 't':
+		*typ = cellType(val)
+	case 's':
+		if n, ok := parseDigits(val); ok {
+			*style = n
 		}
 	}
 }
@@ -359,19 +364,8 @@ func (p *sheetParser) cellTag(prev int) (col, typ, style int) {
 			break
 		}
 		a = rest
-		switch string(name) {
-		case "r":
-			if c, err := cellColumn(val); err == nil {
-				col = c
-			} else if p.rowErr == "" {
-				p.rowErr = err.Error()
-			}
-		case "t":
-			typ = cellType(val)
-		case "s":
-			if n, ok := parseDigits(val); ok {
-				style = n
-			}
+		if len(name) == 1 {
+			p.cellAttr(name[0], val, &col, &typ, &style)
 		}
 	}
 	return col, typ, style

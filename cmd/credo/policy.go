@@ -17,11 +17,10 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-
-	"github.com/credo-org/credo/pebble"
 	"gopkg.in/yaml.v3"
 
 	"github.com/credo-org/credo"
+	"github.com/credo-org/credo/pebble"
 	"github.com/credo-org/credo/policies"
 	"github.com/credo-org/credo/policy"
 )

@@ -9,10 +9,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/credo-org/credo/pebble"
-
 	"github.com/credo-org/credo"
 	"github.com/credo-org/credo/ingest"
+	"github.com/credo-org/credo/pebble"
 )
 
 func newQuarantineCmd(e *env) *cobra.Command {

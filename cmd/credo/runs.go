@@ -8,9 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/credo-org/credo/pebble"
-
 	"github.com/credo-org/credo"
+	"github.com/credo-org/credo/pebble"
 )
 
 func newRunsCmd(e *env) *cobra.Command {

@@ -10,10 +10,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/credo-org/credo/pebble"
-
 	"github.com/credo-org/credo"
 	"github.com/credo-org/credo/ingest"
+	"github.com/credo-org/credo/pebble"
 )
 
 // The source registry: the sources allowed to post records over the stream

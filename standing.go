@@ -19,6 +19,12 @@ type Standing struct {
 
 	Lists         []Membership   `json:"lists"`
 	Contributions []Contribution `json:"contributions"`
+
+	// NextChange is the first moment after AsOf at which the standing
+	// changes by time alone (a contribution expires, a direct grade or a
+	// list membership lapses); zero
+	// when none does. A store of standings sweeps by it.
+	NextChange time.Time `json:"next_change,omitzero"`
 }
 
 // InList reports whether the standing is a member of the named list.

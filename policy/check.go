@@ -399,6 +399,7 @@ func build(p *Policy) (*Program, error) {
 		return nil, &Error{d.diags}
 	}
 	prg.index()
+	prg.auxiliary()
 	return prg, nil
 }
 

@@ -38,6 +38,9 @@ type Program struct {
 	directs  []*directGrade
 	lists    []*list
 	measures map[string]*measure
+
+	auxKinds   map[string]bool // kinds that repair or end without a clause
+	allRecords bool            // a list condition reads every record
 }
 
 // Policy returns the policy the program was compiled from.
@@ -305,12 +308,17 @@ func (p *Program) aggregate(subject credo.SubjectRef, records []*credo.Record, h
 		}
 		return strings.Compare(a.r.ID, b.r.ID)
 	})
-	var lastChange time.Time
+	var lastChange, next time.Time
 	changed := func(t time.Time) {
-		if !t.After(asOf) && t.After(lastChange) {
-			lastChange = t
+		if !t.After(asOf) {
+			if t.After(lastChange) {
+				lastChange = t
+			}
+		} else if next.IsZero() || t.Before(next) {
+			next = t
 		}
 	}
+
 	for i := range eff {
 		changed(eff[i].r.OccurredAt)
 	}
@@ -638,6 +646,7 @@ func (p *Program) aggregate(subject credo.SubjectRef, records []*credo.Record, h
 	if st.Contributions == nil {
 		st.Contributions = []credo.Contribution{}
 	}
+	st.NextChange = next
 	return st
 }
 

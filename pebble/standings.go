@@ -1,0 +1,651 @@
+package pebble
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"iter"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/credo-org/credo"
+)
+
+// The stored standings, beside the ledger (package score keeps them):
+//
+//	T jurisdiction 0x00 kind id                   → standing (binary, below)
+//	G jurisdiction 0x00 grade 0x00 kind id        → ∅       (by grade)
+//	B jurisdiction 0x00 list 0x00 kind id         → ∅       (by list)
+//	X jurisdiction 0x00 next-change kind id       → ∅       (due by time)
+//	H kind id 0x00 jurisdiction 0x00 as-of        → change  (score history)
+//	W jurisdiction@version                        → seq     (scored through)
+//
+// A standing is stored without its subject and jurisdiction, which its key
+// holds: strings as uvarint length and bytes, numbers as float64 bits,
+// times as a flag byte then varint seconds and uvarint nanoseconds.
+const (
+	tagStanding  = 'T'
+	tagByGrade   = 'G'
+	tagByList    = 'B'
+	tagDue       = 'X'
+	tagHistory   = 'H'
+	tagWatermark = 'W'
+)
+
+var _ credo.Standings = (*Store)(nil)
+
+func subjectSuffix(dst []byte, ref credo.SubjectRef) []byte {
+	dst = append(dst, byte(ref.Kind))
+	return append(dst, ref.ID...)
+}
+
+func standingKey(dst []byte, jurisdiction string, ref credo.SubjectRef) []byte {
+	dst = append(dst, tagStanding)
+	dst = append(dst, jurisdiction...)
+	dst = append(dst, 0)
+	return subjectSuffix(dst, ref)
+}
+
+func namedKey(dst []byte, tag byte, jurisdiction, name string, ref credo.SubjectRef) []byte {
+	dst = append(dst, tag)
+	dst = append(dst, jurisdiction...)
+	dst = append(dst, 0)
+	dst = append(dst, name...)
+	dst = append(dst, 0)
+	return subjectSuffix(dst, ref)
+}
+
+func dueKey(dst []byte, jurisdiction string, t time.Time, ref credo.SubjectRef) []byte {
+	dst = append(dst, tagDue)
+	dst = append(dst, jurisdiction...)
+	dst = append(dst, 0)
+	dst = binary.BigEndian.AppendUint64(dst, uint64(t.UnixNano())^(1<<63))
+	return subjectSuffix(dst, ref)
+}
+
+func historyPrefix(dst []byte, ref credo.SubjectRef, jurisdiction string) []byte {
+	dst = append(dst, tagHistory)
+	dst = subjectSuffix(dst, ref)
+	dst = append(dst, 0)
+	dst = append(dst, jurisdiction...)
+	return append(dst, 0)
+}
+
+func watermarkKey(policyVersion string) []byte {
+	return append([]byte{tagWatermark}, policyVersion...)
+}
+
+// parseSubjectSuffix reads kind ‖ id from the end of a key after prefix.
+func parseSubjectSuffix(k []byte) (credo.SubjectRef, error) {
+	if len(k) < 2 {
+		return credo.SubjectRef{}, fmt.Errorf("corrupt standing key %x", k)
+	}
+	return credo.SubjectRef{Kind: credo.SubjectKind(k[0]), ID: string(k[1:])}, nil
+}
+
+func validJurisdiction(j string) error {
+	if j == "" || strings.IndexByte(j, 0) >= 0 {
+		return fmt.Errorf("jurisdiction %q: %w", j, credo.ErrInvalid)
+	}
+	return nil
+}
+
+// PutStandings implements credo.Standings.
+func (s *Store) PutStandings(ctx context.Context, sts []*credo.Standing) error {
+	if len(sts) == 0 {
+		return ctx.Err()
+	}
+	b := s.db.NewBatch()
+	defer b.Close()
+	var key, old, val []byte
+	for _, st := range sts {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := validJurisdiction(st.Jurisdiction); err != nil {
+			return err
+		}
+		if !st.Subject.Resolved() || strings.IndexByte(st.Subject.ID, 0) >= 0 {
+			return fmt.Errorf("standing of %s: %w: want a resolved subject", st.Subject, credo.ErrInvalid)
+		}
+		key = standingKey(key[:0], st.Jurisdiction, st.Subject)
+		prev, err := s.getStanding(key, st.Subject, st.Jurisdiction, &old)
+		if err != nil {
+			return err
+		}
+		if prev != nil {
+			if err := s.unindex(b, prev); err != nil {
+				return err
+			}
+		}
+		val = appendStanding(val[:0], st)
+		if err := b.Set(key, val, nil); err != nil {
+			return err
+		}
+		if err := s.index(b, st); err != nil {
+			return err
+		}
+		if prev == nil || changedStanding(prev, st) {
+			hk := historyPrefix(nil, st.Subject, st.Jurisdiction)
+			hk = binary.BigEndian.AppendUint64(hk, uint64(st.AsOf.UnixNano())^(1<<63))
+			if err := b.Set(hk, appendChange(nil, st), nil); err != nil {
+				return err
+			}
+		}
+	}
+	if err := b.Commit(s.wo); err != nil {
+		return fmt.Errorf("store %d standings in %s: %w", len(sts), s.dir, err)
+	}
+	return nil
+}
+
+func changedStanding(a, b *credo.Standing) bool {
+	if a.PolicyVersion != b.PolicyVersion || a.Score != b.Score || a.Grade != b.Grade || len(a.Lists) != len(b.Lists) {
+		return true
+	}
+	for i := range a.Lists {
+		if a.Lists[i].List != b.Lists[i].List {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Store) index(b *pebble.Batch, st *credo.Standing) error {
+	if err := b.Set(namedKey(nil, tagByGrade, st.Jurisdiction, st.Grade, st.Subject), nil, nil); err != nil {
+		return err
+	}
+	for _, m := range st.Lists {
+		if err := b.Set(namedKey(nil, tagByList, st.Jurisdiction, m.List, st.Subject), nil, nil); err != nil {
+			return err
+		}
+	}
+	if !st.NextChange.IsZero() {
+		return b.Set(dueKey(nil, st.Jurisdiction, st.NextChange, st.Subject), nil, nil)
+	}
+	return nil
+}
+
+func (s *Store) unindex(b *pebble.Batch, st *credo.Standing) error {
+	if err := b.Delete(namedKey(nil, tagByGrade, st.Jurisdiction, st.Grade, st.Subject), nil); err != nil {
+		return err
+	}
+	for _, m := range st.Lists {
+		if err := b.Delete(namedKey(nil, tagByList, st.Jurisdiction, m.List, st.Subject), nil); err != nil {
+			return err
+		}
+	}
+	if !st.NextChange.IsZero() {
+		return b.Delete(dueKey(nil, st.Jurisdiction, st.NextChange, st.Subject), nil)
+	}
+	return nil
+}
+
+// getStanding reads the standing under key, or nil when there is none.
+func (s *Store) getStanding(key []byte, ref credo.SubjectRef, jurisdiction string, buf *[]byte) (*credo.Standing, error) {
+	v, closer, err := s.db.Get(key)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("standing of %s under %s: %w", ref, jurisdiction, err)
+	}
+	*buf = append((*buf)[:0], v...)
+	closer.Close()
+	st, err := decodeStanding(*buf)
+	if err != nil {
+		return nil, fmt.Errorf("standing of %s under %s: %w", ref, jurisdiction, err)
+	}
+	st.Subject, st.Jurisdiction = ref, jurisdiction
+	return st, nil
+}
+
+// Standing implements credo.Standings.
+func (s *Store) Standing(ctx context.Context, ref credo.SubjectRef, jurisdiction string) (*credo.Standing, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var buf []byte
+	st, err := s.getStanding(standingKey(nil, jurisdiction, ref), ref, jurisdiction, &buf)
+	if err != nil {
+		return nil, err
+	}
+	if st == nil {
+		return nil, fmt.Errorf("standing of %s under %s: %w", ref, jurisdiction, credo.ErrNotFound)
+	}
+	return st, nil
+}
+
+// ListStandings implements credo.Standings. With a list it walks that
+// list's index, with a grade the grade's, else the standings themselves.
+func (s *Store) ListStandings(ctx context.Context, f credo.StandingFilter) iter.Seq2[*credo.Standing, error] {
+	return func(yield func(*credo.Standing, error) bool) {
+		var jurisdictions []string
+		if f.Jurisdiction != "" {
+			jurisdictions = []string{f.Jurisdiction}
+		} else {
+			var err error
+			if jurisdictions, err = s.standingJurisdictions(); err != nil {
+				yield(nil, err)
+				return
+			}
+		}
+		for _, j := range jurisdictions {
+			if !s.listUnder(ctx, j, f, yield) {
+				return
+			}
+		}
+	}
+}
+
+// standingJurisdictions lists the jurisdictions with stored standings.
+func (s *Store) standingJurisdictions() ([]string, error) {
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{tagStanding}, UpperBound: []byte{tagStanding + 1}})
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	var out []string
+	for ok := it.First(); ok; {
+		k := it.Key()
+		j, _, found := bytes.Cut(k[1:], []byte{0})
+		if !found {
+			return nil, fmt.Errorf("corrupt standing key %x", k)
+		}
+		out = append(out, string(j))
+		next := append(append([]byte{tagStanding}, j...), 1) // past every key of j
+		ok = it.SeekGE(next)
+	}
+	return out, it.Error()
+}
+
+func (s *Store) listUnder(ctx context.Context, j string, f credo.StandingFilter, yield func(*credo.Standing, error) bool) bool {
+	var prefix []byte
+	switch {
+	case f.List != "":
+		prefix = append(append(append([]byte{tagByList}, j...), 0), f.List...)
+		prefix = append(prefix, 0)
+	case f.Grade != "":
+		prefix = append(append(append([]byte{tagByGrade}, j...), 0), f.Grade...)
+		prefix = append(prefix, 0)
+	default:
+		prefix = append(append([]byte{tagStanding}, j...), 0)
+	}
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	if err != nil {
+		return yield(nil, err)
+	}
+	defer it.Close()
+	var buf []byte
+	for ok := it.First(); ok; ok = it.Next() {
+		if err := ctx.Err(); err != nil {
+			return yield(nil, err)
+		}
+		ref, err := parseSubjectSuffix(it.Key()[len(prefix):])
+		if err != nil {
+			return yield(nil, err)
+		}
+		var st *credo.Standing
+		if prefix[0] == tagStanding {
+			buf = append(buf[:0], it.Value()...)
+			if st, err = decodeStanding(buf); err != nil {
+				return yield(nil, fmt.Errorf("standing of %s under %s: %w", ref, j, err))
+			}
+			st.Subject, st.Jurisdiction = ref, j
+		} else {
+			st, err = s.getStanding(standingKey(nil, j, ref), ref, j, &buf)
+			if err == nil && st == nil {
+				err = fmt.Errorf("standing of %s under %s: indexed but missing", ref, j)
+			}
+			if err != nil {
+				return yield(nil, err)
+			}
+		}
+		if (f.Grade != "" && st.Grade != f.Grade) || (f.List != "" && !st.InList(f.List)) {
+			continue
+		}
+		if !yield(st, nil) {
+			return false
+		}
+	}
+	if err := it.Error(); err != nil {
+		return yield(nil, err)
+	}
+	return true
+}
+
+// History implements credo.Standings.
+func (s *Store) History(ctx context.Context, ref credo.SubjectRef, jurisdiction string) iter.Seq2[credo.StandingChange, error] {
+	return func(yield func(credo.StandingChange, error) bool) {
+		prefix := historyPrefix(nil, ref, jurisdiction)
+		it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+		if err != nil {
+			yield(credo.StandingChange{}, err)
+			return
+		}
+		defer it.Close()
+		for ok := it.First(); ok; ok = it.Next() {
+			if err := ctx.Err(); err != nil {
+				yield(credo.StandingChange{}, err)
+				return
+			}
+			c, err := decodeChange(it.Value())
+			if err != nil {
+				yield(credo.StandingChange{}, fmt.Errorf("history of %s under %s: %w", ref, jurisdiction, err))
+				return
+			}
+			if !yield(c, nil) {
+				return
+			}
+		}
+		if err := it.Error(); err != nil {
+			yield(credo.StandingChange{}, err)
+		}
+	}
+}
+
+// DueStandings implements credo.Standings.
+func (s *Store) DueStandings(ctx context.Context, jurisdiction string, t time.Time) iter.Seq2[credo.SubjectRef, error] {
+	return func(yield func(credo.SubjectRef, error) bool) {
+		prefix := append(append([]byte{tagDue}, jurisdiction...), 0)
+		upper := binary.BigEndian.AppendUint64(append([]byte(nil), prefix...), uint64(t.UnixNano())^(1<<63))
+		upper = append(upper, 0xff)
+		it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: upper})
+		if err != nil {
+			yield(credo.SubjectRef{}, err)
+			return
+		}
+		defer it.Close()
+		for ok := it.First(); ok; ok = it.Next() {
+			if err := ctx.Err(); err != nil {
+				yield(credo.SubjectRef{}, err)
+				return
+			}
+			k := it.Key()[len(prefix):]
+			if len(k) < 8 {
+				yield(credo.SubjectRef{}, fmt.Errorf("corrupt due key %x", it.Key()))
+				return
+			}
+			ref, err := parseSubjectSuffix(k[8:])
+			if err != nil {
+				yield(credo.SubjectRef{}, err)
+				return
+			}
+			if !yield(ref, nil) {
+				return
+			}
+		}
+		if err := it.Error(); err != nil {
+			yield(credo.SubjectRef{}, err)
+		}
+	}
+}
+
+// Watermark implements credo.Standings.
+func (s *Store) Watermark(ctx context.Context, policyVersion string) (uint64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	v, closer, err := s.db.Get(watermarkKey(policyVersion))
+	if errors.Is(err, pebble.ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("watermark of %s: %w", policyVersion, err)
+	}
+	defer closer.Close()
+	if len(v) != 8 {
+		return 0, fmt.Errorf("watermark of %s: corrupt entry %x", policyVersion, v)
+	}
+	return binary.BigEndian.Uint64(v), nil
+}
+
+// SetWatermark implements credo.Standings.
+func (s *Store) SetWatermark(ctx context.Context, policyVersion string, seq uint64) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if policyVersion == "" {
+		return fmt.Errorf("watermark: %w: want a policy version", credo.ErrInvalid)
+	}
+	if err := s.db.Set(watermarkKey(policyVersion), binary.BigEndian.AppendUint64(nil, seq), s.wo); err != nil {
+		return fmt.Errorf("watermark of %s in %s: %w", policyVersion, s.dir, err)
+	}
+	return nil
+}
+
+// The binary encoding of standings and history entries.
+
+func putStr(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+func putNum(b []byte, f float64) []byte {
+	return binary.LittleEndian.AppendUint64(b, math.Float64bits(f))
+}
+
+func putTime(b []byte, t time.Time) []byte {
+	if t.IsZero() {
+		return append(b, 0)
+	}
+	b = append(b, 1)
+	b = binary.AppendVarint(b, t.Unix())
+	return binary.AppendUvarint(b, uint64(t.Nanosecond()))
+}
+
+func appendStanding(b []byte, st *credo.Standing) []byte {
+	b = append(b, 1) // encoding version
+	b = putStr(b, st.PolicyVersion)
+	b = putTime(b, st.AsOf)
+	b = putNum(b, st.Score)
+	b = putStr(b, st.Grade)
+	g := &st.GradeReason
+	for _, s := range [...]string{g.By, g.Band, g.Banded, g.Rule, g.Record, g.List} {
+		b = putStr(b, s)
+	}
+	b = putTime(b, g.Until)
+	b = binary.AppendUvarint(b, uint64(len(st.Lists)))
+	for i := range st.Lists {
+		m := &st.Lists[i]
+		b = putStr(b, m.List)
+		b = putStr(b, m.Type)
+		b = putTime(b, m.Since)
+		b = putTime(b, m.EarliestExit)
+		b = putTime(b, m.Until)
+		b = putStr(b, m.Record)
+		if m.Published {
+			b = append(b, 1)
+		} else {
+			b = append(b, 0)
+		}
+	}
+	b = binary.AppendUvarint(b, uint64(len(st.Contributions)))
+	for i := range st.Contributions {
+		c := &st.Contributions[i]
+		b = putStr(b, c.Record)
+		b = putStr(b, c.Kind)
+		b = putStr(b, c.Rule)
+		b = putNum(b, c.Points)
+		b = putNum(b, c.RulePoints)
+		b = putStr(b, c.Note)
+		b = putTime(b, c.OccurredAt)
+		b = putTime(b, c.Until)
+	}
+	return putTime(b, st.NextChange)
+}
+
+func appendChange(b []byte, st *credo.Standing) []byte {
+	b = putStr(b, st.PolicyVersion)
+	b = putTime(b, st.AsOf)
+	b = putNum(b, st.Score)
+	b = putStr(b, st.Grade)
+	b = binary.AppendUvarint(b, uint64(len(st.Lists)))
+	for i := range st.Lists {
+		b = putStr(b, st.Lists[i].List)
+	}
+	return b
+}
+
+// reader decodes what the put functions wrote, remembering the first
+// error.
+type reader struct {
+	b   []byte
+	err error
+}
+
+func (r *reader) fail(what string) {
+	if r.err == nil {
+		r.err = fmt.Errorf("corrupt standing: truncated or malformed %s", what)
+	}
+	r.b = nil
+}
+
+func (r *reader) uvarint(what string) uint64 {
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.fail(what)
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *reader) str(what string) string {
+	n := r.uvarint(what)
+	if n > uint64(len(r.b)) {
+		r.fail(what)
+		return ""
+	}
+	s := string(r.b[:n])
+	r.b = r.b[n:]
+	return s
+}
+
+func (r *reader) num(what string) float64 {
+	if len(r.b) < 8 {
+		r.fail(what)
+		return 0
+	}
+	f := math.Float64frombits(binary.LittleEndian.Uint64(r.b))
+	r.b = r.b[8:]
+	return f
+}
+
+func (r *reader) byte1(what string) byte {
+	if len(r.b) < 1 {
+		r.fail(what)
+		return 0
+	}
+	c := r.b[0]
+	r.b = r.b[1:]
+	return c
+}
+
+func (r *reader) time(what string) time.Time {
+	switch r.byte1(what) {
+	case 0:
+		return time.Time{}
+	case 1:
+	default:
+		r.fail(what)
+		return time.Time{}
+	}
+	sec, n := binary.Varint(r.b)
+	if n <= 0 {
+		r.fail(what)
+		return time.Time{}
+	}
+	r.b = r.b[n:]
+	ns := r.uvarint(what)
+	if ns >= 1e9 {
+		r.fail(what)
+		return time.Time{}
+	}
+	return time.Unix(sec, int64(ns)).UTC()
+}
+
+// count reads a length, bounded by what the remaining bytes could hold.
+func (r *reader) count(what string, minSize int) int {
+	n := r.uvarint(what)
+	if n > uint64(len(r.b)/minSize) {
+		r.fail(what)
+		return 0
+	}
+	return int(n)
+}
+
+func decodeStanding(b []byte) (*credo.Standing, error) {
+	r := &reader{b: b}
+	if v := r.byte1("version"); v != 1 && r.err == nil {
+		return nil, fmt.Errorf("corrupt standing: encoding version %d", v)
+	}
+	st := &credo.Standing{}
+	st.PolicyVersion = r.str("policy version")
+	st.AsOf = r.time("as-of")
+	st.Score = r.num("score")
+	st.Grade = r.str("grade")
+	g := &st.GradeReason
+	for _, p := range [...]*string{&g.By, &g.Band, &g.Banded, &g.Rule, &g.Record, &g.List} {
+		*p = r.str("grade reason")
+	}
+	g.Until = r.time("grade reason")
+	st.Lists = make([]credo.Membership, r.count("lists", 6))
+	for i := range st.Lists {
+		m := &st.Lists[i]
+		m.List = r.str("list")
+		m.Type = r.str("list type")
+		m.Since = r.time("list since")
+		m.EarliestExit = r.time("list earliest exit")
+		m.Until = r.time("list until")
+		m.Record = r.str("list record")
+		m.Published = r.byte1("list published") == 1
+	}
+	st.Contributions = make([]credo.Contribution, r.count("contributions", 22))
+	for i := range st.Contributions {
+		c := &st.Contributions[i]
+		c.Record = r.str("contribution record")
+		c.Kind = r.str("contribution kind")
+		c.Rule = r.str("contribution rule")
+		c.Points = r.num("contribution points")
+		c.RulePoints = r.num("contribution rule points")
+		c.Note = r.str("contribution note")
+		c.OccurredAt = r.time("contribution occurred")
+		c.Until = r.time("contribution until")
+	}
+	st.NextChange = r.time("next change")
+	if r.err != nil {
+		return nil, r.err
+	}
+	if len(r.b) > 0 {
+		return nil, fmt.Errorf("corrupt standing: %d bytes left over", len(r.b))
+	}
+	return st, nil
+}
+
+func decodeChange(b []byte) (credo.StandingChange, error) {
+	r := &reader{b: b}
+	c := credo.StandingChange{}
+	c.PolicyVersion = r.str("policy version")
+	c.At = r.time("as-of")
+	c.Score = r.num("score")
+	c.Grade = r.str("grade")
+	c.Lists = make([]string, r.count("lists", 1))
+	for i := range c.Lists {
+		c.Lists[i] = r.str("list")
+	}
+	if r.err != nil {
+		return credo.StandingChange{}, r.err
+	}
+	if len(r.b) > 0 {
+		return credo.StandingChange{}, fmt.Errorf("corrupt history entry: %d bytes left over", len(r.b))
+	}
+	slices.Sort(c.Lists)
+	return c, nil
+}

@@ -1,0 +1,331 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/credo-org/credo"
+)
+
+// RunStandings runs the conformance suite of credo.Standings against b,
+// whose stores must implement it.
+func RunStandings(t *testing.T, b Backend) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, b Backend)
+	}{
+		{"RoundTrip", testStandingRoundTrip},
+		{"ReplaceAndHistory", testStandingReplace},
+		{"List", testStandingList},
+		{"Due", testStandingDue},
+		{"Watermark", testWatermark},
+		{"Invalid", testStandingInvalid},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) { tc.fn(t, b) })
+	}
+}
+
+type standingStore interface {
+	credo.Store
+	credo.Standings
+}
+
+func newStandings(t *testing.T, b Backend) standingStore {
+	s := b.New(t)
+	ss, ok := s.(standingStore)
+	if !ok {
+		s.Close()
+		t.Fatalf("%T does not implement credo.Standings", s)
+	}
+	return ss
+}
+
+func reopenStandings(t *testing.T, b Backend, s standingStore) standingStore {
+	return b.Reopen(t, s).(standingStore)
+}
+
+func person(id string) credo.SubjectRef { return credo.SubjectRef{Kind: credo.Person, ID: id} }
+
+// standing makes a full standing: a grade by direct grading, a list, two
+// contributions.
+func standing(ref credo.SubjectRef, j string, score float64, grade string, lists ...string) *credo.Standing {
+	st := &credo.Standing{
+		Subject: ref, Jurisdiction: j, PolicyVersion: j + "@1", AsOf: base,
+		Score: score, Grade: grade,
+		GradeReason:   credo.GradeReason{By: "direct", Band: "960–1029", Banded: "A", Rule: "drunk_driving", Record: "police:1", Until: base.AddDate(2, 0, 0)},
+		Lists:         []credo.Membership{},
+		Contributions: []credo.Contribution{},
+		NextChange:    base.AddDate(1, 0, 0),
+	}
+	for _, l := range lists {
+		st.Lists = append(st.Lists, credo.Membership{List: l, Type: "blacklist", Since: base.AddDate(0, -1, 0), EarliestExit: base.AddDate(1, 0, 0), Record: "court:7", Published: true})
+	}
+	st.Contributions = append(st.Contributions,
+		credo.Contribution{Record: "police:1", Kind: "traffic.fine", Rule: "fine_small", Points: -20, RulePoints: -10, Note: "repeat within validity: ×2", OccurredAt: base.AddDate(0, -2, 0), Until: base.AddDate(1, 0, 0)},
+		credo.Contribution{Record: "civil:9", Kind: "charity.donation", Rule: "donation", Points: 5, RulePoints: 5, OccurredAt: base.AddDate(0, -3, 0)})
+	return st
+}
+
+func sameStanding(t *testing.T, what string, got, want *credo.Standing) {
+	t.Helper()
+	eqT := func(a, b time.Time) bool { return a.Equal(b) }
+	ok := got.Subject == want.Subject && got.Jurisdiction == want.Jurisdiction && got.PolicyVersion == want.PolicyVersion &&
+		got.AsOf.Equal(want.AsOf) && got.Score == want.Score && got.Grade == want.Grade && got.NextChange.Equal(want.NextChange) &&
+		got.GradeReason.Until.Equal(want.GradeReason.Until) && len(got.Lists) == len(want.Lists) && len(got.Contributions) == len(want.Contributions)
+	if ok {
+		gr, wr := got.GradeReason, want.GradeReason
+		gr.Until, wr.Until = time.Time{}, time.Time{}
+		ok = gr == wr
+	}
+	for i := 0; ok && i < len(got.Lists); i++ {
+		g, w := got.Lists[i], want.Lists[i]
+		ok = g.List == w.List && g.Type == w.Type && eqT(g.Since, w.Since) && eqT(g.EarliestExit, w.EarliestExit) && eqT(g.Until, w.Until) && g.Record == w.Record && g.Published == w.Published
+	}
+	for i := 0; ok && i < len(got.Contributions); i++ {
+		g, w := got.Contributions[i], want.Contributions[i]
+		ok = g.Record == w.Record && g.Kind == w.Kind && g.Rule == w.Rule && g.Points == w.Points && g.RulePoints == w.RulePoints && g.Note == w.Note && eqT(g.OccurredAt, w.OccurredAt) && eqT(g.Until, w.Until)
+	}
+	if !ok {
+		t.Fatalf("%s:\n got %+v\nwant %+v", what, got, want)
+	}
+}
+
+func testStandingRoundTrip(t *testing.T, b Backend) {
+	ctx := context.Background()
+	s := newStandings(t, b)
+	ref := person("110101199003074518")
+	if _, err := s.Standing(ctx, ref, "rongcheng"); !errors.Is(err, credo.ErrNotFound) {
+		t.Fatalf("Standing in an empty store: %v, want ErrNotFound", err)
+	}
+	want := standing(ref, "rongcheng", 985, "B", "dishonest_debtor")
+	if err := s.PutStandings(ctx, []*credo.Standing{want}); err != nil {
+		t.Fatal(err)
+	}
+	s = reopenStandings(t, b, s)
+	defer s.Close()
+	got, err := s.Standing(ctx, ref, "rongcheng")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameStanding(t, "after reopening", got, want)
+	if _, err := s.Standing(ctx, ref, "xiamen"); !errors.Is(err, credo.ErrNotFound) {
+		t.Fatalf("Standing under another jurisdiction: %v, want ErrNotFound", err)
+	}
+	// a standing with nothing in it round-trips too
+	bare := &credo.Standing{Subject: credo.SubjectRef{Kind: credo.Organization, ID: "91371082MA3C4Y5X0K"}, Jurisdiction: "rongcheng", Grade: "A", Lists: []credo.Membership{}, Contributions: []credo.Contribution{}}
+	if err := s.PutStandings(ctx, []*credo.Standing{bare}); err != nil {
+		t.Fatal(err)
+	}
+	got, err = s.Standing(ctx, bare.Subject, "rongcheng")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameStanding(t, "a bare standing", got, bare)
+}
+
+func history(t *testing.T, s credo.Standings, ref credo.SubjectRef, j string) []credo.StandingChange {
+	t.Helper()
+	var out []credo.StandingChange
+	for c, err := range s.History(context.Background(), ref, j) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+func testStandingReplace(t *testing.T, b Backend) {
+	ctx := context.Background()
+	s := newStandings(t, b)
+	defer s.Close()
+	ref := person("110101199003074518")
+	put := func(st *credo.Standing) {
+		t.Helper()
+		if err := s.PutStandings(ctx, []*credo.Standing{st}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first := standing(ref, "rongcheng", 1000, "A")
+	put(first)
+	same := standing(ref, "rongcheng", 1000, "A") // recomputed later, unchanged
+	same.AsOf = base.Add(time.Hour)
+	put(same)
+	worse := standing(ref, "rongcheng", 940, "B", "dishonest_debtor")
+	worse.AsOf = base.Add(2 * time.Hour)
+	put(worse)
+	got, err := s.Standing(ctx, ref, "rongcheng")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameStanding(t, "the replacing standing", got, worse)
+	h := history(t, s, ref, "rongcheng")
+	if len(h) != 2 || h[0].Score != 1000 || h[0].Grade != "A" || len(h[0].Lists) != 0 || !h[0].At.Equal(base) ||
+		h[1].Score != 940 || h[1].Grade != "B" || !slices.Equal(h[1].Lists, []string{"dishonest_debtor"}) || !h[1].At.Equal(worse.AsOf) || h[1].PolicyVersion != "rongcheng@1" {
+		t.Fatalf("history = %+v, want 1000 A then 940 B on dishonest_debtor", h)
+	}
+	if h := history(t, s, ref, "xiamen"); len(h) != 0 {
+		t.Fatalf("history under another jurisdiction = %+v", h)
+	}
+	// the old grade's and list's index entries are gone
+	for st, err := range s.ListStandings(ctx, credo.StandingFilter{Jurisdiction: "rongcheng", Grade: "A"}) {
+		t.Fatalf("grade A still lists %v, %v", st, err)
+	}
+	better := standing(ref, "rongcheng", 1000, "A")
+	better.AsOf = base.Add(3 * time.Hour)
+	put(better)
+	for st, err := range s.ListStandings(ctx, credo.StandingFilter{List: "dishonest_debtor"}) {
+		t.Fatalf("the list still holds %v, %v", st, err)
+	}
+}
+
+func listed(t *testing.T, s credo.Standings, f credo.StandingFilter) []string {
+	t.Helper()
+	var out []string
+	for st, err := range s.ListStandings(context.Background(), f) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, st.Jurisdiction+"/"+st.Subject.ID+"/"+st.Grade)
+	}
+	return out
+}
+
+func testStandingList(t *testing.T, b Backend) {
+	ctx := context.Background()
+	s := newStandings(t, b)
+	defer s.Close()
+	a, c, d := person("110101199003074518"), person("110101199003070000"), person("110101199003079999")
+	sts := []*credo.Standing{
+		standing(a, "rongcheng", 1000, "A"),
+		standing(c, "rongcheng", 500, "D", "dishonest_debtor", "spending_restricted"),
+		standing(d, "rongcheng", 1000, "A"),
+		standing(a, "xiamen", 700, "B"),
+		standing(c, "national", 0, "D", "dishonest_debtor"),
+	}
+	if err := s.PutStandings(ctx, sts); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		f    credo.StandingFilter
+		want []string
+	}{
+		{credo.StandingFilter{}, []string{"national/110101199003070000/D", "rongcheng/110101199003070000/D", "rongcheng/110101199003074518/A", "rongcheng/110101199003079999/A", "xiamen/110101199003074518/B"}},
+		{credo.StandingFilter{Jurisdiction: "rongcheng", Grade: "A"}, []string{"rongcheng/110101199003074518/A", "rongcheng/110101199003079999/A"}},
+		{credo.StandingFilter{Grade: "D"}, []string{"national/110101199003070000/D", "rongcheng/110101199003070000/D"}},
+		{credo.StandingFilter{List: "dishonest_debtor"}, []string{"national/110101199003070000/D", "rongcheng/110101199003070000/D"}},
+		{credo.StandingFilter{Jurisdiction: "rongcheng", List: "spending_restricted", Grade: "D"}, []string{"rongcheng/110101199003070000/D"}},
+		{credo.StandingFilter{Jurisdiction: "rongcheng", List: "spending_restricted", Grade: "A"}, nil},
+		{credo.StandingFilter{Jurisdiction: "fuzhou"}, nil},
+		{credo.StandingFilter{Jurisdiction: "rong"}, nil},
+	} {
+		if got := listed(t, s, tc.f); !slices.Equal(got, tc.want) {
+			t.Errorf("ListStandings(%+v) = %v, want %v", tc.f, got, tc.want)
+		}
+	}
+	// stopping early
+	n := 0
+	for range s.ListStandings(ctx, credo.StandingFilter{}) {
+		n++
+		if n == 2 {
+			break
+		}
+	}
+	if n != 2 {
+		t.Fatalf("stopped after %d", n)
+	}
+}
+
+func testStandingDue(t *testing.T, b Backend) {
+	ctx := context.Background()
+	s := newStandings(t, b)
+	defer s.Close()
+	a, c, d := person("110101199003074518"), person("110101199003070000"), person("110101199003079999")
+	sa, sc, sd := standing(a, "rongcheng", 1000, "A"), standing(c, "rongcheng", 990, "A"), standing(d, "rongcheng", 1000, "A")
+	sa.NextChange, sc.NextChange, sd.NextChange = base.AddDate(0, 1, 0), base.AddDate(0, 2, 0), time.Time{}
+	if err := s.PutStandings(ctx, []*credo.Standing{sa, sc, sd}); err != nil {
+		t.Fatal(err)
+	}
+	due := func(at time.Time) []string {
+		var out []string
+		for ref, err := range s.DueStandings(ctx, "rongcheng", at) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, ref.ID)
+		}
+		return out
+	}
+	if got := due(base); len(got) != 0 {
+		t.Fatalf("due now: %v", got)
+	}
+	if got := due(base.AddDate(0, 1, 0)); !slices.Equal(got, []string{a.ID}) {
+		t.Fatalf("due in a month: %v, want %s (a change at exactly that time is due)", got, a.ID)
+	}
+	if got := due(base.AddDate(1, 0, 0)); !slices.Equal(got, []string{a.ID, c.ID}) {
+		t.Fatalf("due in a year: %v", got)
+	}
+	// recomputed: its next change moves on
+	sa.NextChange = base.AddDate(2, 0, 0)
+	if err := s.PutStandings(ctx, []*credo.Standing{sa}); err != nil {
+		t.Fatal(err)
+	}
+	if got := due(base.AddDate(1, 0, 0)); !slices.Equal(got, []string{c.ID}) {
+		t.Fatalf("due in a year after recomputing %s: %v", a.ID, got)
+	}
+	if got := due(base.AddDate(1, 0, 0)); len(got) != 1 {
+		t.Fatal(got)
+	}
+	for ref, err := range s.DueStandings(ctx, "xiamen", base.AddDate(9, 0, 0)) {
+		t.Fatalf("due under another jurisdiction: %v %v", ref, err)
+	}
+}
+
+func testWatermark(t *testing.T, b Backend) {
+	ctx := context.Background()
+	s := newStandings(t, b)
+	if w, err := s.Watermark(ctx, "rongcheng@2024.1"); err != nil || w != 0 {
+		t.Fatalf("Watermark in an empty store = %d, %v", w, err)
+	}
+	if err := s.SetWatermark(ctx, "rongcheng@2024.1", 42); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetWatermark(ctx, "rongcheng@2024.2", 7); err != nil {
+		t.Fatal(err)
+	}
+	s = reopenStandings(t, b, s)
+	defer s.Close()
+	if w, err := s.Watermark(ctx, "rongcheng@2024.1"); err != nil || w != 42 {
+		t.Fatalf("Watermark after reopening = %d, %v, want 42", w, err)
+	}
+	if w, err := s.Watermark(ctx, "rongcheng@2024"); err != nil || w != 0 {
+		t.Fatalf("Watermark of another version = %d, %v, want 0", w, err)
+	}
+	if err := s.SetWatermark(ctx, "", 1); !errors.Is(err, credo.ErrInvalid) {
+		t.Fatalf("SetWatermark without a version: %v, want ErrInvalid", err)
+	}
+}
+
+func testStandingInvalid(t *testing.T, b Backend) {
+	ctx := context.Background()
+	s := newStandings(t, b)
+	defer s.Close()
+	for _, st := range []*credo.Standing{
+		{Jurisdiction: "rongcheng", Grade: "A"},
+		{Subject: person("110101199003074518"), Grade: "A"},
+		{Subject: person("1101\x00"), Jurisdiction: "rongcheng"},
+	} {
+		if err := s.PutStandings(ctx, []*credo.Standing{st}); !errors.Is(err, credo.ErrInvalid) {
+			t.Errorf("PutStandings(%+v): %v, want ErrInvalid", st, err)
+		}
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := s.PutStandings(cancelled, []*credo.Standing{standing(person("110101199003074518"), "rongcheng", 1, "D")}); !errors.Is(err, context.Canceled) {
+		t.Errorf("PutStandings with a cancelled context: %v", err)
+	}
+}

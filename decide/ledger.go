@@ -1,0 +1,103 @@
+package decide
+
+import (
+	"cmp"
+	"context"
+	"iter"
+	"maps"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/credo-org/credo"
+	"github.com/credo-org/credo/policy"
+)
+
+// FromLedger computes the standings of every resolved subject in the
+// ledger under each of prgs that scores its kind, as of asOf: what the
+// table is loaded from until standings are stored. It reads the whole
+// ledger into memory, grouped by subject, and scores the subjects on every
+// CPU; standings come out grouped by subject, in subject order.
+func FromLedger(ctx context.Context, l credo.Ledger, prgs []*policy.Program, asOf time.Time) iter.Seq2[*credo.Standing, error] {
+	return func(yield func(*credo.Standing, error) bool) {
+		bySubject := map[credo.SubjectRef][]*credo.Record{}
+		for r, err := range l.Scan(ctx, 0) {
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			if r.Subject.Resolved() {
+				bySubject[r.Subject] = append(bySubject[r.Subject], r)
+			}
+		}
+		subjects := slices.SortedFunc(maps.Keys(bySubject), func(a, b credo.SubjectRef) int {
+			return cmp.Or(cmp.Compare(a.Kind, b.Kind), strings.Compare(a.ID, b.ID))
+		})
+		// Chunks of subjects are scored in parallel and yielded in order.
+		const chunk = 512
+		type part struct {
+			sts  []credo.Standing
+			done chan struct{}
+		}
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		workers := runtime.GOMAXPROCS(0)
+		parts := make(chan *part, workers*2)
+		var wg sync.WaitGroup
+		jobs := make(chan struct {
+			p  *part
+			lo int
+		})
+		for range workers {
+			wg.Go(func() {
+				for j := range jobs {
+					for _, s := range subjects[j.lo:min(j.lo+chunk, len(subjects))] {
+						for _, p := range prgs {
+							if p.Scores(s.Kind) {
+								j.p.sts = append(j.p.sts, p.Standing(s, bySubject[s], asOf))
+							}
+						}
+					}
+					close(j.p.done)
+				}
+			})
+		}
+		go func() {
+			defer close(parts)
+			defer close(jobs)
+			for lo := 0; lo < len(subjects); lo += chunk {
+				p := &part{done: make(chan struct{})}
+				select {
+				case parts <- p:
+				case <-ctx.Done():
+					return
+				}
+				select {
+				case jobs <- struct {
+					p  *part
+					lo int
+				}{p, lo}:
+				case <-ctx.Done():
+					close(p.done)
+					return
+				}
+			}
+		}()
+		defer wg.Wait()
+		defer cancel()
+		for p := range parts {
+			<-p.done
+			if err := ctx.Err(); err != nil {
+				yield(nil, err)
+				return
+			}
+			for i := range p.sts {
+				if !yield(&p.sts[i], nil) {
+					return
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,413 @@
+// Package decide is the decision table and measure evaluation: the stage
+// between standings and the decision API.
+//
+//	ledger ─▶ standings ─▶ decision table ─▶ decisions (AuthZEN, audited)
+//
+// A Table holds, for every subject, only what the published measures read
+// — per jurisdiction the grade, the list memberships, the score and
+// whether the grade was capped — packed in 8 bytes a jurisdiction and
+// interned: subjects share one copy of each distinct combination (a
+// profile), and each subject costs one 8-byte key and one 4-byte profile
+// number in an open-addressed index kept ≤ 80% full (about 15 bytes a
+// subject). The table is built from a sequence of standings (Load) and kept
+// current one standing at a time (Update); readers never lock.
+//
+// The measures of the policies the table is made for are compiled to run
+// over it: the common shapes (list membership, grade equality and sets,
+// score thresholds, the context's purpose tests, and their and/or/not) as
+// plain Go, the rest in CEL over a view made from the packed standing.
+package decide
+
+import (
+	"context"
+	"fmt"
+	"hash/maphash"
+	"iter"
+	"math"
+	"math/bits"
+	"sync"
+	"sync/atomic"
+
+	"github.com/credo-org/credo"
+	"github.com/credo-org/credo/policy"
+)
+
+// Key is a subject's 8-byte key in the table: a resident identity number's
+// 17 leading digits exactly (its 18th is a check character), a unified
+// social credit code hashed (a collision among a million organisations has
+// odds of about 1 in 10^7). Zero is never a key.
+func (t *Table) Key(ref credo.SubjectRef) uint64 {
+	if ref.Kind == credo.Person && len(ref.ID) == 18 {
+		var v uint64
+		ok := true
+		for i := 0; i < 17; i++ {
+			c := ref.ID[i]
+			if c < '0' || c > '9' {
+				ok = false
+				break
+			}
+			v = v*10 + uint64(c-'0')
+		}
+		if ok {
+			return v + 1 // top bit clear
+		}
+	}
+	h := maphash.String(t.seed, ref.ID)
+	return h | 1<<63 | uint64(ref.Kind)
+}
+
+// Packed standing in one jurisdiction, one 64-bit word:
+//
+//	bit 63      the subject has a standing there
+//	bit 62      its grade was capped (grade_by direct)
+//	bits 40–61  list memberships: bit 40+i for the jurisdiction's list i
+//	bits 32–39  the grade's index among the policy's bands (0xff: none)
+//	bits 0–31   the score, as a float32
+const (
+	present  = 1 << 63
+	direct   = 1 << 62
+	listShft = 40
+	maxLists = 22
+	gradeSh  = 32
+	noGrade  = 0xff
+)
+
+func wordGrade(w uint64) int     { return int(w >> gradeSh & 0xff) }
+func wordScore(w uint64) float64 { return float64(math.Float32frombits(uint32(w))) }
+func wordLists(w uint64) uint64  { return w >> listShft & (1<<maxLists - 1) }
+func wordPresent(w uint64) bool  { return w&present != 0 }
+func wordDirect(w uint64) bool   { return w&direct != 0 }
+
+// slots is the open-addressed index: keys and profile numbers side by side.
+type slots struct {
+	keys []atomic.Uint64
+	prof []atomic.Uint32
+	n    int // subjects held (writers only)
+}
+
+// snapshot is what readers load: the index and the interned profiles,
+// profile p being words[p*J:(p+1)*J] for J jurisdictions.
+type snapshot struct {
+	idx   *slots
+	words []uint64
+}
+
+// Table is the decision table. Decide and Lookup may be called
+// concurrently with each other, with Update and with Load: readers never
+// lock, and see the table Load replaces until the new one is complete.
+type Table struct {
+	schema *schema
+	seed   maphash.Seed
+	snap   atomic.Pointer[snapshot]
+
+	mu     sync.Mutex        // writers: Load and Update
+	intern map[uint64]uint32 // profile hash → a profile with it
+}
+
+// New makes an empty table for the measures of prgs (the latest published
+// version of each jurisdiction's policy), with their measures compiled.
+func New(prgs []*policy.Program) (*Table, error) {
+	sc, err := newSchema(prgs)
+	if err != nil {
+		return nil, err
+	}
+	t := &Table{schema: sc, seed: maphash.MakeSeed()}
+	t.snap.Store(t.empty(0))
+	t.intern = map[uint64]uint32{}
+	return t, nil
+}
+
+func (t *Table) empty(subjects int) *snapshot {
+	J := max(len(t.schema.juris), 1)
+	w := make([]uint64, J, 256*J) // profile 0: known nowhere
+	return &snapshot{idx: newSlots(subjects), words: w}
+}
+
+// Len is the number of subjects the table holds.
+func (t *Table) Len() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.snap.Load().idx.n
+}
+
+// Profiles is the number of distinct profiles the subjects share.
+func (t *Table) Profiles() int {
+	return len(t.snap.Load().words) / max(len(t.schema.juris), 1)
+}
+
+// BytesPerSubject is the index's size over the subjects it holds (the
+// profiles, shared by the subjects, are not counted).
+func (t *Table) BytesPerSubject() float64 {
+	s := t.snap.Load().idx
+	if s.n == 0 {
+		return 0
+	}
+	return float64(len(s.keys)*12) / float64(s.n)
+}
+
+func newSlotsLen(subjects int) int { return max(subjects*5/4+1, 64) }
+
+func newSlots(subjects int) *slots {
+	n := newSlotsLen(subjects)
+	return &slots{keys: make([]atomic.Uint64, n), prof: make([]atomic.Uint32, n)}
+}
+
+func (s *slots) home(k uint64) int {
+	h, _ := bits.Mul64(k*0x9E3779B97F4A7C15, uint64(len(s.keys)))
+	return int(h)
+}
+
+// find returns the profile of key k and whether it is there.
+func (s *slots) find(k uint64) (uint32, bool) {
+	n := len(s.keys)
+	for i := s.home(k); ; {
+		switch s.keys[i].Load() {
+		case k:
+			return s.prof[i].Load(), true
+		case 0:
+			return 0, false
+		}
+		if i++; i == n {
+			i = 0
+		}
+	}
+}
+
+// put sets key k's profile (writers only).
+func (s *slots) put(k uint64, p uint32) {
+	n := len(s.keys)
+	for i := s.home(k); ; {
+		switch s.keys[i].Load() {
+		case k:
+			s.prof[i].Store(p)
+			return
+		case 0:
+			s.prof[i].Store(p) // before the key: a reader that finds the key finds its profile
+			s.keys[i].Store(k)
+			s.n++
+			return
+		}
+		if i++; i == n {
+			i = 0
+		}
+	}
+}
+
+func (s *slots) grown() *slots { return s.resized(2 * s.n) }
+
+// resized is a copy of s sized for subjects.
+func (s *slots) resized(subjects int) *slots {
+	g := newSlots(subjects)
+	for i := range s.keys {
+		if k := s.keys[i].Load(); k != 0 {
+			g.put(k, s.prof[i].Load())
+		}
+	}
+	return g
+}
+
+// writer is the state a Load or an Update changes, published as snapshots.
+type writer struct {
+	t      *Table
+	snap   *snapshot
+	intern map[uint64]uint32
+	J      int
+	buf    []uint64
+}
+
+// profileOf interns words and returns its profile number, appending it to
+// the writer's words. It reports whether the words grew (a new snapshot is
+// then needed before a reader may see the profile).
+func (w *writer) profileOf(words []uint64) (uint32, bool) {
+	var h uint64 = 14695981039346656037
+	for _, x := range words {
+		h = (h ^ x) * 1099511628211
+		h ^= h >> 29
+	}
+	J := w.J
+	all := w.snap.words
+	if p, ok := w.intern[h]; ok {
+		if same(all[int(p)*J:int(p+1)*J], words) {
+			return p, false
+		}
+		for q := 0; q*J < len(all); q++ { // a hash collision: rare, and profiles are few
+			if same(all[q*J:(q+1)*J], words) {
+				return uint32(q), false
+			}
+		}
+	}
+	p := uint32(len(all) / J)
+	// Appending writes past the length readers see, never within it.
+	w.snap = &snapshot{idx: w.snap.idx, words: append(all, words...)}
+	if _, ok := w.intern[h]; !ok {
+		w.intern[h] = p
+	}
+	return p, true
+}
+
+func same(a, b []uint64) bool {
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// set gives subject k the profile of words. With publish, the change is
+// made visible to readers at once (Update); otherwise when the writer is
+// done (Load).
+func (w *writer) set(k uint64, words []uint64, publish bool) {
+	p, grew := w.profileOf(words)
+	if w.snap.idx.n+1 > len(w.snap.idx.keys)*4/5 {
+		w.snap = &snapshot{idx: w.snap.idx.grown(), words: w.snap.words}
+		grew = true
+	}
+	if grew && publish {
+		w.t.snap.Store(w.snap)
+	}
+	w.snap.idx.put(k, p)
+}
+
+// current is subject k's words as the writer has them (a copy in w.buf).
+func (w *writer) current(k uint64) []uint64 {
+	w.buf = w.buf[:0]
+	if p, ok := w.snap.idx.find(k); ok {
+		return append(w.buf, w.snap.words[int(p)*w.J:int(p+1)*w.J]...)
+	}
+	for range w.J {
+		w.buf = append(w.buf, 0)
+	}
+	return w.buf
+}
+
+// jurisdiction returns the index of st's jurisdiction, or -1 when the
+// table has no policy for it (or an older or newer version than the one
+// it was made for: a standing under another version is not what the
+// measures were written against).
+func (t *Table) jurisdiction(st *credo.Standing) int {
+	for j := range t.schema.juris {
+		if t.schema.juris[j].name == st.Jurisdiction {
+			if st.PolicyVersion != "" && st.PolicyVersion != t.schema.juris[j].version {
+				return -1
+			}
+			return j
+		}
+	}
+	return -1
+}
+
+// Update puts one standing in the table, replacing what the table held for
+// the subject in that jurisdiction. Standings of jurisdictions or versions
+// the table was not made for are ignored (Update reports false).
+func (t *Table) Update(st *credo.Standing) bool {
+	j := t.jurisdiction(st)
+	if j < 0 || !st.Subject.Resolved() {
+		return false
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	w := &writer{t: t, snap: t.snap.Load(), intern: t.intern, J: len(t.schema.juris)}
+	k := t.Key(st.Subject)
+	words := w.current(k)
+	words[j] = t.pack(j, st)
+	w.set(k, words, true)
+	return true
+}
+
+// Load replaces the table's contents with the standings standings yields
+// (each a subject's standing in one jurisdiction; a subject's standings
+// are best yielded together, as they are computed or stored). subjects is
+// how many subjects to expect, or 0. Updates wait while Load runs;
+// decisions do not, and see the old table until Load returns. The
+// standings yielded may be reused by the caller once yielded.
+func (t *Table) Load(ctx context.Context, standings iter.Seq2[*credo.Standing, error], subjects int) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	J := len(t.schema.juris)
+	w := &writer{t: t, snap: t.empty(subjects), intern: map[uint64]uint32{}, J: J}
+	var (
+		cur     credo.SubjectRef
+		curKey  uint64
+		words   = make([]uint64, J)
+		pending bool
+		n       int
+	)
+	flush := func() {
+		if !pending {
+			return
+		}
+		if p, ok := w.snap.idx.find(curKey); ok { // the subject came before, apart
+			old := w.snap.words[int(p)*J : int(p+1)*J]
+			for j := range words {
+				if words[j] == 0 {
+					words[j] = old[j]
+				}
+			}
+		}
+		w.set(curKey, words, false)
+		clear(words)
+		pending = false
+	}
+	for st, err := range standings {
+		if err != nil {
+			return fmt.Errorf("decision table: reading standings: %w", err)
+		}
+		if n++; n&0xffff == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		j := t.jurisdiction(st)
+		if j < 0 || !st.Subject.Resolved() {
+			continue
+		}
+		if !pending || st.Subject != cur {
+			flush()
+			cur, curKey, pending = st.Subject, t.Key(st.Subject), true
+		}
+		words[j] = t.pack(j, st)
+	}
+	flush()
+	if ix := w.snap.idx; len(ix.keys) > newSlotsLen(ix.n)*9/8 { // grown past need: fit it
+		w.snap = &snapshot{idx: ix.resized(ix.n), words: w.snap.words}
+	}
+	t.intern = w.intern
+	t.snap.Store(w.snap)
+	return nil
+}
+
+// lookup returns subject k's packed standings, or nil when the table does
+// not know the subject. The slice is shared: read it, never change it.
+func (t *Table) lookup(k uint64) []uint64 {
+	s := t.snap.Load()
+	p, ok := s.idx.find(k)
+	if !ok {
+		return nil
+	}
+	J := len(t.schema.juris)
+	if int(p+1)*J > len(s.words) { // an Update added the profile after s was loaded
+		s = t.snap.Load()
+	}
+	return s.words[int(p)*J : int(p+1)*J]
+}
+
+// pack makes the packed standing of st in jurisdiction j.
+func (t *Table) pack(j int, st *credo.Standing) uint64 {
+	jd := &t.schema.juris[j]
+	w := uint64(present) | uint64(math.Float32bits(float32(st.Score)))
+	if st.GradeReason.By == "direct" {
+		w |= direct
+	}
+	g, ok := jd.grades[st.Grade]
+	if !ok {
+		g = noGrade
+	}
+	w |= uint64(g) << gradeSh
+	for i := range st.Lists {
+		if b, ok := jd.lists[st.Lists[i].List]; ok {
+			w |= 1 << (listShft + b)
+		}
+	}
+	return w
+}

@@ -23,11 +23,14 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/credo-org/credo"
+	"github.com/credo-org/credo/ident"
 	"github.com/credo-org/credo/resolve"
 	"github.com/credo-org/credo/synth"
 )
@@ -165,13 +168,8 @@ var dedupFields = []resolve.Field{
 	{Name: "id_number", Kind: resolve.ID, TF: true},
 }
 
-var dedupBlocking = [][]string{
-	{"id_number"},
-	{"phone"},
-	{"name", "birth_date"},
-	{"birth_date", "address"},
-	{"name", "address"},
-}
+// dedupBlocking are the batch resolver's rules: the same fields.
+var dedupBlocking = resolve.BatchBlocking
 
 // synthRecords makes n person records: about 80% people of the synthetic
 // city each once, the rest noisy duplicates of some of them. who[k] is
@@ -307,14 +305,7 @@ func typo(rng *rand.Rand, s string) string {
 }
 
 func BenchmarkLinkDedup(b *testing.B) {
-	n := 20_000
-	if s := os.Getenv("CREDO_LINK_RECORDS"); s != "" {
-		v, err := strconv.Atoi(s)
-		if err != nil || v < 2 {
-			b.Fatalf("CREDO_LINK_RECORDS=%q: want a number of records", s)
-		}
-		n = v
-	}
+	n := linkRecords(b)
 	t0 := time.Now()
 	rows, who := synthRecords(b, n)
 	b.Logf("generated %d records in %.1fs", len(rows), time.Since(t0).Seconds())
@@ -343,5 +334,210 @@ func BenchmarkLinkDedup(b *testing.B) {
 		}
 		p, r, f1 := pairScore(res, func(x, y int) bool { return who[x] == who[y] }, truePairs)
 		reportLink(b, res, load, p, r, f1)
+		reportNoID(b, res, rows, who)
 	}
+}
+
+// validID reports whether a record's identity number passes its check.
+func validID(s string) bool {
+	return ident.CheckPersonAt(s, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)).Valid()
+}
+
+// reportNoID scores the pairs with at least one record whose id is
+// missing or fails its check — the records credo resolves by probability —
+// and takes the missed ones apart: how many the weights put below review,
+// in review, or at link weight but kept apart by clustering, and their
+// commonest patterns of levels.
+func reportNoID(b *testing.B, res *resolve.Result, rows [][]string, who []int32) {
+	noID := make([]bool, len(rows))
+	byPerson := map[int32][]int{}
+	for k, r := range rows {
+		noID[k] = !validID(r[5])
+		byPerson[who[k]] = append(byPerson[who[k]], k)
+	}
+	members := map[uint32][]int{}
+	for k, c := range res.Cluster {
+		members[c] = append(members[c], k)
+	}
+	pred, tp := 0, 0
+	for _, m := range members {
+		for i := range m {
+			for j := i + 1; j < len(m); j++ {
+				if noID[m[i]] || noID[m[j]] {
+					pred++
+					if who[m[i]] == who[m[j]] {
+						tp++
+					}
+				}
+			}
+		}
+	}
+	truth, below, inReview, atLink := 0, 0, 0, 0
+	patterns := map[string]int{}
+	for _, m := range byPerson {
+		for i := range m {
+			for j := i + 1; j < len(m); j++ {
+				x, y := m[i], m[j]
+				if !noID[x] && !noID[y] {
+					continue
+				}
+				truth++
+				if res.Cluster[x] == res.Cluster[y] {
+					continue
+				}
+				e := res.Explain(x, y)
+				switch {
+				case e.Weight >= res.Thresholds.Link:
+					atLink++
+					if os.Getenv("CREDO_LINK_DEBUG") != "" && atLink < 15 {
+						cx, cy := members[res.Cluster[x]], members[res.Cluster[y]]
+						var ws []string
+						for _, a := range cx {
+							for _, c := range cy {
+								ws = append(ws, fmt.Sprintf("%d-%d(%v):%.1f", a, c, who[a] == who[c], res.Explain(a, c).Weight))
+							}
+						}
+						b.Logf("GUARD %d %d w=%.1f sizes %d %d: %v", x, y, e.Weight, len(cx), len(cy), ws)
+					}
+				case e.Weight >= res.Thresholds.Review:
+					inReview++
+				default:
+					below++
+				}
+				var sb strings.Builder
+				for _, f := range e.Fields {
+					fmt.Fprintf(&sb, "%s=%s ", f.Field, f.Level)
+				}
+				patterns[sb.String()]++
+				if os.Getenv("CREDO_LINK_DEBUG") != "" && len(patterns) < 30 && patterns[sb.String()] == 1 {
+					b.Logf("DEBUG %v | %v | %+v", rows[x], rows[y], e)
+				}
+			}
+		}
+	}
+	p, r := 0.0, 0.0
+	if pred > 0 {
+		p = float64(tp) / float64(pred)
+	}
+	if truth > 0 {
+		r = float64(tp) / float64(truth)
+	}
+	b.ReportMetric(p, "noid-precision")
+	b.ReportMetric(r, "noid-recall")
+	b.Logf("records lacking a valid id: %d true pairs, %d linked pairs; precision %.4f recall %.4f; missed: %d below review, %d in review, %d at link weight kept apart",
+		truth, pred, p, r, below, inReview, atLink)
+	type pc struct {
+		p string
+		n int
+	}
+	var top []pc
+	for k, v := range patterns {
+		top = append(top, pc{k, v})
+	}
+	slices.SortFunc(top, func(a, b pc) int { return b.n - a.n })
+	for _, t := range top[:min(len(top), 12)] {
+		b.Logf("  missed %6d  %s", t.n, t.p)
+	}
+}
+
+// BenchmarkResolveNoID resolves the synthetic records lacking a valid id
+// (missing, or failing its check) against the subjects the others make —
+// credo's resolution, the deterministic step done — and scores the
+// decisions against the truth: precision is the share of links to the
+// right person, recall the share of records linked to the right person.
+// Same records as BenchmarkLinkDedup; CREDO_LINK_RECORDS sets how many.
+//
+//	CREDO_LINK_RECORDS=1000000 go test ./bench -run XXX -bench ResolveNoID -benchtime 1x -v
+func BenchmarkResolveNoID(b *testing.B) {
+	n := linkRecords(b)
+	rows, who := synthRecords(b, n)
+	var known []resolve.Known
+	var batch []credo.Identity
+	var batchWho []int32
+	personOf := map[string]int32{}
+	for k, r := range rows {
+		id := credo.Identity{Name: r[0], BirthDate: r[1], Phone: r[3], Address: r[4], IDNumber: r[5]}
+		switch r[2] {
+		case "M":
+			id.Sex = credo.Male
+		case "F":
+			id.Sex = credo.Female
+		}
+		if validID(r[5]) {
+			known = append(known, resolve.Known{Subject: r[5], Identity: id})
+			personOf[r[5]] = who[k]
+			continue
+		}
+		batch = append(batch, id)
+		batchWho = append(batchWho, who[k])
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		t0 := time.Now()
+		res, err := resolve.ResolveBatch(context.Background(), known, batch, resolve.BatchConfig{Seed: 1})
+		if err != nil {
+			b.Fatal(err)
+		}
+		took := time.Since(t0)
+		right, wrong, reviewRight, reviewOther := 0, 0, 0, 0
+		for k, d := range res.Decisions {
+			switch d.Status {
+			case resolve.Linked:
+				if personOf[d.Subject] == batchWho[k] {
+					right++
+				} else {
+					wrong++
+				}
+			case resolve.Review:
+				found := false
+				for _, c := range d.Candidates {
+					found = found || personOf[c.Subject] == batchWho[k]
+				}
+				if found {
+					reviewRight++
+				} else {
+					reviewOther++
+				}
+			}
+		}
+		p := float64(right) / float64(max(1, right+wrong))
+		r := float64(right) / float64(max(1, len(batch)))
+		b.ReportMetric(p, "precision")
+		b.ReportMetric(r, "recall")
+		b.ReportMetric(float64(res.Pairs), "pairs")
+		b.ReportMetric(float64(resolve.PeakRSS())/(1<<20), "peak-MB")
+		var sb strings.Builder
+		for _, s := range res.Stages {
+			fmt.Fprintf(&sb, "%s %.2fs (cpu %.2fs), ", s.Name, s.Seconds, s.CPU)
+		}
+		b.Logf("%d known identities of %d subjects, %d records lacking a valid id: %d pairs compared %v; prior %.3f; "+
+			"linked %d (%d right, %d wrong), review %d (%d with the right subject among the candidates), unlinked %d; "+
+			"precision %.4f recall %.4f; %stotal %.2fs; peak RSS %.0f MB",
+			len(known), res.Subjects, len(batch), res.Pairs, res.RulePairs, res.Prior, res.Linked, right, wrong,
+			res.Review, reviewRight, res.Unlinked, p, r, sb.String(), took.Seconds(), float64(resolve.PeakRSS())/(1<<20))
+		if os.Getenv("CREDO_LINK_DEBUG") != "" {
+			shown := 0
+			for k, d := range res.Decisions {
+				if d.Status == resolve.Linked && personOf[d.Subject] == batchWho[k] || shown > 20 {
+					continue
+				}
+				shown++
+				b.Logf("DEBUG %v %v: %+v", batch[k], d.Status, d.Candidates)
+			}
+		}
+	}
+}
+
+// linkRecords is the number of records CREDO_LINK_RECORDS asks for;
+// 20,000 by default.
+func linkRecords(b *testing.B) int {
+	n := 20_000
+	if s := os.Getenv("CREDO_LINK_RECORDS"); s != "" {
+		v, err := strconv.Atoi(s)
+		if err != nil || v < 2 {
+			b.Fatalf("CREDO_LINK_RECORDS=%q: want a number of records", s)
+		}
+		n = v
+	}
+	return n
 }

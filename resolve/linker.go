@@ -36,6 +36,11 @@ type Config struct {
 	MaxClusterPairs int
 	Workers         int    // default GOMAXPROCS
 	Seed            uint64 // for the random pairs
+	// Model, when set, is used instead of fitting one: u is not drawn and
+	// EM does not run (the term-frequency adjustments still come from the
+	// records). A model from an earlier run over the same fields lets a
+	// small batch be scored as a large one was.
+	Model *Model
 }
 
 // Thresholds on the match weight (log2 of the Bayes factor, in bits): at
@@ -80,6 +85,9 @@ type Linker struct {
 	n      [2]int
 	bits   [][]float32 // by field and level: log2(m/u), once fitted
 	ran    bool
+	// keep, when below the review threshold, is the weight from which
+	// scored pairs are kept (the batch resolver weighs every candidate).
+	keep float32
 }
 
 // New checks a configuration and returns an empty linker.
@@ -107,7 +115,7 @@ func New(cfg Config) (*Linker, error) {
 			return nil, fmt.Errorf("resolve: thresholds: review %v must be finite and not above link %v", t.Review, t.Link)
 		}
 	}
-	l := &Linker{cfg: cfg, byName: map[string]int{}}
+	l := &Linker{cfg: cfg, byName: map[string]int{}, keep: float32(math.Inf(1))}
 	for i, f := range cfg.Fields {
 		if f.Name == "" {
 			return nil, fmt.Errorf("resolve: field %d has no name", i+1)
@@ -359,25 +367,42 @@ type Result struct {
 	Linked   int     `json:"records_linked"`
 	Stages   []Stage `json:"stages"`
 
-	l *Linker
+	l    *Linker
+	cpu0 time.Duration
 }
 
 // Run blocks, compares, fits the model, scores and clusters. It may be
 // called once.
 func (l *Linker) Run(ctx context.Context) (*Result, error) {
+	res, cands, err := l.run(ctx)
+	if err != nil {
+		return nil, err
+	}
+	t0 := time.Now()
+	if err := l.cluster(ctx, res, cands); err != nil {
+		return nil, err
+	}
+	res.stage("cluster", t0)
+	return res, nil
+}
+
+// stage notes a stage that began at t0.
+func (r *Result) stage(name string, t0 time.Time) {
+	d := time.Since(t0)
+	cpu := CPUTime()
+	r.Stages = append(r.Stages, Stage{Name: name, Duration: d, Seconds: math.Round(d.Seconds()*1000) / 1000,
+		CPU: math.Round((cpu-r.cpu0).Seconds()*1000) / 1000})
+	r.cpu0 = cpu
+}
+
+// run does everything Run does but cluster: it returns the scored pairs
+// at or above the review threshold (or l.keep, when lower).
+func (l *Linker) run(ctx context.Context) (*Result, []Pair, error) {
 	if l.ran {
-		return nil, errors.New("resolve: Run twice")
+		return nil, nil, errors.New("resolve: Run twice")
 	}
 	l.ran = true
-	res := &Result{Records: len(l.src), Sources: l.n, l: l}
-	cpu0 := CPUTime()
-	stage := func(name string, t0 time.Time) {
-		d := time.Since(t0)
-		cpu := CPUTime()
-		res.Stages = append(res.Stages, Stage{Name: name, Duration: d, Seconds: math.Round(d.Seconds()*1000) / 1000,
-			CPU: math.Round((cpu-cpu0).Seconds()*1000) / 1000})
-		cpu0 = cpu
-	}
+	res := &Result{Records: len(l.src), Sources: l.n, l: l, cpu0: CPUTime()}
 	n := len(l.src)
 	res.Cluster = make([]uint32, n)
 	res.Best = make([]float32, n)
@@ -391,40 +416,54 @@ func (l *Linker) Run(ctx context.Context) (*Result, error) {
 	// Prepare each column's values, the columns in parallel.
 	t0 := time.Now()
 	if err := l.prepare(ctx); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	stage("prepare", t0)
+	res.stage("prepare", t0)
 	t0 = time.Now()
 	b, err := l.block(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	res.SkippedBlocks, res.SkippedRecords = b.skippedBlocks, b.skippedRecords
-	stage("block", t0)
+	res.stage("block", t0)
 
 	t0 = time.Now()
 	cmp, err := l.compareBlocks(ctx, b)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	b = nil
 	res.Pairs = cmp.total
 	res.RulePairs = cmp.perRule
-	stage("compare", t0)
+	res.stage("compare", t0)
 
-	t0 = time.Now()
-	u, drawn, err := l.estimateU(ctx)
-	if err != nil {
-		return nil, err
-	}
-	res.RandomPairs = drawn
-	l.termFrequencies()
-	stage("estimate u", t0)
+	var model Model
+	if fixed := l.cfg.Model; fixed != nil {
+		t0 = time.Now()
+		l.termFrequencies()
+		m, u, err := l.fromModel(fixed)
+		if err != nil {
+			return nil, nil, err
+		}
+		model = Model{Lambda: fixed.Lambda, Prior: fixed.Prior, Iterations: fixed.Iterations, Converged: fixed.Converged}
+		l.fill(&model, m, u)
+		res.stage("model given", t0)
+	} else {
+		t0 = time.Now()
+		u, drawn, err := l.estimateU(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		res.RandomPairs = drawn
+		l.termFrequencies()
+		res.stage("estimate u", t0)
 
-	t0 = time.Now()
-	model := l.em(cmp.patterns, cmp.counts, u)
-	if possible := l.possiblePairs(); possible > 0 {
-		model.Prior = min(model.Lambda*float64(cmp.total)/possible, 1)
+		t0 = time.Now()
+		model = l.em(cmp.patterns, cmp.counts, u)
+		if possible := l.possiblePairs(); possible > 0 {
+			model.Prior = min(model.Lambda*float64(cmp.total)/possible, 1)
+		}
+		res.stage("em", t0)
 	}
 	res.Model = model
 	res.Thresholds = model.DefaultThresholds()
@@ -437,19 +476,11 @@ func (l *Linker) Run(ctx context.Context) (*Result, error) {
 		}
 		res.Thresholds.Review = min(res.Thresholds.Review, res.Thresholds.Link)
 	}
-	stage("em", t0)
 
 	t0 = time.Now()
-	cands := l.score(res, cmp, &model)
-	cmp = nil
-	stage("score", t0)
-
-	t0 = time.Now()
-	if err := l.cluster(ctx, res, cands); err != nil {
-		return nil, err
-	}
-	stage("cluster", t0)
-	return res, nil
+	cands := l.score(res, cmp)
+	res.stage("score", t0)
+	return res, cands, nil
 }
 
 // Blocking returns the blocking rules in use: the configuration's, or the

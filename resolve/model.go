@@ -2,6 +2,7 @@ package resolve
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"sync"
@@ -377,7 +378,7 @@ func (l *Linker) Weight(i, j int) float32 {
 
 // score weighs every compared pair, keeps the pairs at or above the review
 // threshold, and notes each record's best match.
-func (l *Linker) score(res *Result, cmp *comparison, _ *Model) []Pair {
+func (l *Linker) score(res *Result, cmp *comparison) []Pair {
 	patW := make([]float32, len(cmp.patterns))
 	hasTF := make([]bool, len(cmp.patterns))
 	for p, pat := range cmp.patterns {
@@ -389,7 +390,7 @@ func (l *Linker) score(res *Result, cmp *comparison, _ *Model) []Pair {
 			}
 		}
 	}
-	review := float32(res.Thresholds.Review)
+	review := min(float32(res.Thresholds.Review), l.keep)
 	parts := make([][]Pair, len(cmp.pairs))
 	bests := make([][]float32, len(cmp.pairs))
 	withs := make([][]int32, len(cmp.pairs))
@@ -436,4 +437,31 @@ func (l *Linker) score(res *Result, cmp *comparison, _ *Model) []Pair {
 		}
 	}
 	return cands
+}
+
+// fromModel takes m and u from a model fitted earlier over the same
+// fields.
+func (l *Linker) fromModel(mod *Model) (m, u [][]float64, err error) {
+	if len(mod.Fields) != len(l.cols) {
+		return nil, nil, fmt.Errorf("resolve: the model has %d fields, the configuration %d", len(mod.Fields), len(l.cols))
+	}
+	m = make([][]float64, len(l.cols))
+	u = make([][]float64, len(l.cols))
+	for f, c := range l.cols {
+		fm := mod.Fields[f]
+		L := len(c.Kind.Levels())
+		if fm.Field != c.Name || fm.Kind != c.Kind.String() || len(fm.Levels) != L {
+			return nil, nil, fmt.Errorf("resolve: the model's field %d is %s (%s, %d levels), the configuration's %s (%s, %d levels)",
+				f+1, fm.Field, fm.Kind, len(fm.Levels), c.Name, c.Kind, L)
+		}
+		m[f] = make([]float64, L+1)
+		u[f] = make([]float64, L+1)
+		for lv, lm := range fm.Levels {
+			if !(lm.M > 0 && lm.M <= 1 && lm.U > 0 && lm.U <= 1) {
+				return nil, nil, fmt.Errorf("resolve: the model's field %s, level %q: m %v and u %v must be in (0, 1]", fm.Field, lm.Level, lm.M, lm.U)
+			}
+			m[f][lv+1], u[f][lv+1] = lm.M, lm.U
+		}
+	}
+	return m, u, nil
 }

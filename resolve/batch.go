@@ -38,9 +38,12 @@ type BatchConfig struct {
 	// Model, when set, is a model from an earlier batch
 	// (BatchResult.Model) used instead of fitting one: a batch of a few
 	// records says too little to fit m and u on.
-	Model   *Model
-	Workers int    // default GOMAXPROCS
-	Seed    uint64 // for the random pairs u is estimated from
+	Model *Model
+	// RandomPairs is the number of random record × identity pairs u is
+	// estimated from; default 1,000,000.
+	RandomPairs int
+	Workers     int    // default GOMAXPROCS
+	Seed        uint64 // for the random pairs u is estimated from
 }
 
 // BatchFields are the fields ResolveBatch compares, in the order of
@@ -161,7 +164,8 @@ func ResolveBatch(ctx context.Context, known []Known, records []credo.Identity, 
 		blocking = BatchBlocking
 	}
 	l, err := New(Config{Fields: fields, Blocking: blocking, Model: cfg.Model, Workers: cfg.Workers, Seed: cfg.Seed,
-		Thresholds: &Thresholds{Link: math.MaxFloat32, Review: math.MaxFloat32}})
+		RandomPairs: cfg.RandomPairs,
+		Thresholds:  &Thresholds{Link: math.MaxFloat32, Review: math.MaxFloat32}})
 	if err != nil {
 		return nil, err
 	}

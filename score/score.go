@@ -1,0 +1,331 @@
+// Package score keeps every subject's standing under every published
+// policy current. It sits after the ledger and the policies: a full
+// recompute scores every subject under a newly published version, a
+// catch-up scores only the subjects the records appended since the last
+// run touched (and those whose standing changes by time alone), and the
+// standings it stores are what `credo subject show` and `credo subject
+// list` read and what consuming services decide on.
+//
+// A standing is a pure function of (records, policy version, as-of time),
+// computed by package policy; this package decides which subjects to
+// recompute and which records each one sees: its own, and the records of
+// the organisations it legally represents that the policy's linkage names.
+package score
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/credo-org/credo"
+	"github.com/credo-org/credo/policy"
+)
+
+// Store is what scoring reads and writes: the ledger and the standings.
+type Store interface {
+	credo.Ledger
+	credo.Standings
+}
+
+// Options tune a run. The zero value scores as of now on every core.
+type Options struct {
+	AsOf    time.Time       // the standings' as-of time; time.Now when zero
+	Reps    Representatives // organisations' legal representatives, for the policy's linkage
+	Workers int             // goroutines computing standings; GOMAXPROCS when 0
+}
+
+func (o *Options) defaults() {
+	if o.AsOf.IsZero() {
+		o.AsOf = time.Now()
+	}
+	if o.Workers <= 0 {
+		o.Workers = runtime.GOMAXPROCS(0)
+	}
+}
+
+// Result reports a run.
+type Result struct {
+	PolicyVersion string        `json:"policy_version"`
+	Full          bool          `json:"full"`     // every subject was scored
+	Records       int64         `json:"records"`  // ledger records read
+	Subjects      int64         `json:"subjects"` // standings computed and stored
+	Due           int64         `json:"due"`      // of which because time passed
+	Through       uint64        `json:"through"`  // the ledger is scored through this sequence number
+	Took          time.Duration `json:"took_ns"`
+}
+
+// batchSize is how many standings one PutStandings call writes.
+const batchSize = 512
+
+// subjectRecs is a subject's relevant records and what the policy makes of
+// each: the compact projection a full recompute keeps.
+type subjectRecs struct {
+	recs []*credo.Record
+	hits [][]policy.Hit
+}
+
+// Recompute scores every subject the policy scores, from the whole ledger,
+// stores the standings and sets the version's watermark to the end of the
+// ledger. It is what publishing a version does.
+//
+// One pass over the ledger computes what the policy makes of each record
+// once and keeps only the records that can affect a standing (see
+// policy.Program.Relevant); every subject of a kind the policy scores gets
+// a standing, those without a relevant record the policy's base one.
+func Recompute(ctx context.Context, s Store, p *policy.Program, o Options) (Result, error) {
+	o.defaults()
+	start := time.Now()
+	res := Result{PolicyVersion: p.VersionID(), Full: true}
+	scoresPersons := p.Scores(credo.Person)
+	linked := p.LinkedKinds()
+	bySubject := map[credo.SubjectRef]*subjectRecs{}
+	var hits []policy.Hit
+	for r, err := range s.Scan(ctx, 0) {
+		if err != nil {
+			return res, fmt.Errorf("score %s: reading the ledger: %w", p.VersionID(), err)
+		}
+		res.Records++
+		res.Through = r.Seq
+		if !r.Subject.Resolved() {
+			continue
+		}
+		if p.Scores(r.Subject.Kind) {
+			sr := bySubject[r.Subject]
+			if sr == nil {
+				sr = &subjectRecs{}
+				bySubject[r.Subject] = sr
+			}
+			hits = p.Match(r.Subject, r, hits[:0])
+			if p.Relevant(r, hits) {
+				sr.recs = append(sr.recs, r)
+				sr.hits = append(sr.hits, slices.Clone(hits))
+			}
+		}
+		if scoresPersons && r.Subject.Kind == credo.Organization && slices.Contains(linked, r.Kind) {
+			if rep, ok := o.Reps[r.Subject]; ok {
+				hits = p.Match(rep, r, hits[:0])
+				if len(hits) > 0 {
+					sr := bySubject[rep]
+					if sr == nil {
+						sr = &subjectRecs{}
+						bySubject[rep] = sr
+					}
+					sr.recs = append(sr.recs, r)
+					sr.hits = append(sr.hits, slices.Clone(hits))
+				}
+			}
+		}
+	}
+	subjects := make([]credo.SubjectRef, 0, len(bySubject))
+	for ref := range bySubject {
+		subjects = append(subjects, ref)
+	}
+	slices.SortFunc(subjects, compareRefs)
+	n, err := store(ctx, s, o.Workers, len(subjects), func(i int) credo.Standing {
+		ref := subjects[i]
+		sr := bySubject[ref]
+		return p.StandingFrom(ref, sr.recs, sr.hits, o.AsOf)
+	})
+	res.Subjects = n
+	if err != nil {
+		return res, fmt.Errorf("score %s: %w", p.VersionID(), err)
+	}
+	if err := s.SetWatermark(ctx, p.VersionID(), res.Through); err != nil {
+		return res, err
+	}
+	res.Took = time.Since(start)
+	return res, nil
+}
+
+func compareRefs(a, b credo.SubjectRef) int {
+	return cmp.Or(cmp.Compare(a.Kind, b.Kind), strings.Compare(a.ID, b.ID))
+}
+
+// store computes n standings with workers goroutines and stores them in
+// batches, returning how many it stored.
+func store(ctx context.Context, s credo.Standings, workers, n int, standing func(i int) credo.Standing) (int64, error) {
+	var (
+		mu     sync.Mutex
+		next   int
+		stored int64
+		first  error
+		wg     sync.WaitGroup
+	)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	fail := func(err error) {
+		mu.Lock()
+		if first == nil {
+			first = err
+		}
+		mu.Unlock()
+		cancel()
+	}
+	for range min(workers, max(n/batchSize, 1)) {
+		wg.Go(func() {
+			sts := make([]credo.Standing, 0, batchSize)
+			ptrs := make([]*credo.Standing, 0, batchSize)
+			for ctx.Err() == nil {
+				mu.Lock()
+				lo := next
+				next += batchSize
+				mu.Unlock()
+				if lo >= n {
+					return
+				}
+				hi := min(lo+batchSize, n)
+				sts, ptrs = sts[:0], ptrs[:0]
+				for i := lo; i < hi; i++ {
+					sts = append(sts, standing(i))
+				}
+				for i := range sts {
+					ptrs = append(ptrs, &sts[i])
+				}
+				if err := s.PutStandings(ctx, ptrs); err != nil {
+					fail(err)
+					return
+				}
+				mu.Lock()
+				stored += int64(len(ptrs))
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if first != nil {
+		return stored, first
+	}
+	return stored, ctx.Err()
+}
+
+// CatchUp brings the standings under p up to date: it reads the ledger
+// from the version's watermark on, recomputes the subjects those records
+// touched (a record of an organisation touches its legal representative
+// too, when the policy's linkage takes its kind) and the subjects whose
+// standing changes by time alone by the as-of time, stores them and moves
+// the watermark. A version that has scored nothing yet is recomputed in
+// full.
+func CatchUp(ctx context.Context, s Store, p *policy.Program, o Options) (Result, error) {
+	o.defaults()
+	start := time.Now()
+	wm, err := s.Watermark(ctx, p.VersionID())
+	if err != nil {
+		return Result{}, err
+	}
+	if wm == 0 {
+		return Recompute(ctx, s, p, o)
+	}
+	res := Result{PolicyVersion: p.VersionID(), Through: wm}
+	touched := map[credo.SubjectRef]bool{}
+	scoresPersons := p.Scores(credo.Person)
+	linked := p.LinkedKinds()
+	for r, err := range s.Scan(ctx, wm+1) {
+		if err != nil {
+			return res, fmt.Errorf("score %s: reading the ledger from %d: %w", p.VersionID(), wm+1, err)
+		}
+		res.Records++
+		res.Through = r.Seq
+		if !r.Subject.Resolved() {
+			continue
+		}
+		if p.Scores(r.Subject.Kind) {
+			touched[r.Subject] = true
+		}
+		if scoresPersons && r.Subject.Kind == credo.Organization && slices.Contains(linked, r.Kind) {
+			if rep, ok := o.Reps[r.Subject]; ok {
+				touched[rep] = true
+			}
+		}
+	}
+	for ref, err := range s.DueStandings(ctx, p.Jurisdiction, o.AsOf) {
+		if err != nil {
+			return res, fmt.Errorf("score %s: standings due by %s: %w", p.VersionID(), o.AsOf.Format(time.RFC3339), err)
+		}
+		if !touched[ref] {
+			touched[ref] = true
+			res.Due++
+		}
+	}
+	subjects := make([]credo.SubjectRef, 0, len(touched))
+	for ref := range touched {
+		subjects = append(subjects, ref)
+	}
+	slices.SortFunc(subjects, compareRefs)
+	represented := o.Reps.represented()
+	var (
+		mu    sync.Mutex
+		first error
+	)
+	n, err := store(ctx, s, o.Workers, len(subjects), func(i int) credo.Standing {
+		ref := subjects[i]
+		recs, err := Records(ctx, s, p, ref, represented[ref])
+		if err != nil {
+			mu.Lock()
+			first = cmp.Or(first, err)
+			mu.Unlock()
+		}
+		return p.Standing(ref, recs, o.AsOf)
+	})
+	res.Subjects = n
+	if err == nil {
+		err = first
+	}
+	if err != nil {
+		return res, fmt.Errorf("score %s: %w", p.VersionID(), err)
+	}
+	if res.Through != wm {
+		if err := s.SetWatermark(ctx, p.VersionID(), res.Through); err != nil {
+			return res, err
+		}
+	}
+	res.Took = time.Since(start)
+	return res, nil
+}
+
+// Records gathers what a standing of ref under p sees: its own records,
+// and, when p's linkage takes them, the records of the organisations orgs
+// that ref legally represents, of the linked kinds.
+func Records(ctx context.Context, l credo.Ledger, p *policy.Program, ref credo.SubjectRef, orgs []credo.SubjectRef) ([]*credo.Record, error) {
+	var recs []*credo.Record
+	for r, err := range l.SubjectRecords(ctx, ref) {
+		if err != nil {
+			return nil, fmt.Errorf("records of %s: %w", ref, err)
+		}
+		recs = append(recs, r)
+	}
+	linked := p.LinkedKinds()
+	if len(linked) == 0 || ref.Kind != credo.Person {
+		return recs, nil
+	}
+	for _, org := range orgs {
+		for r, err := range l.SubjectRecords(ctx, org) {
+			if err != nil {
+				return nil, fmt.Errorf("records of %s, represented by %s: %w", org, ref, err)
+			}
+			if slices.Contains(linked, r.Kind) {
+				recs = append(recs, r)
+			}
+		}
+	}
+	return recs, nil
+}
+
+// Standing computes ref's standing under p as of asOf from the ledger,
+// with the linked records of the organisations it represents (see
+// Records).
+func Standing(ctx context.Context, l credo.Ledger, p *policy.Program, ref credo.SubjectRef, reps Representatives, asOf time.Time) (credo.Standing, error) {
+	var orgs []credo.SubjectRef
+	if ref.Kind == credo.Person {
+		orgs = reps.represented()[ref]
+	}
+	recs, err := Records(ctx, l, p, ref, orgs)
+	if err != nil {
+		return credo.Standing{}, err
+	}
+	return p.Standing(ref, recs, asOf), nil
+}

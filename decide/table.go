@@ -287,8 +287,9 @@ func (w *writer) current(k uint64) []uint64 {
 // measures were written against).
 func (t *Table) jurisdiction(st *credo.Standing) int {
 	for j := range t.schema.juris {
-		if t.schema.juris[j].name == st.Jurisdiction {
-			if st.PolicyVersion != "" && st.PolicyVersion != t.schema.juris[j].version {
+		jd := &t.schema.juris[j]
+		if jd.name == st.Jurisdiction {
+			if st.PolicyVersion != "" && st.PolicyVersion != jd.version {
 				return -1
 			}
 			return j
@@ -316,38 +317,36 @@ func (t *Table) Update(st *credo.Standing) bool {
 }
 
 // Load replaces the table's contents with the standings standings yields
-// (each a subject's standing in one jurisdiction; a subject's standings
-// are best yielded together, as they are computed or stored). subjects is
-// how many subjects to expect, or 0. Updates wait while Load runs;
-// decisions do not, and see the old table until Load returns. The
-// standings yielded may be reused by the caller once yielded.
+// (each a subject's standing in one jurisdiction, in any order; the
+// standings of a subject are best yielded together, as they are computed).
+// subjects is how many subjects to expect, or 0. Updates wait while Load
+// runs; decisions do not, and see the old table until Load returns. The
+// caller may reuse a standing once it is yielded.
+//
+// Load gathers (subject, profile) pairs in the order they come, sorts them
+// by their place in the index (a counting sort), and inserts them in that
+// order, so that the index is written front to back rather than at random.
 func (t *Table) Load(ctx context.Context, standings iter.Seq2[*credo.Standing, error], subjects int) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	J := len(t.schema.juris)
-	w := &writer{t: t, snap: t.empty(subjects), intern: map[uint64]uint32{}, J: J}
+	w := &writer{t: t, snap: t.empty(0), intern: map[uint64]uint32{}, J: J}
 	var (
 		cur     credo.SubjectRef
 		curKey  uint64
 		words   = make([]uint64, J)
 		pending bool
 		n       int
+		keys    = make([]uint64, 0, subjects)
+		profs   = make([]uint32, 0, subjects)
 	)
 	flush := func() {
-		if !pending {
-			return
+		if pending {
+			p, _ := w.profileOf(words)
+			keys, profs = append(keys, curKey), append(profs, p)
+			clear(words)
+			pending = false
 		}
-		if p, ok := w.snap.idx.find(curKey); ok { // the subject came before, apart
-			old := w.snap.words[int(p)*J : int(p+1)*J]
-			for j := range words {
-				if words[j] == 0 {
-					words[j] = old[j]
-				}
-			}
-		}
-		w.set(curKey, words, false)
-		clear(words)
-		pending = false
 	}
 	for st, err := range standings {
 		if err != nil {
@@ -369,8 +368,43 @@ func (t *Table) Load(ctx context.Context, standings iter.Seq2[*credo.Standing, e
 		words[j] = t.pack(j, st)
 	}
 	flush()
-	if ix := w.snap.idx; len(ix.keys) > newSlotsLen(ix.n)*9/8 { // grown past need: fit it
-		w.snap = &snapshot{idx: ix.resized(ix.n), words: w.snap.words}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	// sort by home bucket (64 slots), then insert front to back
+	idx := newSlots(len(keys))
+	const shift = 6
+	count := make([]int32, len(idx.keys)>>shift+2)
+	homes := make([]int32, len(keys))
+	for i, k := range keys {
+		h := idx.home(k)
+		homes[i] = int32(h)
+		count[h>>shift+1]++
+	}
+	for b := 1; b < len(count); b++ {
+		count[b] += count[b-1]
+	}
+	order := make([]int32, len(keys))
+	for i, h := range homes {
+		b := h >> shift
+		order[count[b]] = int32(i)
+		count[b]++
+	}
+	homes = nil
+	w.snap = &snapshot{idx: idx, words: w.snap.words}
+	for _, i := range order {
+		k, p := keys[i], profs[i]
+		if old, ok := idx.find(k); ok && old != p { // the subject came before, apart: merge
+			copy(words, w.snap.words[int(old)*J:int(old+1)*J])
+			nw := w.snap.words[int(p)*J : int(p+1)*J]
+			for j := range words {
+				if nw[j] != 0 {
+					words[j] = nw[j]
+				}
+			}
+			p, _ = w.profileOf(words)
+		}
+		idx.put(k, p)
 	}
 	t.intern = w.intern
 	t.snap.Store(w.snap)
@@ -399,9 +433,12 @@ func (t *Table) pack(j int, st *credo.Standing) uint64 {
 	if st.GradeReason.By == "direct" {
 		w |= direct
 	}
-	g, ok := jd.grades[st.Grade]
-	if !ok {
-		g = noGrade
+	g := noGrade
+	for i, name := range jd.gradeNames { // a few short strings: faster than a map
+		if name == st.Grade {
+			g = i
+			break
+		}
 	}
 	w |= uint64(g) << gradeSh
 	for i := range st.Lists {

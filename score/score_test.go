@@ -328,4 +328,3 @@ func FuzzReadRepresentatives(f *testing.F) {
 		}
 	})
 }
-

@@ -1,0 +1,154 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/credo-org/credo"
+)
+
+// RunConsumers runs the conformance suite of credo.Consumers and
+// credo.Audit against b, whose stores must implement them.
+func RunConsumers(t *testing.T, b Backend) {
+	t.Run("Consumers", func(t *testing.T) { testConsumers(t, b) })
+	t.Run("Audit", func(t *testing.T) { testAudit(t, b) })
+}
+
+type consumerStore interface {
+	credo.Store
+	credo.Consumers
+	credo.Audit
+}
+
+func newConsumers(t *testing.T, b Backend) consumerStore {
+	s := b.New(t)
+	cs, ok := s.(consumerStore)
+	if !ok {
+		s.Close()
+		t.Fatalf("%T does not implement credo.Consumers and credo.Audit", s)
+	}
+	return cs
+}
+
+func testConsumers(t *testing.T, b Backend) {
+	s := newConsumers(t, b)
+	defer func() { s.Close() }()
+	ctx := context.Background()
+	airKey, bankKey := credo.NewConsumerKey(), credo.NewConsumerKey()
+	if airKey == bankKey || !credo.LooksLikeConsumerKey(airKey) || credo.LooksLikeSourceKey(airKey) {
+		t.Fatalf("keys %q and %q", airKey, bankKey)
+	}
+	air := &credo.Consumer{Name: "airline", Role: credo.RoleConsumer, Actions: []string{"rail.g_train", "flight.book", "flight.book"}, KeyHash: credo.HashKey(airKey), Created: base}
+	bank := &credo.Consumer{Name: "bank", Role: credo.RoleConsumer, Actions: []string{"loan.apply"}, KeyHash: credo.HashKey(bankKey), Created: base}
+	for _, c := range []*credo.Consumer{bank, air} {
+		if err := s.PutConsumer(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.Consumer(ctx, "airline")
+	if err != nil || got.KeyHash != air.KeyHash || !got.Active() || len(got.Actions) != 2 || got.Actions[0] != "flight.book" {
+		t.Fatalf("Consumer(airline) = %+v, %v (want actions sorted, deduplicated)", got, err)
+	}
+	if !got.May("flight.book") || got.May("loan.apply") {
+		t.Errorf("airline may: flight.book %v, loan.apply %v", got.May("flight.book"), got.May("loan.apply"))
+	}
+	if _, err := s.Consumer(ctx, "air"); !errors.Is(err, credo.ErrNotFound) {
+		t.Errorf("Consumer(air): %v, want ErrNotFound", err)
+	}
+	if got, err := s.ConsumerByKey(ctx, credo.HashKey(bankKey)); err != nil || got.Name != "bank" {
+		t.Fatalf("ConsumerByKey(bank) = %+v, %v", got, err)
+	}
+	if _, err := s.ConsumerByKey(ctx, credo.HashKey(credo.NewConsumerKey())); !errors.Is(err, credo.ErrNotFound) {
+		t.Fatalf("unknown key: %v", err)
+	}
+	// a new key replaces the old one
+	newKey := credo.NewConsumerKey()
+	air.KeyHash = credo.HashKey(newKey)
+	if err := s.PutConsumer(ctx, air); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ConsumerByKey(ctx, credo.HashKey(airKey)); !errors.Is(err, credo.ErrNotFound) {
+		t.Fatalf("the replaced key still finds a consumer: %v", err)
+	}
+	// revocation is kept, and survives reopening
+	bank.Revoked = base.Add(time.Hour)
+	if err := s.PutConsumer(ctx, bank); err != nil {
+		t.Fatal(err)
+	}
+	s = b.Reopen(t, s).(consumerStore)
+	if got, err := s.ConsumerByKey(ctx, credo.HashKey(bankKey)); err != nil || got.Active() {
+		t.Fatalf("revoked bank = %+v, %v", got, err)
+	}
+	var names []string
+	for c, err := range s.Consumers(ctx) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, c.Name)
+	}
+	if len(names) != 2 || names[0] != "airline" || names[1] != "bank" {
+		t.Errorf("Consumers = %v", names)
+	}
+	// roles
+	op := &credo.Consumer{Name: "ops", Role: credo.RoleOperator, KeyHash: credo.HashKey(credo.NewConsumerKey())}
+	if err := s.PutConsumer(ctx, op); err != nil || !op.May("anything.at_all") {
+		t.Fatalf("operator: %v", err)
+	}
+	for _, bad := range []*credo.Consumer{
+		{Name: "Bad Name", Role: credo.RoleConsumer},
+		{Name: "x", Role: "root"},
+		{Name: "me", Role: credo.RoleSubject},
+	} {
+		if err := s.PutConsumer(ctx, bad); !errors.Is(err, credo.ErrInvalid) {
+			t.Errorf("PutConsumer(%+v): %v, want ErrInvalid", bad, err)
+		}
+	}
+}
+
+func testAudit(t *testing.T, b Backend) {
+	s := newConsumers(t, b)
+	defer func() { s.Close() }()
+	ctx := context.Background()
+	who := credo.SubjectRef{Kind: credo.Person, ID: "11010119900307001X"}
+	other := credo.SubjectRef{Kind: credo.Person, ID: "110101199003070028"}
+	var inqs []*credo.Inquiry
+	for i := range 5 {
+		inqs = append(inqs, &credo.Inquiry{Time: base.Add(time.Duration(i) * time.Second), RequestID: "r", Consumer: "airline", Subject: who, Action: "flight.book", Decision: i%2 == 0})
+	}
+	inqs = append(inqs, &credo.Inquiry{Time: base, Consumer: "bank", Subject: other, Action: "loan.apply"})
+	// the same time twice: both kept
+	inqs = append(inqs, &credo.Inquiry{Time: base, RequestID: "same", Consumer: "bank", Subject: who, Action: "loan.apply", NoticeID: "n1"})
+	notice := &credo.AdverseNotice{ID: "n1", Time: base, Subject: who, Action: "loan.apply", Object: "write to the operator",
+		Measures: []credo.NoticeMeasure{{Jurisdiction: "national", Reason: "dishonest_debtor", Records: []string{"court:1"}}}}
+	if err := s.AppendAudit(ctx, inqs, []*credo.AdverseNotice{notice}); err != nil {
+		t.Fatal(err)
+	}
+	s = b.Reopen(t, s).(consumerStore)
+	var got []*credo.Inquiry
+	for q, err := range s.SubjectInquiries(ctx, who) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, q)
+	}
+	if len(got) != 6 {
+		t.Fatalf("%d inquiries, want 6", len(got))
+	}
+	for i := 1; i < len(got); i++ {
+		if got[i].Time.Before(got[i-1].Time) {
+			t.Errorf("inquiries out of time order: %v before %v", got[i-1].Time, got[i].Time)
+		}
+	}
+	n, err := s.Notice(ctx, "n1")
+	if err != nil || n.Measures[0].Records[0] != "court:1" || n.Object == "" {
+		t.Fatalf("Notice = %+v, %v", n, err)
+	}
+	if _, err := s.Notice(ctx, "n2"); !errors.Is(err, credo.ErrNotFound) {
+		t.Errorf("Notice(n2): %v", err)
+	}
+	if err := s.AppendAudit(ctx, []*credo.Inquiry{{Action: "x"}}, nil); !errors.Is(err, credo.ErrInvalid) {
+		t.Errorf("an inquiry without subject: %v", err)
+	}
+}

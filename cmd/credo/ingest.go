@@ -53,6 +53,9 @@ quarantined; 1 a file could not be read.`,
 				}
 				status = worse(status, rep.ExitStatus())
 			}
+			if err := e.scoreAfterIngest(ctx, s); err != nil {
+				return err
+			}
 			if e.json {
 				if err := writeJSON(e.stdout, reports); err != nil {
 					return err

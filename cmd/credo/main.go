@@ -87,6 +87,7 @@ answers for them: every score is published and explained.`,
 		newLinkCmd(e),
 		newServeCmd(e),
 		newPolicyCmd(e),
+		newScoreCmd(e),
 	)
 	return root
 }

@@ -239,8 +239,10 @@ func newPolicyPublishCmd(e *env) *cobra.Command {
 		Long: `publish checks FILE and stores it as its jurisdiction's version. A published
 version is immutable: publishing other content under the same jurisdiction
 and version is refused (publish it under a new version); publishing the same
-content again does nothing. Standings are computed from the ledger under a
-version when asked, so publishing has nothing else to rewrite.`,
+content again does nothing. Publishing a new version then recomputes every
+subject's standing under it from the ledger and stores them (credo subject
+show, credo subject list); publishing the same content again only catches
+them up (credo score).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			prg, data, err := loadPolicy(args[0])
@@ -258,15 +260,20 @@ version when asked, so publishing has nothing else to rewrite.`,
 			if err != nil {
 				return err
 			}
+			results, err := e.scoreStore(ctx, s, []*policy.Program{prg}, time.Now(), created)
+			if err != nil {
+				return fmt.Errorf("published %s, but scoring under it failed (run credo score --policy %s): %w", v.ID(), v.Jurisdiction, err)
+			}
 			if e.json {
 				return writeJSON(e.stdout, map[string]any{"jurisdiction": v.Jurisdiction, "version": v.Version,
-					"digest": v.Digest, "published_at": v.PublishedAt, "created": created})
+					"digest": v.Digest, "published_at": v.PublishedAt, "created": created, "score": results[0]})
 			}
 			if created {
 				fmt.Fprintf(e.stdout, "published %s (sha256 %s)\n", v.ID(), v.Digest)
 			} else {
-				fmt.Fprintf(e.stdout, "%s was already published with this content on %s: nothing to do\n", v.ID(), v.PublishedAt.Format(time.RFC3339))
+				fmt.Fprintf(e.stdout, "%s was already published with this content on %s\n", v.ID(), v.PublishedAt.Format(time.RFC3339))
 			}
+			printScoreResults(e, results)
 			return nil
 		},
 	}, e)

@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -13,8 +15,10 @@ import (
 
 	"github.com/credo-org/credo"
 	"github.com/credo-org/credo/ident"
+	"github.com/credo-org/credo/pebble"
 	"github.com/credo-org/credo/policies"
 	"github.com/credo-org/credo/policy"
+	"github.com/credo-org/credo/score"
 )
 
 func newSubjectCmd(e *env) *cobra.Command {
@@ -22,7 +26,7 @@ func newSubjectCmd(e *env) *cobra.Command {
 		Use:   "subject",
 		Short: "Look at one subject's file",
 	}
-	c.AddCommand(newSubjectShowCmd(e))
+	c.AddCommand(newSubjectShowCmd(e), newSubjectListCmd(e))
 	return c
 }
 
@@ -54,14 +58,18 @@ subject's kind (credo policy list), or, while none is published, every
 shipped pack that does. --policy names the policies instead (a file, a
 shipped pack, or a published jurisdiction@version; repeatable).
 
-A standing is computed from the ledger when asked: score, grade and why,
-list memberships with their entry date and earliest exit, and every
-contribution (record → rule → points). --as-of DATE gives the standing at
+A standing is score, grade and why, list memberships with their entry
+date and earliest exit, and every contribution (record → rule → points),
+followed by the score history under its jurisdiction. It is the one credo
+score stored when that is current (same policy version, scored through the
+subject's last record, not changed by time since); otherwise it is
+computed from the ledger when asked. --as-of DATE gives the standing at
 the end of that day (China Standard Time): records that occurred later do
 not count, and what had expired by then no longer does.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			asOf := time.Now()
+			now := asOf
 			if asOfArg != "" {
 				d, err := time.ParseInLocation(time.DateOnly, asOfArg, cst)
 				if err != nil {
@@ -90,12 +98,45 @@ not count, and what had expired by then no longer does.`,
 			if err != nil {
 				return err
 			}
+			reps, err := e.representatives()
+			if err != nil {
+				return err
+			}
+			var last uint64
+			for _, r := range recs {
+				last = max(last, r.Seq)
+			}
 			standings := make([]credo.Standing, 0, len(prgs))
+			histories := map[string][]credo.StandingChange{}
+			var stored []string
 			for _, p := range prgs {
-				standings = append(standings, tidyStanding(p.Standing(ref, recs, asOf)))
+				st, ok, err := storedStanding(ctx, s, p, ref, last, now)
+				if err != nil {
+					return err
+				}
+				if ok && asOfArg == "" {
+					stored = append(stored, p.Jurisdiction)
+				} else if st, err = score.Standing(ctx, s, p, ref, reps, asOf); err != nil {
+					return err
+				}
+				standings = append(standings, tidyStanding(st))
+				h := []credo.StandingChange{}
+				for c, err := range s.History(ctx, ref, p.Jurisdiction) {
+					if err != nil {
+						return err
+					}
+					h = append(h, c)
+				}
+				histories[p.Jurisdiction] = h
+			}
+			if stored == nil {
+				stored = []string{}
 			}
 			if e.json {
-				out := map[string]any{"subject": ref, "records": recs, "as_of": asOf, "standings": standings}
+				out := map[string]any{"subject": ref, "records": recs, "as_of": asOf, "standings": standings, "histories": histories, "stored": stored}
+				if len(standings) == 1 {
+					out["history"] = histories[standings[0].Jurisdiction]
+				}
 				if len(standings) == 1 {
 					// one policy: its standing's keys at the top as well
 					b, err := json.Marshal(standings[0])
@@ -115,7 +156,7 @@ not count, and what had expired by then no longer does.`,
 				return writeJSON(e.stdout, out)
 			}
 			fmt.Fprintf(e.stdout, "%s %s: %d records\n", ref.Kind, ref.ID, len(recs))
-			defer printStandings(e, standings)
+			defer printStandings(e, standings, histories, stored)
 			if len(recs) == 0 {
 				return nil
 			}
@@ -280,6 +321,20 @@ func gradeReason(r credo.GradeReason) string {
 	return s
 }
 
+func printHistory(e *env, h []credo.StandingChange) {
+	if len(h) == 0 {
+		return
+	}
+	fmt.Fprintln(e.stdout, "  score history:")
+	for _, c := range h {
+		lists := strings.Join(c.Lists, ",")
+		if lists == "" {
+			lists = "on no list"
+		}
+		fmt.Fprintf(e.stdout, "    %s  %g %s  %s  (%s)\n", day(c.At), c.Score, c.Grade, lists, c.PolicyVersion)
+	}
+}
+
 func day(t time.Time) string {
 	if t.IsZero() {
 		return "-"
@@ -287,10 +342,35 @@ func day(t time.Time) string {
 	return t.In(cst).Format(time.DateOnly)
 }
 
-func printStandings(e *env, standings []credo.Standing) {
+// storedStanding returns ref's stored standing under p when it is current:
+// computed under p's version, through the subject's last record (seq
+// last), and not changed by time by now.
+func storedStanding(ctx context.Context, s *pebble.Store, p *policy.Program, ref credo.SubjectRef, last uint64, now time.Time) (credo.Standing, bool, error) {
+	st, err := s.Standing(ctx, ref, p.Jurisdiction)
+	if errors.Is(err, credo.ErrNotFound) {
+		return credo.Standing{}, false, nil
+	}
+	if err != nil {
+		return credo.Standing{}, false, err
+	}
+	if st.PolicyVersion != p.VersionID() || (!st.NextChange.IsZero() && !st.NextChange.After(now)) {
+		return credo.Standing{}, false, nil
+	}
+	wm, err := s.Watermark(ctx, p.VersionID())
+	if err != nil || wm < last {
+		return credo.Standing{}, false, err
+	}
+	return *st, true, nil
+}
+
+func printStandings(e *env, standings []credo.Standing, histories map[string][]credo.StandingChange, stored []string) {
 	for i := range standings {
 		st := &standings[i]
-		fmt.Fprintf(e.stdout, "\nstanding under %s as of %s: score %g, grade %s (%s)\n", st.PolicyVersion, day(st.AsOf), st.Score, st.Grade, gradeReason(st.GradeReason))
+		how := "computed now"
+		if slices.Contains(stored, st.Jurisdiction) {
+			how = "stored by credo score"
+		}
+		fmt.Fprintf(e.stdout, "\nstanding under %s as of %s (%s): score %g, grade %s (%s)\n", st.PolicyVersion, day(st.AsOf), how, st.Score, st.Grade, gradeReason(st.GradeReason))
 		if len(st.Lists) == 0 {
 			fmt.Fprintln(e.stdout, "  on no list")
 		}
@@ -307,18 +387,23 @@ func printStandings(e *env, standings []credo.Standing) {
 			}
 			fmt.Fprintln(e.stdout)
 		}
-		if len(st.Contributions) == 0 {
-			continue
-		}
-		w := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(w, "  RECORD\tKIND\tRULE\tPOINTS\tUNTIL\tNOTE")
-		for _, c := range st.Contributions {
-			pts := fmt.Sprintf("%+g", c.Points)
-			if c.RulePoints != c.Points {
-				pts += fmt.Sprintf(" (rule %+g)", c.RulePoints)
-			}
-			fmt.Fprintf(w, "  %s\t%s\t%s\t%s\t%s\t%s\n", c.Record, c.Kind, c.Rule, pts, day(c.Until), c.Note)
-		}
-		w.Flush()
+		printContributions(e, st)
+		printHistory(e, histories[st.Jurisdiction])
 	}
+}
+
+func printContributions(e *env, st *credo.Standing) {
+	if len(st.Contributions) == 0 {
+		return
+	}
+	w := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "  RECORD\tKIND\tRULE\tPOINTS\tUNTIL\tNOTE")
+	for _, c := range st.Contributions {
+		pts := fmt.Sprintf("%+g", c.Points)
+		if c.RulePoints != c.Points {
+			pts += fmt.Sprintf(" (rule %+g)", c.RulePoints)
+		}
+		fmt.Fprintf(w, "  %s\t%s\t%s\t%s\t%s\t%s\n", c.Record, c.Kind, c.Rule, pts, day(c.Until), c.Note)
+	}
+	w.Flush()
 }

@@ -168,8 +168,21 @@ var dedupFields = []resolve.Field{
 	{Name: "id_number", Kind: resolve.ID, TF: true},
 }
 
-// dedupBlocking are the batch resolver's rules: the same fields.
-var dedupBlocking = resolve.BatchBlocking
+// dedupBlocking are the batch resolver's rules but the two that compare
+// many pairs of records each with its own valid id (the region and birth
+// date in the id; the name and birth year): cheap across two sources,
+// costly within one.
+var dedupBlocking = [][]string{
+	{"id_number"},
+	{"id_number:last9"},
+	{"birth_date", "id_number:last4"},
+	{"name", "id_number:last4"},
+	{"phone"},
+	{"name", "birth_date"},
+	{"birth_date", "address"},
+	{"name", "address"},
+	{"birth_date", "name:first3"},
+}
 
 // synthRecords makes n person records: about 80% people of the synthetic
 // city each once, the rest noisy duplicates of some of them. who[k] is

@@ -3,7 +3,6 @@ package resolve
 import (
 	"context"
 	"fmt"
-	"hash/fnv"
 	"slices"
 	"strconv"
 	"strings"
@@ -58,6 +57,7 @@ func (l *Linker) parseKey(s string) (blockKey, error) {
 func (l *Linker) hashes(k blockKey) []uint64 {
 	c := l.cols[k.col]
 	out := make([]uint64, len(c.keyStr))
+	var buf []byte
 	for id := 1; id < len(c.keyStr); id++ {
 		s := c.keyStr[id]
 		switch k.xform {
@@ -68,24 +68,50 @@ func (l *Linker) hashes(k blockKey) []uint64 {
 				s = ""
 			}
 		case "first", "last":
-			r := []rune(strings.ReplaceAll(s, " ", ""))
-			if len(r) < k.n {
-				break // shorter than the prefix: the whole key
+			if strings.IndexByte(s, ' ') >= 0 {
+				buf = append(buf[:0], s...)
+				buf = slices.DeleteFunc(buf, func(b byte) bool { return b == ' ' })
+				s = string(buf)
 			}
-			if k.xform == "first" {
-				s = string(r[:k.n])
-			} else {
-				s = string(r[len(r)-k.n:])
-			}
+			s = cutRunes(s, k.n, k.xform == "first")
 		}
 		if s == "" {
 			continue
 		}
-		h := fnv.New64a()
-		h.Write([]byte(s))
-		out[id] = h.Sum64() | 1
+		out[id] = fnv64(s) | 1
 	}
 	return out
+}
+
+// cutRunes returns the first (or last) n runes of s, or s when it is
+// shorter.
+func cutRunes(s string, n int, first bool) string {
+	if isASCII(s) {
+		switch {
+		case len(s) <= n:
+			return s
+		case first:
+			return s[:n]
+		}
+		return s[len(s)-n:]
+	}
+	r := []rune(s)
+	switch {
+	case len(r) <= n:
+		return s
+	case first:
+		return string(r[:n])
+	}
+	return string(r[len(r)-n:])
+}
+
+// fnv64 is the 64-bit FNV-1a hash of s.
+func fnv64(s string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint64(s[i])) * 1099511628211
+	}
+	return h
 }
 
 type entry struct {

@@ -13,12 +13,13 @@ import (
 // value is one distinct value of a field, prepared for comparison once
 // however many records carry it.
 type value struct {
-	s    string   // the normalised form compared (Text: unused)
-	alt  string   // Name: the tokens sorted and joined (word order ignored)
-	tids []uint32 // Text: the distinct tokens, as the column's token ids, sorted
-	key  uint32   // the blocking and term-frequency key
-	ntok uint8    // Name: the number of tokens
-	ok   bool     // Date: read under the layout
+	s    string // the normalised form compared (Text: unused)
+	alt  string // Name: the tokens sorted and joined (word order ignored)
+	toff uint32 // Text: the distinct tokens, as the column's token ids, sorted: arena[toff:toff+tlen]
+	tlen uint32 //
+	key  uint32 // the blocking and term-frequency key
+	ntok uint8  // Name: the number of tokens
+	ok   bool   // Date: read under the layout
 }
 
 // surface is the form a value is interned under: trimmed, folded to NFKC
@@ -142,14 +143,18 @@ func (c *column) prepare(s string) (v value, key string, ok bool) {
 		}
 		return v, v.s, true
 	case Text:
-		v.tids = c.textTokens(s, nil)
-		if len(v.tids) == 0 {
+		tids := c.textTokens(s, c.arena[len(c.arena):])
+		if len(tids) == 0 {
 			return v, "", false
 		}
+		// The tokens were written past the arena's end (when it had room):
+		// appending them in place copies nothing.
+		v.toff, v.tlen = uint32(len(c.arena)), uint32(len(tids))
+		c.arena = append(c.arena, tids...)
 		// The key is a hash of the tokens: Chinese addresses make many
 		// tokens, and a million of them should not be kept as strings twice.
 		h := uint64(14695981039346656037)
-		for _, t := range v.tids {
+		for _, t := range tids {
 			h = (h ^ uint64(t)) * 1099511628211
 		}
 		var k [8]byte
@@ -254,6 +259,9 @@ func (c *column) textTokens(s string, out []uint32) []uint32 {
 // a ≠ b, both non-zero). Except for names and text, different values have
 // different normalised forms: there is no exact level to find here.
 func (c *column) level(a, b *value) uint8 {
+	if c.Kind != Name && a.key == b.key {
+		return 1 // two ways of writing one value: 1985-3-7 and 1985-03-07
+	}
 	switch c.Kind {
 	case Exact, Sex:
 		return 2
@@ -301,7 +309,7 @@ func (c *column) level(a, b *value) uint8 {
 		if a.key == b.key {
 			return 1
 		}
-		o := c.overlap(a.tids, b.tids)
+		o := c.overlap(c.tids(a), c.tids(b))
 		switch {
 		case o >= 0.8:
 			return 2
@@ -317,6 +325,9 @@ func (c *column) level(a, b *value) uint8 {
 	}
 	return 0
 }
+
+// tids are a Text value's token ids.
+func (c *column) tids(v *value) []uint32 { return c.arena[v.toff : v.toff+v.tlen] }
 
 // overlap is the Dice coefficient of two sorted token sets, where two latin
 // tokens of four letters or more also meet when their Jaro–Winkler

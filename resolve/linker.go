@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"math"
 	"runtime"
 	"strings"
@@ -57,12 +58,16 @@ const maxFields = 16
 // column holds one field of every record.
 type column struct {
 	Field
-	layout   dateLayout
-	swap     int               // index of the Swap field, or -1
-	rec      []uint32          // per record: its value id, 0 when missing
-	vals     []value           // by value id; vals[0] is unused
-	intern   map[string]uint32 // surface → value id (0: missing)
-	keys     map[string]uint32 // key string → key id
+	layout dateLayout
+	swap   int      // index of the Swap field, or -1
+	rec    []uint32 // per record: its value id, 0 when missing
+	vals   []value  // by value id; vals[0] is unused
+	// While loading: the values and keys seen, by a 64-bit hash of their
+	// string (two strings in a million sharing one is a chance of 1 in
+	// 30 million: no string is kept twice to rule it out).
+	seed     maphash.Seed
+	intern   map[uint64]uint32 // surface → value id (0: missing)
+	keys     map[uint64]uint32 // key string → key id
 	keyStr   []string          // by key id
 	keyCount []uint32          // by key id: records carrying it, by source
 	keyCnt2  []uint32          // by key id, source 1 (linking two sources)
@@ -73,6 +78,7 @@ type column struct {
 	tokIntern map[string]uint32
 	hanIntern map[uint64]uint32 // Han bigrams
 	tokStr    []string          // by token id ("" for a Han bigram)
+	arena     []uint32          // the token ids of every value, one run each
 	raw       []string          // the values added, until Run prepares them
 }
 
@@ -126,8 +132,8 @@ func New(cfg Config) (*Linker, error) {
 		if f.Kind >= numKinds {
 			return nil, fmt.Errorf("resolve: field %q: unknown comparison %d", f.Name, f.Kind)
 		}
-		c := &column{Field: f, swap: -1, vals: make([]value, 1), intern: map[string]uint32{},
-			keys: map[string]uint32{}, keyStr: []string{""}, keyCount: []uint32{0}, keyCnt2: []uint32{0},
+		c := &column{Field: f, swap: -1, vals: make([]value, 1), intern: map[uint64]uint32{}, seed: maphash.MakeSeed(),
+			keys: map[uint64]uint32{}, keyStr: []string{""}, keyCount: []uint32{0}, keyCnt2: []uint32{0},
 			tokIntern: map[string]uint32{}, hanIntern: map[uint64]uint32{}}
 		if f.Kind == Date {
 			d, err := parseLayout(f.Layout)
@@ -243,11 +249,13 @@ func (l *Linker) Len() int { return len(l.src) }
 func (c *column) add(raw string, source int) uint32 {
 	s := surface(raw)
 	var id uint32
-	if c.Kind == Name || c.Kind == Text {
-		// Names and addresses repeat and cost something to prepare: one
-		// value for each surface form.
+	if c.Kind == Name || c.Kind == Text || c.Kind == Date || c.Kind == Sex {
+		// Names, addresses, dates and sexes repeat and cost something to
+		// prepare: one value for each surface form (two forms of one date
+		// share its key).
+		h := maphash.String(c.seed, s)
 		var seen bool
-		if id, seen = c.intern[s]; !seen {
+		if id, seen = c.intern[h]; !seen {
 			if !missing(s) {
 				if v, key, ok := c.prepare(s); ok {
 					v.key = c.keyID(key)
@@ -255,7 +263,7 @@ func (c *column) add(raw string, source int) uint32 {
 					c.vals = append(c.vals, v)
 				}
 			}
-			c.intern[strings.Clone(s)] = id
+			c.intern[h] = id
 		}
 	} else {
 		// Elsewhere the key is the normalised form itself: one value for
@@ -267,10 +275,11 @@ func (c *column) add(raw string, source int) uint32 {
 		if !ok {
 			return 0
 		}
+		h := maphash.String(c.seed, key)
 		var have bool
-		if id, have = c.keys[key]; !have {
+		if id, have = c.keys[h]; !have {
 			key = strings.Clone(key)
-			id = c.keyID(key)
+			id = c.newKey(h, key)
 			v.key, v.s = id, key
 			c.vals = append(c.vals, v) // value id = key id
 		}
@@ -289,14 +298,20 @@ func (c *column) add(raw string, source int) uint32 {
 
 // keyID returns the id of a key, numbering it when new.
 func (c *column) keyID(key string) uint32 {
-	k, have := c.keys[key]
-	if !have {
-		k = uint32(len(c.keyStr))
-		c.keys[key] = k
-		c.keyStr = append(c.keyStr, key)
-		c.keyCount = append(c.keyCount, 0)
-		c.keyCnt2 = append(c.keyCnt2, 0)
+	h := maphash.String(c.seed, key)
+	if k, have := c.keys[h]; have {
+		return k
 	}
+	return c.newKey(h, key)
+}
+
+// newKey numbers a new key of hash h.
+func (c *column) newKey(h uint64, key string) uint32 {
+	k := uint32(len(c.keyStr))
+	c.keys[h] = k
+	c.keyStr = append(c.keyStr, key)
+	c.keyCount = append(c.keyCount, 0)
+	c.keyCnt2 = append(c.keyCnt2, 0)
 	return k
 }
 
@@ -493,9 +508,19 @@ func (l *Linker) prepare(ctx context.Context) error {
 	return parallel(ctx, len(l.cols), l.cfg.Workers, func(f int) {
 		c := l.cols[f]
 		c.rec = make([]uint32, len(c.raw))
-		if len(c.keys) == 0 && len(c.raw) > 1<<16 {
-			c.intern = make(map[string]uint32, len(c.raw)/4)
-			c.keys = make(map[string]uint32, len(c.raw)/4)
+		if n := len(c.raw); len(c.keys) == 0 && n > 1<<16 {
+			// Room for the distinct values each kind usually has: an
+			// identifier or a phone each its own, an address nearly so.
+			switch c.Kind {
+			case ID, Phone, Exact:
+				c.keys = make(map[uint64]uint32, n)
+			case Text:
+				c.intern = make(map[uint64]uint32, n/2)
+				c.keys = make(map[uint64]uint32, n/2)
+			case Name:
+				c.intern = make(map[uint64]uint32, n/8)
+				c.keys = make(map[uint64]uint32, n/8)
+			}
 		}
 		for i, raw := range c.raw {
 			c.rec[i] = c.add(raw, int(l.src[i]))

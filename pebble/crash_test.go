@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -40,7 +41,9 @@ func TestCrashChild(t *testing.T) {
 	if dir == "" {
 		t.Skip("child process of TestCrash; runs only when started by it")
 	}
-	s, err := Open(dir, nil)
+	// Small index segments, so that kills also land while the indexer
+	// writes one.
+	s, err := Open(dir, &Options{IndexSegmentRecords: 200})
 	if err != nil {
 		fmt.Println("error", err)
 		os.Exit(2)
@@ -166,6 +169,7 @@ func TestCrash(t *testing.T) {
 		if uint64(c.Records) != head.Seq {
 			t.Fatalf("round %d: counts say %d records, head %d", round, c.Records, head.Seq)
 		}
+		checkIndexes(t, s, head.Seq)
 		// Re-sending the acknowledged records appends nothing.
 		if acked > 0 {
 			res, err := s.Append(ctx, []*credo.Record{crashRecord(1), crashRecord(acked)})
@@ -177,6 +181,35 @@ func TestCrash(t *testing.T) {
 		before = head.Seq
 		if err := s.Close(); err != nil {
 			t.Fatal(err)
+		}
+	}
+}
+
+// checkIndexes checks that the indexes of the crash test's ledger of n
+// records are complete and exact: every record is found by its id and in
+// its subject's file, once.
+func checkIndexes(t *testing.T, s *Store, n uint64) {
+	t.Helper()
+	ctx := context.Background()
+	bySubject := map[credo.SubjectRef][]uint64{}
+	for seq := uint64(1); seq <= n; seq++ {
+		want := crashRecord(seq)
+		r, err := s.Record(ctx, credo.RecordID(want.Source, want.SourceRecordID))
+		if err != nil || r.Seq != seq {
+			t.Fatalf("record %d by id: %v %v", seq, r, err)
+		}
+		bySubject[want.Subject] = append(bySubject[want.Subject], seq)
+	}
+	for ref, want := range bySubject {
+		var got []uint64
+		for r, err := range s.SubjectRecords(ctx, ref) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, r.Seq)
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("subject %s: records %v, want %v", ref.ID, got, want)
 		}
 	}
 }

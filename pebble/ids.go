@@ -28,6 +28,7 @@ import (
 // idFilter is used under Store.mu.
 type idFilter struct {
 	db      *pebble.DB
+	tail    *tail // ids appended but not yet in the engine
 	seed    maphash.Seed
 	sources map[string]*sourceIDs
 	// pending are the ids put in the batch being built, which the store does
@@ -47,8 +48,8 @@ type sourceIDs struct {
 	bloom  *bloomChain
 }
 
-func newIDFilter(db *pebble.DB) *idFilter {
-	return &idFilter{db: db, seed: maphash.MakeSeed(), sources: map[string]*sourceIDs{}}
+func newIDFilter(db *pebble.DB, t *tail) *idFilter {
+	return &idFilter{db: db, tail: t, seed: maphash.MakeSeed(), sources: map[string]*sourceIDs{}}
 }
 
 // begin starts a new batch; ready is closed when the batches built before
@@ -94,14 +95,23 @@ func (f *idFilter) source(source string) (*sourceIDs, error) {
 	}
 	<-f.ready
 	lo := idKey(nil, source, "")
+	s := &sourceIDs{}
+	// The tail first, then the engine: the indexer moves ids from one to
+	// the other.
+	f.tail.idsWithPrefix(lo, func(id []byte) {
+		if !s.hasMax || string(id) > s.max {
+			s.hasMax, s.max = true, string(id)
+		}
+	})
 	it, err := f.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: prefixEnd(lo)})
 	if err != nil {
 		return nil, err
 	}
 	defer it.Close()
-	s := &sourceIDs{}
 	if it.Last() {
-		s.hasMax, s.max = true, string(it.Key()[len(lo):])
+		if id := string(it.Key()[len(lo):]); !s.hasMax || id > s.max {
+			s.hasMax, s.max = true, id
+		}
 	}
 	if err := it.Error(); err != nil {
 		return nil, fmt.Errorf("read the ids of source %s: %w", source, err)
@@ -115,12 +125,13 @@ func (f *idFilter) source(source string) (*sourceIDs, error) {
 func (f *idFilter) build(source string, s *sourceIDs) error {
 	<-f.ready
 	lo := idKey(nil, source, "")
+	var ids [][]byte
+	f.tail.idsWithPrefix(lo, func(id []byte) { ids = append(ids, bytes.Clone(id)) })
 	it, err := f.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: prefixEnd(lo)})
 	if err != nil {
 		return err
 	}
 	defer it.Close()
-	var ids [][]byte
 	for ok := it.First(); ok; ok = it.Next() {
 		ids = append(ids, bytes.Clone(it.Key()[len(lo):]))
 	}

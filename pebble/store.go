@@ -4,6 +4,7 @@
 package pebble
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -13,11 +14,14 @@ import (
 	"io/fs"
 	"iter"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -29,7 +33,11 @@ import (
 
 // FormatVersion is the on-disk layout this build writes. A directory with a
 // newer version is refused rather than misread.
-const FormatVersion = 1
+//
+// Format 2 defers the per-record index entries (tail.go); a format 1
+// directory is read as one whose index is complete, and is marked format 2
+// when opened.
+const FormatVersion = 2
 
 const markerName = "CREDO"
 
@@ -42,6 +50,10 @@ type Options struct {
 	Now func() time.Time
 	// Logger receives the engine's background errors; discarded when nil.
 	Logger *slog.Logger
+	// IndexSegmentRecords is how many records' index entries are gathered
+	// in memory before they are written to the engine as one segment
+	// (tail.go); 65536 when 0. Tests set it small.
+	IndexSegmentRecords int
 }
 
 // Store is the embedded credo.Store.
@@ -52,10 +64,20 @@ type Options struct {
 // syncs of batches that queue up). Append returns only once its batch is
 // synced; Head and Counts report the synced state.
 type Store struct {
-	dir  string
-	db   *pebble.DB
-	opts Options
-	wo   *pebble.WriteOptions
+	dir   string
+	db    *pebble.DB
+	popts *pebble.Options
+	opts  Options
+	wo    *pebble.WriteOptions
+
+	// deferred holds the index entries not yet in the engine, which the
+	// indexer goroutine writes (tail.go, indexer.go); indexerDone is closed
+	// when it has stopped.
+	deferred    *tail
+	indexerDone chan struct{}
+	// appliedSeq is the last sequence number applied to the engine: reads
+	// ignore tail entries above it (their batch may yet fail).
+	appliedSeq atomic.Uint64
 
 	mu sync.Mutex // serialises building and applying batches: the chain is one line
 	// Under mu: the end of the chain and the counts after every applied
@@ -115,6 +137,9 @@ func Open(dir string, o *Options) (*Store, error) {
 	if err := prepareDir(dir); err != nil {
 		return nil, err
 	}
+	if err := prepareIngestDir(dir); err != nil {
+		return nil, fmt.Errorf("open data directory %s: %w", dir, err)
+	}
 	popts := engineOptions(opts.Logger)
 	db, err := pebble.Open(filepath.Join(dir, "ledger"), popts)
 	if err != nil {
@@ -123,7 +148,8 @@ func Open(dir string, o *Options) (*Store, error) {
 		}
 		return nil, fmt.Errorf("open data directory %s: %w", dir, err)
 	}
-	s := &Store{dir: dir, db: db, opts: opts, wo: pebble.Sync}
+	s := &Store{dir: dir, db: db, popts: popts, opts: opts, wo: pebble.Sync,
+		deferred: newTail(opts.IndexSegmentRecords), indexerDone: make(chan struct{})}
 	s.scratch.inBatch = map[string]int{}
 	s.applied = make(chan struct{})
 	close(s.applied)
@@ -135,6 +161,16 @@ func Open(dir string, o *Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open data directory %s: %w", dir, err)
 	}
+	s.appliedSeq.Store(s.head.Seq)
+	if err := s.catchUp(context.Background()); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open data directory %s: %w", dir, err)
+	}
+	if err := writeMarker(dir); err != nil {
+		db.Close()
+		return nil, err
+	}
+	go s.runIndexer()
 	return s, nil
 }
 
@@ -167,9 +203,18 @@ func prepareDir(dir string) error {
 	case len(entries) > 0:
 		return fmt.Errorf("%s is not a credo data directory (it is not empty and has no %s file); choose another --data directory", dir, markerName)
 	}
+	return writeMarker(dir)
+}
+
+// writeMarker marks dir as a credo data directory of this build's format.
+func writeMarker(dir string) error {
+	marker := filepath.Join(dir, markerName)
 	content := fmt.Sprintf("credo data directory\nformat %d\n", FormatVersion)
+	if b, err := os.ReadFile(marker); err == nil && string(b) == content {
+		return nil
+	}
 	if err := os.WriteFile(marker, []byte(content), 0o640); err != nil {
-		return fmt.Errorf("create data directory %s: %w", dir, err)
+		return fmt.Errorf("mark data directory %s: %w", dir, err)
 	}
 	return nil
 }
@@ -233,6 +278,11 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.inflight.Wait()
+	// The indexer writes what the tail holds, unless the store failed (the
+	// next Open indexes it from the chain).
+	s.deferred.seal()
+	close(s.deferred.sealed)
+	<-s.indexerDone
 	err := s.db.Close()
 	s.db = nil
 	if err != nil {
@@ -303,6 +353,7 @@ func (s *Store) Append(ctx context.Context, recs []*credo.Record) ([]credo.Appen
 		close(done)
 		return nil, fmt.Errorf("append %d records to %s: %w", len(recs), s.dir, err)
 	}
+	s.appliedSeq.Store(head.Seq)
 	close(done)
 	if !s.opts.NoSync {
 		err = guard(b.SyncWait)
@@ -364,7 +415,9 @@ type appendScratch struct {
 	kbuf    []byte
 	// The batch's writes, one list a table, each added to the engine's batch
 	// in key order: the memtable inserts a run of ordered keys faster.
-	chain, ids, subjects, sources, entities, unresolved entries
+	chain, sources, unresolved entries
+	// The batch's index entries, for the tail.
+	index batchEntries
 	// The batch's records of each source and its unresolved records, each
 	// written as one posting key.
 	postings          []posting
@@ -399,15 +452,16 @@ func (s *Store) build(ctx context.Context, recs []*credo.Record, res []credo.App
 		if err := s.loadSubjects(ctx); err != nil {
 			return nil, credo.Head{}, credo.Counts{}, fmt.Errorf("append: %w", err)
 		}
-		s.ids = newIDFilter(s.db)
+		s.ids = newIDFilter(s.db, s.deferred)
 	}
 	sc := &s.scratch
 	clear(sc.inBatch)
 	sc.postings = sc.postings[:0]
 	sc.unresolvedPosting.reset("")
-	for _, e := range []*entries{&sc.chain, &sc.ids, &sc.subjects, &sc.sources, &sc.entities, &sc.unresolved} {
+	for _, e := range []*entries{&sc.chain, &sc.sources, &sc.unresolved} {
 		e.reset()
 	}
+	sc.index.reset()
 	s.ids.begin(prev)
 	head := s.tail
 	counts := countsDelta{}
@@ -422,26 +476,38 @@ func (s *Store) build(ctx context.Context, recs []*credo.Record, res []credo.App
 	}()
 	now := s.opts.Now().UTC()
 	kbuf := sc.kbuf[:0]
+	var inBatch map[string]int // the batch's ids so far, once needed
 	for i, r := range recs {
 		if err := r.Validate(); err != nil {
 			res[i] = credo.AppendResult{Status: credo.Rejected, Err: err}
 			continue
 		}
 		id := credo.RecordID(r.Source, r.SourceRecordID)
-		if len(recs) > 1 {
-			if j, ok := sc.inBatch[id]; ok {
-				res[i] = s.against(recs[j], r, id, recs[j].Seq)
-				continue
-			}
-		}
 		maybe, err := s.ids.mayExist(r.Source, r.SourceRecordID)
 		if err != nil {
 			return nil, head, credo.Counts{}, fmt.Errorf("append record %d (%s/%s): %w", i, r.Source, r.SourceRecordID, err)
 		}
 		if maybe {
+			// A repeat within this call is in the filter too (its first
+			// occurrence was added to it), so the batch's own ids need
+			// looking at only now; the map of them is made on first need.
+			if len(recs) > 1 {
+				if inBatch == nil {
+					inBatch = sc.inBatch
+					for j := range i {
+						if res[j].Status == credo.Appended {
+							inBatch[res[j].ID] = j
+						}
+					}
+				}
+				if j, ok := inBatch[id]; ok {
+					res[i] = s.against(recs[j], r, id, recs[j].Seq)
+					continue
+				}
+			}
 			<-prev
 			kbuf = idKey(kbuf[:0], r.Source, r.SourceRecordID)
-			existing, err := s.getSeq(kbuf)
+			existing, err := s.lookupID(kbuf, math.MaxUint64)
 			if err != nil {
 				return nil, head, credo.Counts{}, fmt.Errorf("append record %d (%s/%s): %w", i, r.Source, r.SourceRecordID, err)
 			}
@@ -473,13 +539,13 @@ func (s *Store) build(ctx context.Context, recs []*credo.Record, res []credo.App
 
 		var seqb [8]byte
 		binary.BigEndian.PutUint64(seqb[:], head.Seq)
-		sc.ids.add(idKey(kbuf[:0], r.Source, r.SourceRecordID), seqb[:])
+		sc.index.ids.add(idKey(kbuf[:0], r.Source, r.SourceRecordID), seqb[:])
 		s.ids.add(r.Source, r.SourceRecordID)
 		if r.Subject.Resolved() {
-			sc.subjects.add(subjectKey(kbuf[:0], r.Subject, r.OccurredAt.UnixNano(), head.Seq), nil)
+			sc.index.subjects.add(subjectKey(kbuf[:0], r.Subject, r.OccurredAt.UnixNano(), head.Seq), nil)
 			if s.subjects.add(r.Subject) {
 				added = append(added, r.Subject)
-				sc.entities.add(entityKey(kbuf[:0], r.Subject), seqb[:])
+				sc.index.entities.add(entityKey(kbuf[:0], r.Subject), seqb[:])
 				counts.subjects++
 			}
 		} else {
@@ -488,8 +554,8 @@ func (s *Store) build(ctx context.Context, recs []*credo.Record, res []credo.App
 		}
 		sc.sourcePosting(r.Source).add(head.Seq)
 		counts.add(r.Source, r.Kind)
-		if len(recs) > 1 {
-			sc.inBatch[id] = i
+		if inBatch != nil {
+			inBatch[id] = i
 		}
 		res[i] = credo.AppendResult{Status: credo.Appended, ID: id, Seq: head.Seq}
 	}
@@ -517,9 +583,9 @@ func (s *Store) build(ctx context.Context, recs []*credo.Record, res []credo.App
 	meta.add(metaCounts, cb)
 	meta.add(metaHead, hv[:])
 
-	// In key order: E K M O R S U.
+	// In key order: M O R U.
 	size := 0
-	lists := []*entries{&sc.entities, &sc.ids, &meta, &sc.sources, &sc.chain, &sc.subjects, &sc.unresolved}
+	lists := []*entries{&meta, &sc.sources, &sc.chain, &sc.unresolved}
 	for _, e := range lists {
 		size += e.batchSize()
 	}
@@ -531,6 +597,9 @@ func (s *Store) build(ctx context.Context, recs []*credo.Record, res []credo.App
 		}
 	}
 	ok = true
+	sc.index.first, sc.index.last = s.tail.Seq+1, head.Seq
+	sc.index.records = int(head.Seq - s.tail.Seq)
+	s.deferred.add(&sc.index)
 	return b, head, next, nil
 }
 
@@ -579,6 +648,20 @@ func (d *countsDelta) applyTo(c credo.Counts) credo.Counts {
 		n.ByKind[k] += v
 	}
 	return n
+}
+
+// lookupID returns the sequence number of the record under K key k, or 0
+// when there is none: from the tail (entries up to maxSeq) first, then the
+// engine — in that order, so that an entry the indexer moves from one to
+// the other between the two looks is still found.
+func (s *Store) lookupID(k []byte, maxSeq uint64) (uint64, error) {
+	if seq, ok := s.deferred.id(k); ok {
+		if seq <= maxSeq {
+			return seq, nil
+		}
+		return 0, nil
+	}
+	return s.getSeq(k)
 }
 
 func (s *Store) getSeq(k []byte) (uint64, error) {
@@ -652,7 +735,7 @@ func (s *Store) Record(ctx context.Context, id string) (*credo.Record, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", credo.ErrNotFound, err)
 	}
-	seq, err := s.getSeq(idKey(nil, source, srcID))
+	seq, err := s.lookupID(idKey(nil, source, srcID), s.appliedSeq.Load())
 	if err != nil {
 		return nil, fmt.Errorf("record %s: %w", id, err)
 	}
@@ -662,36 +745,45 @@ func (s *Store) Record(ctx context.Context, id string) (*credo.Record, error) {
 	return s.recordAt(seq)
 }
 
-// indexed yields the records whose sequence numbers end the keys in
-// [lo, hi), reading each from the chain.
-func (s *Store) indexed(ctx context.Context, lo, hi []byte) iter.Seq2[*credo.Record, error] {
+// SubjectRecords implements credo.Ledger.
+func (s *Store) SubjectRecords(ctx context.Context, ref credo.SubjectRef) iter.Seq2[*credo.Record, error] {
 	return func(yield func(*credo.Record, error) bool) {
-		it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+		// The tail first, then the engine (see lookupID); both give keys
+		// that sort in time order, and a key may be in both for a moment.
+		p := subjectPrefix(nil, ref)
+		applied := s.appliedSeq.Load()
+		keys := s.deferred.subject(nil, p)
+		keys = slices.DeleteFunc(keys, func(k []byte) bool { return seqSuffix(k) > applied })
+		fromTail := len(keys)
+		it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: p, UpperBound: prefixEnd(p)})
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		defer it.Close()
 		for ok := it.First(); ok; ok = it.Next() {
+			keys = append(keys, bytes.Clone(it.Key()))
+		}
+		err = it.Error()
+		it.Close()
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		if fromTail > 0 {
+			slices.SortFunc(keys, bytes.Compare)
+			keys = slices.CompactFunc(keys, bytes.Equal)
+		}
+		for _, k := range keys {
 			if err := ctx.Err(); err != nil {
 				yield(nil, err)
 				return
 			}
-			r, err := s.recordAt(seqSuffix(it.Key()))
+			r, err := s.recordAt(seqSuffix(k))
 			if !yield(r, err) || err != nil {
 				return
 			}
 		}
-		if err := it.Error(); err != nil {
-			yield(nil, err)
-		}
 	}
-}
-
-// SubjectRecords implements credo.Ledger.
-func (s *Store) SubjectRecords(ctx context.Context, ref credo.SubjectRef) iter.Seq2[*credo.Record, error] {
-	p := subjectPrefix(nil, ref)
-	return s.indexed(ctx, p, prefixEnd(p))
 }
 
 // SourceRecords implements credo.Ledger.

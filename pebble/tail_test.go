@@ -1,0 +1,136 @@
+package pebble
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/credo-org/credo"
+)
+
+// crashClose closes s the way a crash would leave it: whatever the tail
+// holds is not written to the engine.
+func crashClose(t *testing.T, s *Store) {
+	t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.inflight.Wait()
+	close(s.deferred.sealed) // the open segment is never sealed
+	<-s.indexerDone
+	if err := s.db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s.db = nil
+}
+
+func appendAll(t *testing.T, s *Store, from, to uint64, batch int, want credo.AppendStatus) {
+	t.Helper()
+	ctx := context.Background()
+	for lo := from; lo <= to; lo += uint64(batch) {
+		var recs []*credo.Record
+		for n := lo; n < lo+uint64(batch) && n <= to; n++ {
+			recs = append(recs, crashRecord(n))
+		}
+		res, err := s.Append(ctx, recs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range res {
+			if r.Status != want {
+				t.Fatalf("record %d: %v, want %v (%v)", lo+uint64(i), r.Status, want, r.Err)
+			}
+		}
+	}
+}
+
+func indexedMark(t *testing.T, s *Store) uint64 {
+	t.Helper()
+	w, err := s.indexedThrough()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// TestDeferredIndex checks reads and the idempotency check while index
+// entries sit in the tail, move to the engine, or are lost in a crash.
+func TestDeferredIndex(t *testing.T) {
+	for _, seg := range []int{1, 7, 100, 1 << 20} {
+		t.Run(fmt.Sprintf("segment=%d", seg), func(t *testing.T) {
+			dir := t.TempDir()
+			s, err := Open(dir, &Options{IndexSegmentRecords: seg})
+			if err != nil {
+				t.Fatal(err)
+			}
+			appendAll(t, s, 1, 250, 13, credo.Appended)
+			checkIndexes(t, s, 250)
+			// Every record again, in other batches: all duplicates,
+			// wherever their entries are by now.
+			appendAll(t, s, 1, 250, 31, credo.Duplicate)
+			if err := s.FlushIndex(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if w := indexedMark(t, s); w != 250 {
+				t.Fatalf("after FlushIndex the index ends at %d, want 250", w)
+			}
+			checkIndexes(t, s, 250)
+			appendAll(t, s, 251, 400, 50, credo.Appended)
+			crashClose(t, s)
+
+			s, err = Open(dir, &Options{IndexSegmentRecords: seg})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if w := indexedMark(t, s); w != 400 {
+				t.Fatalf("after reopening the index ends at %d, want 400", w)
+			}
+			checkIndexes(t, s, 400)
+			appendAll(t, s, 1, 400, 64, credo.Duplicate)
+			subjects := map[credo.SubjectRef]bool{}
+			for n := uint64(1); n <= 400; n++ {
+				subjects[crashRecord(n).Subject] = true
+			}
+			c, err := s.Counts(context.Background())
+			if err != nil || c.Records != 400 || c.Subjects != int64(len(subjects)) {
+				t.Fatalf("counts %d records %d subjects, want 400 and %d (%v)", c.Records, c.Subjects, len(subjects), err)
+			}
+			// The registry the catch-up wrote is the one the next append reads.
+			if err := s.loadSubjects(context.Background()); err != nil || s.subjects.n != len(subjects) {
+				t.Fatalf("subject registry holds %d, want %d (%v)", s.subjects.n, len(subjects), err)
+			}
+		})
+	}
+}
+
+// TestDeferredIDFilter: the Bloom filter over a source's ids is built
+// lazily from the engine; ids still in the tail must be in it, or a repeat
+// would be taken for new.
+func TestDeferredIDFilter(t *testing.T) {
+	s, err := Open(t.TempDir(), &Options{IndexSegmentRecords: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	rec := func(id string) *credo.Record {
+		r := crashRecord(1)
+		r.SourceRecordID = id
+		return r
+	}
+	for _, id := range []string{"b", "c"} {
+		if res, err := s.Append(ctx, []*credo.Record{rec(id)}); err != nil || res[0].Status != credo.Appended {
+			t.Fatalf("append %s: %+v %v", id, res, err)
+		}
+	}
+	// "a" is below the greatest id: the filter is built now, from the
+	// engine (which has none of them yet) and the tail.
+	if res, err := s.Append(ctx, []*credo.Record{rec("a")}); err != nil || res[0].Status != credo.Appended {
+		t.Fatalf("append a: %+v %v", res, err)
+	}
+	for _, id := range []string{"a", "b", "c"} {
+		if res, err := s.Append(ctx, []*credo.Record{rec(id)}); err != nil || res[0].Status != credo.Duplicate {
+			t.Fatalf("append %s again: %+v %v", id, res, err)
+		}
+	}
+}

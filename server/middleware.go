@@ -15,8 +15,9 @@ import (
 // requestInfo is what the log line and the metrics of one request need
 // from the handlers below the middleware: they fill it in as they learn it.
 type requestInfo struct {
-	id     string // the request id: X-Request-ID when the client sent one
-	source string // the authenticated source, if any
+	id       string // the request id: X-Request-ID when the client sent one
+	source   string // the authenticated source, if any
+	consumer string // the authenticated consumer (or operator, auditor, subject key), if any
 }
 
 type infoKey struct{}
@@ -124,6 +125,7 @@ func observe(logger *slog.Logger, m *metrics, next http.Handler) http.Handler {
 				slog.Int64("bytes_in", r.ContentLength),
 				slog.Int64("bytes_out", sw.bytes),
 				slog.String("source", ri.source),
+				slog.String("consumer", ri.consumer),
 				slog.String("request_id", ri.id),
 			)
 		}()

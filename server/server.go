@@ -1,7 +1,8 @@
 // Package server is credo's HTTP interface: the stream API through which
-// sources send records, health and readiness probes, and Prometheus
-// metrics. Later it will also carry the AuthZEN decision API and the web
-// pages.
+// sources send records, the OpenID AuthZEN decision API through which
+// consuming services ask decisions (answered from the decision table, and
+// every one put on the audit trail), the subjects' inquiries, the public
+// counterparty check, health and readiness probes, and Prometheus metrics.
 //
 // NewServer builds the whole handler from its dependencies; every route is
 // listed in addRoutes, every handler is made by a function that takes what
@@ -16,7 +17,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/credo-org/credo"
+	"github.com/credo-org/credo/decide"
 	"github.com/credo-org/credo/ingest"
+	"github.com/credo-org/credo/policy"
 )
 
 // DefaultMaxBodyBytes caps the body of one records request.
@@ -36,6 +39,23 @@ type Config struct {
 	// Registry receives the server's metrics and is what /metrics serves;
 	// a new one when nil. Never the global default registry.
 	Registry *prometheus.Registry
+
+	// Decisions is the decision table the AuthZEN API answers from; the
+	// decision endpoints answer 503 without it.
+	Decisions *decide.Table
+	// Consumers authenticates the keys of consumers, operators, auditors
+	// and subjects; the store's when nil and the store keeps them.
+	Consumers credo.Consumers
+	// Audit puts every decision on the record (see NewAuditLog); the
+	// caller closes it after the server has stopped. Without it decisions
+	// go unrecorded: only tests do that.
+	Audit *AuditLog
+	// Inquiries reads the audit trail; the store's when nil and the store
+	// keeps it.
+	Inquiries credo.Audit
+	// CheckPerMinute and CheckBurst rate-limit the public counterparty
+	// check per client address: 30 a minute after a burst of 10 when 0.
+	CheckPerMinute, CheckBurst int
 }
 
 // NewServer returns credo's HTTP handler over store.
@@ -55,6 +75,18 @@ func NewServer(logger *slog.Logger, store credo.Store, cfg Config) http.Handler 
 	if cfg.Registry == nil {
 		cfg.Registry = prometheus.NewRegistry()
 	}
+	if cfg.Consumers == nil {
+		cfg.Consumers, _ = store.(credo.Consumers)
+	}
+	if cfg.Inquiries == nil {
+		cfg.Inquiries, _ = store.(credo.Audit)
+	}
+	if cfg.CheckPerMinute <= 0 {
+		cfg.CheckPerMinute = 30
+	}
+	if cfg.CheckBurst <= 0 {
+		cfg.CheckBurst = 10
+	}
 	m := newMetrics(cfg.Registry, logger, store)
 	mux := http.NewServeMux()
 	addRoutes(mux, logger, store, cfg, m)
@@ -72,5 +104,26 @@ func addRoutes(mux *http.ServeMux, logger *slog.Logger, store credo.Store, cfg C
 	mux.Handle("POST /v1/sources/{source}/records",
 		requireSourceKey(logger, store, handlePostRecords(logger, store, cfg, m)))
 	mux.Handle("/v1/sources/{source}/records", handleMethodNotAllowed("POST"))
+
+	d := &decider{logger: logger, table: cfg.Decisions, audit: cfg.Audit}
+	deciders := []credo.Role{credo.RoleConsumer, credo.RoleOperator}
+	mux.Handle("POST /access/v1/evaluation", requireDecisions(d, requireRole(logger, store, cfg.Consumers, handleEvaluation(d), deciders...)))
+	mux.Handle("POST /access/v1/evaluations", requireDecisions(d, requireRole(logger, store, cfg.Consumers, handleEvaluations(d), deciders...)))
+	mux.Handle("POST /access/v1/search/action", requireDecisions(d, requireRole(logger, store, cfg.Consumers, handleSearchAction(d), credo.RoleSubject, credo.RoleOperator)))
+	for _, p := range []string{"/access/v1/evaluation", "/access/v1/evaluations", "/access/v1/search/action"} {
+		mux.Handle(p, handleMethodNotAllowed("POST"))
+	}
+	mux.Handle("GET /.well-known/authzen-configuration", handleAuthZENConfiguration())
+	mux.Handle("GET /v1/subjects/{kind}/{id}/inquiries", requireRole(logger, store, cfg.Consumers,
+		handleInquiries(logger, cfg.Inquiries), credo.RoleSubject, credo.RoleOperator, credo.RoleAuditor))
+	mux.Handle("GET /v1/organizations/{uscc}/check", rateLimit(cfg.CheckPerMinute, cfg.CheckBurst,
+		handleOrgCheck(logger, store, func() []*policy.Program { return programsOf(cfg.Decisions) })))
 	mux.Handle("/", handleNotFound())
+}
+
+func programsOf(t *decide.Table) []*policy.Program {
+	if t == nil {
+		return nil
+	}
+	return t.Programs()
 }

@@ -1,0 +1,408 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/credo-org/credo"
+	"github.com/credo-org/credo/decide"
+	"github.com/credo-org/credo/ident"
+)
+
+// The decision API: OpenID AuthZEN Authorization API 1.0 over the decision
+// table. A deny is 200 with decision false; a request the API cannot
+// evaluate is 400 naming the field at fault; unknown fields are ignored.
+
+// Limits on AuthZEN bodies.
+const (
+	maxEvaluationBody  = 64 << 10
+	maxEvaluationsBody = 4 << 20
+	maxEvaluations     = 10_000
+)
+
+type azEntity struct {
+	Type       string         `json:"type"`
+	ID         string         `json:"id"`
+	Properties map[string]any `json:"properties,omitempty"`
+}
+
+type azAction struct {
+	Name       string         `json:"name"`
+	Properties map[string]any `json:"properties,omitempty"`
+}
+
+// azEvaluation is one access evaluation request, or one item of a batch.
+type azEvaluation struct {
+	Subject  *azEntity      `json:"subject"`
+	Action   *azAction      `json:"action"`
+	Resource *azEntity      `json:"resource"`
+	Context  map[string]any `json:"context"`
+}
+
+type azEvaluations struct {
+	azEvaluation
+	Evaluations []json.RawMessage `json:"evaluations"`
+	Options     *struct {
+		Semantic *string `json:"evaluations_semantic"`
+	} `json:"options"`
+}
+
+// azResponse is an evaluation's answer.
+type azResponse struct {
+	Decision bool           `json:"decision"`
+	Context  map[string]any `json:"context,omitempty"`
+}
+
+// requestError is a request the API refuses, with the field at fault.
+type requestError struct {
+	status int
+	field  string
+	msg    string
+}
+
+func (e *requestError) Error() string { return e.msg }
+
+func badField(field, format string, args ...any) *requestError {
+	return &requestError{http.StatusBadRequest, field, fmt.Sprintf(format, args...)}
+}
+
+func writeRequestError(w http.ResponseWriter, e *requestError) {
+	writeError(w, e.status, e.field, e.msg)
+}
+
+// readJSON decodes the request's JSON body, of at most limit bytes, into v.
+func readJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) *requestError {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+			return &requestError{http.StatusUnsupportedMediaType, "Content-Type", fmt.Sprintf("Content-Type %q: send application/json", ct)}
+		}
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return &requestError{http.StatusRequestEntityTooLarge, "body", fmt.Sprintf("the body is larger than %d bytes", limit)}
+		}
+		return badField("body", "reading the body: %v", err)
+	}
+	return decodeJSON(body, v)
+}
+
+// decodeJSON decodes one JSON object from body into v, naming the field of
+// a type error.
+func decodeJSON(body []byte, v any) *requestError {
+	if len(strings.TrimSpace(string(body))) == 0 {
+		return badField("body", "empty body: send a JSON object")
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			field := te.Field
+			if field == "" {
+				field = "body"
+			}
+			return badField(field, "%s: want %s, not a JSON %s", field, te.Type, te.Value)
+		}
+		return badField("body", "not a JSON object: %v", err)
+	}
+	return nil
+}
+
+// evaluation is a checked evaluation request.
+type evaluation struct {
+	subject  credo.SubjectRef
+	action   string
+	context  map[string]any
+	resource *azEntity
+}
+
+// subjectRef checks an AuthZEN subject: its type, and its id against the
+// check character of its scheme (GB 11643 for a person, GB 32100 for an
+// organisation).
+func subjectRef(s *azEntity) (credo.SubjectRef, *requestError) {
+	if s == nil {
+		return credo.SubjectRef{}, badField("subject", "subject is required: {\"type\": \"person\" or \"organization\", \"id\": …}")
+	}
+	var kind credo.SubjectKind
+	switch s.Type {
+	case "person":
+		kind = credo.Person
+	case "organization", "organisation":
+		kind = credo.Organization
+	case "":
+		return credo.SubjectRef{}, badField("subject.type", "subject.type is required: person or organization")
+	default:
+		return credo.SubjectRef{}, badField("subject.type", "subject.type %q: want person or organization", s.Type)
+	}
+	if s.ID == "" {
+		return credo.SubjectRef{}, badField("subject.id", "subject.id is required")
+	}
+	id := ident.Normalize(s.ID)
+	var res ident.Result
+	if kind == credo.Person {
+		res = ident.CheckPersonAt(id, time.Now())
+	} else {
+		res = ident.CheckOrganization(id)
+	}
+	if !res.Valid() {
+		return credo.SubjectRef{}, badField("subject.id", "subject.id is not a valid %s identifier: %s", kind, res.Reason)
+	}
+	return credo.SubjectRef{Kind: kind, ID: id}, nil
+}
+
+func (e *azEvaluation) check() (evaluation, *requestError) {
+	ref, err := subjectRef(e.Subject)
+	if err != nil {
+		return evaluation{}, err
+	}
+	if e.Action == nil {
+		return evaluation{}, badField("action", "action is required: {\"name\": …}")
+	}
+	if e.Action.Name == "" {
+		return evaluation{}, badField("action.name", "action.name is required")
+	}
+	return evaluation{subject: ref, action: e.Action.Name, context: e.Context, resource: e.Resource}, nil
+}
+
+// decider answers evaluations for one request: it decides, puts each
+// decision on the record and makes its response.
+type decider struct {
+	logger *slog.Logger
+	table  *decide.Table
+	audit  *AuditLog
+}
+
+// permitted says whether p may ask about action; a refusal is logged.
+func (d *decider) permitted(ctx context.Context, p *principal, ev evaluation) *requestError {
+	if p.consumer != nil && p.consumer.May(ev.action) {
+		return nil
+	}
+	d.logger.WarnContext(ctx, "decision refused: action not registered for this key",
+		slog.String("principal", p.name), slog.String("role", string(p.role)), slog.String("action", ev.action),
+		slog.String("request_id", info(ctx).id))
+	return &requestError{http.StatusForbidden, "action.name", fmt.Sprintf("%s may not ask about %s", p.name, ev.action)}
+}
+
+// decide evaluates ev for p and records it.
+func (d *decider) decide(ctx context.Context, p *principal, ev evaluation) azResponse {
+	r := d.table.Decide(ev.subject, ev.action, ev.context)
+	out := azResponse{Decision: r.Effect == credo.Permit, Context: map[string]any{}}
+	reasons := r.Reasons()
+	if reasons == nil {
+		reasons = []string{}
+	}
+	if r.Effect == credo.NotApplicable {
+		reasons = []string{"no_measure"}
+	}
+	versions := r.PolicyVersions()
+	out.Context["reason_codes"] = reasons
+	out.Context["policy_version"] = strings.Join(versions, ",")
+	out.Context["subject_known"] = r.Known
+	if ob := r.Obligations(); ob != nil {
+		out.Context["obligations"] = ob
+	}
+	purpose, _ := ev.context["purpose"].(string)
+	inq := &credo.Inquiry{Time: time.Now().UTC(), RequestID: info(ctx).id, Consumer: p.name, Subject: ev.subject,
+		Action: ev.action, Purpose: purpose, Decision: out.Decision, Known: r.Known, Reasons: reasons, PolicyVersions: versions}
+	var notice *credo.AdverseNotice
+	if r.Effect == credo.Deny {
+		notice = &credo.AdverseNotice{ID: "aan_" + newRequestID(), Time: inq.Time, RequestID: inq.RequestID, Consumer: p.name,
+			Subject: ev.subject, Action: ev.action, Object: HowToObject}
+		for o := range r.Outcomes() {
+			if o.Effect == credo.Deny {
+				notice.Measures = append(notice.Measures, credo.NoticeMeasure{Jurisdiction: o.Jurisdiction, PolicyVersion: o.PolicyVersion,
+					Rule: o.Rule, When: o.When, Reason: o.Reason})
+			}
+		}
+		inq.NoticeID = notice.ID
+		out.Context["notice_id"] = notice.ID
+	}
+	if d.audit != nil {
+		d.audit.record(ctx, inq, notice)
+	}
+	return out
+}
+
+// HowToObject is what every adverse-action notice tells the subject.
+const HowToObject = "You may object to this decision, or to any record behind it, with the operator of credo within 60 days: " +
+	"name the notice id; the operator must answer within 15 working days, and while the objection is open the record is marked disputed."
+
+func errorContext(e *requestError) azResponse {
+	return azResponse{Decision: false, Context: map[string]any{"error": map[string]any{"status": e.status, "field": e.field, "message": e.msg}}}
+}
+
+// handleEvaluation is POST /access/v1/evaluation.
+func handleEvaluation(d *decider) func(http.ResponseWriter, *http.Request, *principal) {
+	return func(w http.ResponseWriter, r *http.Request, p *principal) {
+		ctx := r.Context()
+		var req azEvaluation
+		if err := readJSON(w, r, maxEvaluationBody, &req); err != nil {
+			writeRequestError(w, err)
+			return
+		}
+		ev, err := req.check()
+		if err == nil {
+			err = d.permitted(ctx, p, ev)
+		}
+		if err != nil {
+			writeRequestError(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, d.decide(ctx, p, ev))
+	}
+}
+
+// handleEvaluations is POST /access/v1/evaluations: the top-level subject,
+// action, resource and context are defaults each item may override;
+// results come in request order; a failing item is decision false with
+// context.error.
+func handleEvaluations(d *decider) func(http.ResponseWriter, *http.Request, *principal) {
+	return func(w http.ResponseWriter, r *http.Request, p *principal) {
+		ctx := r.Context()
+		var req azEvaluations
+		if err := readJSON(w, r, maxEvaluationsBody, &req); err != nil {
+			writeRequestError(w, err)
+			return
+		}
+		semantic := "execute_all"
+		if req.Options != nil && req.Options.Semantic != nil {
+			semantic = *req.Options.Semantic
+		}
+		switch semantic {
+		case "execute_all", "deny_on_first_deny", "permit_on_first_permit":
+		default:
+			writeError(w, http.StatusBadRequest, "options.evaluations_semantic",
+				fmt.Sprintf("options.evaluations_semantic %q: want execute_all, deny_on_first_deny or permit_on_first_permit", semantic))
+			return
+		}
+		if len(req.Evaluations) > maxEvaluations {
+			writeError(w, http.StatusBadRequest, "evaluations", fmt.Sprintf("%d evaluations: at most %d a request", len(req.Evaluations), maxEvaluations))
+			return
+		}
+		if req.Evaluations == nil { // no array: the defaults are one evaluation
+			ev, err := req.azEvaluation.check()
+			if err == nil {
+				err = d.permitted(ctx, p, ev)
+			}
+			if err != nil {
+				writeRequestError(w, err)
+				return
+			}
+			writeJSON(w, http.StatusOK, map[string]any{"evaluations": []azResponse{d.decide(ctx, p, ev)}})
+			return
+		}
+		out := make([]azResponse, 0, len(req.Evaluations))
+		for i, raw := range req.Evaluations {
+			item := req.azEvaluation // the defaults
+			var over azEvaluation
+			var res azResponse
+			if err := decodeJSON(raw, &over); err != nil {
+				err.field = fmt.Sprintf("evaluations[%d].%s", i, err.field)
+				res = errorContext(err)
+			} else {
+				if over.Subject != nil {
+					item.Subject = over.Subject
+				}
+				if over.Action != nil {
+					item.Action = over.Action
+				}
+				if over.Resource != nil {
+					item.Resource = over.Resource
+				}
+				if over.Context != nil {
+					item.Context = over.Context
+				}
+				ev, err := item.check()
+				if err == nil {
+					err = d.permitted(ctx, p, ev)
+				}
+				if err != nil {
+					res = errorContext(err)
+				} else {
+					res = d.decide(ctx, p, ev)
+				}
+			}
+			out = append(out, res)
+			if (semantic == "deny_on_first_deny" && !res.Decision) || (semantic == "permit_on_first_permit" && res.Decision) {
+				break
+			}
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"evaluations": out})
+	}
+}
+
+// handleSearchAction is POST /access/v1/search/action: the actions a
+// subject may do. Only the subject themself (a subject key) and operators
+// may ask; each action decided is on the record as an inquiry.
+func handleSearchAction(d *decider) func(http.ResponseWriter, *http.Request, *principal) {
+	return func(w http.ResponseWriter, r *http.Request, p *principal) {
+		ctx := r.Context()
+		var req azEvaluation
+		if err := readJSON(w, r, maxEvaluationBody, &req); err != nil {
+			writeRequestError(w, err)
+			return
+		}
+		ref, err := subjectRef(req.Subject)
+		if err != nil {
+			writeRequestError(w, err)
+			return
+		}
+		if p.role == credo.RoleSubject && p.consumer.Subject != ref {
+			d.logger.WarnContext(ctx, "action search refused: another subject", slog.String("principal", p.name), slog.String("request_id", info(ctx).id))
+			writeError(w, http.StatusForbidden, "subject.id", "a subject key may search only its own subject's actions")
+			return
+		}
+		results := []map[string]string{}
+		for _, a := range d.table.Actions() {
+			res := d.decide(ctx, p, evaluation{subject: ref, action: a, context: req.Context})
+			if res.Decision {
+				results = append(results, map[string]string{"name": a})
+			}
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"results": results, "page": map[string]string{"next_token": ""}})
+	}
+}
+
+// handleAuthZENConfiguration is GET /.well-known/authzen-configuration:
+// the policy decision point's metadata, with its endpoints' absolute URLs.
+func handleAuthZENConfiguration() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		scheme := "http"
+		if r.TLS != nil {
+			scheme = "https"
+		}
+		base := scheme + "://" + r.Host
+		writeJSON(w, http.StatusOK, map[string]any{
+			"policy_decision_point":       base,
+			"access_evaluation_endpoint":  base + "/access/v1/evaluation",
+			"access_evaluations_endpoint": base + "/access/v1/evaluations",
+			"search_action_endpoint":      base + "/access/v1/search/action",
+			"capabilities": []string{
+				"urn:credo:authzen:evaluations_semantic:execute_all",
+				"urn:credo:authzen:evaluations_semantic:deny_on_first_deny",
+				"urn:credo:authzen:evaluations_semantic:permit_on_first_permit",
+				"urn:credo:authzen:context:obligations",
+				"urn:credo:authzen:context:adverse_action_notice",
+			},
+		})
+	})
+}
+
+// requireDecisions answers 503 while the server has no decision table.
+func requireDecisions(d *decider, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if d.table == nil {
+			writeError(w, http.StatusServiceUnavailable, "", "this server has no decision table")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}

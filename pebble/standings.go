@@ -103,6 +103,13 @@ func (s *Store) PutStandings(ctx context.Context, sts []*credo.Standing) error {
 	}
 	b := s.db.NewBatch()
 	defer b.Close()
+	// The standings a call replaces are read with one iterator: callers
+	// pass subjects in order, and successive seeks forward are cheap.
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{tagStanding}, UpperBound: []byte{tagStanding + 1}})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
 	var key, old, val []byte
 	for _, st := range sts {
 		if err := ctx.Err(); err != nil {
@@ -115,8 +122,14 @@ func (s *Store) PutStandings(ctx context.Context, sts []*credo.Standing) error {
 			return fmt.Errorf("standing of %s: %w: want a resolved subject", st.Subject, credo.ErrInvalid)
 		}
 		key = standingKey(key[:0], st.Jurisdiction, st.Subject)
-		prev, err := s.getStanding(key, st.Subject, st.Jurisdiction, &old)
-		if err != nil {
+		var prev *credo.Standing
+		if it.SeekGE(key) && bytes.Equal(it.Key(), key) {
+			old = append(old[:0], it.Value()...)
+			if prev, err = decodeStanding(old); err != nil {
+				return fmt.Errorf("standing of %s under %s: %w", st.Subject, st.Jurisdiction, err)
+			}
+			prev.Subject, prev.Jurisdiction = st.Subject, st.Jurisdiction
+		} else if err := it.Error(); err != nil {
 			return err
 		}
 		if prev != nil {
@@ -648,4 +661,162 @@ func decodeChange(b []byte) (credo.StandingChange, error) {
 	}
 	slices.Sort(c.Lists)
 	return c, nil
+}
+
+// ScanScoring yields every record from sequence number from on, in ledger
+// order, as scoring sees it: what a policy reads of a record (subject,
+// source and source record id, kind, polarity, occurrence, legal basis,
+// evidence, corrections and retractions, attributes) without the identity
+// the agency sent, the provenance, the recorded time or the hash, which
+// are neither decoded nor allocated. It is the compact projection a full
+// recompute scans; records of an encoding it does not know are decoded in
+// full.
+func (s *Store) ScanScoring(ctx context.Context, from uint64) iter.Seq2[*credo.Record, error] {
+	return func(yield func(*credo.Record, error) bool) {
+		it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{
+			LowerBound: recordKey(nil, from),
+			UpperBound: []byte{tagRecord + 1},
+		})
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		defer it.Close()
+		in := interner{}
+		for ok := it.First(); ok; ok = it.Next() {
+			if err := ctx.Err(); err != nil {
+				yield(nil, err)
+				return
+			}
+			k := it.Key()
+			if len(k) != 9 {
+				yield(nil, fmt.Errorf("corrupt chain key %x", k))
+				return
+			}
+			v, err := it.ValueAndErr()
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			seq := binary.BigEndian.Uint64(k[1:])
+			r, err := decodeScoring(seq, v, in)
+			if !yield(r, err) || err != nil {
+				return
+			}
+		}
+		if err := it.Error(); err != nil {
+			yield(nil, err)
+		}
+	}
+}
+
+// interner shares the strings that repeat from record to record (sources,
+// kinds, legal bases, attribute names).
+type interner map[string]string
+
+func (in interner) get(b []byte) string {
+	if s, ok := in[string(b)]; ok {
+		return s
+	}
+	if len(in) > 1<<16 {
+		return string(b)
+	}
+	s := string(b)
+	in[s] = s
+	return s
+}
+
+// decodeScoring reads the projection of the canonical encoding (version
+// 1; see credo.Record.AppendCanonical) after the 32-byte hash.
+func decodeScoring(seq uint64, v []byte, in interner) (*credo.Record, error) {
+	if len(v) < 33 || v[32] != 1 {
+		return decodeValue(seq, v)
+	}
+	r := &credo.Record{Seq: seq}
+	d := &reader{b: v[33:]}
+	raw := func(what string) []byte {
+		n := d.uvarint(what)
+		if n > uint64(len(d.b)) {
+			d.fail(what)
+			return nil
+		}
+		b := d.b[:n]
+		d.b = d.b[n:]
+		return b
+	}
+	ts := func(what string) time.Time {
+		switch d.byte1(what) {
+		case 0:
+			return time.Time{}
+		case 1:
+			ns, n := binary.Varint(d.b)
+			if n <= 0 {
+				d.fail(what)
+				return time.Time{}
+			}
+			d.b = d.b[n:]
+			return time.Unix(0, ns).UTC()
+		}
+		d.fail(what)
+		return time.Time{}
+	}
+	r.Subject.Kind = credo.SubjectKind(d.byte1("subject kind"))
+	r.Subject.ID = string(raw("subject id"))
+	r.Source = in.get(raw("source"))
+	r.SourceRecordID = string(raw("source record id"))
+	r.Kind = in.get(raw("kind"))
+	r.Polarity = credo.Polarity(int8(d.byte1("polarity")))
+	r.OccurredAt = ts("occurred_at")
+	ts("recorded_at")
+	r.LegalBasis = in.get(raw("legal basis"))
+	r.Evidence = string(raw("evidence"))
+	r.Corrects = string(raw("corrects"))
+	r.Retracts = string(raw("retracts"))
+	for range 3 { // identity: id number, name, birth date
+		raw("identity")
+	}
+	d.byte1("identity sex")
+	raw("identity phone")
+	raw("identity address")
+	n := d.count("attribute count", 2)
+	if n > 0 {
+		r.Attributes = make(credo.Attributes, 0, n)
+	}
+	for range n {
+		key := in.get(raw("attribute key"))
+		var val credo.Value
+		switch credo.ValueKind(d.byte1("attribute kind")) {
+		case credo.KindString:
+			val = credo.String(string(raw("attribute value")))
+		case credo.KindNumber:
+			val = credo.Number(math.Float64frombits(d.u64("attribute value")))
+		case credo.KindInt:
+			val = credo.Int(int64(d.u64("attribute value")))
+		case credo.KindTime:
+			val = credo.Time(time.Unix(0, int64(d.u64("attribute value"))))
+		case credo.KindBool:
+			val = credo.Bool(d.byte1("attribute value") == 1)
+		case credo.KindNull:
+		default:
+			// a value kind this projection does not know: the full decoder's
+			// judgement stands
+			return decodeValue(seq, v)
+		}
+		r.Attributes = append(r.Attributes, credo.Attribute{Key: key, Value: val})
+	}
+	if d.err != nil {
+		return r, fmt.Errorf("record %d: %w", seq, d.err)
+	}
+	r.ID = credo.RecordID(r.Source, r.SourceRecordID)
+	return r, nil
+}
+
+func (r *reader) u64(what string) uint64 {
+	if len(r.b) < 8 {
+		r.fail(what)
+		return 0
+	}
+	v := binary.BigEndian.Uint64(r.b)
+	r.b = r.b[8:]
+	return v
 }

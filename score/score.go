@@ -16,6 +16,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"iter"
 	"runtime"
 	"slices"
 	"strings"
@@ -30,6 +31,13 @@ import (
 type Store interface {
 	credo.Ledger
 	credo.Standings
+}
+
+// Projector is implemented by a store that can scan the ledger as
+// scoring sees it, without the parts of records no policy reads (package
+// pebble's ScanScoring). A full recompute uses it when the store has it.
+type Projector interface {
+	ScanScoring(ctx context.Context, from uint64) iter.Seq2[*credo.Record, error]
 }
 
 // Options tune a run. The zero value scores as of now on every core.
@@ -85,7 +93,11 @@ func Recompute(ctx context.Context, s Store, p *policy.Program, o Options) (Resu
 	linked := p.LinkedKinds()
 	bySubject := map[credo.SubjectRef]*subjectRecs{}
 	var hits []policy.Hit
-	for r, err := range s.Scan(ctx, 0) {
+	scan := s.Scan
+	if pj, ok := s.(Projector); ok {
+		scan = pj.ScanScoring
+	}
+	for r, err := range scan(ctx, 0) {
 		if err != nil {
 			return res, fmt.Errorf("score %s: reading the ledger: %w", p.VersionID(), err)
 		}

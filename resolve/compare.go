@@ -174,38 +174,33 @@ var textWords = map[string]string{
 	"mt": "mount", "apt": "apartment", "bldg": "building", "no": "number",
 }
 
-// hanAbbrev writes the common Chinese address words one way.
-var hanAbbrev = strings.NewReplacer("号楼", "栋", "幢", "栋", "號", "号")
+// hanBit marks the token id of a Han bigram: the id is the bigram's hash,
+// with no table (a Chinese address makes some twenty bigrams, and a table
+// lookup for each is most of the cost of preparing a million addresses).
+// Two bigrams sharing a hash would only count as one token.
+const hanBit = 1 << 31
 
 // textTokens splits a text into its distinct tokens, as the column's token
 // ids, sorted: latin words (street abbreviations written in full), digit
 // runs, and for Han text the character bigrams — Chinese addresses have no
-// spaces, and bigrams make 建设路12号 and 建设路12号院 overlap.
+// spaces, and bigrams make 建设路12号 and 建设路12号院 overlap. The common
+// Chinese address words are written one way: 号楼 and 幢 as 栋, 號 as 号.
 func (c *column) textTokens(s string, out []uint32) []uint32 {
-	if strings.Contains(s, "号楼") || strings.Contains(s, "幢") || strings.Contains(s, "號") {
-		s = hanAbbrev.Replace(s)
-	}
-	word := func(w string) {
-		if a, ok := textWords[w]; ok {
-			w = a
+	word := func(w []byte) {
+		if a, ok := textWords[string(w)]; ok {
+			w = []byte(a)
 		}
-		id, ok := c.tokIntern[w]
+		id, ok := c.tokIntern[string(w)]
 		if !ok {
 			id = uint32(len(c.tokStr))
-			c.tokIntern[strings.Clone(w)] = id
-			c.tokStr = append(c.tokStr, w)
+			c.tokIntern[string(w)] = id
+			c.tokStr = append(c.tokStr, string(w))
 		}
 		out = append(out, id)
 	}
 	han := func(a, b rune) {
-		k := uint64(a)<<32 | uint64(b)
-		id, ok := c.hanIntern[k]
-		if !ok {
-			id = uint32(len(c.tokStr))
-			c.hanIntern[k] = id
-			c.tokStr = append(c.tokStr, "") // not compared letter by letter
-		}
-		out = append(out, id)
+		h := (uint64(a)<<32 | uint64(b)) * 0x9e3779b97f4a7c15
+		out = append(out, hanBit|uint32(h>>33))
 	}
 	var buf [64]byte
 	cur := buf[:0]
@@ -214,7 +209,7 @@ func (c *column) textTokens(s string, out []uint32) []uint32 {
 	single := false
 	flush := func() {
 		if len(cur) > 0 {
-			word(string(cur))
+			word(cur)
 			cur = cur[:0]
 		}
 	}
@@ -224,9 +219,23 @@ func (c *column) textTokens(s string, out []uint32) []uint32 {
 		}
 		prev, single = 0, false
 	}
-	for _, r := range s {
+	for i, r := range s {
+		switch r {
+		case '幢':
+			r = '栋'
+		case '號':
+			r = '号'
+		case '楼':
+			if i >= len("号") && s[i-len("号"):i] == "号" {
+				continue // 号楼: the 号 was taken as 栋
+			}
+		case '号':
+			if strings.HasPrefix(s[i+len("号"):], "楼") {
+				r = '栋'
+			}
+		}
 		switch {
-		case unicode.Is(unicode.Han, r):
+		case r >= 0x2e80 && unicode.Is(unicode.Han, r):
 			flush()
 			if prev == 0 {
 				single = true
@@ -370,11 +379,17 @@ func (c *column) overlap(a, b []uint32) float64 {
 	}
 	var used [32]bool
 	for _, xi := range ua[:na] {
+		if xi&hanBit != 0 {
+			continue
+		}
 		x := c.tokStr[xi]
 		if len(x) < 4 || !isASCII(x) {
 			continue
 		}
 		for k, yi := range ub[:nb] {
+			if yi&hanBit != 0 {
+				continue
+			}
 			y := c.tokStr[yi]
 			// Jaro–Winkler ≥ 0.9 needs near lengths; a typo in the first
 			// letter is let go for speed.

@@ -76,10 +76,9 @@ type column struct {
 	uKey     float64           // the chance two random records share a key
 	// Text: the tokens, interned.
 	tokIntern map[string]uint32
-	hanIntern map[uint64]uint32 // Han bigrams
-	tokStr    []string          // by token id ("" for a Han bigram)
-	arena     []uint32          // the token ids of every value, one run each
-	raw       []string          // the values added, until Run prepares them
+	tokStr    []string // by token id ("" for a Han bigram)
+	arena     []uint32 // the token ids of every value, one run each
+	raw       []string // the values added, until Run prepares them
 }
 
 // Linker links records: Add them, then Run.
@@ -134,7 +133,7 @@ func New(cfg Config) (*Linker, error) {
 		}
 		c := &column{Field: f, swap: -1, vals: make([]value, 1), intern: map[uint64]uint32{}, seed: maphash.MakeSeed(),
 			keys: map[uint64]uint32{}, keyStr: []string{""}, keyCount: []uint32{0}, keyCnt2: []uint32{0},
-			tokIntern: map[string]uint32{}, hanIntern: map[uint64]uint32{}}
+			tokIntern: map[string]uint32{}}
 		if f.Kind == Date {
 			d, err := parseLayout(f.Layout)
 			if err != nil {
@@ -526,7 +525,7 @@ func (l *Linker) prepare(ctx context.Context) error {
 			c.rec[i] = c.add(raw, int(l.src[i]))
 		}
 		c.raw = nil
-		c.intern, c.keys, c.tokIntern, c.hanIntern = nil, nil, nil, nil // loading is over
+		c.intern, c.keys, c.tokIntern = nil, nil, nil // loading is over
 	})
 }
 

@@ -26,6 +26,16 @@ func (e *entries) add(k, v []byte) {
 	e.ix = append(e.ix, entry{uint32(off), uint32(len(k)), uint32(len(v))})
 }
 
+// addAll appends the entries of o.
+func (e *entries) addAll(o *entries) {
+	base := uint32(len(e.buf))
+	e.buf = append(e.buf, o.buf...)
+	for _, x := range o.ix {
+		x.off += base
+		e.ix = append(e.ix, x)
+	}
+}
+
 func (e *entries) key(x entry) []byte { return e.buf[x.off : x.off+x.klen] }
 
 func (e *entries) value(x entry) []byte {

@@ -302,17 +302,21 @@ func (s *Store) Append(ctx context.Context, recs []*credo.Record) ([]credo.Appen
 		return nil, err
 	}
 	res := make([]credo.AppendResult, len(recs))
+	p := prepare(recs, s.opts.Now().UTC())
 	s.mu.Lock()
 	if s.db == nil {
 		s.mu.Unlock()
+		p.release()
 		return nil, errors.New("append: store is closed")
 	}
 	if err := s.failure(); err != nil {
 		s.mu.Unlock()
+		p.release()
 		return nil, fmt.Errorf("append: store failed earlier, reopen it: %w", err)
 	}
 	prev := s.applied
-	b, head, counts, err := s.build(ctx, recs, res, prev)
+	b, head, counts, err := s.build(ctx, recs, p, res, prev)
+	p.release()
 	if err != nil {
 		s.mu.Unlock()
 		return nil, err
@@ -411,7 +415,6 @@ func (s *Store) commitFailed(recs []*credo.Record, res []credo.AppendResult, err
 // appendScratch is the memory Append reuses from one batch to the next.
 type appendScratch struct {
 	inBatch map[string]int // ids of this batch, for duplicates within one call
-	enc     []byte         // previous hash ‖ seq ‖ canonical encoding of a record
 	kbuf    []byte
 	// The batch's writes, one list a table, each added to the engine's batch
 	// in key order: the memtable inserts a run of ordered keys faster.
@@ -446,7 +449,7 @@ func (sc *appendScratch) sourcePosting(source string) *posting {
 //
 // The batches built before may not all be applied yet: prev is closed when
 // they are, and build waits for it before it reads the store.
-func (s *Store) build(ctx context.Context, recs []*credo.Record, res []credo.AppendResult, prev <-chan struct{}) (*pebble.Batch, credo.Head, credo.Counts, error) {
+func (s *Store) build(ctx context.Context, recs []*credo.Record, p *prepared, res []credo.AppendResult, prev <-chan struct{}) (*pebble.Batch, credo.Head, credo.Counts, error) {
 	if s.subjects == nil {
 		<-prev
 		if err := s.loadSubjects(ctx); err != nil {
@@ -474,15 +477,14 @@ func (s *Store) build(ctx context.Context, recs []*credo.Record, res []credo.App
 			}
 		}
 	}()
-	now := s.opts.Now().UTC()
 	kbuf := sc.kbuf[:0]
 	var inBatch map[string]int // the batch's ids so far, once needed
 	for i, r := range recs {
-		if err := r.Validate(); err != nil {
+		if err := p.errs[i]; err != nil {
 			res[i] = credo.AppendResult{Status: credo.Rejected, Err: err}
 			continue
 		}
-		id := credo.RecordID(r.Source, r.SourceRecordID)
+		id := p.ids[i]
 		maybe, err := s.ids.mayExist(r.Source, r.SourceRecordID)
 		if err != nil {
 			return nil, head, credo.Counts{}, fmt.Errorf("append record %d (%s/%s): %w", i, r.Source, r.SourceRecordID, err)
@@ -520,21 +522,18 @@ func (s *Store) build(ctx context.Context, recs []*credo.Record, res []credo.App
 				continue
 			}
 		}
-		if r.RecordedAt.IsZero() {
-			r.RecordedAt = now
-		}
 		head.Seq++
 		r.Seq, r.ID = head.Seq, id
 
 		// The chain: hash = SHA-256(previous hash ‖ seq ‖ canonical), as
-		// credo.ChainHash, computed in place; the value is hash ‖ canonical.
-		enc := append(sc.enc[:0], head.Hash[:]...)
-		enc = binary.BigEndian.AppendUint64(enc, head.Seq)
-		enc = r.AppendCanonical(enc)
+		// credo.ChainHash, computed in place in the prepared encoding;
+		// the value is hash ‖ canonical.
+		enc := p.encs[i]
+		copy(enc, head.Hash[:])
+		binary.BigEndian.PutUint64(enc[32:chainHeader], head.Seq)
 		r.Hash = sha256.Sum256(enc)
 		head.Hash = r.Hash
-		copy(enc[8:40], r.Hash[:])
-		sc.enc = enc
+		copy(enc[8:chainHeader], r.Hash[:])
 		sc.chain.add(recordKey(kbuf[:0], head.Seq), enc[8:])
 
 		var seqb [8]byte

@@ -42,12 +42,15 @@ type segment struct {
 	ids         entries // K keys → seq
 	subjects    entries // S keys
 	entities    entries // E keys → first seq
+	// The lookups, made when first needed (a fresh load never needs them,
+	// and appends should not pay for them) and extended as entries come:
 	// idAt finds an id's K entry: maphash of the key → its index in ids,
-	// with the rare second key of one hash in idMore.
-	idAt   map[uint64]int32
-	idMore map[string]uint64
-	// subjectHash is a hash of each S entry's subject prefix, so that
-	// a subject's entries are found by comparing integers.
+	// with the rare second key of one hash in idMore; subjectHash is a hash
+	// of each S entry's subject prefix, so that a subject's entries are
+	// found by comparing integers.
+	idAt        map[uint64]int32
+	idMore      map[string]uint64
+	idsIndexed  int // entries of ids in idAt or idMore
 	subjectHash []uint64
 }
 
@@ -82,9 +85,7 @@ func (t *tail) newSegment(b *batchEntries) *segment {
 		n := t.max + t.max/4
 		return entries{buf: make([]byte, 0, n*perRecord), ix: make([]entry, 0, n*len(e.ix)/b.records+1)}
 	}
-	g := &segment{ids: room(&b.ids), subjects: room(&b.subjects), idAt: make(map[uint64]int32, min(t.max, 1<<17))}
-	g.subjectHash = make([]uint64, 0, cap(g.subjects.ix))
-	return g
+	return &segment{ids: room(&b.ids), subjects: room(&b.subjects)}
 }
 
 // batchEntries is what one append adds to the tail, gathered while the
@@ -124,28 +125,9 @@ func (t *tail) add(b *batchEntries) {
 	g := t.open
 	g.last = b.last
 	g.records += b.records
-	for _, x := range b.ids.ix {
-		k, v := b.ids.key(x), b.ids.value(x)
-		h := maphash.Bytes(t.seed, k)
-		i := int32(len(g.ids.ix))
-		g.ids.add(k, v)
-		if _, dup := g.idAt[h]; dup {
-			if g.idMore == nil {
-				g.idMore = map[string]uint64{}
-			}
-			g.idMore[string(k)] = seqValue(v)
-			continue
-		}
-		g.idAt[h] = i
-	}
-	for _, x := range b.subjects.ix {
-		k := b.subjects.key(x)
-		g.subjects.add(k, nil)
-		g.subjectHash = append(g.subjectHash, maphash.Bytes(t.seed, k[:len(k)-16]))
-	}
-	for _, x := range b.entities.ix {
-		g.entities.add(b.entities.key(x), b.entities.value(x))
-	}
+	g.ids.addAll(&b.ids)
+	g.subjects.addAll(&b.subjects)
+	g.entities.addAll(&b.entities)
 	if g.records >= t.max {
 		t.sealLocked()
 	}
@@ -184,14 +166,46 @@ func (t *tail) empty() bool {
 	return len(t.segs) == 0
 }
 
+// indexIDs extends g's id lookup to all its entries. t.mu is held for
+// writing.
+func (t *tail) indexIDs(g *segment) {
+	if g.idAt == nil {
+		g.idAt = make(map[uint64]int32, len(g.ids.ix))
+	}
+	for ; g.idsIndexed < len(g.ids.ix); g.idsIndexed++ {
+		i := g.idsIndexed
+		x := g.ids.ix[i]
+		k := g.ids.key(x)
+		h := maphash.Bytes(t.seed, k)
+		if _, dup := g.idAt[h]; dup {
+			if g.idMore == nil {
+				g.idMore = map[string]uint64{}
+			}
+			g.idMore[string(k)] = seqValue(g.ids.value(x))
+			continue
+		}
+		g.idAt[h] = int32(i)
+	}
+}
+
+// indexSubjects extends g's subject lookup to all its entries. t.mu is held
+// for writing.
+func (t *tail) indexSubjects(g *segment) {
+	for i := len(g.subjectHash); i < len(g.subjects.ix); i++ {
+		k := g.subjects.key(g.subjects.ix[i])
+		g.subjectHash = append(g.subjectHash, maphash.Bytes(t.seed, k[:len(k)-16]))
+	}
+}
+
 // id returns the sequence number of the record under K key k, if the tail
 // has it.
 func (t *tail) id(k []byte) (uint64, bool) {
 	h := maphash.Bytes(t.seed, k)
-	t.mu.RLock()
-	defer t.mu.RUnlock()
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	for i := len(t.segs) - 1; i >= 0; i-- {
 		g := t.segs[i]
+		t.indexIDs(g)
 		if j, ok := g.idAt[h]; ok {
 			x := g.ids.ix[j]
 			if bytes.Equal(g.ids.key(x), k) {
@@ -222,9 +236,10 @@ func (t *tail) idsWithPrefix(prefix []byte, fn func(rest []byte)) {
 // subject appends to dst the S keys in the tail under subject prefix p.
 func (t *tail) subject(dst [][]byte, p []byte) [][]byte {
 	h := maphash.Bytes(t.seed, p)
-	t.mu.RLock()
-	defer t.mu.RUnlock()
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	for _, g := range t.segs {
+		t.indexSubjects(g)
 		for i, sh := range g.subjectHash {
 			if sh != h {
 				continue

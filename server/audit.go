@@ -38,9 +38,11 @@ type AuditLog struct {
 	ledger credo.Ledger
 	prgs   map[string]*policy.Program // by policy version, for notices
 
-	ch        chan auditItem
-	done      chan struct{}
-	closeOnce sync.Once
+	ch     chan auditItem
+	done   chan struct{}
+	mu     sync.RWMutex // Record holds it to read, Close to close ch
+	closed bool
+	err    error // the first failed write, read after done
 }
 
 // NewAuditLog starts the writer of audit. Notices are completed from
@@ -59,8 +61,15 @@ func NewAuditLog(logger *slog.Logger, audit credo.Audit, ledger credo.Ledger, pr
 	return a
 }
 
-// record queues one decision. It waits only when the queue is full.
-func (a *AuditLog) record(ctx context.Context, inq *credo.Inquiry, n *credo.AdverseNotice) {
+// Record queues one decision. It waits only when the queue is full.
+func (a *AuditLog) Record(ctx context.Context, inq *credo.Inquiry, n *credo.AdverseNotice) {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	if a.closed { // a request that outlived the shutdown's grace
+		a.logger.ErrorContext(ctx, "audit: decision after the audit log closed", slog.String("request_id", inq.RequestID),
+			slog.String("consumer", inq.Consumer), slog.String("subject", inq.Subject.String()), slog.String("action", inq.Action), slog.Bool("decision", inq.Decision))
+		return
+	}
 	select {
 	case a.ch <- auditItem{inq, n}:
 	default:
@@ -70,11 +79,17 @@ func (a *AuditLog) record(ctx context.Context, inq *credo.Inquiry, n *credo.Adve
 }
 
 // Close writes what is queued and stops the writer. Decisions must have
-// stopped (the server shut down) before.
+// stopped (the server shut down) before. It returns the first write that
+// failed, if any did.
 func (a *AuditLog) Close() error {
-	a.closeOnce.Do(func() { close(a.ch) })
+	a.mu.Lock()
+	if !a.closed {
+		a.closed = true
+		close(a.ch)
+	}
+	a.mu.Unlock()
 	<-a.done
-	return nil
+	return a.err
 }
 
 func (a *AuditLog) run() {
@@ -94,6 +109,9 @@ func (a *AuditLog) run() {
 			a.complete(ctx, n)
 		}
 		if err := a.audit.AppendAudit(ctx, inqs, notices); err != nil {
+			if a.err == nil {
+				a.err = err
+			}
 			// The decisions were made; their trail must not be lost
 			// silently: log every one of them.
 			a.logger.Error("audit: writing a batch failed; the inquiries follow", slog.Any("err", err), slog.Int("inquiries", len(inqs)))

@@ -194,7 +194,17 @@ func (d *decider) permitted(ctx context.Context, p *principal, ev evaluation) *r
 // decide evaluates ev for p and records it.
 func (d *decider) decide(ctx context.Context, p *principal, ev evaluation) azResponse {
 	r := d.table.Decide(ev.subject, ev.action, ev.context)
-	out := azResponse{Decision: r.Effect == credo.Permit, Context: map[string]any{}}
+	inq, notice := OnRecord(&r, time.Now().UTC(), info(ctx).id, p.name, ev.subject, ev.action, ev.context)
+	if d.audit != nil {
+		d.audit.Record(ctx, inq, notice)
+	}
+	return azResponse{Decision: inq.Decision, Context: ResponseContext(&r, inq)}
+}
+
+// OnRecord makes the inquiry that puts decision r on the record, and for
+// a denial the adverse-action notice (naming the measures; the audit log
+// adds the standing and records behind them).
+func OnRecord(r *decide.Result, now time.Time, requestID, consumer string, subject credo.SubjectRef, action string, context map[string]any) (*credo.Inquiry, *credo.AdverseNotice) {
 	reasons := r.Reasons()
 	if reasons == nil {
 		reasons = []string{}
@@ -202,33 +212,40 @@ func (d *decider) decide(ctx context.Context, p *principal, ev evaluation) azRes
 	if r.Effect == credo.NotApplicable {
 		reasons = []string{"no_measure"}
 	}
-	versions := r.PolicyVersions()
-	out.Context["reason_codes"] = reasons
-	out.Context["policy_version"] = strings.Join(versions, ",")
-	out.Context["subject_known"] = r.Known
-	if ob := r.Obligations(); ob != nil {
-		out.Context["obligations"] = ob
+	purpose, _ := context["purpose"].(string)
+	inq := &credo.Inquiry{Time: now, RequestID: requestID, Consumer: consumer, Subject: subject, Action: action, Purpose: purpose,
+		Decision: r.Effect == credo.Permit, Known: r.Known, Reasons: reasons, PolicyVersions: r.PolicyVersions()}
+	if r.Effect != credo.Deny {
+		return inq, nil
 	}
-	purpose, _ := ev.context["purpose"].(string)
-	inq := &credo.Inquiry{Time: time.Now().UTC(), RequestID: info(ctx).id, Consumer: p.name, Subject: ev.subject,
-		Action: ev.action, Purpose: purpose, Decision: out.Decision, Known: r.Known, Reasons: reasons, PolicyVersions: versions}
-	var notice *credo.AdverseNotice
-	if r.Effect == credo.Deny {
-		notice = &credo.AdverseNotice{ID: "aan_" + newRequestID(), Time: inq.Time, RequestID: inq.RequestID, Consumer: p.name,
-			Subject: ev.subject, Action: ev.action, Object: HowToObject}
-		for o := range r.Outcomes() {
-			if o.Effect == credo.Deny {
-				notice.Measures = append(notice.Measures, credo.NoticeMeasure{Jurisdiction: o.Jurisdiction, PolicyVersion: o.PolicyVersion,
-					Rule: o.Rule, When: o.When, Reason: o.Reason})
-			}
+	notice := &credo.AdverseNotice{ID: "aan_" + newRequestID(), Time: now, RequestID: requestID, Consumer: consumer,
+		Subject: subject, Action: action, Object: HowToObject}
+	for o := range r.Outcomes() {
+		if o.Effect == credo.Deny {
+			notice.Measures = append(notice.Measures, credo.NoticeMeasure{Jurisdiction: o.Jurisdiction, PolicyVersion: o.PolicyVersion,
+				Rule: o.Rule, When: o.When, Reason: o.Reason})
 		}
-		inq.NoticeID = notice.ID
-		out.Context["notice_id"] = notice.ID
 	}
-	if d.audit != nil {
-		d.audit.record(ctx, inq, notice)
+	inq.NoticeID = notice.ID
+	return inq, notice
+}
+
+// ResponseContext is an evaluation response's context: reason codes,
+// policy versions, whether credo knows the subject, the obligations of a
+// permit, and the notice id of a denial.
+func ResponseContext(r *decide.Result, inq *credo.Inquiry) map[string]any {
+	c := map[string]any{
+		"reason_codes":   inq.Reasons,
+		"policy_version": strings.Join(inq.PolicyVersions, ","),
+		"subject_known":  r.Known,
 	}
-	return out
+	if ob := r.Obligations(); ob != nil {
+		c["obligations"] = ob
+	}
+	if inq.NoticeID != "" {
+		c["notice_id"] = inq.NoticeID
+	}
+	return c
 }
 
 // HowToObject is what every adverse-action notice tells the subject.

@@ -11,8 +11,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/credo-org/credo"
+	"github.com/credo-org/credo/decide"
 	"github.com/credo-org/credo/ingest"
 	"github.com/credo-org/credo/pebble"
+	"github.com/credo-org/credo/policy"
 	"github.com/credo-org/credo/synth"
 )
 
@@ -23,6 +25,8 @@ func newDemoCmd(e *env) *cobra.Command {
 		years    int
 		loadOnly bool
 		clean    bool
+		serve    bool
+		addr     string
 	)
 	c := &cobra.Command{
 		Use:   "demo",
@@ -30,7 +34,12 @@ func newDemoCmd(e *env) *cobra.Command {
 		Long: `demo generates a synthetic city (people, organisations and years of records
 from its agencies), appends every record to the ledger in --data, and prints
 a summary. Running it again over the same directory is idempotent: the
-records are already there and nothing is appended twice.`,
+records are already there and nothing is appended twice.
+
+Without --load-only it then scores the city into the decision table,
+registers demo consumers (one per family of measures: an airline, a hotel,
+a bank …), prints their API keys and curl examples, and — at a terminal,
+or with --serve — serves the whole API on --addr until interrupted.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -49,7 +58,20 @@ records are already there and nothing is appended twice.`,
 			}
 			defer s.Close()
 			if clean {
-				return loadClean(ctx, e, s, city, seed, loadOnly)
+				if err := loadClean(ctx, e, s, city, seed, loadOnly); err != nil || loadOnly || !cmd.Flags().Changed("serve") || !serve {
+					return err
+				}
+				prgs, err := decisionPrograms(ctx, s)
+				if err != nil {
+					return err
+				}
+				t0 := time.Now()
+				table, dists, err := demoTable(ctx, s, prgs)
+				if err != nil {
+					return fmt.Errorf("demo: scoring the city: %w", err)
+				}
+				printDistributions(e, dists, time.Since(t0))
+				return demoServe(ctx, e, s, table, prgs, addr)
 			}
 			began := time.Now()
 			dir := filepath.Join(s.Dir(), "exports")
@@ -101,17 +123,22 @@ records are already there and nothing is appended twice.`,
 			}
 			var dists []*gradeDistribution
 			var scored time.Duration
+			var table *decide.Table
+			var prgs []*policy.Program
 			if !loadOnly {
-				// the grade distribution per jurisdiction under every shipped pack
-				prgs, err := shippedPrograms()
-				if err != nil {
+				// the decision table, and the grade distribution per
+				// jurisdiction, in one scoring of the city
+				if prgs, err = decisionPrograms(ctx, s); err != nil {
 					return err
 				}
 				t0 := time.Now()
-				if dists, err = scoreCity(ctx, s, prgs, time.Now()); err != nil {
+				if table, dists, err = demoTable(ctx, s, prgs); err != nil {
 					return fmt.Errorf("demo: scoring the city: %w", err)
 				}
 				scored = time.Since(t0)
+			}
+			if !cmd.Flags().Changed("serve") {
+				serve = isTerminal(e.stdout) && !e.json
 			}
 			if e.json {
 				return writeJSON(e.stdout, map[string]any{
@@ -136,9 +163,10 @@ records are already there and nothing is appended twice.`,
 			w.Flush()
 			if !loadOnly {
 				printDistributions(e, dists, scored)
-				// Serving (the decision API, the portal) joins demo as it lands;
-				// until then demo ends after loading, as with --load-only.
 				fmt.Fprintf(e.stdout, "\nnext: credo stats --data %[1]s; credo quarantine list --data %[1]s; credo subject show ID --data %[1]s; credo verify --data %[1]s\n", s.Dir())
+				if serve {
+					return demoServe(ctx, e, s, table, prgs, addr)
+				}
 			}
 			return nil
 		},
@@ -148,6 +176,8 @@ records are already there and nothing is appended twice.`,
 	c.Flags().IntVar(&years, "years", 0, "years of events (default 5)")
 	c.Flags().BoolVar(&loadOnly, "load-only", false, "exit after loading")
 	c.Flags().BoolVar(&clean, "clean", false, "append the city's events straight to the ledger, without the agencies' exports and their noise")
+	c.Flags().BoolVar(&serve, "serve", false, "after loading, register demo consumers and serve the API until interrupted (default: when standard output is a terminal)")
+	c.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to serve on")
 	return addJSON(c, e)
 }
 

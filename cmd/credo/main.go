@@ -86,6 +86,7 @@ answers for them: every score is published and explained.`,
 		newRunsCmd(e),
 		newLinkCmd(e),
 		newServeCmd(e),
+		newConsumerCmd(e), newKeyCmd(e), newDecideCmd(e),
 		newPolicyCmd(e),
 		newScoreCmd(e),
 	)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net"
@@ -8,6 +9,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/credo-org/credo/decide"
+	"github.com/credo-org/credo/pebble"
+	"github.com/credo-org/credo/policy"
 	"github.com/credo-org/credo/server"
 )
 
@@ -20,14 +24,18 @@ func newServeCmd(e *env) *cobra.Command {
 	)
 	c := &cobra.Command{
 		Use:   "serve [--addr 127.0.0.1:8080]",
-		Short: "Serve the HTTP API on the data directory: the stream API for sources, /healthz, /readyz, /metrics",
-		Long: `serve opens the data directory and serves credo's HTTP API until it is
-interrupted (SIGINT, SIGTERM); it then stops accepting connections and
-finishes the requests in flight before it exits.
+		Short: "Serve the HTTP API on the data directory: decisions (AuthZEN), the stream API for sources, inquiries, counterparty checks, /healthz, /readyz, /metrics",
+		Long: `serve opens the data directory, loads the decision table (every subject's
+standing under the published policies, or the shipped packs while none is
+published) and serves credo's HTTP API until it is interrupted (SIGINT,
+SIGTERM); it then stops accepting connections, finishes the requests in
+flight, writes the audit trail's last batch, and exits.
 
-Sources post records to POST /v1/sources/{source}/records with the API
-key from credo source add (see docs/api.md). The data directory is held
-by the server while it runs: register sources before starting it.
+Consumers ask decisions at POST /access/v1/evaluation and
+/access/v1/evaluations with the key from credo consumer add; sources post
+records to POST /v1/sources/{source}/records with the key from credo
+source add (see docs/api.md). The data directory is held by the server
+while it runs: register sources and consumers before starting it.
 
 Each request is logged on standard error (never its credentials).`,
 		Args: cobra.NoArgs,
@@ -47,13 +55,20 @@ Each request is logged on standard error (never its credentials).`,
 				return err
 			}
 			defer s.Close()
+			prgs, err := decisionPrograms(ctx, s)
+			if err != nil {
+				return err
+			}
+			table, err := loadDecisionTable(ctx, logger, s, prgs)
+			if err != nil {
+				return err
+			}
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
 				return fmt.Errorf("listen on %s: %w", addr, err)
 			}
-			h := server.NewServer(logger, s, server.Config{MaxBodyBytes: maxBody})
 			logger.Info("credo serve", slog.String("version", version), slog.String("data", e.data))
-			return server.Serve(ctx, logger, ln, h, grace)
+			return serveAll(ctx, logger, s, ln, table, prgs, grace, maxBody)
 		},
 	}
 	c.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
@@ -61,4 +76,19 @@ Each request is logged on standard error (never its credentials).`,
 	c.Flags().Int64Var(&maxBody, "max-body", server.DefaultMaxBodyBytes, "largest records request body, in bytes")
 	c.Flags().StringVar(&logFormat, "log-format", "text", "request log format: text or json")
 	return c
+}
+
+// serveAll serves the whole API over s on ln until ctx ends, then writes
+// the audit trail's last batch.
+func serveAll(ctx context.Context, logger *slog.Logger, s *pebble.Store, ln net.Listener, table *decide.Table, prgs []*policy.Program, grace time.Duration, maxBody int64) error {
+	audit := server.NewAuditLog(logger, s, s, prgs)
+	h := server.NewServer(logger, s, server.Config{MaxBodyBytes: maxBody, Decisions: table, Audit: audit})
+	err := server.Serve(ctx, logger, ln, h, grace)
+	if aerr := audit.Close(); aerr != nil {
+		logger.Error("audit trail: a batch could not be written", slog.Any("err", aerr))
+		if err == nil {
+			err = fmt.Errorf("audit trail: %w", aerr)
+		}
+	}
+	return err
 }

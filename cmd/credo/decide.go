@@ -1,0 +1,182 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/credo-org/credo"
+	"github.com/credo-org/credo/decide"
+	"github.com/credo-org/credo/pebble"
+	"github.com/credo-org/credo/policy"
+	"github.com/credo-org/credo/server"
+)
+
+// newCLIRequestID names a decision made on the command line.
+func newCLIRequestID() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// decisionPrograms compiles the policies decisions are made under: the
+// latest published version of each jurisdiction, or, while none is
+// published, the shipped packs.
+func decisionPrograms(ctx context.Context, s credo.Policies) ([]*policy.Program, error) {
+	latest := map[string]*credo.PolicyVersion{}
+	var order []string
+	for v, err := range s.PolicyVersions(ctx) {
+		if err != nil {
+			return nil, err
+		}
+		if latest[v.Jurisdiction] == nil {
+			order = append(order, v.Jurisdiction)
+		}
+		latest[v.Jurisdiction] = v // by publication time: the last is the latest
+	}
+	if len(order) == 0 {
+		return shippedPrograms()
+	}
+	var out []*policy.Program
+	for _, j := range order {
+		v := latest[j]
+		prg, err := policy.Load(v.ID(), []byte(v.Source))
+		if err != nil {
+			return nil, fmt.Errorf("published policy %s: %w", v.ID(), err)
+		}
+		out = append(out, prg)
+	}
+	return out, nil
+}
+
+// loadDecisionTable builds the decision table over the store's subjects.
+//
+// Until standings are stored, it scores every subject from the ledger at
+// start (decide.FromLedger). Once the store keeps standings
+// (credo.Standings), the table is to be loaded from them instead —
+// table.Load(ctx, s.ListStandings(ctx, credo.StandingFilter{}), n) — and
+// kept current by table.Update for each standing the scorer stores.
+func loadDecisionTable(ctx context.Context, logger *slog.Logger, s *pebble.Store, prgs []*policy.Program) (*decide.Table, error) {
+	t0 := time.Now()
+	table, err := decide.New(prgs)
+	if err != nil {
+		return nil, err
+	}
+	if err := table.Load(ctx, decide.FromLedger(ctx, s, prgs, time.Now()), 0); err != nil {
+		return nil, fmt.Errorf("decision table: %w", err)
+	}
+	logger.Info("decision table loaded", slog.Int("subjects", table.Len()), slog.Int("profiles", table.Profiles()),
+		slog.Float64("bytes_per_subject", table.BytesPerSubject()), slog.Duration("took", time.Since(t0)))
+	return table, nil
+}
+
+func newDecideCmd(e *env) *cobra.Command {
+	var consumer, action, ctxJSON string
+	c := &cobra.Command{
+		Use:   "decide --consumer NAME --action ACTION [--context JSON] SUBJECT",
+		Short: "Decide one action about one subject as a consumer would be answered (operators); the decision is on the record",
+		Long: `decide answers what POST /access/v1/evaluation would answer the consumer
+NAME about SUBJECT: the decision, its obligations, reason codes and policy
+versions, and for a denial the adverse-action notice. The subject's
+standings are computed from the ledger under the published policies (or
+the shipped packs). Like every decision, it is written to the audit trail,
+where the subject sees it.`,
+		Args: cobra.ExactArgs(1),
+		RunE: e.withStore(func(ctx context.Context, s *pebble.Store, cmd *cobra.Command, args []string) error {
+			ref, err := parseSubject(args[0])
+			if err != nil {
+				return err
+			}
+			con, err := s.Consumer(ctx, consumer)
+			if err != nil {
+				return fmt.Errorf("decide: consumer %s: %w", consumer, err)
+			}
+			if !con.Active() {
+				return fmt.Errorf("decide: consumer %s's key is revoked", consumer)
+			}
+			if !con.May(action) {
+				e.logger().Warn("decision refused: action not registered for this consumer", slog.String("consumer", consumer), slog.String("action", action))
+				return fmt.Errorf("decide: %s may not ask about %s (its actions: %s)", consumer, action, strings.Join(con.Actions, ", "))
+			}
+			var context map[string]any
+			if ctxJSON != "" {
+				if err := json.Unmarshal([]byte(ctxJSON), &context); err != nil {
+					return fmt.Errorf("decide: --context: want a JSON object: %w", err)
+				}
+			}
+			prgs, err := decisionPrograms(ctx, s)
+			if err != nil {
+				return err
+			}
+			// this subject's standings only: a table of one
+			var recs []*credo.Record
+			for r, err := range s.SubjectRecords(ctx, ref) {
+				if err != nil {
+					return err
+				}
+				recs = append(recs, r)
+			}
+			table, err := decide.New(prgs)
+			if err != nil {
+				return err
+			}
+			now := time.Now().UTC()
+			if len(recs) > 0 {
+				for _, p := range prgs {
+					if p.Scores(ref.Kind) {
+						st := p.Standing(ref, recs, now)
+						table.Update(&st)
+					}
+				}
+			}
+			r := table.Decide(ref, action, context)
+			inq, notice := server.OnRecord(&r, now, "cli-"+newCLIRequestID(), consumer, ref, action, context)
+			al := server.NewAuditLog(e.logger(), s, s, prgs)
+			al.Record(ctx, inq, notice)
+			if err := al.Close(); err != nil { // written, with the notice completed, before we answer
+				return fmt.Errorf("decide: putting the decision on the record: %w", err)
+			}
+			out := map[string]any{"decision": inq.Decision, "context": server.ResponseContext(&r, inq)}
+			if e.json {
+				return writeJSON(e.stdout, out)
+			}
+			verdict := "PERMIT"
+			if !inq.Decision {
+				verdict = "DENY"
+			}
+			fmt.Fprintf(e.stdout, "%s %s for %s asking about %s\n", verdict, action, consumer, ref)
+			if !r.Known {
+				fmt.Fprintln(e.stdout, "  subject unknown to credo: each policy's default")
+			}
+			for o := range r.Outcomes() {
+				fmt.Fprintf(e.stdout, "  %s: %s (%s, %s)", o.PolicyVersion, o.Effect, o.Reason, o.Rule)
+				if o.When != "" {
+					fmt.Fprintf(e.stdout, " when %s", o.When)
+				}
+				if len(o.Obligations) > 0 {
+					b, _ := json.Marshal(o.Obligations)
+					fmt.Fprintf(e.stdout, " obligations %s", b)
+				}
+				fmt.Fprintln(e.stdout)
+			}
+			if inq.NoticeID != "" {
+				fmt.Fprintf(e.stdout, "  adverse-action notice %s\n", inq.NoticeID)
+			}
+			fmt.Fprintf(e.stdout, "  on the record as %s (credo subject inquiries %s)\n", inq.RequestID, ref.ID)
+			return nil
+		}),
+	}
+	c.Flags().StringVar(&consumer, "consumer", "", "the consumer asking (credo consumer list)")
+	c.Flags().StringVar(&action, "action", "", "the action asked about (flight.book …)")
+	c.Flags().StringVar(&ctxJSON, "context", "", `the request's context, a JSON object ({"purpose": "ticketing", "consent": "…"})`)
+	c.MarkFlagRequired("consumer")
+	c.MarkFlagRequired("action")
+	return addJSON(c, e)
+}

@@ -1,0 +1,197 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/credo-org/credo"
+	"github.com/credo-org/credo/pebble"
+)
+
+const (
+	listedPerson = "11010519491231002X"
+	cleanPerson  = "110101198504120019"
+)
+
+// decisionData is a data directory whose ledger holds a judgment default
+// against listedPerson and a traffic fine of cleanPerson's.
+func decisionData(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "data")
+	s, err := pebble.Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Now().UTC().AddDate(0, -1, 0)
+	recs := []*credo.Record{
+		{Subject: credo.SubjectRef{Kind: credo.Person, ID: listedPerson}, Source: "court", SourceRecordID: "J-1", Kind: "court.judgment_default",
+			Polarity: credo.Negative, OccurredAt: at, Evidence: "J-1", Provenance: credo.Provenance{File: "f", Row: 1}},
+		{Subject: credo.SubjectRef{Kind: credo.Person, ID: cleanPerson}, Source: "traffic_police", SourceRecordID: "T-1", Kind: "traffic.red_light",
+			Polarity: credo.Negative, OccurredAt: at, Evidence: "T-1", Provenance: credo.Provenance{File: "f", Row: 2}},
+	}
+	if _, err := s.Append(context.Background(), recs); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestConsumerAddListRevoke(t *testing.T) {
+	dir := decisionData(t)
+	out, errOut, status := runCLI(t, "consumer", "add", "airline", "--actions", "flight.book,rail.g_train", "--json", "--data", dir)
+	if status != 0 {
+		t.Fatalf("consumer add: %d %s", status, errOut)
+	}
+	var added struct {
+		Name, Key string
+		Actions   []string
+	}
+	if err := json.Unmarshal([]byte(out), &added); err != nil || added.Name != "airline" || !credo.LooksLikeConsumerKey(added.Key) || len(added.Actions) != 2 {
+		t.Fatalf("consumer add --json: %q %v", out, err)
+	}
+	if _, errOut, status := runCLI(t, "consumer", "add", "airline", "--actions", "flight.book", "--data", dir); status == 0 || !strings.Contains(errOut, "already registered") {
+		t.Errorf("adding twice: %d %s", status, errOut)
+	}
+	if _, errOut, status := runCLI(t, "consumer", "add", "spaceline", "--actions", "moon.book", "--data", dir); status == 0 || !strings.Contains(errOut, "no measure covers") {
+		t.Errorf("an action no measure covers: %d %s", status, errOut)
+	}
+	out, _, _ = runCLI(t, "consumer", "list", "--data", dir)
+	if !strings.Contains(out, "airline") || strings.Contains(out, added.Key) {
+		t.Errorf("consumer list: %s", out)
+	}
+	// keys of the other roles
+	out, errOut, status = runCLI(t, "key", "add", "--role", "subject", "--subject", listedPerson, "me", "--json", "--data", dir)
+	if status != 0 || !strings.Contains(out, `"role": "subject"`) {
+		t.Errorf("key add --role subject: %d %s %s", status, out, errOut)
+	}
+	if _, errOut, status := runCLI(t, "key", "add", "--role", "root", "x", "--data", dir); status == 0 {
+		t.Errorf("key add --role root: %s", errOut)
+	}
+	if _, errOut, status := runCLI(t, "key", "add", "--role", "operator", "ops", "--data", dir); status != 0 {
+		t.Errorf("key add --role operator: %s", errOut)
+	}
+	out, _, _ = runCLI(t, "key", "list", "--data", dir)
+	for _, w := range []string{"ops", "operator", "me", "subject", "airline"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("key list lacks %s: %s", w, out)
+		}
+	}
+	if out, _, status := runCLI(t, "consumer", "revoke", "airline", "--data", dir); status != 0 || !strings.Contains(out, "revoked") {
+		t.Errorf("revoke: %s", out)
+	}
+	if _, errOut, status := runCLI(t, "decide", "--consumer", "airline", "--action", "flight.book", cleanPerson, "--data", dir); status == 0 || !strings.Contains(errOut, "revoked") {
+		t.Errorf("decide as a revoked consumer: %d %s", status, errOut)
+	}
+}
+
+func TestDecideAndInquiries(t *testing.T) {
+	dir := decisionData(t)
+	if _, errOut, status := runCLI(t, "consumer", "add", "airline", "--actions", "flight.book", "--data", dir); status != 0 {
+		t.Fatal(errOut)
+	}
+	out, errOut, status := runCLI(t, "decide", "--consumer", "airline", "--action", "flight.book", listedPerson, "--json", "--data", dir)
+	var d struct {
+		Decision bool
+		Context  struct {
+			ReasonCodes []string `json:"reason_codes"`
+			NoticeID    string   `json:"notice_id"`
+			Known       bool     `json:"subject_known"`
+		}
+	}
+	if status != 0 || json.Unmarshal([]byte(out), &d) != nil || d.Decision || d.Context.NoticeID == "" || !d.Context.Known {
+		t.Fatalf("decide listed: %d %s %s", status, out, errOut)
+	}
+	out, _, status = runCLI(t, "decide", "--consumer", "airline", "--action", "flight.book", "--context", `{"purpose": "ticketing"}`, cleanPerson, "--data", dir)
+	if status != 0 || !strings.HasPrefix(out, "PERMIT") {
+		t.Errorf("decide clean: %s", out)
+	}
+	if _, errOut, status := runCLI(t, "decide", "--consumer", "airline", "--action", "loan.apply", cleanPerson, "--data", dir); status == 0 || !strings.Contains(errOut, "may not ask") {
+		t.Errorf("an action not the consumer's: %d %s", status, errOut)
+	}
+	if _, errOut, status := runCLI(t, "decide", "--consumer", "airline", "--action", "flight.book", "110105194912310021", "--data", dir); status == 0 || !strings.Contains(errOut, "not a valid identifier") {
+		t.Errorf("a bad id: %d %s", status, errOut)
+	}
+	// credo subject inquiries
+	var buf, errBuf bytes.Buffer
+	e := &env{stdout: &buf, stderr: &errBuf, data: dir, getenv: func(string) string { return "" }}
+	c := newSubjectInquiriesCmd(e)
+	c.SetArgs([]string{listedPerson, "--json"})
+	if err := c.ExecuteContext(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var inqs []credo.Inquiry
+	if err := json.Unmarshal(buf.Bytes(), &inqs); err != nil || len(inqs) != 1 || inqs[0].Consumer != "airline" || inqs[0].NoticeID != d.Context.NoticeID {
+		t.Fatalf("inquiries: %v %s", err, buf.String())
+	}
+}
+
+// lockedBuffer is written by the command and read by the test.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestDemoServes runs plain demo with --serve on a free port, asks the
+// first example's decision with the printed key, and stops it.
+func TestDemoServes(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out := &lockedBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"demo", "--clean", "--people", "1000", "--serve", "--addr", "127.0.0.1:0", "--data", data}, strings.NewReader(""), out, &lockedBuffer{})
+	}()
+	deadline := time.After(2 * time.Minute)
+	for !strings.Contains(out.String(), "serving on") {
+		select {
+		case err := <-done:
+			t.Fatalf("demo ended: %v\n%s", err, out)
+		case <-deadline:
+			t.Fatalf("demo did not serve:\n%s", out)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	m := regexp.MustCompile(`curl -s (\S+/access/v1/evaluation) -H 'Authorization: Bearer (\S+)' -H 'Content-Type: application/json' \\\n    -d '([^']+)'`).FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatalf("no curl example:\n%s", out)
+	}
+	req, _ := http.NewRequest("POST", m[1], strings.NewReader(m[3]))
+	req.Header.Set("Authorization", "Bearer "+m[2])
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d struct{ Decision *bool }
+	json.NewDecoder(res.Body).Decode(&d)
+	res.Body.Close()
+	if res.StatusCode != 200 || d.Decision == nil {
+		t.Fatalf("the example: %d", res.StatusCode)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("demo after interrupt: %v", err)
+	}
+}

@@ -56,23 +56,30 @@ func decisionPrograms(ctx context.Context, s credo.Policies) ([]*policy.Program,
 	return out, nil
 }
 
-// loadDecisionTable builds the decision table over the store's subjects.
-//
-// Until standings are stored, it scores every subject from the ledger at
-// start (decide.FromLedger). Once the store keeps standings
-// (credo.Standings), the table is to be loaded from them instead —
-// table.Load(ctx, s.ListStandings(ctx, credo.StandingFilter{}), n) — and
-// kept current by table.Update for each standing the scorer stores.
+// loadDecisionTable builds the decision table over the store's subjects:
+// from the stored standings when every policy version has been scored
+// into the store (credo score, credo policy publish), else by scoring
+// every subject from the ledger at start (decide.FromLedger).
 func loadDecisionTable(ctx context.Context, logger *slog.Logger, s *pebble.Store, prgs []*policy.Program) (*decide.Table, error) {
 	t0 := time.Now()
 	table, err := decide.New(prgs)
 	if err != nil {
 		return nil, err
 	}
-	if err := table.Load(ctx, decide.FromLedger(ctx, s, prgs, time.Now()), 0); err != nil {
-		return nil, fmt.Errorf("decision table: %w", err)
+	stored := len(prgs) > 0
+	for _, p := range prgs {
+		if w, err := s.Watermark(ctx, p.VersionID()); err != nil || w == 0 {
+			stored = false
+		}
 	}
-	logger.Info("decision table loaded", slog.Int("subjects", table.Len()), slog.Int("profiles", table.Profiles()),
+	from, standings := "the ledger", decide.FromLedger(ctx, s, prgs, time.Now())
+	if stored {
+		from, standings = "stored standings", s.ListStandings(ctx, credo.StandingFilter{})
+	}
+	if err := table.Load(ctx, standings, 0); err != nil {
+		return nil, fmt.Errorf("decision table from %s: %w", from, err)
+	}
+	logger.Info("decision table loaded", slog.String("from", from), slog.Int("subjects", table.Len()), slog.Int("profiles", table.Profiles()),
 		slog.Float64("bytes_per_subject", table.BytesPerSubject()), slog.Duration("took", time.Since(t0)))
 	return table, nil
 }

@@ -321,7 +321,8 @@ func BenchmarkLinkDedup(b *testing.B) {
 	n := linkRecords(b)
 	t0 := time.Now()
 	rows, who := synthRecords(b, n)
-	b.Logf("generated %d records in %.1fs", len(rows), time.Since(t0).Seconds())
+	b.Logf("generated %d records in %.1fs; peak RSS so far (the benchmark's own copy) %.0f MB",
+		len(rows), time.Since(t0).Seconds(), float64(resolve.PeakRSS())/(1<<20))
 	perPerson := map[int32]int{}
 	for _, w := range who {
 		perPerson[w]++
@@ -337,6 +338,7 @@ func BenchmarkLinkDedup(b *testing.B) {
 			b.Fatal(err)
 		}
 		t0 := time.Now()
+		l.Grow(len(rows))
 		for _, r := range rows {
 			l.Add(0, r)
 		}

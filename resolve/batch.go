@@ -169,6 +169,7 @@ func ResolveBatch(ctx context.Context, known []Known, records []credo.Identity, 
 	if err != nil {
 		return nil, err
 	}
+	l.Grow(len(known) + len(records))
 	subjectOf := make([]int32, len(known))
 	subjectNum := map[string]int32{}
 	var subjects []string

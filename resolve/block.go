@@ -122,7 +122,7 @@ type entry struct {
 // blocks are the records sorted by each rule's key.
 type blocks struct {
 	keys           [][]uint64 // by rule, per record: 0 for no key (or a skipped block)
-	ents           [][]entry  // by rule: the records with a key, sorted
+	ents           [][]uint32 // by rule: the records with a key, in the order of their keys
 	runs           [][][2]int // by rule: the blocks compared, as [start, end) in ents
 	skippedBlocks  int
 	skippedRecords int
@@ -131,7 +131,7 @@ type blocks struct {
 func (l *Linker) block(ctx context.Context) (*blocks, error) {
 	n := len(l.src)
 	rules := l.cfg.Blocking
-	b := &blocks{keys: make([][]uint64, len(rules)), ents: make([][]entry, len(rules)), runs: make([][][2]int, len(rules))}
+	b := &blocks{keys: make([][]uint64, len(rules)), ents: make([][]uint32, len(rules)), runs: make([][][2]int, len(rules))}
 	var mu sync.Mutex
 	err := parallel(ctx, len(rules), min(l.cfg.Workers, len(rules)), func(r int) {
 		keys := make([]uint64, n)
@@ -192,7 +192,13 @@ func (l *Linker) block(ctx context.Context) (*blocks, error) {
 			}
 			s = e
 		}
-		b.keys[r], b.ents[r], b.runs[r] = keys, ents, runs
+		// The records alone, 4 bytes each rather than 16: a million
+		// records and ten rules make 120 MB less.
+		idx := make([]uint32, len(ents))
+		for x, e := range ents {
+			idx[x] = e.i
+		}
+		b.keys[r], b.ents[r], b.runs[r] = keys, idx, runs
 		mu.Lock()
 		b.skippedBlocks += skipped
 		b.skippedRecords += skippedRecs
@@ -314,10 +320,10 @@ func (l *Linker) compareBlocks(ctx context.Context, b *blocks) (*comparison, err
 				earlier := b.keys[:tk.rule]
 				for _, run := range b.runs[tk.rule][tk.from:tk.to] {
 					for x := run[0]; x < run[1]; x++ {
-						i := ents[x].i
+						i := ents[x]
 					next:
 						for y := x + 1; y < run[1]; y++ {
-							j := ents[y].i
+							j := ents[y]
 							if two && l.src[i] == l.src[j] {
 								continue
 							}

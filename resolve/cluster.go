@@ -11,9 +11,10 @@ import (
 // Linking two sources one-to-one, a pair links when neither record is
 // linked yet. Otherwise a pair that would join two clusters must hold
 // against both of them: no cross pair of members may weigh below zero (the
-// evidence says they differ) and at least half of them must weigh the link
-// threshold. So a chain A~B~C in which A and C clearly differ stops at
-// A~B, and B~C goes to review.
+// evidence says they differ) and the cross pairs must weigh the review
+// threshold on average — two noisy copies of one record often say little
+// about each other, but not nothing. So a chain A~B~C in which A and C
+// clearly differ stops at A~B, and B~C goes to review.
 func (l *Linker) cluster(ctx context.Context, res *Result, cands []Pair) error {
 	slices.SortFunc(cands, func(x, y Pair) int {
 		if c := cmp.Compare(y.Weight, x.Weight); c != 0 {
@@ -73,7 +74,7 @@ func (l *Linker) cluster(ctx context.Context, res *Result, cands []Pair) error {
 				continue
 			}
 		case size[ra] == 1 && size[rb] == 1:
-		case !l.holds(ra, rb, next, size, link, min(review, 0)):
+		case !l.holds(ra, rb, next, size, review, min(review, 0)):
 			res.Refused++
 			res.Reviews = append(res.Reviews, p)
 			inReview[p.A], inReview[p.B] = true, true
@@ -110,13 +111,13 @@ func (l *Linker) cluster(ctx context.Context, res *Result, cands []Pair) error {
 }
 
 // holds reports whether clusters ra and rb may merge: every cross pair at
-// or above floor, at least half at or above link.
-func (l *Linker) holds(ra, rb int32, next, size []int32, link, floor float32) bool {
+// or above floor, and their mean at or above mean.
+func (l *Linker) holds(ra, rb int32, next, size []int32, mean, floor float32) bool {
 	total := int(size[ra]) * int(size[rb])
 	if total > l.cfg.MaxClusterPairs {
 		return false
 	}
-	strong := 0
+	sum := 0.0
 	x := ra
 	for {
 		y := rb
@@ -125,9 +126,7 @@ func (l *Linker) holds(ra, rb int32, next, size []int32, link, floor float32) bo
 			if w < floor {
 				return false
 			}
-			if w >= link {
-				strong++
-			}
+			sum += float64(w)
 			y = next[y]
 			if y == rb {
 				break
@@ -138,7 +137,7 @@ func (l *Linker) holds(ra, rb int32, next, size []int32, link, floor float32) bo
 			break
 		}
 	}
-	return 2*strong >= total
+	return sum >= float64(mean)*float64(total)
 }
 
 // Explanation is a pair's match weight taken apart field by field.

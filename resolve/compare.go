@@ -129,6 +129,13 @@ func (c *column) prepare(s string) (v value, key string, ok bool) {
 		v.s = d
 		return v, d, true
 	case ID:
+		if plainID(s) {
+			v.s = strings.ToUpper(s) // only the letters, if any, are rewritten
+			if strings.Trim(v.s, "0") == "" {
+				return v, "", false
+			}
+			return v, v.s, true
+		}
 		var b strings.Builder
 		for _, r := range s {
 			if r < 0x80 && (r >= '0' && r <= '9' || r >= 'a' && r <= 'z') {
@@ -163,6 +170,17 @@ func (c *column) prepare(s string) (v value, key string, ok bool) {
 	}
 	v.s = s
 	return v, s, true
+}
+
+// plainID reports whether s holds only ASCII digits and letters: an
+// identifier written as it should be, with nothing to strip.
+func plainID(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // textWords writes the common street abbreviations in full, so that a typo

@@ -7,6 +7,7 @@ import (
 	"hash/maphash"
 	"math"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 )
@@ -240,6 +241,18 @@ func (l *Linker) Add(source int, values []string) (int, error) {
 	l.src = append(l.src, uint8(source))
 	l.n[source]++
 	return len(l.src) - 1, nil
+}
+
+// Grow makes room for n more records, so that adding a known number of
+// records does not copy what was added before.
+func (l *Linker) Grow(n int) {
+	if n <= 0 {
+		return
+	}
+	l.src = slices.Grow(l.src, n)
+	for _, c := range l.cols {
+		c.raw = slices.Grow(c.raw, n)
+	}
 }
 
 // Len is the number of records added.

@@ -100,8 +100,54 @@ type Table struct {
 	seed   maphash.Seed
 	snap   atomic.Pointer[snapshot]
 
-	mu     sync.Mutex        // writers: Load and Update
-	intern map[uint64]uint32 // profile hash → a profile with it
+	mu     sync.Mutex // writers: Load and Update
+	intern *internTable
+}
+
+// internTable maps a profile's hash to a profile with that hash: open
+// addressing over a power-of-two array, kept at most half full (profiles
+// are few; a Go map would cost more per subject loaded).
+type internTable struct {
+	hashes []uint64
+	profs  []uint32
+	n      int
+}
+
+func newInternTable() *internTable {
+	return &internTable{hashes: make([]uint64, 1024), profs: make([]uint32, 1024)}
+}
+
+// get returns the profile interned under h.
+func (it *internTable) get(h uint64) (uint32, bool) {
+	mask := len(it.hashes) - 1
+	for i := int(h) & mask; ; i = (i + 1) & mask {
+		switch it.hashes[i] {
+		case h:
+			return it.profs[i], true
+		case 0:
+			return 0, false
+		}
+	}
+}
+
+// add interns p under h (h not yet there).
+func (it *internTable) add(h uint64, p uint32) {
+	if 2*(it.n+1) > len(it.hashes) {
+		old := *it
+		it.hashes, it.profs, it.n = make([]uint64, 2*len(old.hashes)), make([]uint32, 2*len(old.hashes)), 0
+		for i, x := range old.hashes {
+			if x != 0 {
+				it.add(x, old.profs[i])
+			}
+		}
+	}
+	mask := len(it.hashes) - 1
+	i := int(h) & mask
+	for it.hashes[i] != 0 {
+		i = (i + 1) & mask
+	}
+	it.hashes[i], it.profs[i] = h, p
+	it.n++
 }
 
 // New makes an empty table for the measures of prgs (the latest published
@@ -113,7 +159,7 @@ func New(prgs []*policy.Program) (*Table, error) {
 	}
 	t := &Table{schema: sc, seed: maphash.MakeSeed()}
 	t.snap.Store(t.empty(0))
-	t.intern = map[uint64]uint32{}
+	t.intern = newInternTable()
 	return t, nil
 }
 
@@ -210,7 +256,7 @@ func (s *slots) resized(subjects int) *slots {
 type writer struct {
 	t      *Table
 	snap   *snapshot
-	intern map[uint64]uint32
+	intern *internTable
 	J      int
 	buf    []uint64
 }
@@ -224,9 +270,10 @@ func (w *writer) profileOf(words []uint64) (uint32, bool) {
 		h = (h ^ x) * 1099511628211
 		h ^= h >> 29
 	}
+	h |= 1 // never 0, the empty slot
 	J := w.J
 	all := w.snap.words
-	if p, ok := w.intern[h]; ok {
+	if p, ok := w.intern.get(h); ok {
 		if same(all[int(p)*J:int(p+1)*J], words) {
 			return p, false
 		}
@@ -239,8 +286,8 @@ func (w *writer) profileOf(words []uint64) (uint32, bool) {
 	p := uint32(len(all) / J)
 	// Appending writes past the length readers see, never within it.
 	w.snap = &snapshot{idx: w.snap.idx, words: append(all, words...)}
-	if _, ok := w.intern[h]; !ok {
-		w.intern[h] = p
+	if _, ok := w.intern.get(h); !ok {
+		w.intern.add(h, p)
 	}
 	return p, true
 }
@@ -330,7 +377,7 @@ func (t *Table) Load(ctx context.Context, standings iter.Seq2[*credo.Standing, e
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	J := len(t.schema.juris)
-	w := &writer{t: t, snap: t.empty(0), intern: map[uint64]uint32{}, J: J}
+	w := &writer{t: t, snap: t.empty(0), intern: newInternTable(), J: J}
 	var (
 		cur     credo.SubjectRef
 		curKey  uint64
@@ -384,16 +431,16 @@ func (t *Table) Load(ctx context.Context, standings iter.Seq2[*credo.Standing, e
 	for b := 1; b < len(count); b++ {
 		count[b] += count[b-1]
 	}
-	order := make([]int32, len(keys))
+	sk, sp := make([]uint64, len(keys)), make([]uint32, len(keys))
 	for i, h := range homes {
 		b := h >> shift
-		order[count[b]] = int32(i)
+		sk[count[b]], sp[count[b]] = keys[i], profs[i]
 		count[b]++
 	}
-	homes = nil
+	homes, keys, profs = nil, nil, nil
 	w.snap = &snapshot{idx: idx, words: w.snap.words}
-	for _, i := range order {
-		k, p := keys[i], profs[i]
+	for i, k := range sk {
+		p := sp[i]
 		if old, ok := idx.find(k); ok && old != p { // the subject came before, apart: merge
 			copy(words, w.snap.words[int(old)*J:int(old+1)*J])
 			nw := w.snap.words[int(p)*J : int(p+1)*J]

@@ -96,9 +96,19 @@ func TestComparisonLevels(t *testing.T) {
 		{Field{Name: "e", Kind: Exact}, "NSW", "nsw", "exact"},
 		{Field{Name: "e", Kind: Exact}, "nsw", "vic", "different"},
 	}
+	covered := map[string]bool{"name swapped with another name field": true} // TestSwappedNames
 	for _, tt := range tests {
 		if got := pairLevel(t, tt.f, tt.a, tt.b); got != tt.want {
 			t.Errorf("%s %q vs %q: %s, want %s", tt.f.Kind, tt.a, tt.b, got, tt.want)
+		}
+		covered[tt.f.Kind.String()+" "+tt.want] = true
+	}
+	// Every level of every comparison has a labelled pair.
+	for k := range numKinds {
+		for _, lv := range k.Levels() {
+			if !covered[k.String()+" "+lv] {
+				t.Errorf("no fixture for %s at level %q", k, lv)
+			}
 		}
 	}
 }
@@ -367,6 +377,21 @@ func TestClusterGuard(t *testing.T) {
 	}
 	if res.Cluster[0] != res.Cluster[2] {
 		t.Errorf("A~C %.1f is not a disagreement, yet C was kept out: %v", l.Weight(0, 2), res.Cluster)
+	}
+
+	// C joins when the cross pairs (B~C 16, A~C 1) reach the review
+	// threshold on average, and not when they fall short of it.
+	for _, tt := range []struct {
+		review float64
+		joins  bool
+	}{{5, true}, {8.5, true}, {9, false}} {
+		res = &Result{Records: 3, Thresholds: Thresholds{Link: 10, Review: tt.review}, Cluster: make([]uint32, 3), Status: make([]Status, 3), l: l}
+		if err := l.cluster(context.Background(), res, []Pair{{0, 1, l.Weight(0, 1)}, {1, 2, l.Weight(1, 2)}}); err != nil {
+			t.Fatal(err)
+		}
+		if joined := res.Cluster[0] == res.Cluster[2]; joined != tt.joins || res.Cluster[0] != res.Cluster[1] {
+			t.Errorf("review %v: clusters %v, want C joining %v (A~C %.1f, B~C %.1f)", tt.review, res.Cluster, tt.joins, l.Weight(0, 2), l.Weight(1, 2))
+		}
 	}
 }
 

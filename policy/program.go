@@ -372,9 +372,14 @@ func (p *Program) aggregate(subject credo.SubjectRef, records []*credo.Record, h
 		e      *effRec
 		rule   *rule
 		points float64
-		act    string
+		act    actKey
 	}
-	var cands []cand
+	nhits := 0
+	for i := range eff {
+		nhits += len(eff[i].hits)
+	}
+	cands := make([]cand, 0, nhits)
+	contribs = slices.Grow(contribs, nhits)
 	sums := map[*rule][]int{}
 	for i := range eff {
 		e := &eff[i]
@@ -388,14 +393,14 @@ func (p *Program) aggregate(subject credo.SubjectRef, records []*credo.Record, h
 				sums[r] = append(sums[r], i)
 				continue
 			}
-			act := h.Act
-			if act == "" {
-				act = "record:" + e.r.ID
+			act := actKey{act: h.Act}
+			if act.act == "" {
+				act.rec = e.r // the record is its own act
 			}
 			cands = append(cands, cand{e: e, rule: r, points: h.Value, act: act})
 		}
 	}
-	winner := map[string]int{}
+	winner := make(map[actKey]int, len(cands))
 	for i := range cands {
 		c := &cands[i]
 		if w, ok := winner[c.act]; !ok || math.Abs(c.points) > math.Abs(cands[w].points) {
@@ -404,7 +409,7 @@ func (p *Program) aggregate(subject credo.SubjectRef, records []*credo.Record, h
 	}
 	type prior struct{ from, until time.Time }
 	history := map[string][]prior{}
-	capUsed := map[string]float64{}
+	var capUsed map[capKey]float64
 	for i := range cands {
 		c := &cands[i]
 		occ := c.e.r.OccurredAt
@@ -430,7 +435,10 @@ func (p *Program) aggregate(subject credo.SubjectRef, records []*credo.Record, h
 				history[g] = append(history[g], prior{occ, con.Until})
 			}
 			if cp := c.rule.cap; cp != nil {
-				key := c.rule.capGroup + "@" + period(occ.In(p.loc), cp.Per)
+				key := capKey{c.rule.capGroup, period(occ.In(p.loc), cp.Per)}
+				if capUsed == nil {
+					capUsed = map[capKey]float64{}
+				}
 				used := capUsed[key]
 				switch {
 				case cp.Max != nil && con.Points > 0 && used+con.Points > *cp.Max:
@@ -657,11 +665,26 @@ func joinNote(a, b string) string {
 	return a + "; " + b
 }
 
-func period(t time.Time, per string) string {
+// actKey names an act: by the act a rule's expression gave, or, when it
+// gave none, by the record, which is then its own act.
+type actKey struct {
+	act string
+	rec *credo.Record
+}
+
+// capKey names a cap's group in one period.
+type capKey struct {
+	group  string
+	period int
+}
+
+// period numbers the calendar period of t: year×100 for a year, plus the
+// month for a month.
+func period(t time.Time, per string) int {
 	if per == "month" {
-		return t.Format("2006-01")
+		return t.Year()*100 + int(t.Month())
 	}
-	return t.Format("2006")
+	return t.Year() * 100
 }
 
 // validFor is a rule's validity: its own, or the policy's tier for points

@@ -17,6 +17,7 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"math"
 	"runtime"
 	"slices"
 	"strings"
@@ -45,6 +46,8 @@ type Options struct {
 	AsOf    time.Time       // the standings' as-of time; time.Now when zero
 	Reps    Representatives // organisations' legal representatives, for the policy's linkage
 	Workers int             // goroutines computing standings; GOMAXPROCS when 0
+
+	stretch int // the fewest records a scanning goroutine takes; 50,000 when 0
 }
 
 func (o *Options) defaults() {
@@ -53,6 +56,9 @@ func (o *Options) defaults() {
 	}
 	if o.Workers <= 0 {
 		o.Workers = runtime.GOMAXPROCS(0)
+	}
+	if o.stretch <= 0 {
+		o.stretch = 50_000
 	}
 }
 
@@ -77,6 +83,76 @@ type subjectRecs struct {
 	hits [][]policy.Hit
 }
 
+// projection is one stretch of the ledger as a full recompute keeps it.
+type projection struct {
+	p         *policy.Program
+	reps      Representatives
+	bySubject map[credo.SubjectRef]*subjectRecs
+	records   int64
+	through   uint64
+	err       error
+	arena     []policy.Hit // the kept hits, a few allocations for all of them
+}
+
+// keep appends r and its hits to ref's projection.
+func (pr *projection) keep(ref credo.SubjectRef, r *credo.Record, hits []policy.Hit) {
+	sr := pr.subject(ref)
+	if cap(pr.arena)-len(pr.arena) < len(hits) {
+		pr.arena = make([]policy.Hit, 0, max(4096, len(hits)))
+	}
+	n := len(pr.arena)
+	pr.arena = append(pr.arena, hits...)
+	sr.recs = append(sr.recs, r)
+	sr.hits = append(sr.hits, pr.arena[n:len(pr.arena):len(pr.arena)])
+}
+
+func (pr *projection) subject(ref credo.SubjectRef) *subjectRecs {
+	sr := pr.bySubject[ref]
+	if sr == nil {
+		sr = &subjectRecs{}
+		pr.bySubject[ref] = sr
+	}
+	return sr
+}
+
+// scan reads the records from sequence number lo through hi.
+func (pr *projection) scan(ctx context.Context, scan func(context.Context, uint64) iter.Seq2[*credo.Record, error], lo, hi uint64) {
+	p := pr.p
+	scoresPersons := p.Scores(credo.Person)
+	linked := p.LinkedKinds()
+	var hits []policy.Hit
+	for r, err := range scan(ctx, lo) {
+		if err != nil {
+			pr.err = err
+			return
+		}
+		if r.Seq > hi {
+			return
+		}
+		pr.records++
+		pr.through = r.Seq
+		if !r.Subject.Resolved() {
+			continue
+		}
+		if p.Scores(r.Subject.Kind) {
+			hits = p.Match(r.Subject, r, hits[:0])
+			if p.Relevant(r, hits) {
+				pr.keep(r.Subject, r, hits)
+			} else {
+				pr.subject(r.Subject) // a standing all the same
+			}
+		}
+		if scoresPersons && r.Subject.Kind == credo.Organization && slices.Contains(linked, r.Kind) {
+			if rep, ok := pr.reps[r.Subject]; ok {
+				hits = p.Match(rep, r, hits[:0])
+				if len(hits) > 0 {
+					pr.keep(rep, r, hits)
+				}
+			}
+		}
+	}
+}
+
 // Recompute scores every subject the policy scores, from the whole ledger,
 // stores the standings and sets the version's watermark to the end of the
 // ledger. It is what publishing a version does.
@@ -89,48 +165,47 @@ func Recompute(ctx context.Context, s Store, p *policy.Program, o Options) (Resu
 	o.defaults()
 	start := time.Now()
 	res := Result{PolicyVersion: p.VersionID(), Full: true}
-	scoresPersons := p.Scores(credo.Person)
-	linked := p.LinkedKinds()
-	bySubject := map[credo.SubjectRef]*subjectRecs{}
-	var hits []policy.Hit
 	scan := s.Scan
 	if pj, ok := s.(Projector); ok {
 		scan = pj.ScanScoring
 	}
-	for r, err := range scan(ctx, 0) {
-		if err != nil {
-			return res, fmt.Errorf("score %s: reading the ledger: %w", p.VersionID(), err)
+	head, err := s.Head(ctx)
+	if err != nil {
+		return res, err
+	}
+	// The ledger is scanned in as many stretches as there are workers,
+	// each into its own map, merged after.
+	parts := make([]*projection, max(min(o.Workers, int(head.Seq/uint64(o.stretch))), 1))
+	var wg sync.WaitGroup
+	for w := range parts {
+		lo := head.Seq * uint64(w) / uint64(len(parts))
+		hi := head.Seq * uint64(w+1) / uint64(len(parts))
+		if w == len(parts)-1 {
+			hi = math.MaxUint64 // and whatever was appended since
 		}
-		res.Records++
-		res.Through = r.Seq
-		if !r.Subject.Resolved() {
+		pr := &projection{p: p, reps: o.Reps, bySubject: map[credo.SubjectRef]*subjectRecs{}}
+		parts[w] = pr
+		wg.Go(func() { pr.scan(ctx, scan, lo+1, hi) })
+	}
+	wg.Wait()
+	bySubject := parts[0].bySubject
+	for _, pr := range parts {
+		if pr.err != nil {
+			return res, fmt.Errorf("score %s: reading the ledger: %w", p.VersionID(), pr.err)
+		}
+		res.Records += pr.records
+		res.Through = max(res.Through, pr.through)
+		if pr == parts[0] {
 			continue
 		}
-		if p.Scores(r.Subject.Kind) {
-			sr := bySubject[r.Subject]
+		for ref, x := range pr.bySubject {
+			sr := bySubject[ref]
 			if sr == nil {
-				sr = &subjectRecs{}
-				bySubject[r.Subject] = sr
+				bySubject[ref] = x
+				continue
 			}
-			hits = p.Match(r.Subject, r, hits[:0])
-			if p.Relevant(r, hits) {
-				sr.recs = append(sr.recs, r)
-				sr.hits = append(sr.hits, slices.Clone(hits))
-			}
-		}
-		if scoresPersons && r.Subject.Kind == credo.Organization && slices.Contains(linked, r.Kind) {
-			if rep, ok := o.Reps[r.Subject]; ok {
-				hits = p.Match(rep, r, hits[:0])
-				if len(hits) > 0 {
-					sr := bySubject[rep]
-					if sr == nil {
-						sr = &subjectRecs{}
-						bySubject[rep] = sr
-					}
-					sr.recs = append(sr.recs, r)
-					sr.hits = append(sr.hits, slices.Clone(hits))
-				}
-			}
+			sr.recs = append(sr.recs, x.recs...)
+			sr.hits = append(sr.hits, x.hits...)
 		}
 	}
 	subjects := make([]credo.SubjectRef, 0, len(bySubject))

@@ -117,7 +117,8 @@ func TestRecomputeThenCatchUp(t *testing.T) {
 	for _, name := range policies.Names() {
 		t.Run(name, func(t *testing.T) {
 			p := pack(t, name)
-			res, err := CatchUp(ctx, s, p, Options{AsOf: asOf, Reps: reps})
+			// the first run is a full recompute, its scan in 3 stretches
+			res, err := CatchUp(ctx, s, p, Options{AsOf: asOf, Reps: reps, Workers: 3, stretch: 1000})
 			if err != nil {
 				t.Fatal(err)
 			}

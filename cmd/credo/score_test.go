@@ -7,7 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/credo-org/credo/ident"
 	"github.com/credo-org/credo/synth"
 )
 
@@ -132,5 +134,30 @@ func TestScoreAndSubjectList(t *testing.T) {
 	out, _, _ = runCLI(t, "subject", "show", id, "--data", data)
 	if !strings.Contains(out, "stored by credo score") || !strings.Contains(out, "score history:") {
 		t.Errorf("subject show:\n%s", out)
+	}
+}
+
+// TestIngestScores: once a policy is published, credo ingest brings the
+// standings up to date itself.
+func TestIngestScores(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	if _, errOut, status := runCLI(t, "policy", "publish", "rongcheng", "--data", data); status != 0 {
+		t.Fatal(errOut)
+	}
+	spec := filepath.Join(dir, "traffic.yaml")
+	os.WriteFile(spec, []byte(cliSpec), 0o600)
+	p := ident.NewPersonID(371082, 1985, 4, 12, 31)
+	when := time.Now().AddDate(0, 0, -10).Format(time.DateOnly)
+	file := filepath.Join(dir, "fines.csv")
+	os.WriteFile(file, []byte("编号,身份证号,姓名,代码,时间,金额\nA1,"+p+",王伟,1625,"+when+",200\n"), 0o600)
+	_, errOut, status := runCLI(t, "ingest", "--source", spec, file, "--data", data)
+	if status != 0 || !strings.Contains(errOut, "standings brought up to date: rongcheng@2024.1 1") {
+		t.Fatalf("ingest: %d %s", status, errOut)
+	}
+	out, _, _ := runCLI(t, "subject", "list", "--json", "--data", data)
+	var rows []subjectList
+	if err := json.Unmarshal([]byte(out), &rows); err != nil || len(rows) != 1 || rows[0].Subject.ID != p || rows[0].Score != 980 {
+		t.Fatalf("subject list after ingest: %v\n%s", err, out)
 	}
 }

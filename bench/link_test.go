@@ -109,23 +109,30 @@ func readCSVColumns(b *testing.B, path string, cols []string) (ids []string, row
 	return ids, rows
 }
 
-// pairScore scores the clusters as pairs against the truth.
-func pairScore(res *resolve.Result, same func(x, y int) bool, truePairs int) (p, r, f1 float64) {
+// clusterPairs calls f for every pair of records in one cluster.
+func clusterPairs(res *resolve.Result, f func(x, y int)) {
 	members := map[uint32][]int{}
 	for k, c := range res.Cluster {
 		members[c] = append(members[c], k)
 	}
-	pred, tp := 0, 0
 	for _, m := range members {
 		for i := range m {
 			for j := i + 1; j < len(m); j++ {
-				pred++
-				if same(m[i], m[j]) {
-					tp++
-				}
+				f(m[i], m[j])
 			}
 		}
 	}
+}
+
+// pairScore scores the clusters as pairs against the truth.
+func pairScore(res *resolve.Result, same func(x, y int) bool, truePairs int) (p, r, f1 float64) {
+	pred, tp := 0, 0
+	clusterPairs(res, func(x, y int) {
+		pred++
+		if same(x, y) {
+			tp++
+		}
+	})
 	if pred > 0 {
 		p = float64(tp) / float64(pred)
 	}
@@ -375,18 +382,14 @@ func reportNoID(b *testing.B, res *resolve.Result, rows [][]string, who []int32)
 		members[c] = append(members[c], k)
 	}
 	pred, tp := 0, 0
-	for _, m := range members {
-		for i := range m {
-			for j := i + 1; j < len(m); j++ {
-				if noID[m[i]] || noID[m[j]] {
-					pred++
-					if who[m[i]] == who[m[j]] {
-						tp++
-					}
-				}
+	clusterPairs(res, func(x, y int) {
+		if noID[x] || noID[y] {
+			pred++
+			if who[x] == who[y] {
+				tp++
 			}
 		}
-	}
+	})
 	truth, below, inReview, atLink := 0, 0, 0, 0
 	patterns := map[string]int{}
 	for _, m := range byPerson {

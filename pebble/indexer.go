@@ -114,12 +114,7 @@ func (s *Store) writeSegment(ctx context.Context, last uint64, lists ...*entries
 // not reorder e: the tail's lookups address its entries by position while
 // the segment is written.
 func (s *Store) writeTable(path string, e *entries) error {
-	cmp := func(x, y entry) int { return bytes.Compare(e.key(x), e.key(y)) }
-	ix := e.ix
-	if !slices.IsSortedFunc(ix, cmp) {
-		ix = slices.Clone(ix)
-		slices.SortFunc(ix, cmp)
-	}
+	ix := sortedEntries(e)
 	f, err := vfs.Default.Create(path, vfs.WriteCategoryUnspecified)
 	if err != nil {
 		return fmt.Errorf("index table: %w", err)
@@ -224,4 +219,52 @@ func (s *Store) indexedThrough() (uint64, error) {
 		return 0, fmt.Errorf("corrupt index watermark (%d bytes)", len(v))
 	}
 	return seqValue(v), nil
+}
+
+// sortedEntries returns e's entries in key order: e.ix itself when it is
+// sorted already (ids that grow), else a sorted copy.
+func sortedEntries(e *entries) []entry {
+	cmp := func(x, y entry) int { return bytes.Compare(e.key(x), e.key(y)) }
+	if slices.IsSortedFunc(e.ix, cmp) {
+		return e.ix
+	}
+	// Compare the keys' first 16 bytes as two integers, and the rest only
+	// when they are equal: most comparisons then touch no key bytes.
+	type sortKey struct {
+		a, b uint64
+		x    entry
+	}
+	word := func(k []byte, at int) uint64 {
+		var w [8]byte
+		if at < len(k) {
+			copy(w[:], k[at:])
+		}
+		return binary.BigEndian.Uint64(w[:])
+	}
+	keys := make([]sortKey, len(e.ix))
+	for i, x := range e.ix {
+		k := e.key(x)
+		keys[i] = sortKey{word(k, 0), word(k, 8), x}
+	}
+	slices.SortFunc(keys, func(p, q sortKey) int {
+		switch {
+		case p.a != q.a:
+			return cmpUint(p.a, q.a)
+		case p.b != q.b:
+			return cmpUint(p.b, q.b)
+		}
+		return bytes.Compare(e.key(p.x), e.key(q.x))
+	})
+	ix := make([]entry, len(keys))
+	for i := range keys {
+		ix[i] = keys[i].x
+	}
+	return ix
+}
+
+func cmpUint(a, b uint64) int {
+	if a < b {
+		return -1
+	}
+	return 1
 }

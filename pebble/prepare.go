@@ -1,6 +1,7 @@
 package pebble
 
 import (
+	"hash/maphash"
 	"sync"
 	"time"
 
@@ -24,38 +25,46 @@ type prepared struct {
 	errs []error
 	ids  []string
 	encs [][]byte // chainHeader bytes of room ‖ canonical encoding
-	bufs [2][]byte
+	// The record's index keys: by id, and by subject with 8 bytes of
+	// room for the sequence number at the end (none when unresolved); and
+	// the subject's key in the store's subjectSet.
+	idKeys, subjectKeys [][]byte
+	setKeys             []uint64
+	bufs                [2][]byte
 }
 
 var preparedPool = sync.Pool{New: func() any { return new(prepared) }}
 
 // prepare validates and encodes recs, giving a zero RecordedAt the time
 // now first (the only change it makes to the records).
-func prepare(recs []*credo.Record, now time.Time) *prepared {
+func prepare(recs []*credo.Record, now time.Time, seed maphash.Seed) *prepared {
 	p := preparedPool.Get().(*prepared)
 	n := len(recs)
 	p.errs = resize(p.errs, n)
 	p.ids = resize(p.ids, n)
 	p.encs = resize(p.encs, n)
+	p.idKeys = resize(p.idKeys, n)
+	p.subjectKeys = resize(p.subjectKeys, n)
+	p.setKeys = resize(p.setKeys, n)
 	for _, r := range recs {
 		if r.RecordedAt.IsZero() {
 			r.RecordedAt = now
 		}
 	}
 	if n < parallelFrom {
-		p.bufs[0] = p.encode(recs, 0, n, p.bufs[0][:0])
+		p.bufs[0] = p.encode(recs, 0, n, seed, p.bufs[0][:0])
 		return p
 	}
 	half := n / 2
 	var wg sync.WaitGroup
-	wg.Go(func() { p.bufs[1] = p.encode(recs, half, n, p.bufs[1][:0]) })
-	p.bufs[0] = p.encode(recs, 0, half, p.bufs[0][:0])
+	wg.Go(func() { p.bufs[1] = p.encode(recs, half, n, seed, p.bufs[1][:0]) })
+	p.bufs[0] = p.encode(recs, 0, half, seed, p.bufs[0][:0])
 	wg.Wait()
 	return p
 }
 
 // encode prepares recs[lo:hi] into buf.
-func (p *prepared) encode(recs []*credo.Record, lo, hi int, buf []byte) []byte {
+func (p *prepared) encode(recs []*credo.Record, lo, hi int, seed maphash.Seed, buf []byte) []byte {
 	for i := lo; i < hi; i++ {
 		r := recs[i]
 		if err := r.Validate(); err != nil {
@@ -71,6 +80,16 @@ func (p *prepared) encode(recs []*credo.Record, lo, hi int, buf []byte) []byte {
 		// When buf grows later, this slice keeps the old array, which
 		// holds the record's bytes all the same.
 		p.encs[i] = buf[start:len(buf):len(buf)]
+		start = len(buf)
+		buf = idKey(buf, r.Source, r.SourceRecordID)
+		p.idKeys[i] = buf[start:len(buf):len(buf)]
+		p.subjectKeys[i] = nil
+		if r.Subject.Resolved() {
+			start = len(buf)
+			buf = subjectKey(buf, r.Subject, r.OccurredAt.UnixNano(), 0)
+			p.subjectKeys[i] = buf[start:len(buf):len(buf)]
+			p.setKeys[i] = subjectSetKey(seed, r.Subject)
+		}
 	}
 	return buf
 }
@@ -80,6 +99,8 @@ func (p *prepared) release() {
 	clear(p.ids)
 	clear(p.errs)
 	clear(p.encs)
+	clear(p.idKeys)
+	clear(p.subjectKeys)
 	preparedPool.Put(p)
 }
 

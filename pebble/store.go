@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io/fs"
 	"iter"
 	"log/slog"
@@ -75,6 +76,9 @@ type Store struct {
 	// when it has stopped.
 	deferred    *tail
 	indexerDone chan struct{}
+	// subjectSeed hashes the subjects that are not persons with a
+	// resident identity number, for the subject set.
+	subjectSeed maphash.Seed
 	// appliedSeq is the last sequence number applied to the engine: reads
 	// ignore tail entries above it (their batch may yet fail).
 	appliedSeq atomic.Uint64
@@ -149,7 +153,7 @@ func Open(dir string, o *Options) (*Store, error) {
 		return nil, fmt.Errorf("open data directory %s: %w", dir, err)
 	}
 	s := &Store{dir: dir, db: db, popts: popts, opts: opts, wo: pebble.Sync,
-		deferred: newTail(opts.IndexSegmentRecords), indexerDone: make(chan struct{})}
+		deferred: newTail(opts.IndexSegmentRecords), indexerDone: make(chan struct{}), subjectSeed: maphash.MakeSeed()}
 	s.scratch.inBatch = map[string]int{}
 	s.applied = make(chan struct{})
 	close(s.applied)
@@ -302,7 +306,7 @@ func (s *Store) Append(ctx context.Context, recs []*credo.Record) ([]credo.Appen
 		return nil, err
 	}
 	res := make([]credo.AppendResult, len(recs))
-	p := prepare(recs, s.opts.Now().UTC())
+	p := prepare(recs, s.opts.Now().UTC(), s.subjectSeed)
 	s.mu.Lock()
 	if s.db == nil {
 		s.mu.Unlock()
@@ -538,11 +542,12 @@ func (s *Store) build(ctx context.Context, recs []*credo.Record, p *prepared, re
 
 		var seqb [8]byte
 		binary.BigEndian.PutUint64(seqb[:], head.Seq)
-		sc.index.ids.add(idKey(kbuf[:0], r.Source, r.SourceRecordID), seqb[:])
+		sc.index.ids.add(p.idKeys[i], seqb[:])
 		s.ids.add(r.Source, r.SourceRecordID)
-		if r.Subject.Resolved() {
-			sc.index.subjects.add(subjectKey(kbuf[:0], r.Subject, r.OccurredAt.UnixNano(), head.Seq), nil)
-			if s.subjects.add(r.Subject) {
+		if sk := p.subjectKeys[i]; sk != nil {
+			copy(sk[len(sk)-8:], seqb[:])
+			sc.index.subjects.add(sk, nil)
+			if s.subjects.addKey(p.setKeys[i]) {
 				added = append(added, r.Subject)
 				sc.index.entities.add(entityKey(kbuf[:0], r.Subject), seqb[:])
 				counts.subjects++
@@ -682,7 +687,7 @@ func (s *Store) getSeq(k []byte) (uint64, error) {
 // the first append after opening, not at open, so that read-only commands
 // never pay for it.
 func (s *Store) loadSubjects(ctx context.Context) error {
-	set := newSubjectSet()
+	set := newSubjectSet(s.subjectSeed)
 	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: []byte{tagEntity}, UpperBound: []byte{tagEntity + 1}})
 	if err != nil {
 		return err

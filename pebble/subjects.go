@@ -23,11 +23,14 @@ type subjectSet struct {
 	seed  maphash.Seed
 }
 
-func newSubjectSet() *subjectSet {
-	return &subjectSet{slots: make([]uint64, 1024), seed: maphash.MakeSeed()}
+func newSubjectSet(seed maphash.Seed) *subjectSet {
+	return &subjectSet{slots: make([]uint64, 1024), seed: seed}
 }
 
-func (s *subjectSet) key(ref credo.SubjectRef) uint64 {
+func (s *subjectSet) key(ref credo.SubjectRef) uint64 { return subjectSetKey(s.seed, ref) }
+
+// subjectSetKey is ref's key in a subjectSet with seed.
+func subjectSetKey(seed maphash.Seed, ref credo.SubjectRef) uint64 {
 	if ref.Kind == credo.Person && len(ref.ID) == 18 {
 		var v uint64
 		ok := true
@@ -44,7 +47,7 @@ func (s *subjectSet) key(ref credo.SubjectRef) uint64 {
 		}
 	}
 	var h maphash.Hash
-	h.SetSeed(s.seed)
+	h.SetSeed(seed)
 	h.WriteByte(byte(ref.Kind))
 	h.WriteString(ref.ID)
 	return h.Sum64() | 1<<63

@@ -64,6 +64,7 @@ type tail struct {
 	mu     sync.RWMutex
 	segs   []*segment // oldest first; the last is open when open != nil
 	open   *segment
+	free   []*segment // written segments, whose memory is reused
 	room   sync.Cond // on mu: a sealed segment was written
 	sealed chan *segment
 }
@@ -80,6 +81,15 @@ func newTail(segmentRecords int) *tail {
 // newSegment makes a segment with room for t.max records like those of b,
 // so that adding to it never copies what it holds.
 func (t *tail) newSegment(b *batchEntries) *segment {
+	if n := len(t.free); n > 0 {
+		g := t.free[n-1]
+		t.free = t.free[:n-1]
+		*g = segment{ids: g.ids, subjects: g.subjects, entities: g.entities, subjectHash: g.subjectHash[:0]}
+		g.ids.reset()
+		g.subjects.reset()
+		g.entities.reset()
+		return g
+	}
 	room := func(e *entries) entries {
 		perRecord := (len(e.buf) + b.records - 1) / b.records
 		n := t.max + t.max/4
@@ -155,6 +165,11 @@ func (t *tail) drop(g *segment) {
 	defer t.mu.Unlock()
 	if len(t.segs) > 0 && t.segs[0] == g {
 		t.segs = t.segs[1:]
+		// Its memory serves the next segment (no lookup holds on to it:
+		// they copy what they return).
+		if len(t.free) < 2 {
+			t.free = append(t.free, g)
+		}
 	}
 	t.room.Broadcast()
 }

@@ -3,6 +3,8 @@ package pebble
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/credo-org/credo"
@@ -132,5 +134,37 @@ func TestDeferredIDFilter(t *testing.T) {
 		if res, err := s.Append(ctx, []*credo.Record{rec(id)}); err != nil || res[0].Status != credo.Duplicate {
 			t.Fatalf("append %s again: %+v %v", id, res, err)
 		}
+	}
+}
+
+// TestSortedEntries compares the indexer's sort with a plain byte-wise
+// sort, on keys with long common prefixes, short keys and prefixes of
+// other keys.
+func TestSortedEntries(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	var e entries
+	var want []string
+	for range 5000 {
+		k := []byte("S\x013710821")
+		k = k[:rng.IntN(len(k)+1)]
+		for range rng.IntN(20) {
+			k = append(k, byte('0'+rng.IntN(3)))
+		}
+		if rng.IntN(10) == 0 {
+			k = append(k, 0)
+		}
+		if slices.Contains(want, string(k)) {
+			continue
+		}
+		e.add(k, nil)
+		want = append(want, string(k))
+	}
+	slices.Sort(want)
+	var got []string
+	for _, x := range sortedEntries(&e) {
+		got = append(got, string(e.key(x)))
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("sorted keys differ from a byte-wise sort")
 	}
 }

@@ -65,7 +65,7 @@ type tail struct {
 	segs   []*segment // oldest first; the last is open when open != nil
 	open   *segment
 	free   []*segment // written segments, whose memory is reused
-	room   sync.Cond // on mu: a sealed segment was written
+	room   sync.Cond  // on mu: a sealed segment was written
 	sealed chan *segment
 }
 

@@ -15,7 +15,7 @@ import (
 )
 
 // shippedPacks compiles the shipped policy packs.
-func shippedPacks(b *testing.B) []*policy.Program {
+func shippedPacks(b testing.TB) []*policy.Program {
 	var out []*policy.Program
 	for _, n := range policies.Names() {
 		path, data, err := policies.Read(n)
@@ -40,17 +40,28 @@ func decideSubjects() int {
 	return 1_000_000
 }
 
-// benchIDs are n distinct person ids of 18 characters (17 digits and a
-// check character the table does not read).
+// benchIDs are n distinct, valid resident identity numbers: address
+// 110101, a thousand a birth date from 1 January 1940 on, and their check
+// characters.
 func benchIDs(n int) []string {
 	out := make([]string, n)
 	buf := []byte("110101000000000000")
+	day := time.Date(1940, 1, 1, 0, 0, 0, 0, time.UTC)
+	weights := [17]int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
 	for i := range out {
-		v := uint64(i) * 7919 % 100_000_000_000 // distinct for n < 10^11 (7919 is prime to 10)
-		for p := 16; p >= 6; p-- {
-			buf[p] = byte('0' + v%10)
-			v /= 10
+		if i > 0 && i%1000 == 0 {
+			day = day.AddDate(0, 0, 1)
 		}
+		if i%1000 == 0 {
+			copy(buf[6:14], day.Format("20060102"))
+		}
+		seq := i % 1000
+		buf[14], buf[15], buf[16] = byte('0'+seq/100), byte('0'+seq/10%10), byte('0'+seq%10)
+		sum := 0
+		for k, w := range weights {
+			sum += int(buf[k]-'0') * w
+		}
+		buf[17] = "10X98765432"[sum%11]
 		out[i] = string(buf)
 	}
 	return out

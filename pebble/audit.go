@@ -8,6 +8,9 @@ import (
 	"fmt"
 	"iter"
 	"math/rand/v2"
+	"strconv"
+	"time"
+	"unicode/utf8"
 
 	"github.com/cockroachdb/pebble/v2"
 
@@ -42,18 +45,17 @@ func (s *Store) AppendAudit(ctx context.Context, inqs []*credo.Inquiry, notices 
 	}
 	b := s.db.NewBatch()
 	defer b.Close()
+	var buf []byte
 	for _, q := range inqs {
 		if !q.Subject.Resolved() {
 			return fmt.Errorf("inquiry %s: %w: no subject", q.RequestID, credo.ErrInvalid)
 		}
-		v, err := json.Marshal(q)
-		if err != nil {
-			return fmt.Errorf("inquiry %s: %w", q.RequestID, err)
-		}
+		v := appendInquiry(buf[:0], q)
+		buf = v
 		k := inquiryPrefix(q.Subject)
 		k = binary.BigEndian.AppendUint64(k, uint64(q.Time.UnixNano()))
 		k = binary.BigEndian.AppendUint64(k, rand.Uint64())
-		if err := b.Set(k, v, nil); err != nil {
+		if err := b.Set(k, v, nil); err != nil { // Set copies v
 			return err
 		}
 	}
@@ -97,4 +99,82 @@ func (s *Store) Notice(ctx context.Context, id string) (*credo.AdverseNotice, er
 		return nil, fmt.Errorf("notice %s: corrupt entry: %w", id, err)
 	}
 	return &n, nil
+}
+
+// appendInquiry appends q as the JSON encoding/json makes of it, without
+// reflection: inquiries are written by the thousand a second.
+func appendInquiry(b []byte, q *credo.Inquiry) []byte {
+	b = append(b, `{"time":"`...)
+	b = q.Time.AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","request_id":`...)
+	b = appendJSONString(b, q.RequestID)
+	b = append(b, `,"consumer":`...)
+	b = appendJSONString(b, q.Consumer)
+	b = append(b, `,"subject":{"kind":"`...)
+	b = append(b, q.Subject.Kind.String()...)
+	b = append(b, `","id":`...)
+	b = appendJSONString(b, q.Subject.ID)
+	b = append(b, `},"action":`...)
+	b = appendJSONString(b, q.Action)
+	if q.Purpose != "" {
+		b = append(b, `,"purpose":`...)
+		b = appendJSONString(b, q.Purpose)
+	}
+	b = append(b, `,"decision":`...)
+	b = strconv.AppendBool(b, q.Decision)
+	b = append(b, `,"subject_known":`...)
+	b = strconv.AppendBool(b, q.Known)
+	b = append(b, `,"reason_codes":`...)
+	b = appendJSONStrings(b, q.Reasons)
+	b = append(b, `,"policy_versions":`...)
+	b = appendJSONStrings(b, q.PolicyVersions)
+	if q.NoticeID != "" {
+		b = append(b, `,"notice_id":`...)
+		b = appendJSONString(b, q.NoticeID)
+	}
+	return append(b, '}')
+}
+
+func appendJSONStrings(b []byte, ss []string) []byte {
+	if ss == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '[')
+	for i, s := range ss {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, s)
+	}
+	return append(b, ']')
+}
+
+// appendJSONString appends s quoted for JSON: quotes, backslashes and
+// control characters escaped, invalid UTF-8 as U+FFFD (as encoding/json).
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				b = append(b, '\\', c)
+			case c < 0x20:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			default:
+				b = append(b, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, "\\ufffd"...)
+		} else {
+			b = append(b, s[i:i+size]...)
+		}
+		i += size
+	}
+	return append(b, '"')
 }

@@ -47,6 +47,10 @@ type azEvaluation struct {
 	Context  map[string]any `json:"context"`
 }
 
+type azEvaluationsResponse struct {
+	Evaluations []azResponse `json:"evaluations"`
+}
+
 type azEvaluations struct {
 	azEvaluation
 	Evaluations []json.RawMessage `json:"evaluations"`
@@ -57,8 +61,28 @@ type azEvaluations struct {
 
 // azResponse is an evaluation's answer.
 type azResponse struct {
-	Decision bool           `json:"decision"`
-	Context  map[string]any `json:"context,omitempty"`
+	Decision bool             `json:"decision"`
+	Context  *DecisionContext `json:"context,omitempty"`
+}
+
+// DecisionContext is the context of an evaluation's answer: for a decision,
+// the reason codes, the policy versions, whether credo knows the subject,
+// the obligations of a permit and the notice id of a denial; for an item
+// that could not be evaluated, the error.
+type DecisionContext struct {
+	ReasonCodes   []string       `json:"reason_codes,omitempty"`
+	PolicyVersion string         `json:"policy_version,omitempty"`
+	SubjectKnown  *bool          `json:"subject_known,omitempty"`
+	Obligations   map[string]any `json:"obligations,omitempty"`
+	NoticeID      string         `json:"notice_id,omitempty"`
+	Error         *DecisionError `json:"error,omitempty"`
+}
+
+// DecisionError says why an item of a batch was not evaluated.
+type DecisionError struct {
+	Status  int    `json:"status"`
+	Field   string `json:"field,omitempty"`
+	Message string `json:"message"`
 }
 
 // requestError is a request the API refuses, with the field at fault.
@@ -230,22 +254,12 @@ func OnRecord(r *decide.Result, now time.Time, requestID, consumer string, subje
 	return inq, notice
 }
 
-// ResponseContext is an evaluation response's context: reason codes,
-// policy versions, whether credo knows the subject, the obligations of a
-// permit, and the notice id of a denial.
-func ResponseContext(r *decide.Result, inq *credo.Inquiry) map[string]any {
-	c := map[string]any{
-		"reason_codes":   inq.Reasons,
-		"policy_version": strings.Join(inq.PolicyVersions, ","),
-		"subject_known":  r.Known,
-	}
-	if ob := r.Obligations(); ob != nil {
-		c["obligations"] = ob
-	}
-	if inq.NoticeID != "" {
-		c["notice_id"] = inq.NoticeID
-	}
-	return c
+// ResponseContext is an evaluation response's context for decision r,
+// put on the record as inq.
+func ResponseContext(r *decide.Result, inq *credo.Inquiry) *DecisionContext {
+	known := r.Known
+	return &DecisionContext{ReasonCodes: inq.Reasons, PolicyVersion: strings.Join(inq.PolicyVersions, ","),
+		SubjectKnown: &known, Obligations: r.Obligations(), NoticeID: inq.NoticeID}
 }
 
 // HowToObject is what every adverse-action notice tells the subject.
@@ -253,7 +267,7 @@ const HowToObject = "You may object to this decision, or to any record behind it
 	"name the notice id; the operator must answer within 15 working days, and while the objection is open the record is marked disputed."
 
 func errorContext(e *requestError) azResponse {
-	return azResponse{Decision: false, Context: map[string]any{"error": map[string]any{"status": e.status, "field": e.field, "message": e.msg}}}
+	return azResponse{Decision: false, Context: &DecisionContext{Error: &DecisionError{Status: e.status, Field: e.field, Message: e.msg}}}
 }
 
 // handleEvaluation is POST /access/v1/evaluation.
@@ -313,7 +327,7 @@ func handleEvaluations(d *decider) func(http.ResponseWriter, *http.Request, *pri
 				writeRequestError(w, err)
 				return
 			}
-			writeJSON(w, http.StatusOK, map[string]any{"evaluations": []azResponse{d.decide(ctx, p, ev)}})
+			writeJSON(w, http.StatusOK, azEvaluationsResponse{[]azResponse{d.decide(ctx, p, ev)}})
 			return
 		}
 		out := make([]azResponse, 0, len(req.Evaluations))
@@ -352,7 +366,7 @@ func handleEvaluations(d *decider) func(http.ResponseWriter, *http.Request, *pri
 				break
 			}
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"evaluations": out})
+		writeJSON(w, http.StatusOK, azEvaluationsResponse{out})
 	}
 }
 

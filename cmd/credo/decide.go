@@ -150,7 +150,10 @@ where the subject sees it.`,
 			if err := al.Close(); err != nil { // written, with the notice completed, before we answer
 				return fmt.Errorf("decide: putting the decision on the record: %w", err)
 			}
-			out := map[string]any{"decision": inq.Decision, "context": server.ResponseContext(&r, inq)}
+			out := struct {
+				Decision bool                    `json:"decision"`
+				Context  *server.DecisionContext `json:"context"`
+			}{inq.Decision, server.ResponseContext(&r, inq)}
 			if e.json {
 				return writeJSON(e.stdout, out)
 			}

@@ -482,6 +482,9 @@ func (s *Store) build(ctx context.Context, recs []*credo.Record, p *prepared, re
 		}
 	}()
 	kbuf := sc.kbuf[:0]
+	if cap(kbuf) < 256 {
+		kbuf = make([]byte, 0, 256)
+	}
 	var inBatch map[string]int // the batch's ids so far, once needed
 	for i, r := range recs {
 		if err := p.errs[i]; err != nil {

@@ -125,7 +125,7 @@ func (s *Store) PutStandings(ctx context.Context, sts []*credo.Standing) error {
 		var prev *credo.Standing
 		if it.SeekGE(key) && bytes.Equal(it.Key(), key) {
 			old = append(old[:0], it.Value()...)
-			if prev, err = decodeStanding(old); err != nil {
+			if prev, err = decodeSummary(old); err != nil {
 				return fmt.Errorf("standing of %s under %s: %w", st.Subject, st.Jurisdiction, err)
 			}
 			prev.Subject, prev.Jurisdiction = st.Subject, st.Jurisdiction
@@ -640,6 +640,60 @@ func decodeStanding(b []byte) (*credo.Standing, error) {
 		return nil, fmt.Errorf("corrupt standing: %d bytes left over", len(r.b))
 	}
 	return st, nil
+}
+
+// decodeSummary decodes what replacing a standing needs of the old one —
+// policy version, score, grade, list names, next change — skipping the
+// rest without allocating it.
+func decodeSummary(b []byte) (*credo.Standing, error) {
+	r := &reader{b: b}
+	if v := r.byte1("version"); v != 1 && r.err == nil {
+		return nil, fmt.Errorf("corrupt standing: encoding version %d", v)
+	}
+	st := &credo.Standing{}
+	st.PolicyVersion = r.str("policy version")
+	r.time("as-of")
+	st.Score = r.num("score")
+	st.Grade = r.str("grade")
+	for range 6 {
+		r.skip("grade reason")
+	}
+	r.time("grade reason")
+	st.Lists = make([]credo.Membership, r.count("lists", 6))
+	for i := range st.Lists {
+		st.Lists[i].List = r.str("list")
+		r.skip("list type")
+		for range 3 {
+			r.time("list time")
+		}
+		r.skip("list record")
+		r.byte1("list published")
+	}
+	n := r.count("contributions", 22)
+	for range n {
+		for range 3 {
+			r.skip("contribution")
+		}
+		r.num("contribution points")
+		r.num("contribution rule points")
+		r.skip("contribution note")
+		r.time("contribution occurred")
+		r.time("contribution until")
+	}
+	st.NextChange = r.time("next change")
+	if r.err != nil {
+		return nil, r.err
+	}
+	return st, nil
+}
+
+func (r *reader) skip(what string) {
+	n := r.uvarint(what)
+	if n > uint64(len(r.b)) {
+		r.fail(what)
+		return
+	}
+	r.b = r.b[n:]
 }
 
 func decodeChange(b []byte) (credo.StandingChange, error) {

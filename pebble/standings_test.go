@@ -54,6 +54,10 @@ func FuzzDecodeStanding(f *testing.F) {
 		if err != nil {
 			return
 		}
+		sum, err := decodeSummary(b)
+		if err != nil || sum.PolicyVersion != st.PolicyVersion || sum.Grade != st.Grade || len(sum.Lists) != len(st.Lists) || !sum.NextChange.Equal(st.NextChange) {
+			t.Fatalf("summary of %x: %+v, %v; the standing %+v", b, sum, err, st)
+		}
 		once := appendStanding(nil, st)
 		st2, err := decodeStanding(once)
 		if err != nil {

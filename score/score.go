@@ -296,7 +296,9 @@ func store(ctx context.Context, s credo.Standings, workers, n int, standing func
 // too, when the policy's linkage takes its kind) and the subjects whose
 // standing changes by time alone by the as-of time, stores them and moves
 // the watermark. A version that has scored nothing yet is recomputed in
-// full.
+// full. The standings are stored before the watermark moves: a run cut
+// short leaves the watermark behind, and the next run recomputes those
+// subjects again, to the same standings.
 func CatchUp(ctx context.Context, s Store, p *policy.Program, o Options) (Result, error) {
 	o.defaults()
 	start := time.Now()

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -276,4 +277,88 @@ func TestLoadGen(t *testing.T) {
 	res := loadgen(context.Background(), url, hdr, bodies, conns, dur)
 	fmt.Printf("requests/s %.0f p50-ms %.3f p99-ms %.3f errors %d\n", res.rate(),
 		float64(res.p(0.5).Microseconds())/1000, float64(res.p(0.99).Microseconds())/1000, res.errors)
+}
+
+// TestDecideFixture is bench/decide.sh's credo side, run only when
+// CREDO_FIXTURE_DIR is set: it writes to that directory the bodies the load
+// generator sends (credo.ndjson for credo, opa.ndjson for OPA), the same
+// standings as OPA data (data.json) and credo's consumer key (key), then
+// serves credo over CREDO_BENCH_HTTP_SUBJECTS subjects on
+// CREDO_FIXTURE_ADDR until the file stop appears in the directory.
+func TestDecideFixture(t *testing.T) {
+	dir := os.Getenv("CREDO_FIXTURE_DIR")
+	if dir == "" {
+		t.Skip("CREDO_FIXTURE_DIR not set: run by bench/decide.sh")
+	}
+	subjects := 1_000_000
+	if n, err := strconv.Atoi(os.Getenv("CREDO_BENCH_HTTP_SUBJECTS")); err == nil && n > 0 {
+		subjects = n
+	}
+	f := newHTTPFixture(t, subjects)
+	defer f.close()
+	write := func(name string, fill func(w io.Writer)) {
+		out, err := os.Create(dir + "/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bw := bufio.NewWriterSize(out, 1<<20)
+		fill(bw)
+		if err := bw.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		out.Close()
+	}
+	bodies := evalBodies(f.ids, 4096)
+	write("credo.ndjson", func(w io.Writer) {
+		for _, b := range bodies {
+			w.Write(b)
+			w.Write([]byte("\n"))
+		}
+	})
+	write("opa.ndjson", func(w io.Writer) {
+		for _, b := range bodies {
+			fmt.Fprintf(w, `{"input":%s}`+"\n", b)
+		}
+	})
+	prgs := shippedPacks(t)
+	write("data.json", func(w io.Writer) {
+		io.WriteString(w, `{"standings":{`)
+		first, cur := true, ""
+		for st := range benchStandings(prgs, f.ids) {
+			if st.Subject.ID != cur {
+				if cur != "" {
+					io.WriteString(w, "}")
+				}
+				if !first {
+					io.WriteString(w, ",")
+				}
+				first = false
+				cur = st.Subject.ID
+				fmt.Fprintf(w, "%q:{", cur)
+			} else {
+				io.WriteString(w, ",")
+			}
+			lists := []string{}
+			for _, m := range st.Lists {
+				lists = append(lists, strconv.Quote(m.List))
+			}
+			fmt.Fprintf(w, `%q:{"grade":%q,"score":%g,"lists":[%s]}`, st.Jurisdiction, st.Grade, st.Score, strings.Join(lists, ","))
+		}
+		if cur != "" {
+			io.WriteString(w, "}")
+		}
+		io.WriteString(w, "}}")
+	})
+	if err := os.WriteFile(dir+"/key", []byte(f.key), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dir+"/url", []byte(f.url), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(dir + "/stop"); err == nil {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }

@@ -1,0 +1,58 @@
+#!/bin/sh
+# bench/decide.sh: credo's decision API beside OPA serving the same measure
+# (flight.book, bench/testdata/decide.rego) over the same standings, driven
+# by the same Go load generator (TestLoadGen) in the same run, on loopback.
+# Prints throughput, p50/p99 and resident memory of both, and the ratios.
+#
+#   bench/decide.sh [SUBJECTS] [DURATION]     (1000000, 10s)
+#
+# OPA comes from $PATH, or is built with
+# go install github.com/open-policy-agent/opa@v1.22.3.
+set -eu
+cd "$(dirname "$0")/.."
+subjects=${1:-1000000}
+dur=${2:-10s}
+conns=${CONNS:-32}
+work=$(mktemp -d)
+trap 'touch "$work/stop"; [ -n "${opa_pid:-}" ] && kill "$opa_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+
+opa=$(command -v opa || true)
+if [ -z "$opa" ]; then
+	echo "building OPA v1.22.3 (go install) …" >&2
+	go install github.com/open-policy-agent/opa@v1.22.3
+	opa="$(go env GOPATH)/bin/opa"
+fi
+
+echo "credo: a decision table of $subjects subjects …" >&2
+go test -c -o "$work/bench.test" ./bench
+CREDO_FIXTURE_DIR=$work CREDO_BENCH_HTTP_SUBJECTS=$subjects "$work/bench.test" -test.run '^TestDecideFixture$' -test.timeout 0 >"$work/credo.log" 2>&1 &
+credo_pid=$!
+while [ ! -s "$work/url" ]; do
+	kill -0 "$credo_pid" 2>/dev/null || { cat "$work/credo.log"; exit 1; }
+	sleep 1
+done
+echo "OPA: the same standings …" >&2
+"$opa" run --server --addr 127.0.0.1:8181 --log-level error bench/testdata/decide.rego "$work/data.json" >"$work/opa.log" 2>&1 &
+opa_pid=$!
+until curl -sf http://127.0.0.1:8181/health >/dev/null 2>&1; do
+	kill -0 "$opa_pid" 2>/dev/null || { cat "$work/opa.log"; exit 1; }
+	sleep 1
+done
+
+rss() { awk '/^VmRSS/ {print $2/1024}' "/proc/$1/status"; }
+load() { # url bodies headers
+	CREDO_LOADGEN_URL=$1 CREDO_LOADGEN_BODIES=$2 CREDO_LOADGEN_HEADERS=$3 CREDO_LOADGEN_CONNS=$conns CREDO_LOADGEN_DURATION=$dur \
+		"$work/bench.test" -test.run '^TestLoadGen$' -test.count 1 | grep '^requests/s'
+}
+credo_out=$(load "$(cat "$work/url")/access/v1/evaluation" "$work/credo.ndjson" "Authorization: Bearer $(cat "$work/key")")
+credo_rss=$(rss "$credo_pid")
+opa_out=$(load http://127.0.0.1:8181/v1/data/credo/result "$work/opa.ndjson" "")
+opa_rss=$(rss "$opa_pid")
+
+field() { echo "$1" | awk -v k="$2" '{for (i = 1; i < NF; i++) if ($i == k) print $(i+1)}'; }
+printf '%-8s %12s %10s %10s %10s\n' "" "evals/s" "p50 ms" "p99 ms" "RSS MB"
+printf '%-8s %12s %10s %10s %10.0f\n' credo "$(field "$credo_out" requests/s)" "$(field "$credo_out" p50-ms)" "$(field "$credo_out" p99-ms)" "$credo_rss"
+printf '%-8s %12s %10s %10s %10.0f\n' OPA "$(field "$opa_out" requests/s)" "$(field "$opa_out" p50-ms)" "$(field "$opa_out" p99-ms)" "$opa_rss"
+awk -v c="$(field "$credo_out" requests/s)" -v o="$(field "$opa_out" requests/s)" -v cm="$credo_rss" -v om="$opa_rss" \
+	'BEGIN { printf "credo/OPA throughput %.1fx (must ≥ 3x, aim ≥ 5x); memory %.3f of OPA'"'"'s (must ≤ 0.05)\n", c/o, cm/om }'
+echo "(errors: credo $(field "$credo_out" errors), OPA $(field "$opa_out" errors); $subjects subjects, $conns connections, $dur each, on one machine)"

@@ -150,9 +150,19 @@ func prepareIngestDir(dir string) error {
 
 // catchUp indexes the records the chain holds above the index watermark:
 // those of the segments a crash kept the indexer from writing. It runs at
-// Open, before anything reads the store.
-func (s *Store) catchUp(ctx context.Context) error {
+// Open, before anything reads the store. A directory without a watermark
+// is new, or of format 1, whose index is complete: it gets one now.
+func (s *Store) catchUp(ctx context.Context, format int) error {
 	indexed, err := s.indexedThrough()
+	if errors.Is(err, pebble.ErrNotFound) {
+		indexed = 0
+		if format < 2 {
+			indexed = s.head.Seq
+		}
+		var v [8]byte
+		binary.BigEndian.PutUint64(v[:], indexed)
+		err = guard(func() error { return s.db.Set(metaIndexed, v[:], pebble.Sync) })
+	}
 	if err != nil {
 		return err
 	}
@@ -204,13 +214,10 @@ func (s *Store) catchUp(ctx context.Context) error {
 	return flush(last)
 }
 
-// indexedThrough reads the index watermark. A directory written before the
-// index was deferred has none, and its index is complete.
+// indexedThrough reads the index watermark (pebble.ErrNotFound when there
+// is none).
 func (s *Store) indexedThrough() (uint64, error) {
 	v, closer, err := s.db.Get(metaIndexed)
-	if errors.Is(err, pebble.ErrNotFound) {
-		return s.head.Seq, nil
-	}
 	if err != nil {
 		return 0, err
 	}

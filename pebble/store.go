@@ -138,7 +138,8 @@ func Open(dir string, o *Options) (*Store, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	if err := prepareDir(dir); err != nil {
+	format, err := prepareDir(dir)
+	if err != nil {
 		return nil, err
 	}
 	if err := prepareIngestDir(dir); err != nil {
@@ -166,7 +167,7 @@ func Open(dir string, o *Options) (*Store, error) {
 		return nil, fmt.Errorf("open data directory %s: %w", dir, err)
 	}
 	s.appliedSeq.Store(s.head.Seq)
-	if err := s.catchUp(context.Background()); err != nil {
+	if err := s.catchUp(context.Background(), format); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open data directory %s: %w", dir, err)
 	}
@@ -180,34 +181,35 @@ func Open(dir string, o *Options) (*Store, error) {
 
 // prepareDir makes sure dir is a credo data directory of a version this
 // build understands, creating it when it does not exist or is empty.
-func prepareDir(dir string) error {
+// It returns the directory's format (FormatVersion for a new one).
+func prepareDir(dir string) (int, error) {
 	marker := filepath.Join(dir, markerName)
 	b, err := os.ReadFile(marker)
 	switch {
 	case err == nil:
 		v, perr := parseMarker(b)
 		if perr != nil {
-			return fmt.Errorf("data directory %s: %s: %w", dir, markerName, perr)
+			return 0, fmt.Errorf("data directory %s: %s: %w", dir, markerName, perr)
 		}
 		if v > FormatVersion {
-			return fmt.Errorf("data directory %s was written by a newer credo (format %d; this build reads format %d): upgrade credo", dir, v, FormatVersion)
+			return 0, fmt.Errorf("data directory %s was written by a newer credo (format %d; this build reads format %d): upgrade credo", dir, v, FormatVersion)
 		}
-		return nil
+		return v, nil
 	case !errors.Is(err, fs.ErrNotExist):
-		return fmt.Errorf("data directory %s: %w", dir, err)
+		return 0, fmt.Errorf("data directory %s: %w", dir, err)
 	}
 	entries, err := os.ReadDir(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		if err := os.MkdirAll(dir, 0o750); err != nil {
-			return fmt.Errorf("create data directory %s: %w", dir, err)
+			return 0, fmt.Errorf("create data directory %s: %w", dir, err)
 		}
 	case err != nil:
-		return fmt.Errorf("data directory %s: %w", dir, err)
+		return 0, fmt.Errorf("data directory %s: %w", dir, err)
 	case len(entries) > 0:
-		return fmt.Errorf("%s is not a credo data directory (it is not empty and has no %s file); choose another --data directory", dir, markerName)
+		return 0, fmt.Errorf("%s is not a credo data directory (it is not empty and has no %s file); choose another --data directory", dir, markerName)
 	}
-	return writeMarker(dir)
+	return FormatVersion, writeMarker(dir)
 }
 
 // writeMarker marks dir as a credo data directory of this build's format.

@@ -4,8 +4,13 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
+
+	pebbledb "github.com/cockroachdb/pebble/v2"
 
 	"github.com/credo-org/credo"
 )
@@ -167,4 +172,62 @@ func TestSortedEntries(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("sorted keys differ from a byte-wise sort")
 	}
+}
+
+// TestDeferredIndexFirstSegment: a crash before the indexer has written
+// anything leaves records that only the chain holds; they are indexed when
+// the store opens.
+func TestDeferredIndexFirstSegment(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, &Options{IndexSegmentRecords: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	appendAll(t, s, 1, 120, 40, credo.Appended)
+	crashClose(t, s)
+	s, err = Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	checkIndexes(t, s, 120)
+	appendAll(t, s, 1, 120, 40, credo.Duplicate)
+}
+
+// TestFormat1Directory: a directory from before the index was deferred has
+// a complete index and no watermark; it opens as such and is marked
+// format 2.
+func TestFormat1Directory(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	appendAll(t, s, 1, 90, 30, credo.Appended)
+	if err := s.FlushIndex(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.db.Delete(metaIndexed, pebbledb.Sync); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, markerName), []byte("credo data directory\nformat 1\n"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if w := indexedMark(t, s); w != 90 {
+		t.Fatalf("watermark %d, want 90", w)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, markerName)); !strings.Contains(string(b), "format 2") {
+		t.Fatalf("marker after opening: %q", b)
+	}
+	checkIndexes(t, s, 90)
+	appendAll(t, s, 91, 100, 10, credo.Appended)
+	appendAll(t, s, 1, 100, 25, credo.Duplicate)
 }

@@ -60,11 +60,18 @@ func decisionPrograms(ctx context.Context, s credo.Policies) ([]*policy.Program,
 // from the stored standings when every policy version has been scored
 // into the store (credo score, credo policy publish), else by scoring
 // every subject from the ledger at start (decide.FromLedger).
-func loadDecisionTable(ctx context.Context, logger *slog.Logger, s *pebble.Store, prgs []*policy.Program) (*decide.Table, error) {
+//
+// It returns the ledger's head before loading: serveAll follows the ledger
+// from there.
+func loadDecisionTable(ctx context.Context, logger *slog.Logger, s *pebble.Store, prgs []*policy.Program) (*decide.Table, uint64, error) {
 	t0 := time.Now()
 	table, err := decide.New(prgs)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
+	}
+	head, err := s.Head(ctx)
+	if err != nil {
+		return nil, 0, err
 	}
 	stored := len(prgs) > 0
 	for _, p := range prgs {
@@ -77,11 +84,11 @@ func loadDecisionTable(ctx context.Context, logger *slog.Logger, s *pebble.Store
 		from, standings = "stored standings", s.ListStandings(ctx, credo.StandingFilter{})
 	}
 	if err := table.Load(ctx, standings, 0); err != nil {
-		return nil, fmt.Errorf("decision table from %s: %w", from, err)
+		return nil, 0, fmt.Errorf("decision table from %s: %w", from, err)
 	}
 	logger.Info("decision table loaded", slog.String("from", from), slog.Int("subjects", table.Len()), slog.Int("profiles", table.Profiles()),
 		slog.Float64("bytes_per_subject", table.BytesPerSubject()), slog.Duration("took", time.Since(t0)))
-	return table, nil
+	return table, head.Seq, nil
 }
 
 func newDecideCmd(e *env) *cobra.Command {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"path/filepath"
 	"regexp"
@@ -193,5 +194,35 @@ func TestDemoServes(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("demo after interrupt: %v", err)
+	}
+}
+
+// TestDecisionTableFromStoredStandings publishes a policy (which stores
+// every subject's standing under it) and loads the table from them.
+func TestDecisionTableFromStoredStandings(t *testing.T) {
+	dir := decisionData(t)
+	if _, errOut, status := runCLI(t, "policy", "publish", "../../policies/national.yaml", "--data", dir); status != 0 {
+		t.Fatalf("publish: %s", errOut)
+	}
+	ctx := context.Background()
+	s, err := pebble.Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	prgs, err := decisionPrograms(ctx, s)
+	if err != nil || len(prgs) != 1 {
+		t.Fatalf("programs: %d %v", len(prgs), err)
+	}
+	var logs bytes.Buffer
+	table, _, err := loadDecisionTable(ctx, slog.New(slog.NewTextHandler(&logs, nil)), s, prgs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), `from="stored standings"`) || table.Len() != 2 {
+		t.Fatalf("%d subjects; %s", table.Len(), logs.String())
+	}
+	if r := table.Decide(credo.SubjectRef{Kind: credo.Person, ID: listedPerson}, "flight.book", nil); r.Effect != credo.Deny {
+		t.Errorf("listed person: %v", r.Effect)
 	}
 }

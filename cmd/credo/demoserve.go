@@ -145,7 +145,11 @@ func demoServe(ctx context.Context, e *env, s *pebble.Store, table *decide.Table
 	}
 	fmt.Fprintf(e.stdout, "  curl -s %s/.well-known/authzen-configuration\n\nserving on %s until interrupted (Ctrl-C)\n", base, base)
 	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	return serveAll(ctx, logger, s, ln, table, prgs, 10*time.Second, server.DefaultMaxBodyBytes)
+	head, err := s.Head(ctx)
+	if err != nil {
+		return err
+	}
+	return serveAll(ctx, logger, s, ln, table, prgs, head.Seq, 10*time.Second, server.DefaultMaxBodyBytes)
 }
 
 // demoSubjects picks, for the examples, a person on a list, a person on

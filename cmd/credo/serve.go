@@ -59,7 +59,7 @@ Each request is logged on standard error (never its credentials).`,
 			if err != nil {
 				return err
 			}
-			table, err := loadDecisionTable(ctx, logger, s, prgs)
+			table, seq, err := loadDecisionTable(ctx, logger, s, prgs)
 			if err != nil {
 				return err
 			}
@@ -68,7 +68,7 @@ Each request is logged on standard error (never its credentials).`,
 				return fmt.Errorf("listen on %s: %w", addr, err)
 			}
 			logger.Info("credo serve", slog.String("version", version), slog.String("data", e.data))
-			return serveAll(ctx, logger, s, ln, table, prgs, grace, maxBody)
+			return serveAll(ctx, logger, s, ln, table, prgs, seq, grace, maxBody)
 		},
 	}
 	c.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
@@ -79,8 +79,17 @@ Each request is logged on standard error (never its credentials).`,
 }
 
 // serveAll serves the whole API over s on ln until ctx ends, then writes
-// the audit trail's last batch.
-func serveAll(ctx context.Context, logger *slog.Logger, s *pebble.Store, ln net.Listener, table *decide.Table, prgs []*policy.Program, grace time.Duration, maxBody int64) error {
+// the audit trail's last batch. Meanwhile the decision table follows the
+// ledger from sequence number seq: the subjects of records appended (by
+// sources over the stream API) are rescored within a second.
+func serveAll(ctx context.Context, logger *slog.Logger, s *pebble.Store, ln net.Listener, table *decide.Table, prgs []*policy.Program, seq uint64, grace time.Duration, maxBody int64) error {
+	fctx, stop := context.WithCancel(ctx)
+	followed := make(chan struct{})
+	go func() {
+		defer close(followed)
+		table.Follow(fctx, logger, s, prgs, seq, time.Second)
+	}()
+	defer func() { stop(); <-followed }()
 	audit := server.NewAuditLog(logger, s, s, prgs)
 	h := server.NewServer(logger, s, server.Config{MaxBodyBytes: maxBody, Decisions: table, Audit: audit})
 	err := server.Serve(ctx, logger, ln, h, grace)

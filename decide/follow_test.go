@@ -1,0 +1,55 @@
+package decide_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/credo-org/credo"
+	"github.com/credo-org/credo/decide"
+	"github.com/credo-org/credo/pebble"
+)
+
+// TestCatchUpFollowsTheLedger loads the table from a real store, appends
+// a judgment default, and catches up: the subject is then denied.
+func TestCatchUpFollowsTheLedger(t *testing.T) {
+	ctx := context.Background()
+	s, err := pebble.Open(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	who := credo.SubjectRef{Kind: credo.Person, ID: "11010519491231002X"}
+	rec := func(id, kind string) *credo.Record {
+		return &credo.Record{Subject: who, Source: "court", SourceRecordID: id, Kind: kind, Polarity: credo.Negative,
+			OccurredAt: time.Now().AddDate(0, -1, 0), Evidence: id, Provenance: credo.Provenance{File: "f", Row: 1}}
+	}
+	if _, err := s.Append(ctx, []*credo.Record{rec("T-1", "traffic.red_light")}); err != nil {
+		t.Fatal(err)
+	}
+	prgs := shipped(t, nil)
+	tb, err := decide.New(prgs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, _ := s.Head(ctx)
+	if err := tb.Load(ctx, decide.FromLedger(ctx, s, prgs, time.Now()), 0); err != nil {
+		t.Fatal(err)
+	}
+	if r := tb.Decide(who, "flight.book", nil); r.Effect != credo.Permit || !r.Known {
+		t.Fatalf("before: %v known %v", r.Effect, r.Known)
+	}
+	if _, err := s.Append(ctx, []*credo.Record{rec("J-1", "court.judgment_default")}); err != nil {
+		t.Fatal(err)
+	}
+	n, last, err := tb.CatchUp(ctx, s, prgs, head.Seq)
+	if err != nil || n != 1 || last != head.Seq+1 {
+		t.Fatalf("CatchUp = %d, %d, %v", n, last, err)
+	}
+	if r := tb.Decide(who, "flight.book", nil); r.Effect != credo.Deny {
+		t.Fatalf("after: %v", r.Effect)
+	}
+	if n, _, _ := tb.CatchUp(ctx, s, prgs, last); n != 0 {
+		t.Errorf("nothing new, %d rescored", n)
+	}
+}

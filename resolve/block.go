@@ -121,9 +121,9 @@ type entry struct {
 
 // blocks are the records sorted by each rule's key.
 type blocks struct {
-	keys           [][]uint64 // by rule, per record: 0 for no key (or a skipped block)
-	ents           [][]uint32 // by rule: the records with a key, in the order of their keys
-	runs           [][][2]int // by rule: the blocks compared, as [start, end) in ents
+	keys           [][]uint64    // by rule, per record: 0 for no key (or a skipped block)
+	ents           [][]uint32    // by rule: the records with a key, in the order of their keys
+	runs           [][][2]uint32 // by rule: the blocks compared, as [start, end) in ents
 	skippedBlocks  int
 	skippedRecords int
 }
@@ -131,7 +131,7 @@ type blocks struct {
 func (l *Linker) block(ctx context.Context) (*blocks, error) {
 	n := len(l.src)
 	rules := l.cfg.Blocking
-	b := &blocks{keys: make([][]uint64, len(rules)), ents: make([][]uint32, len(rules)), runs: make([][][2]int, len(rules))}
+	b := &blocks{keys: make([][]uint64, len(rules)), ents: make([][]uint32, len(rules)), runs: make([][][2]uint32, len(rules))}
 	var mu sync.Mutex
 	err := parallel(ctx, len(rules), min(l.cfg.Workers, len(rules)), func(r int) {
 		keys := make([]uint64, n)
@@ -142,7 +142,7 @@ func (l *Linker) block(ctx context.Context) (*blocks, error) {
 			hs = append(hs, l.hashes(k))
 			cols = append(cols, k.col)
 		}
-		var ents []entry
+		ents := make([]entry, 0, n)
 		for i := range n {
 			h := uint64(14695981039346656037)
 			for x, c := range cols {
@@ -173,7 +173,7 @@ func (l *Linker) block(ctx context.Context) (*blocks, error) {
 			}
 			return int(a.i) - int(b.i)
 		})
-		var runs [][2]int
+		var runs [][2]uint32
 		skipped, skippedRecs := 0, 0
 		for s := 0; s < len(ents); {
 			e := s + 1
@@ -188,7 +188,7 @@ func (l *Linker) block(ctx context.Context) (*blocks, error) {
 					keys[ents[x].i] = 0
 				}
 			case e-s > 1:
-				runs = append(runs, [2]int{s, e})
+				runs = append(runs, [2]uint32{uint32(s), uint32(e)})
 			}
 			s = e
 		}
@@ -256,9 +256,9 @@ func (l *Linker) levels(i, j uint32) uint64 {
 			lv = c.level(&c.vals[a], &c.vals[b])
 			if c.swap >= 0 && lv >= 4 {
 				o := l.cols[c.swap]
-				if oj := o.rec[j]; oj != 0 && o.vals[oj].alt == c.vals[a].alt {
+				if oj := o.rec[j]; oj != 0 && o.alts[o.vals[oj].aux] == c.alts[c.vals[a].aux] {
 					lv = 5
-				} else if oi := o.rec[i]; oi != 0 && o.vals[oi].alt == c.vals[b].alt {
+				} else if oi := o.rec[i]; oi != 0 && o.alts[o.vals[oi].aux] == c.alts[c.vals[b].aux] {
 					lv = 5
 				}
 			}
@@ -281,7 +281,7 @@ func (l *Linker) compareBlocks(ctx context.Context, b *blocks) (*comparison, err
 	for r, runs := range b.runs {
 		start, work := 0, 0
 		for x, run := range runs {
-			sz := run[1] - run[0]
+			sz := int(run[1] - run[0])
 			work += sz * (sz - 1) / 2
 			if work >= 50_000 {
 				tasks = append(tasks, task{r, start, x + 1})

@@ -14,10 +14,8 @@ import (
 // however many records carry it.
 type value struct {
 	s    string // the normalised form compared (Text: unused)
-	alt  string // Name: the tokens sorted and joined (word order ignored)
-	toff uint32 // Text: the distinct tokens, as the column's token ids, sorted: arena[toff:toff+tlen]
-	tlen uint32 //
 	key  uint32 // the blocking and term-frequency key
+	aux  uint32 // Name: the index of its alt form; Text: where its tokens are in the arena
 	ntok uint8  // Name: the number of tokens
 	ok   bool   // Date: read under the layout
 }
@@ -98,7 +96,8 @@ func (c *column) prepare(s string) (v value, key string, ok bool) {
 		slices.Sort(sorted)
 		v.ntok = uint8(min(len(toks), 255))
 		v.s = strings.Join(toks, "")
-		v.alt = strings.Join(sorted, "")
+		v.aux = uint32(len(c.alts))
+		c.alts = append(c.alts, strings.Join(sorted, ""))
 		return v, strings.Join(sorted, " "), true
 	case Date:
 		v.s, v.ok = c.layout.normDate(s)
@@ -150,13 +149,18 @@ func (c *column) prepare(s string) (v value, key string, ok bool) {
 		}
 		return v, v.s, true
 	case Text:
+		// In the arena: the number of tokens, then the tokens. They are
+		// written past the arena's end (when it has room): appending them
+		// in place copies nothing.
+		off := len(c.arena)
+		c.arena = append(c.arena, 0)
 		tids := c.textTokens(s, c.arena[len(c.arena):])
 		if len(tids) == 0 {
+			c.arena = c.arena[:off]
 			return v, "", false
 		}
-		// The tokens were written past the arena's end (when it had room):
-		// appending them in place copies nothing.
-		v.toff, v.tlen = uint32(len(c.arena)), uint32(len(tids))
+		c.arena[off] = uint32(len(tids))
+		v.aux = uint32(off)
 		c.arena = append(c.arena, tids...)
 		// The key is a hash of the tokens: Chinese addresses make many
 		// tokens, and a million of them should not be kept as strings twice.
@@ -298,7 +302,7 @@ func (c *column) level(a, b *value) uint8 {
 		}
 		jw := jaroWinkler(a.s, b.s)
 		if jw < 0.92 && (a.ntok > 1 || b.ntok > 1) {
-			jw = max(jw, jaroWinkler(a.alt, b.alt)) // word order aside
+			jw = max(jw, jaroWinkler(c.alts[a.aux], c.alts[b.aux])) // word order aside
 		}
 		switch {
 		case jw >= 0.92:
@@ -354,7 +358,9 @@ func (c *column) level(a, b *value) uint8 {
 }
 
 // tids are a Text value's token ids.
-func (c *column) tids(v *value) []uint32 { return c.arena[v.toff : v.toff+v.tlen] }
+func (c *column) tids(v *value) []uint32 {
+	return c.arena[v.aux+1 : v.aux+1+c.arena[v.aux]]
+}
 
 // overlap is the Dice coefficient of two sorted token sets, where two latin
 // tokens of four letters or more also meet when their Jaro–Winkler

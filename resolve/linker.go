@@ -78,8 +78,10 @@ type column struct {
 	// Text: the tokens, interned.
 	tokIntern map[string]uint32
 	tokStr    []string // by token id ("" for a Han bigram)
-	arena     []uint32 // the token ids of every value, one run each
-	raw       []string // the values added, until Run prepares them
+	arena     []uint32 // each value's number of tokens, then its token ids
+	// Name: each value's tokens sorted and joined (word order ignored).
+	alts []string
+	raw  []string // the values added, until Run prepares them
 }
 
 // Linker links records: Add them, then Run.
@@ -523,15 +525,27 @@ func (l *Linker) prepare(ctx context.Context) error {
 		if n := len(c.raw); len(c.keys) == 0 && n > 1<<16 {
 			// Room for the distinct values each kind usually has: an
 			// identifier or a phone each its own, an address nearly so.
+			distinct := 0
 			switch c.Kind {
 			case ID, Phone, Exact:
+				distinct = n
 				c.keys = make(map[uint64]uint32, n)
 			case Text:
-				c.intern = make(map[uint64]uint32, n/2)
-				c.keys = make(map[uint64]uint32, n/2)
+				distinct = n / 2
+				c.intern = make(map[uint64]uint32, distinct)
+				c.keys = make(map[uint64]uint32, distinct)
 			case Name:
-				c.intern = make(map[uint64]uint32, n/8)
-				c.keys = make(map[uint64]uint32, n/8)
+				distinct = n / 8
+				c.intern = make(map[uint64]uint32, distinct)
+				c.keys = make(map[uint64]uint32, distinct)
+			}
+			// The tables grow by doubling: sized for the values expected,
+			// a million records do not copy them four times over.
+			c.vals = slices.Grow(c.vals, distinct)
+			c.keyStr = slices.Grow(c.keyStr, distinct)
+			c.keyCount = slices.Grow(c.keyCount, distinct)
+			if l.n[1] > 0 {
+				c.keyCnt2 = slices.Grow(c.keyCnt2, distinct)
 			}
 		}
 		for i, raw := range c.raw {

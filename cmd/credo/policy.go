@@ -8,11 +8,8 @@ import (
 	"maps"
 	"os"
 	"reflect"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"text/tabwriter"
 	"time"
 
@@ -495,76 +492,6 @@ type gradeDistribution struct {
 	Grades        map[string]int64 `json:"grades"`
 	Lists         map[string]int64 `json:"lists"`
 	order         []string
-}
-
-// scoreCity scores every resolved subject in the ledger under each program
-// that scores its kind, as of asOf, over every core: one scan of the
-// ledger groups the records by subject, then workers take subjects.
-func scoreCity(ctx context.Context, l credo.Ledger, prgs []*policy.Program, asOf time.Time) ([]*gradeDistribution, error) {
-	bySubject, subjects, err := cityRecords(ctx, l)
-	if err != nil {
-		return nil, err
-	}
-	workers := runtime.GOMAXPROCS(0)
-	parts := make([][]*gradeDistribution, workers)
-	var wg sync.WaitGroup
-	var next atomic.Int64
-	const chunk = 256
-	for w := range workers {
-		dists := make([]*gradeDistribution, len(prgs))
-		for i := range prgs {
-			dists[i] = &gradeDistribution{Grades: map[string]int64{}, Lists: map[string]int64{}}
-		}
-		parts[w] = dists
-		wg.Go(func() {
-			for ctx.Err() == nil {
-				lo := int(next.Add(chunk)) - chunk
-				if lo >= len(subjects) {
-					return
-				}
-				for _, s := range subjects[lo:min(lo+chunk, len(subjects))] {
-					recs := bySubject[s]
-					for i, p := range prgs {
-						if !p.Scores(s.Kind) {
-							continue
-						}
-						st := p.Standing(s, recs, asOf)
-						d := dists[i]
-						d.Subjects++
-						d.Grades[st.Grade]++
-						for _, m := range st.Lists {
-							d.Lists[m.List]++
-						}
-					}
-				}
-			}
-		})
-	}
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	out := make([]*gradeDistribution, len(prgs))
-	for i, p := range prgs {
-		d := &gradeDistribution{Jurisdiction: p.Jurisdiction, PolicyVersion: p.VersionID(), Grades: map[string]int64{}, Lists: map[string]int64{}}
-		for _, b := range p.Policy().Grades {
-			d.order = append(d.order, b.Grade)
-		}
-		for _, part := range parts {
-			d.Subjects += part[i].Subjects
-			for g, n := range part[i].Grades {
-				d.Grades[g] += n
-				if !slices.Contains(d.order, g) {
-					d.order = append(d.order, g)
-				}
-			}
-			for l, n := range part[i].Lists {
-				d.Lists[l] += n
-			}
-		}
-		out[i] = d
-	}
-	return out, nil
 }
 
 // printDistributions prints each policy's grades, best first, and its list sizes.

@@ -4,7 +4,6 @@
 package pebble
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -18,7 +17,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -79,6 +77,12 @@ type Store struct {
 	// subjectSeed hashes the subjects that are not persons with a
 	// resident identity number, for the subject set.
 	subjectSeed maphash.Seed
+	// resolveMu serialises Resolve calls; hasAssignments and hasMerges say
+	// whether the store holds any (resolution.go), so that reads of a
+	// store without them pay nothing for them.
+	resolveMu      sync.Mutex
+	hasAssignments atomic.Bool
+	hasMerges      atomic.Bool
 	// appliedSeq is the last sequence number applied to the engine: reads
 	// ignore tail entries above it (their batch may yet fail).
 	appliedSeq atomic.Uint64
@@ -167,6 +171,10 @@ func Open(dir string, o *Options) (*Store, error) {
 		return nil, fmt.Errorf("open data directory %s: %w", dir, err)
 	}
 	s.appliedSeq.Store(s.head.Seq)
+	if err := s.loadResolutionFlags(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open data directory %s: %w", dir, err)
+	}
 	if err := s.catchUp(context.Background(), format); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open data directory %s: %w", dir, err)
@@ -304,6 +312,13 @@ func (s *Store) Close() error {
 // built: each waits for the one before), and any number waiting for their
 // batches to be synced, which the engine does for several at a time.
 func (s *Store) Append(ctx context.Context, recs []*credo.Record) ([]credo.AppendResult, error) {
+	return s.append(ctx, recs, nil)
+}
+
+// append appends recs; ops, for a Resolve call, are the state changes
+// written in the same batch. Without ops, records of the resolution source
+// are refused: only Resolve writes them.
+func (s *Store) append(ctx context.Context, recs []*credo.Record, ops *resolutionOps) ([]credo.AppendResult, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -321,7 +336,7 @@ func (s *Store) Append(ctx context.Context, recs []*credo.Record) ([]credo.Appen
 		return nil, fmt.Errorf("append: store failed earlier, reopen it: %w", err)
 	}
 	prev := s.applied
-	b, head, counts, err := s.build(ctx, recs, p, res, prev)
+	b, head, counts, err := s.build(ctx, recs, p, ops, res, prev)
 	p.release()
 	if err != nil {
 		s.mu.Unlock()
@@ -455,7 +470,7 @@ func (sc *appendScratch) sourcePosting(source string) *posting {
 //
 // The batches built before may not all be applied yet: prev is closed when
 // they are, and build waits for it before it reads the store.
-func (s *Store) build(ctx context.Context, recs []*credo.Record, p *prepared, res []credo.AppendResult, prev <-chan struct{}) (*pebble.Batch, credo.Head, credo.Counts, error) {
+func (s *Store) build(ctx context.Context, recs []*credo.Record, p *prepared, ops *resolutionOps, res []credo.AppendResult, prev <-chan struct{}) (*pebble.Batch, credo.Head, credo.Counts, error) {
 	if s.subjects == nil {
 		<-prev
 		if err := s.loadSubjects(ctx); err != nil {
@@ -491,6 +506,10 @@ func (s *Store) build(ctx context.Context, recs []*credo.Record, p *prepared, re
 	for i, r := range recs {
 		if err := p.errs[i]; err != nil {
 			res[i] = credo.AppendResult{Status: credo.Rejected, Err: err}
+			continue
+		}
+		if ops == nil && r.Source == credo.ResolutionSource {
+			res[i] = credo.AppendResult{Status: credo.Rejected, Err: fmt.Errorf("%w: source %q is credo's own (its resolutions); no agency may send records under it", credo.ErrInvalid, r.Source)}
 			continue
 		}
 		id := p.ids[i]
@@ -580,6 +599,9 @@ func (s *Store) build(ctx context.Context, recs []*credo.Record, p *prepared, re
 		sc.unresolved.add(unresolvedKey(kbuf[:0], p.first), p.rest)
 	}
 	sc.kbuf = kbuf
+	if ops != nil {
+		counts.unresolved += ops.unresolved
+	}
 	next := counts.applyTo(s.tailCounts)
 	var hv [40]byte
 	binary.BigEndian.PutUint64(hv[:], head.Seq)
@@ -591,10 +613,13 @@ func (s *Store) build(ctx context.Context, recs []*credo.Record, p *prepared, re
 	var meta entries
 	meta.add(metaCounts, cb)
 	meta.add(metaHead, hv[:])
-
-	// In key order: M O R U.
-	size := 0
 	lists := []*entries{&meta, &sc.sources, &sc.chain, &sc.unresolved}
+	if ops != nil {
+		lists = append(lists, &ops.sets)
+	}
+
+	// In key order: M O R U (then a resolution's Y y Z z).
+	size := 0
 	for _, e := range lists {
 		size += e.batchSize()
 	}
@@ -603,6 +628,14 @@ func (s *Store) build(ctx context.Context, recs []*credo.Record, p *prepared, re
 		if err := e.writeSorted(b); err != nil {
 			b.Close()
 			return nil, head, credo.Counts{}, err
+		}
+	}
+	if ops != nil {
+		for _, k := range ops.deletes {
+			if err := b.Delete(k, nil); err != nil {
+				b.Close()
+				return nil, head, credo.Counts{}, err
+			}
 		}
 	}
 	ok = true
@@ -754,33 +787,15 @@ func (s *Store) Record(ctx context.Context, id string) (*credo.Record, error) {
 	return s.recordAt(seq)
 }
 
-// SubjectRecords implements credo.Ledger.
+// SubjectRecords implements credo.Ledger. The file is the subject's own
+// records, the records linked to it and those of the subjects merged into
+// it, without the records split off it (resolution.go).
 func (s *Store) SubjectRecords(ctx context.Context, ref credo.SubjectRef) iter.Seq2[*credo.Record, error] {
 	return func(yield func(*credo.Record, error) bool) {
-		// The tail first, then the engine (see lookupID); both give keys
-		// that sort in time order, and a key may be in both for a moment.
-		p := subjectPrefix(nil, ref)
-		applied := s.appliedSeq.Load()
-		keys := s.deferred.subject(nil, p)
-		keys = slices.DeleteFunc(keys, func(k []byte) bool { return seqSuffix(k) > applied })
-		fromTail := len(keys)
-		it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: p, UpperBound: prefixEnd(p)})
+		keys, err := s.subjectFile(ctx, ref)
 		if err != nil {
 			yield(nil, err)
 			return
-		}
-		for ok := it.First(); ok; ok = it.Next() {
-			keys = append(keys, bytes.Clone(it.Key()))
-		}
-		err = it.Error()
-		it.Close()
-		if err != nil {
-			yield(nil, err)
-			return
-		}
-		if fromTail > 0 {
-			slices.SortFunc(keys, bytes.Compare)
-			keys = slices.CompactFunc(keys, bytes.Equal)
 		}
 		for _, k := range keys {
 			if err := ctx.Err(); err != nil {

@@ -1,0 +1,9 @@
+package pebble_test
+
+import (
+	"testing"
+
+	"github.com/credo-org/credo/storetest"
+)
+
+func TestResolutionsConformance(t *testing.T) { storetest.RunResolutions(t, backend()) }

@@ -52,8 +52,8 @@ type Resolution struct {
 	By          string  `json:"by"`  // the operator, or "resolver"
 	Why         string  `json:"why"` // a reason in words
 	// Filled in by the store.
-	At      time.Time `json:"at"`
-	LedgerID string   `json:"ledger_id,omitempty"` // the resolution record's id
+	At       time.Time `json:"at"`
+	LedgerID string    `json:"ledger_id,omitempty"` // the resolution record's id
 }
 
 // Validate checks a Resolution before it is applied.

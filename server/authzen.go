@@ -215,6 +215,15 @@ func (d *decider) permitted(ctx context.Context, p *principal, ev evaluation) *r
 	return &requestError{http.StatusForbidden, "action.name", fmt.Sprintf("%s may not ask about %s", p.name, ev.action)}
 }
 
+// checked checks an evaluation request and whether p may ask it.
+func (d *decider) checked(ctx context.Context, p *principal, e *azEvaluation) (evaluation, *requestError) {
+	ev, err := e.check()
+	if err == nil {
+		err = d.permitted(ctx, p, ev)
+	}
+	return ev, err
+}
+
 // decide evaluates ev for p and records it.
 func (d *decider) decide(ctx context.Context, p *principal, ev evaluation) azResponse {
 	r := d.table.Decide(ev.subject, ev.action, ev.context)
@@ -279,10 +288,7 @@ func handleEvaluation(d *decider) func(http.ResponseWriter, *http.Request, *prin
 			writeRequestError(w, err)
 			return
 		}
-		ev, err := req.check()
-		if err == nil {
-			err = d.permitted(ctx, p, ev)
-		}
+		ev, err := d.checked(ctx, p, &req)
 		if err != nil {
 			writeRequestError(w, err)
 			return
@@ -319,10 +325,7 @@ func handleEvaluations(d *decider) func(http.ResponseWriter, *http.Request, *pri
 			return
 		}
 		if req.Evaluations == nil { // no array: the defaults are one evaluation
-			ev, err := req.azEvaluation.check()
-			if err == nil {
-				err = d.permitted(ctx, p, ev)
-			}
+			ev, err := d.checked(ctx, p, &req.azEvaluation)
 			if err != nil {
 				writeRequestError(w, err)
 				return
@@ -351,10 +354,7 @@ func handleEvaluations(d *decider) func(http.ResponseWriter, *http.Request, *pri
 				if over.Context != nil {
 					item.Context = over.Context
 				}
-				ev, err := item.check()
-				if err == nil {
-					err = d.permitted(ctx, p, ev)
-				}
+				ev, err := d.checked(ctx, p, &item)
 				if err != nil {
 					res = errorContext(err)
 				} else {

@@ -30,30 +30,11 @@ func newCLIRequestID() string {
 // latest published version of each jurisdiction, or, while none is
 // published, the shipped packs.
 func decisionPrograms(ctx context.Context, s credo.Policies) ([]*policy.Program, error) {
-	latest := map[string]*credo.PolicyVersion{}
-	var order []string
-	for v, err := range s.PolicyVersions(ctx) {
-		if err != nil {
-			return nil, err
-		}
-		if latest[v.Jurisdiction] == nil {
-			order = append(order, v.Jurisdiction)
-		}
-		latest[v.Jurisdiction] = v // by publication time: the last is the latest
+	prgs, err := publishedPrograms(ctx, s, nil)
+	if err != nil || len(prgs) > 0 {
+		return prgs, err
 	}
-	if len(order) == 0 {
-		return shippedPrograms()
-	}
-	var out []*policy.Program
-	for _, j := range order {
-		v := latest[j]
-		prg, err := policy.Load(v.ID(), []byte(v.Source))
-		if err != nil {
-			return nil, fmt.Errorf("published policy %s: %w", v.ID(), err)
-		}
-		out = append(out, prg)
-	}
-	return out, nil
+	return shippedPrograms()
 }
 
 // loadDecisionTable builds the decision table over the store's subjects:

@@ -7,3 +7,5 @@ import (
 )
 
 func TestResolutionsConformance(t *testing.T) { storetest.RunResolutions(t, backend()) }
+
+func TestReviewsConformance(t *testing.T) { storetest.RunReviews(t, backend()) }

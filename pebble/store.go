@@ -81,6 +81,7 @@ type Store struct {
 	// whether the store holds any (resolution.go), so that reads of a
 	// store without them pay nothing for them.
 	resolveMu      sync.Mutex
+	reviewMu       sync.Mutex // serialises the review queue's read-modify-writes
 	hasAssignments atomic.Bool
 	hasMerges      atomic.Bool
 	// appliedSeq is the last sequence number applied to the engine: reads

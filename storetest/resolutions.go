@@ -240,3 +240,68 @@ func testResolutionSourceReserved(t *testing.T, b Backend) {
 		t.Fatalf("a record of source %s sent by append: %+v", credo.ResolutionSource, res[0])
 	}
 }
+
+// RunReviews runs the conformance tests of credo.Reviews.
+func RunReviews(t *testing.T, b Backend) {
+	s := open(t, b)
+	q, ok := s.(credo.Reviews)
+	if !ok {
+		t.Fatalf("%T does not implement credo.Reviews", s)
+	}
+	ctx := context.Background()
+	mustAppend(t, s, unresolvedRec("court", 1), unresolvedRec("court", 2))
+	cands := []credo.ReviewCandidate{
+		{Subject: personRef(alice), Weight: 9.1, Posterior: 0.6, Explanation: "name agree; birth_date agree"},
+		{Subject: personRef(bob), Weight: 8.7, Posterior: 0.4},
+	}
+	n, err := q.PutReviews(ctx, []*credo.ReviewItem{
+		{Record: "court:court-000001", Candidates: cands},
+		{Record: "court:court-000002", Candidates: cands[:1]},
+	})
+	if err != nil || n != 2 {
+		t.Fatalf("PutReviews: %d %v", n, err)
+	}
+	if _, err := q.PutReviews(ctx, []*credo.ReviewItem{{Record: "court:nope"}}); !errors.Is(err, credo.ErrNotFound) {
+		t.Fatalf("review of an unknown record: %v", err)
+	}
+	it, err := q.ReviewItem(ctx, credo.ReviewID(1))
+	if err != nil || it.Status != credo.ReviewOpen || len(it.Candidates) != 2 || it.Candidates[0].Subject != personRef(alice) || it.Created.IsZero() {
+		t.Fatalf("item: %+v %v", it, err)
+	}
+	if _, err := q.DecideReview(ctx, it.ID, credo.ReviewAccepted, personRef(alice), "", "no author"); !errors.Is(err, credo.ErrInvalid) {
+		t.Fatalf("decision without author: %v", err)
+	}
+	d, err := q.DecideReview(ctx, it.ID, credo.ReviewAccepted, personRef(alice), "op:li", "same phone as her 2023 record")
+	if err != nil || d.Status != credo.ReviewAccepted || d.DecidedBy != "op:li" || d.DecidedAt.IsZero() {
+		t.Fatalf("decide: %+v %v", d, err)
+	}
+	if _, err := q.DecideReview(ctx, it.ID, credo.ReviewRejected, credo.SubjectRef{}, "op:wang", ""); !errors.Is(err, credo.ErrResolution) {
+		t.Fatalf("deciding twice: %v", err)
+	}
+	// A decided item is kept when the resolver runs again.
+	if n, err := q.PutReviews(ctx, []*credo.ReviewItem{{Record: "court:court-000001", Candidates: cands}}); err != nil || n != 0 {
+		t.Fatalf("re-put of a decided item: %d %v", n, err)
+	}
+	s = b.Reopen(t, s)
+	t.Cleanup(func() { s.Close() })
+	q = s.(credo.Reviews)
+	var open, all []string
+	for it, err := range q.ReviewItems(ctx, credo.ReviewOpen) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		open = append(open, it.ID)
+	}
+	for it, err := range q.ReviewItems(ctx, "") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, it.ID)
+	}
+	if !slices.Equal(open, []string{"rv-2"}) || !slices.Equal(all, []string{"rv-1", "rv-2"}) {
+		t.Fatalf("open %v, all %v", open, all)
+	}
+	if _, err := q.ReviewItem(ctx, "rv-99"); !errors.Is(err, credo.ErrNotFound) {
+		t.Fatalf("unknown item: %v", err)
+	}
+}

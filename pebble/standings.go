@@ -103,13 +103,17 @@ func (s *Store) PutStandings(ctx context.Context, sts []*credo.Standing) error {
 	}
 	b := s.db.NewBatch()
 	defer b.Close()
-	// The standings a call replaces are read with one iterator: callers
-	// pass subjects in order, and successive seeks forward are cheap.
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{tagStanding}, UpperBound: []byte{tagStanding + 1}})
-	if err != nil {
-		return err
+	// The standings a call replaces are read with one iterator (callers
+	// pass subjects in order, and successive seeks forward are cheap), or,
+	// for a few, one look-up each.
+	var it *pebble.Iterator
+	if len(sts) > 8 {
+		var err error
+		if it, err = s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{tagStanding}, UpperBound: []byte{tagStanding + 1}}); err != nil {
+			return err
+		}
+		defer it.Close()
 	}
-	defer it.Close()
 	var key, old, val []byte
 	for _, st := range sts {
 		if err := ctx.Err(); err != nil {
@@ -122,15 +126,16 @@ func (s *Store) PutStandings(ctx context.Context, sts []*credo.Standing) error {
 			return fmt.Errorf("standing of %s: %w: want a resolved subject", st.Subject, credo.ErrInvalid)
 		}
 		key = standingKey(key[:0], st.Jurisdiction, st.Subject)
+		found, err := s.oldStanding(it, key, &old)
+		if err != nil {
+			return fmt.Errorf("standing of %s under %s: %w", st.Subject, st.Jurisdiction, err)
+		}
 		var prev *credo.Standing
-		if it.SeekGE(key) && bytes.Equal(it.Key(), key) {
-			old = append(old[:0], it.Value()...)
+		if found {
 			if prev, err = decodeSummary(old); err != nil {
 				return fmt.Errorf("standing of %s under %s: %w", st.Subject, st.Jurisdiction, err)
 			}
 			prev.Subject, prev.Jurisdiction = st.Subject, st.Jurisdiction
-		} else if err := it.Error(); err != nil {
-			return err
 		}
 		if prev != nil {
 			if err := s.unindex(b, prev); err != nil {
@@ -156,6 +161,27 @@ func (s *Store) PutStandings(ctx context.Context, sts []*credo.Standing) error {
 		return fmt.Errorf("store %d standings in %s: %w", len(sts), s.dir, err)
 	}
 	return nil
+}
+
+// oldStanding copies the value under key into buf, through it when
+// given, and reports whether there was one.
+func (s *Store) oldStanding(it *pebble.Iterator, key []byte, buf *[]byte) (bool, error) {
+	if it != nil {
+		if it.SeekGE(key) && bytes.Equal(it.Key(), key) {
+			*buf = append((*buf)[:0], it.Value()...)
+			return true, nil
+		}
+		return false, it.Error()
+	}
+	v, closer, err := s.db.Get(key)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	*buf = append((*buf)[:0], v...)
+	return true, closer.Close()
 }
 
 func changedStanding(a, b *credo.Standing) bool {

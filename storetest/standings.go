@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -21,6 +22,7 @@ func RunStandings(t *testing.T, b Backend) {
 		{"ReplaceAndHistory", testStandingReplace},
 		{"List", testStandingList},
 		{"Due", testStandingDue},
+		{"ManyReplaced", testStandingMany},
 		{"Watermark", testWatermark},
 		{"Invalid", testStandingInvalid},
 	}
@@ -282,6 +284,37 @@ func testStandingDue(t *testing.T, b Backend) {
 	}
 	for ref, err := range s.DueStandings(ctx, "xiamen", base.AddDate(9, 0, 0)) {
 		t.Fatalf("due under another jurisdiction: %v %v", ref, err)
+	}
+}
+
+// testStandingMany replaces many standings in one call, in subject order
+// and out of it: every index follows.
+func testStandingMany(t *testing.T, b Backend) {
+	ctx := context.Background()
+	s := newStandings(t, b)
+	defer s.Close()
+	var first, second []*credo.Standing
+	for i := range 40 {
+		ref := person(fmt.Sprintf("1101011990030%05d", i))
+		first = append(first, standing(ref, "rongcheng", 1000, "A"))
+		st := standing(ref, "rongcheng", 500, "D", "dishonest_debtor")
+		st.AsOf = base.Add(time.Hour)
+		second = append(second, st)
+	}
+	slices.Reverse(second[:20]) // half out of order
+	for _, sts := range [][]*credo.Standing{first, second} {
+		if err := s.PutStandings(ctx, sts); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := listed(t, s, credo.StandingFilter{Grade: "A"}); len(got) != 0 {
+		t.Fatalf("grade A after replacing every standing: %v", got)
+	}
+	if got := listed(t, s, credo.StandingFilter{List: "dishonest_debtor"}); len(got) != 40 {
+		t.Fatalf("%d on the list, want 40", len(got))
+	}
+	if h := history(t, s, second[0].Subject, "rongcheng"); len(h) != 2 {
+		t.Fatalf("history %+v", h)
 	}
 }
 

@@ -145,12 +145,10 @@ func (p *planner) plan(d int, b *dayBatch) int {
 	return d
 }
 
-// prep is a planned event's subject: a person among the hottest is hot,
-// anyone else has their identity and home here.
+// prep is a planned event's subject.
 type prep struct {
 	subject credo.SubjectKind
 	index   int
-	hot     *hotPerson
 	id      credo.Identity
 	home    home
 }
@@ -177,8 +175,6 @@ type maker struct {
 	md      int // month*100 + day
 	pc      personCore
 	oc      orgCore
-
-	hotRisk, hotCivic hotPeople
 }
 
 func (m *maker) setDay(d int) {
@@ -282,12 +278,15 @@ func (p *planner) planDay(d int, b *dayBatch) {
 			if !p.drawOrg(s) {
 				continue
 			}
-			pp.subject, pp.index, pp.hot = credo.Organization, p.oc.index, nil
+			pp.subject, pp.index = credo.Organization, p.oc.index
 			p.orgIdentity(&pp.id)
 		} else {
-			if !p.drawPerson(s, pp) {
+			if !p.drawPerson(s) {
 				continue
 			}
+			pp.subject, pp.index = credo.Person, p.pc.index
+			p.personIdentity(&pp.id)
+			pp.home = p.pc.home()
 		}
 		b.stubs[kept] = st
 		kept++
@@ -554,78 +553,62 @@ func (g *gen) refString(ref caseRef, suffix string) string {
 	return g.ar.end(s)
 }
 
-// eligible reports whether a person born y-md (md: month*100 + day) can
-// be the subject of a stream's event today.
-func (g *maker) eligible(e int, y, md int, male, driver bool) bool {
+// eligible reports whether person p can be the subject of a stream's event
+// today.
+func (g *maker) eligible(e int, p *personCore) bool {
 	switch e {
 	case eAny:
 		return true
 	case eDriver:
-		return driver && g.age(y, md) < 80
+		return p.driver && g.age(p) < 80
 	case eDrinker:
-		return driver && g.age(y, md) < 75 && (male || g.rng().intn(5) == 0)
+		return p.driver && g.age(p) < 75 && (p.male || g.rng().intn(5) == 0)
 	case eBorrower:
-		a := g.age(y, md)
+		a := g.age(p)
 		return a >= 20 && a <= 70
 	case eWorking:
-		a := g.age(y, md)
+		a := g.age(p)
 		return a >= 22 && a <= 70
 	case eYoung:
-		return g.age(y, md) <= 65
+		return g.age(p) <= 65
 	case eVolunteer:
-		return g.age(y, md) <= 80
+		return g.age(p) <= 80
 	case eBlood:
-		return g.age(y, md) <= 60
+		return g.age(p) <= 60
 	case eMarrow:
-		return g.age(y, md) <= 45
+		return g.age(p) <= 45
 	}
 	return true
 }
 
-// age is the age today of a person born y-md.
-func (g *maker) age(y, md int) int {
-	a := g.year - y
-	if g.md < md {
+// age is p's age today.
+func (g *maker) age(p *personCore) int {
+	a := g.year - p.y
+	if g.md < p.m*100+p.d {
 		a--
 	}
 	return a
 }
 
 // drawPerson picks a person for a stream, by tier, until one is eligible,
-// and writes them into pp. In a city too small to have an eligible person
-// among the draws it reports false.
-func (g *maker) drawPerson(s *stream, pp *prep) bool {
-	h := g.hot(s.pool == poolCivic)
+// and computes the whole of g.pc. In a city too small to have an eligible
+// person among the draws it reports false.
+func (g *maker) drawPerson(s *stream) bool {
+	t := &g.c.personRisk
+	if s.pool == poolCivic {
+		t = &g.c.personCivic
+	}
 	driver := s.elig == eDriver || s.elig == eDrinker
 	for range 32 {
-		i, rank := h.t.drawRanked(g.rng())
+		i := t.draw(g.rng())
 		if driver && g.c.licence(i) >= maxDriverPermille {
 			continue // no licence, whoever it is
 		}
-		k, hot := h.slot(rank)
-		if hot && h.entries[k].filled {
-			e := &h.entries[k]
-			if !g.eligible(s.elig, int(e.y), int(e.md), e.male, e.driver) {
-				continue
-			}
-			pp.subject, pp.index, pp.hot = credo.Person, i, e
+		g.c.coreID(i, &g.pc)
+		if g.eligible(s.elig, &g.pc) {
+			g.c.coreRest(i, &g.pc)
 			return true
 		}
-		p := &g.pc
-		g.c.coreID(i, p)
-		if !g.eligible(s.elig, p.y, p.m*100+p.d, p.male, p.driver) {
-			continue
-		}
-		g.c.coreRest(i, p)
-		pp.subject, pp.index = credo.Person, i
-		if hot {
-			h.put(k, p)
-			pp.hot = &h.entries[k]
-		} else {
-			pp.hot, pp.home = nil, p.home()
-			g.personIdentity(&pp.id)
-		}
-		return true
 	}
 	return false
 }
@@ -664,10 +647,6 @@ func (g *gen) expand(st *stub, pp *prep) {
 
 	// The subject.
 	switch {
-	case pp != nil && pp.hot != nil:
-		g.ev.Subject, g.ev.Index = pp.subject, pp.index
-		rec.Identity = pp.hot.id
-		g.home = pp.hot.home
 	case pp != nil:
 		g.ev.Subject, g.ev.Index = pp.subject, pp.index
 		rec.Identity = pp.id
@@ -678,7 +657,9 @@ func (g *gen) expand(st *stub, pp *prep) {
 		g.orgIdentity(&rec.Identity)
 	default:
 		g.ev.Subject, g.ev.Index = credo.Person, int(st.subj)
-		g.home = g.person(int(st.subj), &rec.Identity)
+		g.c.core(int(st.subj), &g.pc)
+		g.personIdentity(&rec.Identity)
+		g.home = g.pc.home()
 	}
 	rec.Subject = credo.SubjectRef{Kind: g.ev.Subject, ID: rec.Identity.IDNumber}
 

@@ -151,9 +151,6 @@ func (g *gen) counterparty(personOnly bool) string {
 		g.ar.b = o.appendName(g.ar.b)
 	} else {
 		i := r.intn(g.c.cfg.People)
-		if name, ok := g.cachedName(i); ok {
-			return name
-		}
 		g.c.core(i, &g.counter)
 		g.ar.b = g.counter.appendName(g.ar.b)
 	}

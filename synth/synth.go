@@ -370,19 +370,12 @@ func (t *tiers) index(rank uint64) uint64 { return t.ainv * ((rank + t.n - t.b) 
 
 // draw picks a subject index weighted by tier.
 func (t *tiers) draw(r *rng) int {
-	i, _ := t.drawRanked(r)
-	return i
-}
-
-// drawRanked is draw, and returns the subject's rank too.
-func (t *tiers) drawRanked(r *rng) (int, uint64) {
 	k := t.pickTier.draw(r)
 	lo, hi := t.bounds[k], t.bounds[k+1]
 	if hi == lo {
-		return int(t.index(0)), 0
+		return int(t.index(0))
 	}
-	rank := lo + uint64(r.intn(int(hi-lo)))
-	return int(t.index(rank)), rank
+	return int(t.index(lo + uint64(r.intn(int(hi-lo)))))
 }
 
 func gcd(a, b uint64) uint64 {

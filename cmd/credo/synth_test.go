@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -259,22 +258,4 @@ func TestSynthStdoutIsOnlyNDJSON(t *testing.T) {
 			}
 		}
 	}
-}
-
-// BenchmarkSynthEvents runs credo synth end to end, the JSON written to
-// the null device.
-func BenchmarkSynthEvents(b *testing.B) {
-	var events int64
-	for b.Loop() {
-		var out, errOut bytes.Buffer
-		if err := run(context.Background(), []string{"synth", "--people", "300000", "--out", os.DevNull}, strings.NewReader(""), &out, &errOut); err != nil {
-			b.Fatal(err)
-		}
-		var n int64
-		if _, err := fmt.Sscanf(out.String(), "synth: wrote %d events", &n); err != nil {
-			b.Fatalf("%v: %q", err, out.String())
-		}
-		events += n
-	}
-	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
 }

@@ -38,22 +38,39 @@ import (
 // odds of about 1 in 10^7). Zero is never a key.
 func (t *Table) Key(ref credo.SubjectRef) uint64 {
 	if ref.Kind == credo.Person && len(ref.ID) == 18 {
-		var v uint64
-		ok := true
-		for i := 0; i < 17; i++ {
-			c := ref.ID[i]
-			if c < '0' || c > '9' {
-				ok = false
-				break
-			}
-			v = v*10 + uint64(c-'0')
-		}
-		if ok {
+		if v, ok := digits17(ref.ID); ok {
 			return v + 1 // top bit clear
 		}
 	}
 	h := maphash.String(t.seed, ref.ID)
 	return h | 1<<63 | uint64(ref.Kind)
+}
+
+// digits17 parses the 17 leading characters of s (at least 17 long) as a
+// decimal number, eight digits at a time.
+func digits17(s string) (uint64, bool) {
+	a, ok1 := digits8(s[0:8])
+	b, ok2 := digits8(s[8:16])
+	c := uint64(s[16]) - '0'
+	if !ok1 || !ok2 || c > 9 {
+		return 0, false
+	}
+	return (a*100_000_000+b)*10 + c, true
+}
+
+// digits8 parses 8 decimal digits with SWAR arithmetic.
+func digits8(s string) (uint64, bool) {
+	x := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	// every byte in '0'..'9': no borrow taking '0', no carry adding 0x7f-'9'
+	if ((x|hi)-'0'*lo)&hi != hi || (x+(0x7f-'9')*lo)&hi != 0 {
+		return 0, false
+	}
+	x -= '0' * lo
+	x = (x * 10) + (x >> 8) // pairs
+	x = ((x & 0x000000FF000000FF) * (100 + (1000000 << 32))) + (((x >> 16) & 0x000000FF000000FF) * (1 + (10000 << 32)))
+	return x >> 32, true
 }
 
 // Packed standing in one jurisdiction, one 64-bit word:

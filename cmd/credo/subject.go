@@ -27,6 +27,7 @@ func newSubjectCmd(e *env) *cobra.Command {
 		Short: "Look at one subject's file",
 	}
 	c.AddCommand(newSubjectShowCmd(e), newSubjectListCmd(e))
+	c.AddCommand(newSubjectResolutionCmds(e)...)
 	return c
 }
 

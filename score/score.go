@@ -331,10 +331,12 @@ func CatchUp(ctx context.Context, s Store, p *policy.Program, o Options) (Result
 			}
 		}
 	}
+	due := map[credo.SubjectRef]bool{}
 	for ref, err := range s.DueStandings(ctx, p.Jurisdiction, o.AsOf) {
 		if err != nil {
 			return res, fmt.Errorf("score %s: standings due by %s: %w", p.VersionID(), o.AsOf.Format(time.RFC3339), err)
 		}
+		due[ref] = true
 		if !touched[ref] {
 			touched[ref] = true
 			res.Due++
@@ -353,6 +355,9 @@ func CatchUp(ctx context.Context, s Store, p *policy.Program, o Options) (Result
 	n, err := store(ctx, s, o.Workers, len(subjects), func(i int) credo.Standing {
 		ref := subjects[i]
 		recs, err := Records(ctx, s, p, ref, represented[ref])
+		if err == nil && due[ref] {
+			err = changesSince(ctx, s, p, ref, recs, o.AsOf)
+		}
 		if err != nil {
 			mu.Lock()
 			first = cmp.Or(first, err)
@@ -374,6 +379,28 @@ func CatchUp(ctx context.Context, s Store, p *policy.Program, o Options) (Result
 	}
 	res.Took = time.Since(start)
 	return res, nil
+}
+
+// changesSince stores the standings ref went through by time alone
+// between its stored standing's next change and asOf, each as of the
+// moment it changed, so that the history records a list exit or an
+// expiry when it happened rather than when the run noticed it.
+func changesSince(ctx context.Context, s Store, p *policy.Program, ref credo.SubjectRef, recs []*credo.Record, asOf time.Time) error {
+	old, err := s.Standing(ctx, ref, p.Jurisdiction)
+	if err != nil || old.PolicyVersion != p.VersionID() {
+		return nil // nothing to walk from: the run's own standing will do
+	}
+	for t := old.NextChange; !t.IsZero() && t.Before(asOf); {
+		st := p.Standing(ref, recs, t)
+		if err := s.PutStandings(ctx, []*credo.Standing{&st}); err != nil {
+			return err
+		}
+		if !st.NextChange.After(t) {
+			break
+		}
+		t = st.NextChange
+	}
+	return nil
 }
 
 // Records gathers what a standing of ref under p sees: its own records,

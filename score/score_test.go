@@ -195,9 +195,10 @@ func TestTimePassing(t *testing.T) {
 	if err != nil || res.Subjects != 0 {
 		t.Fatalf("catch-up before the fine expires = %+v, %v: nothing due", res, err)
 	}
-	res, err = CatchUp(ctx, s, p, Options{AsOf: next})
+	// noticed a month late, the change is recorded when it happened
+	res, err = CatchUp(ctx, s, p, Options{AsOf: next.AddDate(0, 1, 0)})
 	if err != nil || res.Subjects != 1 || res.Due != 1 {
-		t.Fatalf("catch-up when the fine expires = %+v, %v: want one standing due", res, err)
+		t.Fatalf("catch-up after the fine expired = %+v, %v: want one standing due", res, err)
 	}
 	st, err = s.Standing(ctx, ref, "rongcheng")
 	if err != nil {
@@ -211,10 +212,10 @@ func TestTimePassing(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		scores = append(scores, fmt.Sprintf("%g %s", c.Score, c.Grade))
+		scores = append(scores, fmt.Sprintf("%g %s at %s", c.Score, c.Grade, c.At.UTC().Format(time.RFC3339)))
 	}
-	if len(scores) != 2 || scores[1] != "1000 A" {
-		t.Fatalf("history = %v, want the fine's score then 1000 A", scores)
+	if want := "1000 A at " + next.UTC().Format(time.RFC3339); len(scores) != 2 || scores[1] != want {
+		t.Fatalf("history = %v, want the fine's score then %s", scores, want)
 	}
 }
 

@@ -125,7 +125,13 @@ or with --serve — serves the whole API on --addr until interrupted.`,
 			var scored time.Duration
 			var table *decide.Table
 			var prgs []*policy.Program
+			var resolution *resolveQuality
 			if !loadOnly {
+				// the records without a valid id tied to their subjects,
+				// measured against the city's truth
+				if resolution, err = demoResolve(ctx, s, dir); err != nil {
+					return fmt.Errorf("demo: resolving: %w", err)
+				}
 				// the decision table, and the grade distribution per
 				// jurisdiction, in one scoring of the city
 				if prgs, err = decisionPrograms(ctx, s); err != nil {
@@ -147,7 +153,7 @@ or with --serve — serves the whole API on --addr until interrupted.`,
 					"events": m.Events, "rows": total.Rows, "appended": total.Appended, "unresolved": total.Unresolved,
 					"duplicates": total.Duplicates, "quarantined": total.Quarantined, "sources": sources,
 					"seconds": took.Seconds(), "rows_per_second": float64(total.Rows) / took.Seconds(),
-					"subjects": after.Subjects, "records": after.Records,
+					"subjects": after.Subjects, "records": after.Records, "resolution": resolution,
 				})
 			}
 			fmt.Fprintln(e.stdout)
@@ -162,6 +168,8 @@ or with --serve — serves the whole API on --addr until interrupted.`,
 			fmt.Fprintf(w, "time\t%s (exports %s; ingest %.0f rows/s)\n", took.Round(time.Millisecond), exported.Round(time.Millisecond), float64(total.Rows)/(took-exported).Seconds())
 			w.Flush()
 			if !loadOnly {
+				fmt.Fprintln(e.stdout)
+				resolution.print(e)
 				printDistributions(e, dists, scored)
 				fmt.Fprintf(e.stdout, "\nnext: credo stats --data %[1]s; credo quarantine list --data %[1]s; credo subject show ID --data %[1]s; credo verify --data %[1]s\n", s.Dir())
 				if serve {

@@ -322,4 +322,3 @@ func newSubjectResolutionCmds(e *env) []*cobra.Command {
 		history,
 	}
 }
-

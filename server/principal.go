@@ -3,8 +3,11 @@ package server
 import (
 	"context"
 	"errors"
+	"iter"
 	"log/slog"
 	"net/http"
+	"sync"
+	"time"
 
 	"github.com/credo-org/credo"
 )
@@ -102,4 +105,65 @@ func requireRole(logger *slog.Logger, store credo.Store, consumers credo.Consume
 		}
 		next(w, r, p)
 	})
+}
+
+// keyCache remembers for a few seconds which entry a key hash found, so
+// that a consumer asking thousands of decisions a second is looked up in
+// the store once every few seconds, not every request. A revocation takes
+// effect within the cache's lifetime.
+type keyCache struct {
+	inner credo.Consumers
+	ttl   time.Duration
+	mu    sync.RWMutex
+	m     map[credo.KeyHash]cachedKey
+}
+
+type cachedKey struct {
+	c       *credo.Consumer
+	expires time.Time
+}
+
+// maxCachedKeys bounds the cache: unknown keys are never cached, so only
+// real keys fill it.
+const maxCachedKeys = 10_000
+
+func newKeyCache(inner credo.Consumers, ttl time.Duration) *keyCache {
+	return &keyCache{inner: inner, ttl: ttl, m: map[credo.KeyHash]cachedKey{}}
+}
+
+// PutConsumer, Consumer and Consumers pass through; ConsumerByKey is cached.
+func (k *keyCache) PutConsumer(ctx context.Context, c *credo.Consumer) error {
+	k.mu.Lock()
+	clear(k.m)
+	k.mu.Unlock()
+	return k.inner.PutConsumer(ctx, c)
+}
+
+func (k *keyCache) Consumer(ctx context.Context, name string) (*credo.Consumer, error) {
+	return k.inner.Consumer(ctx, name)
+}
+
+func (k *keyCache) Consumers(ctx context.Context) iter.Seq2[*credo.Consumer, error] {
+	return k.inner.Consumers(ctx)
+}
+
+func (k *keyCache) ConsumerByKey(ctx context.Context, h credo.KeyHash) (*credo.Consumer, error) {
+	now := time.Now()
+	k.mu.RLock()
+	e, ok := k.m[h]
+	k.mu.RUnlock()
+	if ok && now.Before(e.expires) {
+		return e.c, nil
+	}
+	c, err := k.inner.ConsumerByKey(ctx, h)
+	if err != nil {
+		return nil, err
+	}
+	k.mu.Lock()
+	if len(k.m) >= maxCachedKeys {
+		clear(k.m)
+	}
+	k.m[h] = cachedKey{c, now.Add(k.ttl)}
+	k.mu.Unlock()
+	return c, nil
 }

@@ -13,6 +13,7 @@ package server
 import (
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -21,6 +22,11 @@ import (
 	"github.com/credo-org/credo/ingest"
 	"github.com/credo-org/credo/policy"
 )
+
+// KeyCacheTTL is how long the server trusts what it last read of a
+// consumer's (or operator's, auditor's, subject's) key: a key revoked while
+// the server runs stops working within it.
+const KeyCacheTTL = 5 * time.Second
 
 // DefaultMaxBodyBytes caps the body of one records request.
 const DefaultMaxBodyBytes = 32 << 20
@@ -77,6 +83,9 @@ func NewServer(logger *slog.Logger, store credo.Store, cfg Config) http.Handler 
 	}
 	if cfg.Consumers == nil {
 		cfg.Consumers, _ = store.(credo.Consumers)
+	}
+	if cfg.Consumers != nil {
+		cfg.Consumers = newKeyCache(cfg.Consumers, KeyCacheTTL)
 	}
 	if cfg.Inquiries == nil {
 		cfg.Inquiries, _ = store.(credo.Audit)

@@ -174,13 +174,6 @@ func (t *tail) drop(g *segment) {
 	t.room.Broadcast()
 }
 
-// empty reports whether every entry is in the engine.
-func (t *tail) empty() bool {
-	t.mu.RLock()
-	defer t.mu.RUnlock()
-	return len(t.segs) == 0
-}
-
 // indexIDs extends g's id lookup to all its entries. t.mu is held for
 // writing.
 func (t *tail) indexIDs(g *segment) {

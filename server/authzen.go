@@ -105,7 +105,9 @@ func writeRequestError(w http.ResponseWriter, e *requestError) {
 // readJSON decodes the request's JSON body, of at most limit bytes, into v.
 func readJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) *requestError {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
-		if mt, _, err := mime.ParseMediaType(ct); err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+		// JSON, or what curl -d sends when not told: the body decides
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json") &&
+			mt != "application/x-www-form-urlencoded" && mt != "text/plain") {
 			return &requestError{http.StatusUnsupportedMediaType, "Content-Type", fmt.Sprintf("Content-Type %q: send application/json", ct)}
 		}
 	}

@@ -20,14 +20,33 @@ import (
 //	O source 0x00 seq              → posting                       (source's records)
 //	E kind id                      → first seq                     (subject registry)
 //
-// Outside the chain, working state (quarantine.go, sources.go, policies.go):
+// K, S and E are written by the indexer, not in the append's batch
+// (tail.go, indexer.go); M holds "indexed", how far.
 //
-//	Q quarantine id                → quarantined row (JSON)
+// The state resolutions leave, written in the batch of their records
+// (resolution.go):
+//
+//	Y seq                          → assignment                    (a record's subject, when not the one it carries)
+//	y kind id 0x00 occurred seq    → ∅                             (records linked to a subject)
+//	Z kind id                      → merge                         (a subject merged into another)
+//	z kind id 0x00 kind id         → ∅                             (the subjects merged into one)
+//
+// Outside the chain, working state:
+//
+//	Q quarantine id                → quarantined row (JSON)        (quarantine.go)
 //	q source 0x00 srcid 0x00 id    → ∅                             (release by source record id)
 //	N run id                       → ingest run (JSON)
-//	A source name                  → registered source (JSON, key hash only)
+//	A source name                  → registered source (JSON, key hash only)   (sources.go)
 //	a key hash                     → source name
-//	P jurisdiction, version        → published policy
+//	P jurisdiction, version        → published policy              (policies.go)
+//	I seq                          → review item (JSON)            (reviews.go)
+//	T G B X H W                    → standings, their indexes by grade, list and
+//	                                 next change, score history, watermarks (standings.go)
+//	C c                            → consumers and their key hashes (consumers.go)
+//	L V                            → the audit trail of decisions and the
+//	                                 adverse-action notices         (audit.go)
+//
+// Free tags are kept for what comes: D F J and the other lower-case letters.
 //
 // Integers are big-endian so that byte order is numeric order; times are
 // nanoseconds biased by 2^63 so that negative times sort first.

@@ -51,12 +51,47 @@ type azEvaluationsResponse struct {
 	Evaluations []azResponse `json:"evaluations"`
 }
 
+type azOptions struct {
+	Semantic *string `json:"evaluations_semantic"`
+}
+
+// azEvaluations is a batch whose items are decoded one by one, so that an
+// item of the wrong types fails alone.
 type azEvaluations struct {
 	azEvaluation
 	Evaluations []json.RawMessage `json:"evaluations"`
-	Options     *struct {
-		Semantic *string `json:"evaluations_semantic"`
-	} `json:"options"`
+	Options     *azOptions        `json:"options"`
+}
+
+// azEvaluationsTyped is a batch decoded in one pass: the common case,
+// where every item is well typed.
+type azEvaluationsTyped struct {
+	azEvaluation
+	Evaluations []azEvaluation `json:"evaluations"`
+	Options     *azOptions     `json:"options"`
+}
+
+// decodeBatch decodes a batch in one pass when it can, and item by item
+// when an item is of the wrong types: items[i] is then nil and errs[i]
+// says why.
+func decodeBatch(body []byte) (req azEvaluationsTyped, errs []*requestError, err *requestError) {
+	err = decodeJSON(body, &req)
+	if err == nil || !strings.HasPrefix(err.field, "evaluations") {
+		return req, make([]*requestError, len(req.Evaluations)), err
+	}
+	var raw azEvaluations
+	if err := decodeJSON(body, &raw); err != nil {
+		return req, nil, err
+	}
+	req = azEvaluationsTyped{azEvaluation: raw.azEvaluation, Options: raw.Options, Evaluations: make([]azEvaluation, len(raw.Evaluations))}
+	errs = make([]*requestError, len(raw.Evaluations))
+	for i, item := range raw.Evaluations {
+		if err := decodeJSON(item, &req.Evaluations[i]); err != nil {
+			err.field = fmt.Sprintf("evaluations[%d].%s", i, err.field)
+			errs[i] = err
+		}
+	}
+	return req, errs, nil
 }
 
 // azResponse is an evaluation's answer.
@@ -104,22 +139,32 @@ func writeRequestError(w http.ResponseWriter, e *requestError) {
 
 // readJSON decodes the request's JSON body, of at most limit bytes, into v.
 func readJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) *requestError {
+	body, err := readBody(w, r, limit)
+	if err != nil {
+		return err
+	}
+	return decodeJSON(body, v)
+}
+
+// readBody reads the request's body, of at most limit bytes, checking its
+// content type.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, *requestError) {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		// JSON, or what curl -d sends when not told: the body decides
 		if mt, _, err := mime.ParseMediaType(ct); err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json") &&
 			mt != "application/x-www-form-urlencoded" && mt != "text/plain") {
-			return &requestError{http.StatusUnsupportedMediaType, "Content-Type", fmt.Sprintf("Content-Type %q: send application/json", ct)}
+			return nil, &requestError{http.StatusUnsupportedMediaType, "Content-Type", fmt.Sprintf("Content-Type %q: send application/json", ct)}
 		}
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return &requestError{http.StatusRequestEntityTooLarge, "body", fmt.Sprintf("the body is larger than %d bytes", limit)}
+			return nil, &requestError{http.StatusRequestEntityTooLarge, "body", fmt.Sprintf("the body is larger than %d bytes", limit)}
 		}
-		return badField("body", "reading the body: %v", err)
+		return nil, badField("body", "reading the body: %v", err)
 	}
-	return decodeJSON(body, v)
+	return body, nil
 }
 
 // decodeJSON decodes one JSON object from body into v, naming the field of
@@ -306,8 +351,13 @@ func handleEvaluation(d *decider) func(http.ResponseWriter, *http.Request, *prin
 func handleEvaluations(d *decider) func(http.ResponseWriter, *http.Request, *principal) {
 	return func(w http.ResponseWriter, r *http.Request, p *principal) {
 		ctx := r.Context()
-		var req azEvaluations
-		if err := readJSON(w, r, maxEvaluationsBody, &req); err != nil {
+		body, err := readBody(w, r, maxEvaluationsBody)
+		if err != nil {
+			writeRequestError(w, err)
+			return
+		}
+		req, itemErrs, err := decodeBatch(body)
+		if err != nil {
 			writeRequestError(w, err)
 			return
 		}
@@ -336,12 +386,11 @@ func handleEvaluations(d *decider) func(http.ResponseWriter, *http.Request, *pri
 			return
 		}
 		out := make([]azResponse, 0, len(req.Evaluations))
-		for i, raw := range req.Evaluations {
+		for i := range req.Evaluations {
 			item := req.azEvaluation // the defaults
-			var over azEvaluation
+			over := &req.Evaluations[i]
 			var res azResponse
-			if err := decodeJSON(raw, &over); err != nil {
-				err.field = fmt.Sprintf("evaluations[%d].%s", i, err.field)
+			if err := itemErrs[i]; err != nil {
 				res = errorContext(err)
 			} else {
 				if over.Subject != nil {

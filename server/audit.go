@@ -105,8 +105,9 @@ func (a *AuditLog) run() {
 			return
 		}
 		ctx := context.Background()
+		memo := map[credo.SubjectRef][]*credo.Record{} // one read a subject a batch
 		for _, n := range notices {
-			a.complete(ctx, n)
+			a.complete(ctx, n, memo)
 		}
 		if err := a.audit.AppendAudit(ctx, inqs, notices); err != nil {
 			if a.err == nil {
@@ -147,13 +148,13 @@ func (a *AuditLog) run() {
 }
 
 // complete adds to a notice the standing and records behind each denying
-// measure, computed from the subject's records in the ledger.
-func (a *AuditLog) complete(ctx context.Context, n *credo.AdverseNotice) {
+// measure, computed from the subject's records in the ledger (read once a
+// batch: memo keeps them).
+func (a *AuditLog) complete(ctx context.Context, n *credo.AdverseNotice, memo map[credo.SubjectRef][]*credo.Record) {
 	if a.ledger == nil {
 		return
 	}
-	var recs []*credo.Record
-	read := false
+	recs, read := memo[n.Subject]
 	for i := range n.Measures {
 		m := &n.Measures[i]
 		prg := a.prgs[m.PolicyVersion]
@@ -171,6 +172,7 @@ func (a *AuditLog) complete(ctx context.Context, n *credo.AdverseNotice) {
 				}
 				recs = append(recs, r)
 			}
+			memo[n.Subject] = recs
 		}
 		st := prg.Standing(n.Subject, recs, n.Time)
 		m.Grade = st.Grade

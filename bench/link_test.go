@@ -556,9 +556,21 @@ func scoreBatch(b *testing.B, known []resolve.Known, batch []credo.Identity, bat
 			len(known), res.Subjects, len(batch), res.Pairs, res.RulePairs, res.Prior, res.Linked, right, wrong,
 			res.Review, reviewRight, res.Unlinked, p, r, sb.String(), took.Seconds(), float64(resolve.PeakRSS())/(1<<20))
 		if os.Getenv("CREDO_LINK_DEBUG") != "" {
+			for _, f := range res.Model.Fields {
+				b.Logf("MODEL %s %+v", f.Field, f.Levels)
+			}
+			phone := map[string]int{}
+			for _, d := range res.Decisions {
+				if d.Status == resolve.Linked {
+					phone[d.Candidates[0].Explain.Fields[3].Level+"/"+d.Candidates[0].Explain.Fields[4].Level]++
+				}
+			}
+			b.Logf("MODEL links by phone/address level: %v", phone)
 			shown := 0
 			for k, d := range res.Decisions {
-				if d.Status == resolve.Linked && personOf[d.Subject] == batchWho[k] || shown > 20 {
+				wrongLink := d.Status == resolve.Linked && personOf[d.Subject] != batchWho[k]
+				if os.Getenv("CREDO_LINK_DEBUG") == "wrong" && !wrongLink ||
+					d.Status == resolve.Linked && !wrongLink || shown > 20 {
 					continue
 				}
 				shown++

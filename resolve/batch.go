@@ -203,8 +203,11 @@ func ResolveBatch(ctx context.Context, known []Known, records []credo.Identity, 
 	if err != nil {
 		return nil, err
 	}
-	out.Pairs, out.RulePairs, out.Model = res.Pairs, res.RulePairs, res.Model
 	t0 := time.Now()
+	if cfg.Model == nil {
+		l.refitOnBest(res, cands, uint32(len(known)))
+	}
+	out.Pairs, out.RulePairs, out.Model = res.Pairs, res.RulePairs, res.Model
 
 	// Each record's candidates: its pairs with the subjects' identities,
 	// the best identity of each subject.
@@ -307,6 +310,64 @@ func ResolveBatch(ctx context.Context, known []Known, records []credo.Identity, 
 	res.stage("decide", t0)
 	out.Stages = res.Stages
 	return out, nil
+}
+
+// refitOnBest fits m again on each record's best candidate alone, and
+// weighs the candidates again. A record is about one subject at most, so
+// its other candidates are not matches; but blocking brings them by the
+// thousand agreeing where the rules force them to (namesakes of one
+// generation, the same birth date in the id), and EM over every compared
+// pair takes many of them for matches that differ in phone and address.
+// Records 0..K-1 are the known identities, the rest the batch.
+func (l *Linker) refitOnBest(res *Result, cands []Pair, K uint32) {
+	n := len(l.src) - int(K)
+	best := make([]int32, n)
+	for r := range best {
+		best[r] = -1
+	}
+	for x, p := range cands {
+		k, r := min(p.A, p.B), max(p.A, p.B)
+		if k >= K || r < K {
+			continue
+		}
+		if b := best[r-K]; b < 0 || p.Weight > cands[b].Weight {
+			best[r-K] = int32(x)
+		}
+	}
+	index := map[uint64]int{}
+	var patterns []uint64
+	var counts []float64
+	for _, b := range best {
+		if b < 0 {
+			continue
+		}
+		pat := l.levels(cands[b].A, cands[b].B)
+		x, ok := index[pat]
+		if !ok {
+			x = len(patterns)
+			index[pat] = x
+			patterns = append(patterns, pat)
+			counts = append(counts, 0)
+		}
+		counts[x]++
+	}
+	if len(patterns) == 0 {
+		return
+	}
+	u := make([][]float64, len(l.cols))
+	for f, fm := range res.Model.Fields {
+		u[f] = make([]float64, len(fm.Levels)+1)
+		for lv, lm := range fm.Levels {
+			u[f][lv+1] = lm.U
+		}
+	}
+	mod := l.em(patterns, counts, u) // and the weight tables
+	mod.Prior = res.Model.Prior
+	res.Model = mod
+	for x := range cands {
+		a, b := min(cands[x].A, cands[x].B), max(cands[x].A, cands[x].B)
+		cands[x].Weight = l.weight(a, l.levels(a, b))
+	}
 }
 
 // identityValues are an identity's values in the order of BatchFields.

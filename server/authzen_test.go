@@ -367,6 +367,7 @@ func TestEveryEndpointEveryRole(t *testing.T) {
 		{"POST", "/access/v1/evaluation", eval, map[string]int{"ops": 200, "audit": 403, "source": 403, "airline": 200, "me": 403, "": 401}},
 		{"POST", "/access/v1/evaluations", batch, map[string]int{"ops": 200, "audit": 403, "source": 403, "airline": 200, "me": 403, "": 401}},
 		{"POST", "/access/v1/search/action", search, map[string]int{"ops": 200, "audit": 403, "source": 403, "airline": 403, "me": 200, "": 401}},
+		{"POST", "/access/v1/search/subject", `{"subject": {"type": "person"}, "action": {"name": "flight.book"}}`, map[string]int{"ops": 200, "audit": 403, "source": 403, "airline": 403, "me": 403, "": 401}},
 		{"GET", "/.well-known/authzen-configuration", "", map[string]int{"ops": 200, "audit": 200, "source": 200, "airline": 200, "me": 200, "": 200}},
 		{"GET", "/v1/organizations/" + orgOK + "/check", "", map[string]int{"ops": 200, "audit": 200, "source": 200, "airline": 200, "me": 200, "": 200}},
 		{"GET", "/v1/subjects/person/" + debtor + "/inquiries", "", map[string]int{"ops": 200, "audit": 200, "source": 403, "airline": 403, "me": 200, "": 401}},
@@ -575,5 +576,48 @@ func TestManyKeepAliveConnections(t *testing.T) {
 		if err := ask(conns[i], readers[i]); err != nil {
 			t.Fatalf("held connection %d asked again: %v", i, err)
 		}
+	}
+}
+
+// TestSearchSubject: operators only; the subjects permitted, from the
+// stored standings.
+func TestSearchSubject(t *testing.T) {
+	f := newAZFixture(t)
+	ctx := context.Background()
+	var sts []*credo.Standing
+	for _, p := range f.table.Programs() {
+		for _, id := range []string{debtor, clean} {
+			ref := credo.SubjectRef{Kind: credo.Person, ID: id}
+			var recs []*credo.Record
+			for r, err := range f.store.SubjectRecords(ctx, ref) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				recs = append(recs, r)
+			}
+			st := p.Standing(ref, recs, time.Now())
+			sts = append(sts, &st)
+		}
+	}
+	if err := f.store.PutStandings(ctx, sts); err != nil {
+		t.Fatal(err)
+	}
+	body := `{"subject": {"type": "person"}, "action": {"name": "flight.book"}}`
+	res := f.ask(t, "ops", "/access/v1/search/subject", body)
+	var out struct{ Results []struct{ ID string } }
+	res.json(t, &out)
+	if res.status != 200 || len(out.Results) != 1 || out.Results[0].ID != clean {
+		t.Fatalf("%d %s", res.status, res.body)
+	}
+	if !strings.Contains(f.logs.String(), "subject search") {
+		t.Error("the search is not logged")
+	}
+	for _, who := range []string{"airline", "audit", "me", "court"} {
+		if res := f.ask(t, who, "/access/v1/search/subject", body); res.status != 403 {
+			t.Errorf("%s: %d", who, res.status)
+		}
+	}
+	if res := f.ask(t, "", "/access/v1/search/subject", body); res.status != 401 {
+		t.Errorf("anonymous: %d", res.status)
 	}
 }

@@ -119,7 +119,9 @@ func addRoutes(mux *http.ServeMux, logger *slog.Logger, store credo.Store, cfg C
 	mux.Handle("POST /access/v1/evaluation", requireDecisions(d, requireRole(logger, store, cfg.Consumers, handleEvaluation(d), deciders...)))
 	mux.Handle("POST /access/v1/evaluations", requireDecisions(d, requireRole(logger, store, cfg.Consumers, handleEvaluations(d), deciders...)))
 	mux.Handle("POST /access/v1/search/action", requireDecisions(d, requireRole(logger, store, cfg.Consumers, handleSearchAction(d), credo.RoleSubject, credo.RoleOperator)))
-	for _, p := range []string{"/access/v1/evaluation", "/access/v1/evaluations", "/access/v1/search/action"} {
+	standings, _ := store.(credo.Standings)
+	mux.Handle("POST /access/v1/search/subject", requireDecisions(d, requireRole(logger, store, cfg.Consumers, handleSearchSubject(d, standings), credo.RoleOperator)))
+	for _, p := range []string{"/access/v1/evaluation", "/access/v1/evaluations", "/access/v1/search/action", "/access/v1/search/subject"} {
 		mux.Handle(p, handleMethodNotAllowed("POST"))
 	}
 	mux.Handle("GET /.well-known/authzen-configuration", handleAuthZENConfiguration())

@@ -2,17 +2,25 @@ package pebble
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"iter"
+	"maps"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/objstorage/objstorageprovider"
+	"github.com/cockroachdb/pebble/v2/sstable"
+	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"github.com/credo-org/credo"
 )
@@ -899,4 +907,223 @@ func (r *reader) u64(what string) uint64 {
 	v := binary.BigEndian.Uint64(r.b)
 	r.b = r.b[8:]
 	return v
+}
+
+// ReplaceStandings replaces every stored standing under jurisdiction by
+// sts, which must be sorted by subject (kind, then id), each under
+// jurisdiction and at most one per subject: what a full recompute stores.
+// A subject with no standing in sts has none after. The history gains an
+// entry for each standing whose policy version, score, grade or lists
+// differ from the one it replaces, as PutStandings would add.
+//
+// The standings and their index entries are written as sorted tables
+// that carry the deletion of the jurisdiction's old ones and are ingested
+// into the engine whole, in one step, rather than written key by key.
+func (s *Store) ReplaceStandings(ctx context.Context, jurisdiction string, sts []*credo.Standing) error {
+	if err := validJurisdiction(jurisdiction); err != nil {
+		return err
+	}
+	for i, st := range sts {
+		if st.Jurisdiction != jurisdiction || !st.Subject.Resolved() || strings.IndexByte(st.Subject.ID, 0) >= 0 {
+			return fmt.Errorf("standing of %s under %s: %w: want a resolved subject under %s", st.Subject, st.Jurisdiction, credo.ErrInvalid, jurisdiction)
+		}
+		if i > 0 && compareSuffix(sts[i-1].Subject, st.Subject) >= 0 {
+			return fmt.Errorf("standings under %s: %w: not sorted by subject at %s", jurisdiction, credo.ErrInvalid, st.Subject)
+		}
+	}
+	changed, err := s.changedStandings(ctx, jurisdiction, sts)
+	if err != nil {
+		return err
+	}
+	dir := filepath.Join(s.dir, ingestDirName)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	jp := append([]byte(jurisdiction), 0)
+	span := func(tag byte) (lo, hi []byte) {
+		lo = append([]byte{tag}, jp...)
+		return lo, prefixEnd(lo)
+	}
+	type table struct {
+		tag  byte
+		del  bool
+		rows func(add func(k, v []byte) error) error
+	}
+	tables := []table{
+		{tagByList, true, func(add func(k, v []byte) error) error {
+			byList := map[string][]int{}
+			for i, st := range sts {
+				for _, m := range st.Lists {
+					byList[m.List] = append(byList[m.List], i)
+				}
+			}
+			for _, name := range slices.Sorted(maps.Keys(byList)) {
+				for _, i := range byList[name] {
+					if err := add(namedKey(nil, tagByList, jurisdiction, name, sts[i].Subject), nil); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		}},
+		{tagByGrade, true, func(add func(k, v []byte) error) error {
+			byGrade := map[string][]int{}
+			for i, st := range sts {
+				byGrade[st.Grade] = append(byGrade[st.Grade], i)
+			}
+			var key []byte
+			for _, g := range slices.Sorted(maps.Keys(byGrade)) {
+				for _, i := range byGrade[g] {
+					key = namedKey(key[:0], tagByGrade, jurisdiction, g, sts[i].Subject)
+					if err := add(key, nil); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		}},
+		{tagHistory, false, func(add func(k, v []byte) error) error {
+			// history keys lead with the subject: sts's order is theirs
+			var key, val []byte
+			for i, st := range sts {
+				if !changed[i] {
+					continue
+				}
+				key = historyPrefix(key[:0], st.Subject, jurisdiction)
+				key = binary.BigEndian.AppendUint64(key, uint64(st.AsOf.UnixNano())^(1<<63))
+				val = appendChange(val[:0], st)
+				if err := add(key, val); err != nil {
+					return err
+				}
+			}
+			return nil
+		}},
+		{tagStanding, true, func(add func(k, v []byte) error) error {
+			var key, val []byte
+			for _, st := range sts {
+				key = standingKey(key[:0], jurisdiction, st.Subject)
+				val = appendStanding(val[:0], st)
+				if err := add(key, val); err != nil {
+					return err
+				}
+			}
+			return nil
+		}},
+		{tagDue, true, func(add func(k, v []byte) error) error {
+			type due struct {
+				t int64
+				i int
+			}
+			var ds []due
+			for i, st := range sts {
+				if !st.NextChange.IsZero() {
+					ds = append(ds, due{st.NextChange.UnixNano(), i})
+				}
+			}
+			slices.SortFunc(ds, func(a, b due) int { return cmp.Or(cmp.Compare(a.t, b.t), cmp.Compare(a.i, b.i)) })
+			var key []byte
+			for _, d := range ds {
+				key = dueKey(key[:0], jurisdiction, sts[d.i].NextChange, sts[d.i].Subject)
+				if err := add(key, nil); err != nil {
+					return err
+				}
+			}
+			return nil
+		}},
+	}
+	paths := make([]string, len(tables))
+	errs := make([]error, len(tables))
+	var wg sync.WaitGroup
+	for i, tb := range tables {
+		paths[i] = filepath.Join(dir, fmt.Sprintf("standings-%d-%c.sst", time.Now().UnixNano(), tb.tag))
+		wg.Go(func() {
+			errs[i] = s.writeStandingTable(paths[i], tb.del, func() ([]byte, []byte) { return span(tb.tag) }, tb.rows)
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		for _, p := range paths {
+			os.Remove(p)
+		}
+		return fmt.Errorf("standings under %s: %w", jurisdiction, err)
+	}
+	if err := s.db.Ingest(ctx, paths); err != nil {
+		for _, p := range paths {
+			os.Remove(p)
+		}
+		return fmt.Errorf("standings under %s: ingest: %w", jurisdiction, err)
+	}
+	return nil
+}
+
+// writeStandingTable writes one sorted table at path: the deletion of its
+// span first (when del), then the rows.
+func (s *Store) writeStandingTable(path string, del bool, span func() ([]byte, []byte), rows func(add func(k, v []byte) error) error) error {
+	f, err := vfs.Default.Create(path, vfs.WriteCategoryUnspecified)
+	if err != nil {
+		return err
+	}
+	w := sstable.NewWriter(objstorageprovider.NewFileWritable(f), s.popts.MakeWriterOptions(0, s.db.TableFormat()))
+	if del {
+		lo, hi := span()
+		if err := w.DeleteRange(lo, hi); err != nil {
+			w.Close()
+			return err
+		}
+	}
+	if err := rows(func(k, v []byte) error { return w.Set(k, v) }); err != nil {
+		w.Close()
+		return err
+	}
+	return w.Close()
+}
+
+func compareSuffix(a, b credo.SubjectRef) int {
+	return cmp.Or(cmp.Compare(a.Kind, b.Kind), strings.Compare(a.ID, b.ID))
+}
+
+// changedStandings reads the standings stored under jurisdiction beside
+// sts (both in subject order) and reports, for each of sts, whether it
+// changes the subject's history.
+func (s *Store) changedStandings(ctx context.Context, jurisdiction string, sts []*credo.Standing) ([]bool, error) {
+	out := make([]bool, len(sts))
+	prefix := append(append([]byte{tagStanding}, jurisdiction...), 0)
+	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	ok := it.First()
+	for i, st := range sts {
+		out[i] = true
+		for ; ok; ok = it.Next() {
+			ref, err := parseSubjectSuffix(it.Key()[len(prefix):])
+			if err != nil {
+				return nil, err
+			}
+			c := compareSuffix(ref, st.Subject)
+			if c > 0 {
+				break
+			}
+			if c == 0 {
+				v, err := it.ValueAndErr()
+				if err != nil {
+					return nil, err
+				}
+				prev, err := decodeSummary(v)
+				if err != nil {
+					return nil, fmt.Errorf("standing of %s under %s: %w", ref, jurisdiction, err)
+				}
+				out[i] = changedStanding(prev, st)
+				ok = it.Next()
+				break
+			}
+		}
+		if i%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, it.Error()
 }

@@ -71,6 +71,14 @@ type Result struct {
 	Due           int64         `json:"due"`      // of which because time passed
 	Through       uint64        `json:"through"`  // the ledger is scored through this sequence number
 	Took          time.Duration `json:"took_ns"`
+	// A full recompute over the scoring projection: how many records the
+	// projection was extended by first and how long that took (the
+	// ingest side's cost, which `credo score` pays as records arrive; part
+	// of Took), and how many standings were computed from full records
+	// rather than aggregated quickly.
+	Projected      int64         `json:"projected,omitempty"`
+	ProjectionTook time.Duration `json:"projection_took_ns,omitempty"`
+	FromRecords    int64         `json:"from_records,omitempty"`
 }
 
 // batchSize is how many standings one PutStandings call writes.
@@ -87,6 +95,7 @@ type subjectRecs struct {
 type projection struct {
 	p         *policy.Program
 	reps      Representatives
+	ov        overlay
 	bySubject map[credo.SubjectRef]*subjectRecs
 	records   int64
 	through   uint64
@@ -131,6 +140,14 @@ func (pr *projection) scan(ctx context.Context, scan func(context.Context, uint6
 		}
 		pr.records++
 		pr.through = r.Seq
+		if owner := pr.ov.owner(r); owner != r.Subject {
+			if !owner.Resolved() {
+				continue
+			}
+			c := *r // the record as its owner's: not a linked one
+			c.Subject = owner
+			r = &c
+		}
 		if !r.Subject.Resolved() {
 			continue
 		}
@@ -155,16 +172,28 @@ func (pr *projection) scan(ctx context.Context, scan func(context.Context, uint6
 
 // Recompute scores every subject the policy scores, from the whole ledger,
 // stores the standings and sets the version's watermark to the end of the
-// ledger. It is what publishing a version does.
+// ledger. It is what publishing a version does. Records belong to the
+// subject the store's resolutions give them (credo.Resolutions).
 //
-// One pass over the ledger computes what the policy makes of each record
-// once and keeps only the records that can affect a standing (see
-// policy.Program.Relevant); every subject of a kind the policy scores gets
+// Over a store that keeps the scoring projection (ProjectionStore) and a
+// policy without standing-based lists, it reads only the projection (see
+// recomputeProjected) and stores the standings without their
+// contributions, which `credo subject show` computes. Otherwise one pass
+// over the ledger computes what the policy makes of each record once and
+// keeps only the records that can affect a standing (see
+// policy.Program.Relevant). Every subject of a kind the policy scores gets
 // a standing, those without a relevant record the policy's base one.
 func Recompute(ctx context.Context, s Store, p *policy.Program, o Options) (Result, error) {
 	o.defaults()
 	start := time.Now()
 	res := Result{PolicyVersion: p.VersionID(), Full: true}
+	if ps, ok := s.(ProjectionStore); ok && p.QuickOK() {
+		return recomputeProjected(ctx, ps, p, o, res)
+	}
+	ov, err := readOverlay(ctx, s)
+	if err != nil {
+		return res, fmt.Errorf("score %s: %w", p.VersionID(), err)
+	}
 	scan := s.Scan
 	if pj, ok := s.(Projector); ok {
 		scan = pj.ScanScoring
@@ -183,7 +212,7 @@ func Recompute(ctx context.Context, s Store, p *policy.Program, o Options) (Resu
 		if w == len(parts)-1 {
 			hi = math.MaxUint64 // and whatever was appended since
 		}
-		pr := &projection{p: p, reps: o.Reps, bySubject: map[credo.SubjectRef]*subjectRecs{}}
+		pr := &projection{p: p, reps: o.Reps, ov: ov, bySubject: map[credo.SubjectRef]*subjectRecs{}}
 		parts[w] = pr
 		wg.Go(func() { pr.scan(ctx, scan, lo+1, hi) })
 	}
@@ -310,21 +339,48 @@ func CatchUp(ctx context.Context, s Store, p *policy.Program, o Options) (Result
 		return Recompute(ctx, s, p, o)
 	}
 	res := Result{PolicyVersion: p.VersionID(), Through: wm}
+	if _, err := Extend(ctx, s); err != nil {
+		return res, fmt.Errorf("score %s: %w", p.VersionID(), err)
+	}
+	ov, err := readOverlay(ctx, s)
+	if err != nil {
+		return res, fmt.Errorf("score %s: %w", p.VersionID(), err)
+	}
 	touched := map[credo.SubjectRef]bool{}
 	scoresPersons := p.Scores(credo.Person)
 	linked := p.LinkedKinds()
+	touch := func(ref credo.SubjectRef) {
+		if ref.Resolved() && p.Scores(ref.Kind) {
+			touched[ref] = true
+		}
+	}
 	for r, err := range s.Scan(ctx, wm+1) {
 		if err != nil {
 			return res, fmt.Errorf("score %s: reading the ledger from %d: %w", p.VersionID(), wm+1, err)
 		}
 		res.Records++
 		res.Through = r.Seq
+		if r.Source == credo.ResolutionSource {
+			// a link, unlink, merge or unmerge: the subjects on both sides
+			touch(r.Subject)
+			touch(ov.root(r.Subject))
+			if v, ok := r.Attributes.Get("from"); ok {
+				if kv, ok := r.Attributes.Get("from_kind"); ok {
+					if k, err := credo.ParseSubjectKind(kv.String()); err == nil {
+						touch(credo.SubjectRef{Kind: k, ID: v.String()})
+					}
+				}
+			}
+			continue
+		}
+		if owner := ov.owner(r); owner != r.Subject {
+			touch(owner)
+			continue
+		}
 		if !r.Subject.Resolved() {
 			continue
 		}
-		if p.Scores(r.Subject.Kind) {
-			touched[r.Subject] = true
-		}
+		touch(r.Subject)
 		if scoresPersons && r.Subject.Kind == credo.Organization && slices.Contains(linked, r.Kind) {
 			if rep, ok := o.Reps[r.Subject]; ok {
 				touched[rep] = true
@@ -411,6 +467,13 @@ func Records(ctx context.Context, l credo.Ledger, p *policy.Program, ref credo.S
 	for r, err := range l.SubjectRecords(ctx, ref) {
 		if err != nil {
 			return nil, fmt.Errorf("records of %s: %w", ref, err)
+		}
+		if r.Subject != ref {
+			// ref's by a resolution (linked to it, or of a subject merged
+			// into it): its own record, not a linked subject's
+			c := *r
+			c.Subject = ref
+			r = &c
 		}
 		recs = append(recs, r)
 	}

@@ -1,0 +1,508 @@
+package pebble
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/credo-org/credo"
+)
+
+// The scoring projection: the ledger as a full recompute reads it, a few
+// bytes a record in sequential blocks, kept beside the ledger and extended
+// from its watermark (ExtendProjection) by the scoring step of `credo
+// score` and `credo ingest`, so that publishing a policy version reads
+// only it:
+//
+//	J 'm'                      → projected through seq (8) ‖ next subject number (4)
+//	J 'k' number (2)           → a record kind
+//	J 'a' number (2)           → an attribute name
+//	J 's' kind id              → the subject's number (4): dense, from 1
+//	J 'b' first seq (8)        → a block: count (4), then count records
+//
+// A record in a block (the sequence number is the block's first plus its
+// position; a gap in the ledger starts a new block):
+//
+//	uvarint subject number (0: no resolved subject)
+//	varint  occurred_at seconds, uvarint nanoseconds
+//	uvarint tuple length, then the tuple: what a rule can read of it —
+//	uvarint kind number, byte polarity+1 | special<<4, uvarint attribute
+//	count, each uvarint name number, byte value kind, value
+//
+// A record is special when it corrects or retracts another or
+// is credo's own (a resolution): its subject is then scored from its full
+// records. The tuple of two records is equal exactly when what a
+// record-level rule can see of them is (kind, polarity, attributes), so
+// what a policy version makes of a record can be kept per distinct tuple.
+const (
+	tagProjection = 'J'
+
+	projMeta    = 'm'
+	projKind    = 'k'
+	projAttr    = 'a'
+	projSubject = 's'
+	projBlockK  = 'b'
+
+	// ProjectionBlock is the most records a block holds.
+	ProjectionBlock = 4096
+)
+
+// ProjSpecial is the flag bit, in a tuple's polarity byte, of a special
+// record (see Projection).
+const ProjSpecial = 1 << 4
+
+func projKey(sub byte, rest ...byte) []byte {
+	return append([]byte{tagProjection, sub}, rest...)
+}
+
+// ProjectionStats reports an extension of the projection.
+type ProjectionStats struct {
+	Records  int64         `json:"records"`  // records added
+	Subjects int64         `json:"subjects"` // subjects numbered
+	Through  uint64        `json:"through"`  // the projection covers the ledger through this seq
+	Took     time.Duration `json:"took_ns"`
+}
+
+// projWriter holds the dictionaries while an extension runs.
+type projWriter struct {
+	s        *Store
+	kinds    map[string]uint16
+	attrs    map[string]uint16
+	subjects map[credo.SubjectRef]uint32
+	nextSubj uint32
+	b        *pebble.Batch
+	stats    ProjectionStats
+}
+
+func (s *Store) projMetaRead() (through uint64, nextSubj uint32, err error) {
+	v, closer, err := s.db.Get(projKey(projMeta))
+	if errors.Is(err, pebble.ErrNotFound) {
+		return 0, 1, nil
+	}
+	if err != nil {
+		return 0, 0, fmt.Errorf("scoring projection: %w", err)
+	}
+	defer closer.Close()
+	if len(v) != 12 {
+		return 0, 0, fmt.Errorf("scoring projection: corrupt meta %x", v)
+	}
+	return binary.BigEndian.Uint64(v), binary.BigEndian.Uint32(v[8:]), nil
+}
+
+// projDict reads the kind or attribute dictionary, by number.
+func (s *Store) projDict(ctx context.Context, sub byte) ([]string, error) {
+	var out []string
+	prefix := projKey(sub)
+	err := s.scanProj(ctx, prefix, func(k, v []byte) error {
+		if len(k) != 4 {
+			return fmt.Errorf("scoring projection: corrupt dictionary key %x", k)
+		}
+		n := int(binary.BigEndian.Uint16(k[2:]))
+		for len(out) <= n {
+			out = append(out, "")
+		}
+		out[n] = string(v)
+		return nil
+	})
+	return out, err
+}
+
+func (s *Store) scanProj(ctx context.Context, prefix []byte, fn func(k, v []byte) error) error {
+	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	for ok := it.First(); ok; ok = it.Next() {
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return err
+		}
+		if err := fn(it.Key(), v); err != nil {
+			return err
+		}
+	}
+	return it.Error()
+}
+
+// ExtendProjection brings the scoring projection up to the end of the
+// ledger: it reads the records after its watermark (ScanScoring), numbers
+// their subjects, kinds and attribute names, and appends them to the
+// blocks, the last partial block rewritten. The first call on a store
+// builds it whole. Calls must not overlap on one Store (package score
+// makes them one at a time).
+func (s *Store) ExtendProjection(ctx context.Context) (ProjectionStats, error) {
+	start := time.Now()
+	through, nextSubj, err := s.projMetaRead()
+	if err != nil {
+		return ProjectionStats{}, err
+	}
+	w := &projWriter{s: s, kinds: map[string]uint16{}, attrs: map[string]uint16{}, subjects: map[credo.SubjectRef]uint32{}, nextSubj: nextSubj}
+	w.stats.Through = through
+	head, err := s.Head(ctx)
+	if err != nil {
+		return w.stats, err
+	}
+	if head.Seq <= through {
+		w.stats.Took = time.Since(start)
+		return w.stats, nil
+	}
+	for i, d := range []map[string]uint16{w.kinds, w.attrs} {
+		names, err := s.projDict(ctx, [2]byte{projKind, projAttr}[i])
+		if err != nil {
+			return w.stats, err
+		}
+		for n, name := range names {
+			d[name] = uint16(n)
+		}
+	}
+	// the last block, when not full, is extended
+	var (
+		blk      []byte // count (4) ‖ records
+		blkFirst uint64
+		blkCount uint32
+	)
+	if through > 0 {
+		it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: projKey(projBlockK), UpperBound: prefixEnd(projKey(projBlockK))})
+		if err != nil {
+			return w.stats, err
+		}
+		if it.Last() {
+			v, err := it.ValueAndErr()
+			if err == nil && len(it.Key()) == 10 && len(v) >= 4 {
+				first := binary.BigEndian.Uint64(it.Key()[2:])
+				n := binary.BigEndian.Uint32(v)
+				if n < ProjectionBlock && first+uint64(n) == through+1 {
+					blk, blkFirst, blkCount = append([]byte(nil), v...), first, n
+				}
+			}
+		}
+		if err := it.Close(); err != nil {
+			return w.stats, err
+		}
+	}
+	w.b = s.db.NewBatch()
+	defer func() { w.b.Close() }()
+	flush := func(commit bool) error {
+		if blkCount > 0 {
+			binary.BigEndian.PutUint32(blk, blkCount)
+			if err := w.b.Set(projKey(projBlockK, binary.BigEndian.AppendUint64(nil, blkFirst)...), blk, nil); err != nil {
+				return err
+			}
+		}
+		if !commit {
+			return nil
+		}
+		meta := binary.BigEndian.AppendUint64(nil, w.stats.Through)
+		meta = binary.BigEndian.AppendUint32(meta, w.nextSubj)
+		if err := w.b.Set(projKey(projMeta), meta, nil); err != nil {
+			return err
+		}
+		if err := w.b.Commit(pebble.NoSync); err != nil {
+			return fmt.Errorf("scoring projection in %s: %w", s.dir, err)
+		}
+		w.b.Close()
+		w.b = s.db.NewBatch()
+		return nil
+	}
+	var sincecommit int
+	for r, err := range s.ScanScoring(ctx, through+1) {
+		if err != nil {
+			return w.stats, fmt.Errorf("scoring projection: %w", err)
+		}
+		if blkCount == ProjectionBlock || (blkCount > 0 && r.Seq != blkFirst+uint64(blkCount)) {
+			if err := flush(false); err != nil {
+				return w.stats, err
+			}
+			blk, blkCount = nil, 0
+		}
+		if blkCount == 0 {
+			blk, blkFirst = append(blk[:0], 0, 0, 0, 0), r.Seq
+		}
+		if blk, err = w.appendRecord(blk, r); err != nil {
+			return w.stats, err
+		}
+		blkCount++
+		w.stats.Records++
+		w.stats.Through = r.Seq
+		if sincecommit++; sincecommit >= 1<<20 {
+			if err := flush(true); err != nil {
+				return w.stats, err
+			}
+			sincecommit = 0
+		}
+	}
+	if err := flush(true); err != nil {
+		return w.stats, err
+	}
+	w.stats.Took = time.Since(start)
+	return w.stats, nil
+}
+
+func (w *projWriter) subject(ref credo.SubjectRef) (uint32, error) {
+	if !ref.Resolved() {
+		return 0, nil
+	}
+	if n, ok := w.subjects[ref]; ok {
+		return n, nil
+	}
+	key := projKey(projSubject, byte(ref.Kind))
+	key = append(key, ref.ID...)
+	v, closer, err := w.s.db.Get(key)
+	var n uint32
+	switch {
+	case err == nil:
+		if len(v) == 4 {
+			n = binary.BigEndian.Uint32(v)
+		}
+		closer.Close()
+		if n == 0 {
+			return 0, fmt.Errorf("scoring projection: corrupt subject number of %s", ref)
+		}
+	case errors.Is(err, pebble.ErrNotFound):
+		n = w.nextSubj
+		w.nextSubj++
+		w.stats.Subjects++
+		if err := w.b.Set(key, binary.BigEndian.AppendUint32(nil, n), nil); err != nil {
+			return 0, err
+		}
+	default:
+		return 0, err
+	}
+	w.subjects[ref] = n
+	return n, nil
+}
+
+func (w *projWriter) number(d map[string]uint16, sub byte, name string) (uint16, error) {
+	if n, ok := d[name]; ok {
+		return n, nil
+	}
+	if len(d) >= math.MaxUint16 {
+		return 0, fmt.Errorf("scoring projection: more than %d distinct names", math.MaxUint16)
+	}
+	n := uint16(len(d))
+	d[name] = n
+	return n, w.b.Set(projKey(sub, byte(n>>8), byte(n)), []byte(name), nil)
+}
+
+func (w *projWriter) appendRecord(b []byte, r *credo.Record) ([]byte, error) {
+	subj, err := w.subject(r.Subject)
+	if err != nil {
+		return b, err
+	}
+	kind, err := w.number(w.kinds, projKind, r.Kind)
+	if err != nil {
+		return b, err
+	}
+	b = binary.AppendUvarint(b, uint64(subj))
+	b = binary.AppendVarint(b, r.OccurredAt.Unix())
+	b = binary.AppendUvarint(b, uint64(r.OccurredAt.Nanosecond()))
+	var tup [256]byte
+	t := binary.AppendUvarint(tup[:0], uint64(kind))
+	flags := byte(int8(r.Polarity) + 1)
+	if r.Corrects != "" || r.Retracts != "" || r.Source == credo.ResolutionSource {
+		flags |= ProjSpecial
+	}
+	t = append(t, flags)
+	t = binary.AppendUvarint(t, uint64(len(r.Attributes)))
+	for _, a := range r.Attributes {
+		n, err := w.number(w.attrs, projAttr, a.Key)
+		if err != nil {
+			return b, err
+		}
+		t = binary.AppendUvarint(t, uint64(n))
+		v := a.Value
+		t = append(t, byte(v.Kind()))
+		switch v.Kind() {
+		case credo.KindString:
+			t = binary.AppendUvarint(t, uint64(len(v.Str())))
+			t = append(t, v.Str()...)
+		case credo.KindNumber:
+			t = binary.LittleEndian.AppendUint64(t, math.Float64bits(v.Float()))
+		case credo.KindInt:
+			t = binary.AppendVarint(t, v.Int())
+		case credo.KindTime:
+			t = binary.AppendVarint(t, v.Time().UnixNano())
+		case credo.KindBool:
+			if v.Bool() {
+				t = append(t, 1)
+			} else {
+				t = append(t, 0)
+			}
+		}
+	}
+	b = binary.AppendUvarint(b, uint64(len(t)))
+	return append(b, t...), nil
+}
+
+// Projection is the scoring projection as a full recompute reads it (see
+// ReadProjection).
+type Projection struct {
+	Through uint64
+	Kinds   []string // by number
+	Attrs   []string // by number
+	// Subjects and Numbers are every numbered subject, in the order of
+	// their keys (kind, then id: the order of stored standings), and
+	// their numbers.
+	Subjects []credo.SubjectRef
+	Numbers  []uint32
+	MaxNum   uint32 // the highest subject number
+	Blocks   []ProjBlock
+}
+
+// ProjBlock is one block of the projection.
+type ProjBlock struct {
+	First uint64
+	Count int
+	Data  []byte // the records
+}
+
+// ReadProjection reads the whole scoring projection into memory.
+func (s *Store) ReadProjection(ctx context.Context) (*Projection, error) {
+	through, next, err := s.projMetaRead()
+	if err != nil {
+		return nil, err
+	}
+	pj := &Projection{Through: through, MaxNum: next - 1}
+	if pj.Kinds, err = s.projDict(ctx, projKind); err != nil {
+		return nil, err
+	}
+	if pj.Attrs, err = s.projDict(ctx, projAttr); err != nil {
+		return nil, err
+	}
+	pj.Subjects = make([]credo.SubjectRef, 0, next)
+	pj.Numbers = make([]uint32, 0, next)
+	err = s.scanProj(ctx, projKey(projSubject), func(k, v []byte) error {
+		if len(k) < 4 || len(v) != 4 {
+			return fmt.Errorf("scoring projection: corrupt subject entry %x", k)
+		}
+		pj.Subjects = append(pj.Subjects, credo.SubjectRef{Kind: credo.SubjectKind(k[2]), ID: string(k[3:])})
+		pj.Numbers = append(pj.Numbers, binary.BigEndian.Uint32(v))
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = s.scanProj(ctx, projKey(projBlockK), func(k, v []byte) error {
+		if len(k) != 10 || len(v) < 4 {
+			return fmt.Errorf("scoring projection: corrupt block %x", k)
+		}
+		pj.Blocks = append(pj.Blocks, ProjBlock{First: binary.BigEndian.Uint64(k[2:]), Count: int(binary.BigEndian.Uint32(v)), Data: append([]byte(nil), v[4:]...)})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return pj, nil
+}
+
+// ProjRecord is one record of a block as DecodeNext reads it.
+type ProjRecord struct {
+	Subject uint32
+	At      int64  // occurred_at, Unix nanoseconds
+	Tuple   []byte // kind, flags, attributes: see Projection
+}
+
+// Special reports whether the record must be read in full (see
+// Projection).
+func (r *ProjRecord) Special() bool { return len(r.Tuple) > 1 && tupleFlags(r.Tuple)&ProjSpecial != 0 }
+
+func tupleFlags(t []byte) byte {
+	_, n := binary.Uvarint(t)
+	if n <= 0 || n >= len(t) {
+		return 0
+	}
+	return t[n]
+}
+
+// DecodeNext reads the record at the start of b into r and returns the
+// rest of b.
+func DecodeNext(b []byte, r *ProjRecord) ([]byte, error) {
+	subj, n := binary.Uvarint(b)
+	if n <= 0 {
+		return nil, errCorruptProj
+	}
+	b = b[n:]
+	sec, n := binary.Varint(b)
+	if n <= 0 {
+		return nil, errCorruptProj
+	}
+	b = b[n:]
+	ns, n := binary.Uvarint(b)
+	if n <= 0 {
+		return nil, errCorruptProj
+	}
+	b = b[n:]
+	tl, n := binary.Uvarint(b)
+	if n <= 0 || tl > uint64(len(b)-n) {
+		return nil, errCorruptProj
+	}
+	r.Subject = uint32(subj)
+	r.At = sec*1e9 + int64(ns)
+	r.Tuple = b[n : n+int(tl)]
+	return b[n+int(tl):], nil
+}
+
+var errCorruptProj = errors.New("scoring projection: corrupt block")
+
+// Record rebuilds what a rule can read of a record from its tuple: kind,
+// polarity and attributes (no subject, id or time).
+func (pj *Projection) Record(tuple []byte) (*credo.Record, error) {
+	d := &reader{b: tuple}
+	kind := int(d.uvarint("kind"))
+	flags := d.byte1("flags")
+	n := d.count("attributes", 2)
+	if d.err != nil || kind >= len(pj.Kinds) {
+		return nil, errCorruptProj
+	}
+	r := &credo.Record{Kind: pj.Kinds[kind], Polarity: credo.Polarity(int8(flags&0x0f) - 1)}
+	if n > 0 {
+		r.Attributes = make(credo.Attributes, 0, n)
+	}
+	for range n {
+		a := int(d.uvarint("attribute"))
+		if a >= len(pj.Attrs) {
+			return nil, errCorruptProj
+		}
+		var v credo.Value
+		switch credo.ValueKind(d.byte1("value kind")) {
+		case credo.KindString:
+			v = credo.String(d.str("value"))
+		case credo.KindNumber:
+			if len(d.b) < 8 {
+				return nil, errCorruptProj
+			}
+			v = credo.Number(math.Float64frombits(binary.LittleEndian.Uint64(d.b)))
+			d.b = d.b[8:]
+		case credo.KindInt:
+			x, m := binary.Varint(d.b)
+			if m <= 0 {
+				return nil, errCorruptProj
+			}
+			d.b = d.b[m:]
+			v = credo.Int(x)
+		case credo.KindTime:
+			x, m := binary.Varint(d.b)
+			if m <= 0 {
+				return nil, errCorruptProj
+			}
+			d.b = d.b[m:]
+			v = credo.Time(time.Unix(0, x))
+		case credo.KindBool:
+			v = credo.Bool(d.byte1("value") == 1)
+		case credo.KindNull:
+		default:
+			return nil, errCorruptProj
+		}
+		r.Attributes = append(r.Attributes, credo.Attribute{Key: pj.Attrs[a], Value: v})
+	}
+	if d.err != nil {
+		return nil, d.err
+	}
+	return r, nil
+}

@@ -1,0 +1,366 @@
+package score
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/credo-org/credo"
+	"github.com/credo-org/credo/pebble"
+	"github.com/credo-org/credo/policy"
+)
+
+// ProjectionStore is implemented by a store that keeps the scoring
+// projection of the ledger and stores a version's standings whole
+// (package pebble). A full recompute then reads only the projection.
+type ProjectionStore interface {
+	Store
+	ExtendProjection(ctx context.Context) (pebble.ProjectionStats, error)
+	ReadProjection(ctx context.Context) (*pebble.Projection, error)
+	ReplaceStandings(ctx context.Context, jurisdiction string, sts []*credo.Standing) error
+}
+
+// Extend brings the store's scoring projection up to the end of the
+// ledger, when the store keeps one: what `credo score` and `credo ingest`
+// do before scoring, so that publishing a version finds it current.
+func Extend(ctx context.Context, s Store) (pebble.ProjectionStats, error) {
+	if ps, ok := s.(ProjectionStore); ok {
+		return ps.ExtendProjection(ctx)
+	}
+	return pebble.ProjectionStats{}, nil
+}
+
+// overlay is what the store's resolutions change of a full scan: records
+// whose subject is not the one they carry, and merged subjects.
+type overlay struct {
+	assigned map[uint64]credo.SubjectRef
+	merged   map[credo.SubjectRef]credo.SubjectRef
+}
+
+func readOverlay(ctx context.Context, s Store) (overlay, error) {
+	rs, ok := s.(credo.Resolutions)
+	if !ok {
+		return overlay{}, nil
+	}
+	a, m, err := rs.Assignments(ctx)
+	if err != nil {
+		return overlay{}, fmt.Errorf("resolutions: %w", err)
+	}
+	return overlay{assigned: a, merged: m}, nil
+}
+
+// root follows merges from ref to the subject it is now part of.
+func (o overlay) root(ref credo.SubjectRef) credo.SubjectRef {
+	for range 64 {
+		into, ok := o.merged[ref]
+		if !ok {
+			break
+		}
+		ref = into
+	}
+	return ref
+}
+
+// owner is the subject record r belongs to now (unresolved when none).
+func (o overlay) owner(r *credo.Record) credo.SubjectRef {
+	if a, ok := o.assigned[r.Seq]; ok {
+		if !a.Resolved() {
+			return a
+		}
+		return o.root(a)
+	}
+	if !r.Subject.Resolved() || len(o.merged) == 0 {
+		return r.Subject
+	}
+	return o.root(r.Subject)
+}
+
+// tupleInfo is what the policy makes of one distinct projected tuple.
+type tupleInfo struct {
+	hits    []policy.Hit
+	special bool // the subject must be scored from its full records
+	kind    string
+}
+
+// projEvent is one relevant record in the projection: its subject's
+// number, occurrence and tuple.
+type projEvent struct {
+	subj uint32
+	at   int64
+	tup  *tupleInfo
+}
+
+// recomputeProjected is Recompute over the scoring projection: one pass
+// over its blocks (what a tuple hits computed once per distinct tuple),
+// the events grouped by dense subject number, each subject aggregated
+// quickly (policy.Aggregator) or, when its records ask for more (a direct
+// grade, a list, a correction, a resolution, a legal representative's
+// linked records), from its full records; the standings stored whole.
+func recomputeProjected(ctx context.Context, s ProjectionStore, p *policy.Program, o Options, res Result) (Result, error) {
+	start := time.Now()
+	ext, err := s.ExtendProjection(ctx)
+	if err != nil {
+		return res, fmt.Errorf("score %s: %w", p.VersionID(), err)
+	}
+	res.Projected = ext.Records
+	res.ProjectionTook = ext.Took
+	pj, err := s.ReadProjection(ctx)
+	if err != nil {
+		return res, fmt.Errorf("score %s: %w", p.VersionID(), err)
+	}
+	ov, err := readOverlay(ctx, s)
+	if err != nil {
+		return res, fmt.Errorf("score %s: %w", p.VersionID(), err)
+	}
+	res.Through = pj.Through
+	n := int(pj.MaxNum) + 1
+	refOf := make([]int32, n) // subject number → index in pj.Subjects, -1 when none
+	for i := range refOf {
+		refOf[i] = -1
+	}
+	for i, num := range pj.Numbers {
+		if int(num) < n {
+			refOf[num] = int32(i)
+		}
+	}
+	slow := make([]bool, n)
+	extra := map[credo.SubjectRef]bool{} // subjects scored from their records that may have no number
+	for _, a := range ov.assigned {
+		if a.Resolved() {
+			extra[ov.root(a)] = true
+		}
+	}
+	for from, into := range ov.merged {
+		extra[from], extra[ov.root(into)] = true, true
+	}
+	linked := p.LinkedKinds()
+	scoresPersons := p.Scores(credo.Person)
+	withReps := scoresPersons && len(linked) > 0 && len(o.Reps) > 0
+
+	// pass 1: the blocks, over every core, each worker its own tuples and events
+	type part struct {
+		evs     []projEvent
+		records int64
+		slow    []uint32
+		reps    []credo.SubjectRef
+		err     error
+	}
+	parts := make([]part, o.Workers)
+	var next int
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for w := range parts {
+		pt := &parts[w]
+		wg.Go(func() {
+			tuples := map[string]*tupleInfo{}
+			var rec pebble.ProjRecord
+			var hits []policy.Hit
+			for {
+				mu.Lock()
+				bi := next
+				next++
+				mu.Unlock()
+				if bi >= len(pj.Blocks) || ctx.Err() != nil {
+					return
+				}
+				blk := pj.Blocks[bi]
+				b := blk.Data
+				for k := range blk.Count {
+					if b, err = pebble.DecodeNext(b, &rec); err != nil {
+						pt.err = fmt.Errorf("block at %d: %w", blk.First, err)
+						return
+					}
+					pt.records++
+					seq := blk.First + uint64(k)
+					if len(ov.assigned) > 0 {
+						if _, ok := ov.assigned[seq]; ok {
+							if rec.Subject != 0 {
+								pt.slow = append(pt.slow, rec.Subject)
+							}
+							continue // its owner is in extra
+						}
+					}
+					if rec.Subject == 0 || int(rec.Subject) >= n || refOf[rec.Subject] < 0 {
+						continue
+					}
+					ti := tuples[string(rec.Tuple)]
+					if ti == nil {
+						r, err := pj.Record(rec.Tuple)
+						if err != nil {
+							pt.err = fmt.Errorf("block at %d: %w", blk.First, err)
+							return
+						}
+						ti = &tupleInfo{kind: r.Kind}
+						if !p.Projectable(r.Kind) {
+							ti.special = true
+						} else {
+							hits = p.Match(credo.SubjectRef{}, r, hits[:0])
+							ti.hits = slices.Clone(hits)
+							ti.special = !p.Simple(hits) || (len(hits) == 0 && p.Relevant(r, hits))
+						}
+						tuples[string(rec.Tuple)] = ti
+					}
+					ref := pj.Subjects[refOf[rec.Subject]]
+					if withReps && ref.Kind == credo.Organization && slices.Contains(linked, ti.kind) {
+						if rep, ok := o.Reps[ref]; ok {
+							pt.reps = append(pt.reps, rep)
+						}
+					}
+					if !p.Scores(ref.Kind) {
+						continue
+					}
+					if ti.special || rec.Special() {
+						pt.slow = append(pt.slow, rec.Subject)
+						continue
+					}
+					if len(ti.hits) > 0 {
+						pt.evs = append(pt.evs, projEvent{rec.Subject, rec.At, ti})
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	total := 0
+	for i := range parts {
+		if parts[i].err != nil {
+			return res, fmt.Errorf("score %s: %w", p.VersionID(), parts[i].err)
+		}
+		res.Records += parts[i].records
+		total += len(parts[i].evs)
+		for _, num := range parts[i].slow {
+			slow[num] = true
+		}
+		for _, rep := range parts[i].reps {
+			extra[rep] = true
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return res, err
+	}
+	// group the events by subject number: a counting sort
+	offs := make([]int32, n+1)
+	for i := range parts {
+		for _, e := range parts[i].evs {
+			offs[e.subj+1]++
+		}
+	}
+	for i := 1; i <= n; i++ {
+		offs[i] += offs[i-1]
+	}
+	fill := slices.Clone(offs[:n])
+	events := make([]policy.Event, total)
+	for i := range parts {
+		for _, e := range parts[i].evs {
+			events[fill[e.subj]] = policy.Event{At: e.at, Hits: e.tup.hits}
+			fill[e.subj]++
+		}
+		parts[i].evs = nil
+	}
+	// the subjects that get a standing, in order: the numbered ones the
+	// policy scores (not merged into another), and the extra ones
+	subjects := make([]credo.SubjectRef, 0, len(pj.Subjects)+len(extra))
+	nums := make([]uint32, 0, len(pj.Subjects)+len(extra))
+	for i, ref := range pj.Subjects {
+		if _, gone := ov.merged[ref]; gone || !p.Scores(ref.Kind) {
+			continue
+		}
+		subjects = append(subjects, ref)
+		nums = append(nums, pj.Numbers[i])
+	}
+	var extras []credo.SubjectRef
+	for ref := range extra {
+		if _, gone := ov.merged[ref]; gone || !p.Scores(ref.Kind) || !ref.Resolved() {
+			continue
+		}
+		if i, found := slices.BinarySearchFunc(subjects, ref, compareRefs); found {
+			slow[nums[i]] = true
+			continue
+		}
+		extras = append(extras, ref)
+	}
+	slices.SortFunc(extras, compareRefs)
+	if len(extras) > 0 {
+		merged := make([]credo.SubjectRef, 0, len(subjects)+len(extras))
+		mnums := make([]uint32, 0, len(subjects)+len(extras))
+		i, j := 0, 0
+		for i < len(subjects) || j < len(extras) {
+			if j == len(extras) || (i < len(subjects) && compareRefs(subjects[i], extras[j]) < 0) {
+				merged, mnums = append(merged, subjects[i]), append(mnums, nums[i])
+				i++
+			} else {
+				merged, mnums = append(merged, extras[j]), append(mnums, 0) // 0: from its records
+				j++
+			}
+		}
+		subjects, nums = merged, mnums
+	}
+
+	// pass 2: the standings, over every core by ranges of subjects
+	sts := make([]credo.Standing, len(subjects))
+	ptrs := make([]*credo.Standing, len(subjects))
+	represented := o.Reps.represented()
+	var first error
+	const chunk = 4096
+	next = 0
+	var slowN int64
+	for range o.Workers {
+		wg.Go(func() {
+			agg := p.NewAggregator(o.AsOf)
+			for {
+				mu.Lock()
+				lo := next
+				next += chunk
+				fail := first != nil
+				mu.Unlock()
+				if lo >= len(subjects) || fail || ctx.Err() != nil {
+					return
+				}
+				for i := lo; i < min(lo+chunk, len(subjects)); i++ {
+					ref, num := subjects[i], nums[i]
+					ok := false
+					if num != 0 && !slow[num] {
+						sts[i], ok = agg.Standing(ref, events[offs[num]:offs[num+1]])
+					}
+					if !ok {
+						recs, err := Records(ctx, s, p, ref, represented[ref])
+						if err != nil {
+							mu.Lock()
+							if first == nil {
+								first = err
+							}
+							mu.Unlock()
+							return
+						}
+						sts[i] = p.Standing(ref, recs, o.AsOf)
+						sts[i].Contributions = nil // explained when shown
+						mu.Lock()
+						slowN++
+						mu.Unlock()
+					}
+					ptrs[i] = &sts[i]
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if first != nil {
+		return res, fmt.Errorf("score %s: %w", p.VersionID(), first)
+	}
+	if err := ctx.Err(); err != nil {
+		return res, err
+	}
+	res.FromRecords = slowN
+	if err := s.ReplaceStandings(ctx, p.Jurisdiction, ptrs); err != nil {
+		return res, fmt.Errorf("score %s: %w", p.VersionID(), err)
+	}
+	res.Subjects = int64(len(ptrs))
+	if err := s.SetWatermark(ctx, p.VersionID(), res.Through); err != nil {
+		return res, err
+	}
+	res.Took = time.Since(start)
+	return res, nil
+}
+

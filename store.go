@@ -72,9 +72,14 @@ type Ledger interface {
 // pebble, PostgreSQL later) implements it and passes package storetest.
 type Store interface {
 	Ledger
+	Resolutions
+	Reviews
 	Quarantine
 	Runs
 	Sources
 	Policies
+	Standings
+	Consumers
+	Audit
 	Close() error
 }

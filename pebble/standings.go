@@ -1063,7 +1063,9 @@ func (s *Store) writeStandingTable(path string, del bool, span func() ([]byte, [
 	if err != nil {
 		return err
 	}
-	w := sstable.NewWriter(objstorageprovider.NewFileWritable(f), s.popts.MakeWriterOptions(0, s.db.TableFormat()))
+	wo := s.popts.MakeWriterOptions(0, s.db.TableFormat())
+	wo.Compression = sstable.NoCompression // written once, soon compacted: not worth the CPU now
+	w := sstable.NewWriter(objstorageprovider.NewFileWritable(f), wo)
 	if del {
 		lo, hi := span()
 		if err := w.DeleteRange(lo, hi); err != nil {

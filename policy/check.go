@@ -269,6 +269,7 @@ func (c *checker) match(m *Match, nodes map[string]*yaml.Node, what string) *mat
 	} else {
 		mt.fast = false
 		mt.cond = c.program(a, envRecord)
+		mt.condTuple = readsTupleOnly(a)
 	}
 	return mt
 }
@@ -538,6 +539,7 @@ func (c *checker) rules() {
 					mt.num, mt.numFast = ns, true
 				} else {
 					mt.numPrg = c.program(a, envRecord)
+					mt.numTuple = readsTupleOnly(a)
 				}
 			}
 		case r.Points != nil:
@@ -551,6 +553,7 @@ func (c *checker) rules() {
 					}
 				} else {
 					mt.numPrg = c.program(a, envRecord)
+					mt.numTuple = readsTupleOnly(a)
 				}
 			}
 		default:
@@ -560,7 +563,9 @@ func (c *checker) rules() {
 			c.at(r.nodes["points"], "rule %s gives 0 points", r.Name)
 		}
 		if r.Act != nil {
-			mt.actPrg = c.program(c.compileExpr(r.Act, envRecord, "string"), envRecord)
+			a := c.compileExpr(r.Act, envRecord, "string")
+			mt.actPrg = c.program(a, envRecord)
+			mt.actTuple = a != nil && readsTupleOnly(a)
 		}
 		if r.Repeat != nil {
 			if r.Repeat.Factor <= 0 {
@@ -693,6 +698,35 @@ func (c *checker) checkLink(n *yaml.Node, link string) {
 	if link != "" && link != "evidence" && link != "source_record_id" {
 		c.at(n, "link %q: want evidence (the record's evidence names the earlier record's source_record_id) or source_record_id", link)
 	}
+}
+
+// readsTupleOnly reports whether a record expression reads nothing of the
+// record but its kind, polarity and attributes: its value is then a
+// function of them alone (see Program.Projectable).
+func readsTupleOnly(a *cel.Ast) bool {
+	if a == nil {
+		return false
+	}
+	refs, fields := 0, 0
+	ast.PreOrderVisit(a.NativeRep().Expr(), ast.NewExprVisitor(func(e ast.Expr) {
+		switch e.Kind() {
+		case ast.IdentKind:
+			if e.AsIdent() == "record" {
+				refs++
+			}
+		case ast.SelectKind:
+			s := e.AsSelect()
+			if s.Operand().Kind() == ast.IdentKind && s.Operand().AsIdent() == "record" && !s.IsTestOnly() {
+				switch s.FieldName() {
+				case "attributes", "kind", "polarity":
+					fields++
+				}
+			}
+		case ast.ComprehensionKind:
+			refs = -1 << 30 // a macro over the record: not worth following
+		}
+	}))
+	return refs == fields
 }
 
 func referencesIdent(a *cel.Ast, name string) bool {

@@ -76,6 +76,10 @@ type matcher struct {
 	numFast bool
 	numPrg  cel.Program
 	actPrg  cel.Program
+
+	// the CEL expressions read only the record's kind, polarity and
+	// attributes (see Program.Projectable)
+	condTuple, numTuple, actTuple bool
 }
 
 type rule struct {

@@ -38,17 +38,18 @@ func (p *Program) QuickOK() bool {
 }
 
 // Projectable reports whether what a record of kind hits depends only on
-// its kind, polarity and attributes (and not on its being linked): every
-// clause that may take it runs as plain Go, with no act expression. Only
-// then may hits be computed once per distinct (kind, polarity, attributes).
+// its kind, polarity and attributes (and not on its being linked or on
+// anything else of it): every clause that may take it runs as plain Go or
+// as CEL that reads only those. Only then may hits be computed once per
+// distinct (kind, polarity, attributes).
 func (p *Program) Projectable(kind string) bool {
 	for _, set := range [2][]int32{p.byKind[kind], p.anyKind} {
 		for _, ci := range set {
 			m := p.matchers[ci]
-			if !m.fast && m.cond != nil {
+			if !m.fast && m.cond != nil && !m.condTuple {
 				return false
 			}
-			if m.what == mRule && ((!m.numFast && m.numPrg != nil) || m.actPrg != nil) {
+			if m.what == mRule && ((!m.numFast && m.numPrg != nil && !m.numTuple) || (m.actPrg != nil && !m.actTuple)) {
 				return false
 			}
 		}
@@ -56,12 +57,12 @@ func (p *Program) Projectable(kind string) bool {
 	return true
 }
 
-// Simple reports whether hits are plain point rules the quick aggregation
-// takes: no direct grade, no list, no cumulative rule, no act.
+// Simple reports whether hits are point rules the quick aggregation takes:
+// no direct grade, no list, no cumulative rule.
 func (p *Program) Simple(hits []Hit) bool {
 	for _, h := range hits {
 		m := p.matchers[h.Clause]
-		if m.what != mRule || h.Act != "" || p.rules[m.idx].tiers != nil {
+		if m.what != mRule || p.rules[m.idx].tiers != nil {
 			return false
 		}
 	}
@@ -75,15 +76,11 @@ type Aggregator struct {
 	asOf  time.Time
 	asOfN int64
 	ver   string
-	shift map[shiftKey]int64 // (validity, day) → the day it ends
+	durs   []Duration        // the validities met so far
+	shifts []map[int64]int64 // per validity: day → the day it ends
 	evs   []Event
 	hist  []prior
 	caps  []capUse
-}
-
-type shiftKey struct {
-	d   Duration
-	day int64
 }
 
 type prior struct {
@@ -98,7 +95,7 @@ type capUse struct {
 
 // NewAggregator returns an Aggregator of standings as of asOf.
 func (p *Program) NewAggregator(asOf time.Time) *Aggregator {
-	return &Aggregator{p: p, asOf: asOf, asOfN: asOf.UnixNano(), ver: p.VersionID(), shift: map[shiftKey]int64{}}
+	return &Aggregator{p: p, asOf: asOf, asOfN: asOf.UnixNano(), ver: p.VersionID()}
 }
 
 const nsDay = int64(24 * time.Hour)
@@ -110,11 +107,16 @@ func (a *Aggregator) after(d Duration, at int64) int64 {
 	if at%nsDay < 0 {
 		day--
 	}
-	k := shiftKey{d, day}
-	end, ok := a.shift[k]
+	di := slices.Index(a.durs, d)
+	if di < 0 {
+		a.durs = append(a.durs, d)
+		a.shifts = append(a.shifts, map[int64]int64{})
+		di = len(a.durs) - 1
+	}
+	end, ok := a.shifts[di][day]
 	if !ok {
 		end = d.After(time.Unix(0, day*nsDay).UTC()).UnixNano() / nsDay
-		a.shift[k] = end
+		a.shifts[di][day] = end
 	}
 	return end*nsDay + (at - day*nsDay)
 }
@@ -150,20 +152,40 @@ func (a *Aggregator) Standing(subject credo.SubjectRef, events []Event) (credo.S
 		}
 	}
 	a.hist, a.caps = a.hist[:0], a.caps[:0]
+	// one act scored once: the hits of an act (the act expression's, or
+	// else the record's own) count only the first of the largest
+	var acts map[string][2]int // act → winning (event, hit)
+	for i, e := range evs {
+		for j, h := range e.Hits {
+			if h.Act == "" {
+				continue
+			}
+			if acts == nil {
+				acts = map[string][2]int{}
+			}
+			if w, ok := acts[h.Act]; !ok || math.Abs(h.Value) > math.Abs(evs[w[0]].Hits[w[1]].Value) {
+				acts[h.Act] = [2]int{i, j}
+			}
+		}
+	}
 	score := p.base
 	var next int64
-	for _, e := range evs {
-		w := 0
-		for j := 1; j < len(e.Hits); j++ {
-			if math.Abs(e.Hits[j].Value) > math.Abs(e.Hits[w].Value) {
+	for i, e := range evs {
+		w := -1
+		for j, h := range e.Hits {
+			if h.Act == "" && (w < 0 || math.Abs(h.Value) > math.Abs(e.Hits[w].Value)) {
 				w = j
 			}
 		}
 		for j, h := range e.Hits {
+			won := j == w
+			if h.Act != "" {
+				won = acts[h.Act] == [2]int{i, j}
+			}
 			r := p.rules[p.matchers[h.Clause].idx]
 			pts := h.Value
 			until := a.after(p.validFor(r.validFor, pts), e.At)
-			if j != w {
+			if !won {
 				pts = 0 // one act scored once
 			} else {
 				if rp := r.repeat; rp != nil {

@@ -363,4 +363,3 @@ func recomputeProjected(ctx context.Context, s ProjectionStore, p *policy.Progra
 	res.Took = time.Since(start)
 	return res, nil
 }
-

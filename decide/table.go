@@ -19,10 +19,7 @@
 package decide
 
 import (
-	"context"
-	"fmt"
 	"hash/maphash"
-	"iter"
 	"math"
 	"math/bits"
 	"sync"
@@ -96,9 +93,11 @@ func wordPresent(w uint64) bool  { return w&present != 0 }
 func wordDirect(w uint64) bool   { return w&direct != 0 }
 
 // slots is the open-addressed index: keys and profile numbers side by side.
+// Readers and Update reach the slots with atomic loads and stores; Load
+// fills a new index with plain stores before publishing it.
 type slots struct {
-	keys []atomic.Uint64
-	prof []atomic.Uint32
+	keys []uint64
+	prof []uint32
 	n    int // subjects held (writers only)
 }
 
@@ -212,7 +211,7 @@ func newSlotsLen(subjects int) int { return max(subjects*5/4+1, 64) }
 
 func newSlots(subjects int) *slots {
 	n := newSlotsLen(subjects)
-	return &slots{keys: make([]atomic.Uint64, n), prof: make([]atomic.Uint32, n)}
+	return &slots{keys: make([]uint64, n), prof: make([]uint32, n)}
 }
 
 func (s *slots) home(k uint64) int {
@@ -224,9 +223,9 @@ func (s *slots) home(k uint64) int {
 func (s *slots) find(k uint64) (uint32, bool) {
 	n := len(s.keys)
 	for i := s.home(k); ; {
-		switch s.keys[i].Load() {
+		switch atomic.LoadUint64(&s.keys[i]) {
 		case k:
-			return s.prof[i].Load(), true
+			return atomic.LoadUint32(&s.prof[i]), true
 		case 0:
 			return 0, false
 		}
@@ -240,13 +239,13 @@ func (s *slots) find(k uint64) (uint32, bool) {
 func (s *slots) put(k uint64, p uint32) {
 	n := len(s.keys)
 	for i := s.home(k); ; {
-		switch s.keys[i].Load() {
+		switch atomic.LoadUint64(&s.keys[i]) {
 		case k:
-			s.prof[i].Store(p)
+			atomic.StoreUint32(&s.prof[i], p)
 			return
 		case 0:
-			s.prof[i].Store(p) // before the key: a reader that finds the key finds its profile
-			s.keys[i].Store(k)
+			atomic.StoreUint32(&s.prof[i], p) // before the key: a reader that finds the key finds its profile
+			atomic.StoreUint64(&s.keys[i], k)
 			s.n++
 			return
 		}
@@ -262,8 +261,8 @@ func (s *slots) grown() *slots { return s.resized(2 * s.n) }
 func (s *slots) resized(subjects int) *slots {
 	g := newSlots(subjects)
 	for i := range s.keys {
-		if k := s.keys[i].Load(); k != 0 {
-			g.put(k, s.prof[i].Load())
+		if k := atomic.LoadUint64(&s.keys[i]); k != 0 {
+			g.put(k, atomic.LoadUint32(&s.prof[i]))
 		}
 	}
 	return g
@@ -380,101 +379,6 @@ func (t *Table) Update(st *credo.Standing) bool {
 	return true
 }
 
-// Load replaces the table's contents with the standings standings yields
-// (each a subject's standing in one jurisdiction, in any order; the
-// standings of a subject are best yielded together, as they are computed).
-// subjects is how many subjects to expect, or 0. Updates wait while Load
-// runs; decisions do not, and see the old table until Load returns. The
-// caller may reuse a standing once it is yielded.
-//
-// Load gathers (subject, profile) pairs in the order they come, sorts them
-// by their place in the index (a counting sort), and inserts them in that
-// order, so that the index is written front to back rather than at random.
-func (t *Table) Load(ctx context.Context, standings iter.Seq2[*credo.Standing, error], subjects int) error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	J := len(t.schema.juris)
-	w := &writer{t: t, snap: t.empty(0), intern: newInternTable(), J: J}
-	var (
-		cur     credo.SubjectRef
-		curKey  uint64
-		words   = make([]uint64, J)
-		pending bool
-		n       int
-		keys    = make([]uint64, 0, subjects)
-		profs   = make([]uint32, 0, subjects)
-	)
-	flush := func() {
-		if pending {
-			p, _ := w.profileOf(words)
-			keys, profs = append(keys, curKey), append(profs, p)
-			clear(words)
-			pending = false
-		}
-	}
-	for st, err := range standings {
-		if err != nil {
-			return fmt.Errorf("decision table: reading standings: %w", err)
-		}
-		if n++; n&0xffff == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-		}
-		j := t.jurisdiction(st)
-		if j < 0 || !st.Subject.Resolved() {
-			continue
-		}
-		if !pending || st.Subject != cur {
-			flush()
-			cur, curKey, pending = st.Subject, t.Key(st.Subject), true
-		}
-		words[j] = t.pack(j, st)
-	}
-	flush()
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	// sort by home bucket (64 slots), then insert front to back
-	idx := newSlots(len(keys))
-	const shift = 6
-	count := make([]int32, len(idx.keys)>>shift+2)
-	homes := make([]int32, len(keys))
-	for i, k := range keys {
-		h := idx.home(k)
-		homes[i] = int32(h)
-		count[h>>shift+1]++
-	}
-	for b := 1; b < len(count); b++ {
-		count[b] += count[b-1]
-	}
-	sk, sp := make([]uint64, len(keys)), make([]uint32, len(keys))
-	for i, h := range homes {
-		b := h >> shift
-		sk[count[b]], sp[count[b]] = keys[i], profs[i]
-		count[b]++
-	}
-	homes, keys, profs = nil, nil, nil
-	w.snap = &snapshot{idx: idx, words: w.snap.words}
-	for i, k := range sk {
-		p := sp[i]
-		if old, ok := idx.find(k); ok && old != p { // the subject came before, apart: merge
-			copy(words, w.snap.words[int(old)*J:int(old+1)*J])
-			nw := w.snap.words[int(p)*J : int(p+1)*J]
-			for j := range words {
-				if nw[j] != 0 {
-					words[j] = nw[j]
-				}
-			}
-			p, _ = w.profileOf(words)
-		}
-		idx.put(k, p)
-	}
-	t.intern = w.intern
-	t.snap.Store(w.snap)
-	return nil
-}
-
 // lookup returns subject k's packed standings, or nil when the table does
 // not know the subject. The slice is shared: read it, never change it.
 func (t *Table) lookup(k uint64) []uint64 {
@@ -492,23 +396,33 @@ func (t *Table) lookup(k uint64) []uint64 {
 
 // pack makes the packed standing of st in jurisdiction j.
 func (t *Table) pack(j int, st *credo.Standing) uint64 {
+	return t.packed(j, float32(st.Score), st.GradeReason.By == "direct", st.Grade, t.listBits(j, st))
+}
+
+// packed makes a packed standing from its parts.
+func (t *Table) packed(j int, score float32, byDirect bool, grade string, lists uint64) uint64 {
 	jd := &t.schema.juris[j]
-	w := uint64(present) | uint64(math.Float32bits(float32(st.Score)))
-	if st.GradeReason.By == "direct" {
+	w := uint64(present) | uint64(math.Float32bits(score)) | lists<<listShft
+	if byDirect {
 		w |= direct
 	}
 	g := noGrade
 	for i, name := range jd.gradeNames { // a few short strings: faster than a map
-		if name == st.Grade {
+		if name == grade {
 			g = i
 			break
 		}
 	}
-	w |= uint64(g) << gradeSh
+	return w | uint64(g)<<gradeSh
+}
+
+// listBits is the bits of st's list memberships in jurisdiction j.
+func (t *Table) listBits(j int, st *credo.Standing) uint64 {
+	var bits uint64
 	for i := range st.Lists {
-		if b, ok := jd.lists[st.Lists[i].List]; ok {
-			w |= 1 << (listShft + b)
+		if b, ok := t.schema.juris[j].lists[st.Lists[i].List]; ok {
+			bits |= 1 << b
 		}
 	}
-	return w
+	return bits
 }

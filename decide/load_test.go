@@ -1,0 +1,90 @@
+package decide_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+
+	"github.com/credo-org/credo"
+	"github.com/credo-org/credo/decide"
+)
+
+// TestLoadInParts loads enough subjects for Load to split the work across
+// cores, with each subject's standings together, apart and shuffled, and
+// checks every subject against a table built one Update at a time. (Apart,
+// a subject takes a slot a time it comes: the index is larger than needed.)
+func TestLoadInParts(t *testing.T) {
+	prgs := shipped(t, nil)
+	const people = 70_000 // above the size Load splits
+	var sts []credo.Standing
+	for i := range people {
+		id := fmt.Sprintf("110101%012dX", i) // only the 17 leading digits make the key
+		for _, p := range prgs {
+			if !p.Scores(credo.Person) {
+				continue
+			}
+			pol := p.Policy()
+			st := credo.Standing{Subject: credo.SubjectRef{Kind: credo.Person, ID: id}, Jurisdiction: p.Jurisdiction,
+				PolicyVersion: p.VersionID(), Score: float64(500 + i%700), Grade: pol.Grades[i%len(pol.Grades)].Grade}
+			if i%37 == 0 && len(pol.Lists) > 0 {
+				st.Lists = []credo.Membership{{List: pol.Lists[i%len(pol.Lists)].Name}}
+			}
+			if i%101 == 0 {
+				st.GradeReason.By = "direct"
+			}
+			sts = append(sts, st)
+		}
+	}
+	ref, err := decide.New(prgs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range sts {
+		ref.Update(&sts[i])
+	}
+	apart := make([]credo.Standing, 0, len(sts))
+	for _, p := range prgs {
+		for _, st := range sts {
+			if st.Jurisdiction == p.Jurisdiction {
+				apart = append(apart, st)
+			}
+		}
+	}
+	shuffled := append([]credo.Standing(nil), sts...)
+	rand.New(rand.NewPCG(1, 2)).Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+	for _, tc := range []struct {
+		name string
+		sts  []credo.Standing
+		hint int
+	}{
+		{"together", sts, people},
+		{"together without a hint", sts, 0},
+		{"apart", apart, people},
+		{"shuffled", shuffled, people},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tb, err := decide.New(prgs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := tb.Load(context.Background(), seqOf(tc.sts), tc.hint); err != nil {
+				t.Fatal(err)
+			}
+			if tb.Len() != people {
+				t.Fatalf("%d subjects, want %d", tb.Len(), people)
+			}
+			for i := range sts {
+				got, ok := tb.Lookup(sts[i].Subject)
+				want, _ := ref.Lookup(sts[i].Subject)
+				if !ok || !reflect.DeepEqual(got, want) {
+					t.Fatalf("%s: %v %v, want %v", sts[i].Subject, ok, got, want)
+				}
+			}
+			if b := tb.BytesPerSubject(); tc.name == "together" && b > 16 {
+				t.Errorf("%.1f bytes a subject", b)
+			}
+		})
+	}
+}

@@ -211,6 +211,9 @@ func TestPolicyRecompute(t *testing.T) {
 		secs = append(secs, res.Took.Seconds())
 		fmt.Printf("run: %.3f s (%.3f s CPU), %d subjects of %d from their full records, projection extended by %d records\n",
 			res.Took.Seconds(), (cpuTime() - cpu0).Seconds(), res.FromRecords, res.Subjects, res.Projected)
+		for _, ph := range res.Phases {
+			fmt.Printf("run:   %-18s %.3f s\n", ph.Name, ph.Took.Seconds())
+		}
 	}
 	sort.Float64s(secs)
 	fmt.Printf("credo_full_recompute_s %.3f\n", secs[len(secs)/2])

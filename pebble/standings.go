@@ -1037,7 +1037,8 @@ func (s *Store) ReplaceStandings(ctx context.Context, jurisdiction string, sts [
 	for i, tb := range tables {
 		paths[i] = filepath.Join(dir, fmt.Sprintf("standings-%d-%c.sst", time.Now().UnixNano(), tb.tag))
 		wg.Go(func() {
-			errs[i] = s.writeStandingTable(paths[i], tb.del, func() ([]byte, []byte) { return span(tb.tag) }, tb.rows)
+			// only the standings are looked up by key; the rest are scanned
+			errs[i] = s.writeStandingTable(paths[i], tb.del, tb.tag == tagStanding, func() ([]byte, []byte) { return span(tb.tag) }, tb.rows)
 		})
 	}
 	wg.Wait()
@@ -1058,13 +1059,16 @@ func (s *Store) ReplaceStandings(ctx context.Context, jurisdiction string, sts [
 
 // writeStandingTable writes one sorted table at path: the deletion of its
 // span first (when del), then the rows.
-func (s *Store) writeStandingTable(path string, del bool, span func() ([]byte, []byte), rows func(add func(k, v []byte) error) error) error {
+func (s *Store) writeStandingTable(path string, del, filter bool, span func() ([]byte, []byte), rows func(add func(k, v []byte) error) error) error {
 	f, err := vfs.Default.Create(path, vfs.WriteCategoryUnspecified)
 	if err != nil {
 		return err
 	}
 	wo := s.popts.MakeWriterOptions(0, s.db.TableFormat())
 	wo.Compression = sstable.NoCompression // written once, soon compacted: not worth the CPU now
+	if !filter {
+		wo.FilterPolicy = pebble.NoFilterPolicy
+	}
 	w := sstable.NewWriter(objstorageprovider.NewFileWritable(f), wo)
 	if del {
 		lo, hi := span()

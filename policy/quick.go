@@ -72,15 +72,15 @@ func (p *Program) Simple(hits []Hit) bool {
 // Aggregator computes quick standings as of one time. It is not safe for
 // concurrent use: each goroutine makes its own.
 type Aggregator struct {
-	p     *Program
-	asOf  time.Time
-	asOfN int64
-	ver   string
+	p      *Program
+	asOf   time.Time
+	asOfN  int64
+	ver    string
 	durs   []Duration        // the validities met so far
 	shifts []map[int64]int64 // per validity: day → the day it ends
-	evs   []Event
-	hist  []prior
-	caps  []capUse
+	evs    []Event
+	hist   []prior
+	caps   []capUse
 }
 
 type prior struct {

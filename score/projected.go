@@ -100,16 +100,24 @@ type projEvent struct {
 // linked records), from its full records; the standings stored whole.
 func recomputeProjected(ctx context.Context, s ProjectionStore, p *policy.Program, o Options, res Result) (Result, error) {
 	start := time.Now()
+	last := start
+	phase := func(name string) {
+		now := time.Now()
+		res.Phases = append(res.Phases, Phase{name, now.Sub(last)})
+		last = now
+	}
 	ext, err := s.ExtendProjection(ctx)
 	if err != nil {
 		return res, fmt.Errorf("score %s: %w", p.VersionID(), err)
 	}
 	res.Projected = ext.Records
 	res.ProjectionTook = ext.Took
+	phase("extend projection")
 	pj, err := s.ReadProjection(ctx)
 	if err != nil {
 		return res, fmt.Errorf("score %s: %w", p.VersionID(), err)
 	}
+	phase("read projection")
 	ov, err := readOverlay(ctx, s)
 	if err != nil {
 		return res, fmt.Errorf("score %s: %w", p.VersionID(), err)
@@ -123,6 +131,16 @@ func recomputeProjected(ctx context.Context, s ProjectionStore, p *policy.Progra
 	for i, num := range pj.Numbers {
 		if int(num) < n {
 			refOf[num] = int32(i)
+		}
+	}
+	kindOf := make([]credo.SubjectKind, n) // subject number → kind
+	var scored [256]bool                   // the subject kinds p scores
+	for k := range scored {
+		scored[k] = p.Scores(credo.SubjectKind(k))
+	}
+	for i, num := range pj.Numbers {
+		if int(num) < n {
+			kindOf[num] = pj.Subjects[i].Kind
 		}
 	}
 	slow := make([]bool, n)
@@ -202,13 +220,13 @@ func recomputeProjected(ctx context.Context, s ProjectionStore, p *policy.Progra
 						}
 						tuples[string(rec.Tuple)] = ti
 					}
-					ref := pj.Subjects[refOf[rec.Subject]]
-					if withReps && ref.Kind == credo.Organization && slices.Contains(linked, ti.kind) {
-						if rep, ok := o.Reps[ref]; ok {
+					sk := kindOf[rec.Subject]
+					if withReps && sk == credo.Organization && slices.Contains(linked, ti.kind) {
+						if rep, ok := o.Reps[pj.Subjects[refOf[rec.Subject]]]; ok {
 							pt.reps = append(pt.reps, rep)
 						}
 					}
-					if !p.Scores(ref.Kind) {
+					if !scored[byte(sk)] {
 						continue
 					}
 					if ti.special || rec.Special() {
@@ -240,6 +258,7 @@ func recomputeProjected(ctx context.Context, s ProjectionStore, p *policy.Progra
 	if err := ctx.Err(); err != nil {
 		return res, err
 	}
+	phase("match")
 	// group the events by subject number: a counting sort
 	offs := make([]int32, n+1)
 	for i := range parts {
@@ -298,6 +317,7 @@ func recomputeProjected(ctx context.Context, s ProjectionStore, p *policy.Progra
 		subjects, nums = merged, mnums
 	}
 
+	phase("group")
 	// pass 2: the standings, over every core by ranges of subjects
 	sts := make([]credo.Standing, len(subjects))
 	ptrs := make([]*credo.Standing, len(subjects))
@@ -353,10 +373,12 @@ func recomputeProjected(ctx context.Context, s ProjectionStore, p *policy.Progra
 		return res, err
 	}
 	res.FromRecords = slowN
+	phase("aggregate")
 	if err := s.ReplaceStandings(ctx, p.Jurisdiction, ptrs); err != nil {
 		return res, fmt.Errorf("score %s: %w", p.VersionID(), err)
 	}
 	res.Subjects = int64(len(ptrs))
+	phase("store")
 	if err := s.SetWatermark(ctx, p.VersionID(), res.Through); err != nil {
 		return res, err
 	}

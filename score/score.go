@@ -79,6 +79,15 @@ type Result struct {
 	Projected      int64         `json:"projected,omitempty"`
 	ProjectionTook time.Duration `json:"projection_took_ns,omitempty"`
 	FromRecords    int64         `json:"from_records,omitempty"`
+	// Phases is where a full recompute over the projection spent its
+	// time, in order.
+	Phases []Phase `json:"phases,omitempty"`
+}
+
+// Phase is one step of a run and how long it took.
+type Phase struct {
+	Name string        `json:"name"`
+	Took time.Duration `json:"took_ns"`
 }
 
 // batchSize is how many standings one PutStandings call writes.

@@ -46,10 +46,28 @@ func (r loadResult) p(q float64) time.Duration {
 // connections for dur, and measures throughput and latency. It is the load
 // generator of bench/decide.sh too (see TestLoadGen), for credo and OPA
 // alike.
+//
+// It is kept lean so that the server, not the generator, is measured on a
+// machine they share: each connection is a raw TCP connection with one
+// request in flight at a time (HTTP/1.1 keep-alive, no pipelining); every
+// request is made once, in full, before the run (request line, headers,
+// Content-Length and body), and written in one call; each response is read
+// through its headers and its body (by Content-Length, or chunked) into a
+// reused buffer, and any status but 200 counts as an error.
 func loadgen(ctx context.Context, url string, header http.Header, bodies [][]byte, conns int, dur time.Duration) loadResult {
-	tr := &http.Transport{MaxIdleConns: conns, MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns, DisableCompression: true}
-	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr}
+	host, path, ok := strings.Cut(strings.TrimPrefix(url, "http://"), "/")
+	if !ok {
+		path = ""
+	}
+	reqs := make([][]byte, len(bodies))
+	for i, body := range bodies {
+		var b bytes.Buffer
+		fmt.Fprintf(&b, "POST /%s HTTP/1.1\r\nHost: %s\r\n", path, host)
+		header.Write(&b)
+		fmt.Fprintf(&b, "Content-Length: %d\r\n\r\n", len(body))
+		b.Write(body)
+		reqs[i] = b.Bytes()
+	}
 	var (
 		wg       sync.WaitGroup
 		requests atomic.Int64
@@ -64,31 +82,39 @@ func loadgen(ctx context.Context, url string, header http.Header, bodies [][]byt
 		wg.Go(func() {
 			rng := rand.New(rand.NewPCG(uint64(w), 7))
 			var mine []time.Duration
-			buf := make([]byte, 64<<10)
+			var c net.Conn
+			var br *bufio.Reader
 			for n := 0; ctx.Err() == nil; n++ {
-				req, _ := http.NewRequest("POST", url, bytes.NewReader(bodies[rng.IntN(len(bodies))]))
-				req.Header = header
+				if c == nil {
+					var err error
+					if c, err = net.Dial("tcp", host); err != nil {
+						errs.Add(1)
+						time.Sleep(10 * time.Millisecond)
+						continue
+					}
+					br = bufio.NewReaderSize(c, 64<<10)
+				}
 				t0 := time.Now()
-				res, err := client.Do(req)
+				c.SetDeadline(t0.Add(5 * time.Second))
+				status, err := roundTrip(c, br, reqs[rng.IntN(len(reqs))])
 				if err != nil {
 					if ctx.Err() == nil {
 						errs.Add(1)
 					}
+					c.Close()
+					c = nil
 					continue
 				}
-				for {
-					if _, err := res.Body.Read(buf); err != nil {
-						break
-					}
-				}
-				res.Body.Close()
-				if res.StatusCode != 200 {
+				if status != 200 {
 					errs.Add(1)
 				}
 				requests.Add(1)
 				if n%8 == 0 {
 					mine = append(mine, time.Since(t0))
 				}
+			}
+			if c != nil {
+				c.Close()
 			}
 			mu.Lock()
 			lat = append(lat, mine...)
@@ -98,6 +124,69 @@ func loadgen(ctx context.Context, url string, header http.Header, bodies [][]byt
 	wg.Wait()
 	slices.Sort(lat)
 	return loadResult{requests: requests.Load(), errors: errs.Load(), elapsed: time.Since(start), lat: lat}
+}
+
+// roundTrip writes req on c and reads the response from br, returning its
+// status. The body is read and dropped.
+func roundTrip(c net.Conn, br *bufio.Reader, req []byte) (int, error) {
+	if _, err := c.Write(req); err != nil {
+		return 0, err
+	}
+	line, err := br.ReadSlice('\n')
+	if err != nil {
+		return 0, err
+	}
+	if len(line) < 12 || !bytes.HasPrefix(line, []byte("HTTP/1.")) {
+		return 0, fmt.Errorf("bad status line %q", line)
+	}
+	status, err := strconv.Atoi(string(line[9:12]))
+	if err != nil {
+		return 0, fmt.Errorf("bad status line %q", line)
+	}
+	length, chunked := -1, false
+	for {
+		line, err := br.ReadSlice('\n')
+		if err != nil {
+			return 0, err
+		}
+		if len(line) <= 2 {
+			break
+		}
+		k, v, _ := bytes.Cut(line, []byte(":"))
+		v = bytes.TrimSpace(v)
+		switch {
+		case bytes.EqualFold(k, []byte("Content-Length")):
+			if length, err = strconv.Atoi(string(v)); err != nil {
+				return 0, fmt.Errorf("bad Content-Length %q", v)
+			}
+		case bytes.EqualFold(k, []byte("Transfer-Encoding")):
+			chunked = bytes.EqualFold(v, []byte("chunked"))
+		}
+	}
+	switch {
+	case chunked:
+		for {
+			line, err := br.ReadSlice('\n')
+			if err != nil {
+				return 0, err
+			}
+			n, err := strconv.ParseInt(string(bytes.TrimSpace(line)), 16, 64)
+			if err != nil {
+				return 0, fmt.Errorf("bad chunk size %q", line)
+			}
+			if _, err := br.Discard(int(n) + 2); err != nil {
+				return 0, err
+			}
+			if n == 0 {
+				return status, nil
+			}
+		}
+	case length >= 0:
+		_, err := br.Discard(length)
+		return status, err
+	default:
+		return 0, fmt.Errorf("a response without a length: the generator keeps connections alive")
+	}
 }
 
 // httpFixture is credo's server over a table of subjects, on loopback.

@@ -47,10 +47,6 @@ type azEvaluation struct {
 	Context  map[string]any `json:"context"`
 }
 
-type azEvaluationsResponse struct {
-	Evaluations []azResponse `json:"evaluations"`
-}
-
 type azOptions struct {
 	Semantic *string `json:"evaluations_semantic"`
 }
@@ -75,6 +71,10 @@ type azEvaluationsTyped struct {
 // when an item is of the wrong types: items[i] is then nil and errs[i]
 // says why.
 func decodeBatch(body []byte) (req azEvaluationsTyped, errs []*requestError, err *requestError) {
+	if scanEvaluations(body, &req) {
+		return req, make([]*requestError, len(req.Evaluations)), nil
+	}
+	req = azEvaluationsTyped{}
 	err = decodeJSON(body, &req)
 	if err == nil || !strings.HasPrefix(err.field, "evaluations") {
 		return req, make([]*requestError, len(req.Evaluations)), err
@@ -149,12 +149,19 @@ func readJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) *reque
 // readBody reads the request's body, of at most limit bytes, checking its
 // content type.
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, *requestError) {
-	if ct := r.Header.Get("Content-Type"); ct != "" {
+	if ct := r.Header.Get("Content-Type"); ct != "" && ct != "application/json" {
 		// JSON, or what curl -d sends when not told: the body decides
 		if mt, _, err := mime.ParseMediaType(ct); err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json") &&
 			mt != "application/x-www-form-urlencoded" && mt != "text/plain") {
 			return nil, &requestError{http.StatusUnsupportedMediaType, "Content-Type", fmt.Sprintf("Content-Type %q: send application/json", ct)}
 		}
+	}
+	if n := r.ContentLength; n > 0 && n <= limit { // read at once, in a buffer of the right size
+		body := make([]byte, n)
+		if _, err := io.ReadFull(r.Body, body); err != nil {
+			return nil, badField("body", "reading the body: %v", err)
+		}
+		return body, nil
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
@@ -330,17 +337,26 @@ func errorContext(e *requestError) azResponse {
 func handleEvaluation(d *decider) func(http.ResponseWriter, *http.Request, *principal) {
 	return func(w http.ResponseWriter, r *http.Request, p *principal) {
 		ctx := r.Context()
-		var req azEvaluation
-		if err := readJSON(w, r, maxEvaluationBody, &req); err != nil {
+		body, err := readBody(w, r, maxEvaluationBody)
+		if err != nil {
 			writeRequestError(w, err)
 			return
+		}
+		var req azEvaluation
+		if !scanEvaluation(body, &req) {
+			req = azEvaluation{}
+			if err := decodeJSON(body, &req); err != nil {
+				writeRequestError(w, err)
+				return
+			}
 		}
 		ev, err := d.checked(ctx, p, &req)
 		if err != nil {
 			writeRequestError(w, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, d.decide(ctx, p, ev))
+		res := d.decide(ctx, p, ev)
+		writeResponse(w, &res)
 	}
 }
 
@@ -382,7 +398,7 @@ func handleEvaluations(d *decider) func(http.ResponseWriter, *http.Request, *pri
 				writeRequestError(w, err)
 				return
 			}
-			writeJSON(w, http.StatusOK, azEvaluationsResponse{[]azResponse{d.decide(ctx, p, ev)}})
+			writeResponses(w, []azResponse{d.decide(ctx, p, ev)})
 			return
 		}
 		out := make([]azResponse, 0, len(req.Evaluations))
@@ -417,7 +433,7 @@ func handleEvaluations(d *decider) func(http.ResponseWriter, *http.Request, *pri
 				break
 			}
 		}
-		writeJSON(w, http.StatusOK, azEvaluationsResponse{out})
+		writeResponses(w, out)
 	}
 }
 

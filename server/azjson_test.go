@@ -1,0 +1,145 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"reflect"
+	"testing"
+)
+
+var scanBodies = []string{
+	`{"subject":{"type":"person","id":"110101199003070011"},"action":{"name":"flight.book"},"context":{"purpose":"ticketing"}}`,
+	` { "subject" : { "type" : "organization" , "id" : "x" , "properties" : {"a":[1,{"b":null}]} } , "action":{"name":"a","properties":null}, "resource":{"type":"seat","id":"1"}, "context":{"n":-1.5e3,"t":true,"f":false,"z":null,"s":""} } `,
+	`{"subject":{"type":"person","id":"1"},"extra":[1,2,{"x":"y"}],"action":{"name":"a"}}`,
+	`{"subject":null,"action":null,"context":null}`,
+	`{}`,
+	``,
+	`   `,
+	`[]`,
+	`{"subject":{"type":1}}`,
+	`{"Subject":{"type":"person"}}`,
+	`{"subject":{"TYPE":"person"}}`,
+	`{"subject":{"type":"person"},"subject":{"id":"1"}}`,
+	`{"subject":{"type":"per\u0073on","id":"1"}}`,
+	`{"subject":{"type":"person","id":"1"}} x`,
+	`{"subject":{"type":"person","id":"1"},}`,
+	`{"context":{"a":{"b":1}}}`,
+	`{"context":{"a":01}}`,
+	`{"context":{"a":1.}}`,
+	`{"context":{"a":"b","a":"c"}}`,
+	`{"action":{"name":"é"}}`,
+	`{"subject":{"properties":"x"}}`,
+	`{"x":tru}`,
+	`{"x":[1,]}`,
+	`{"x":[1 2]}`,
+	`{"evaluations":[{"subject":{"type":"person","id":"1"}},{"action":{"name":"b"}}],"options":{"evaluations_semantic":"deny_on_first_deny"},"action":{"name":"a"}}`,
+	`{"evaluations":[]}`,
+	`{"evaluations":null,"options":null}`,
+	`{"evaluations":[1]}`,
+	`{"evaluations":[{"subject":{"type":2}}]}`,
+	`{"Evaluations":[]}`,
+	`{"options":{"evaluations_semantic":3}}`,
+	`{"options":{"evaluations_semantic":null,"other":1}}`,
+}
+
+// TestScanAgreesWithEncodingJSON checks that whatever the scanner takes it
+// reads as encoding/json does; what it leaves, encoding/json answers.
+func TestScanAgreesWithEncodingJSON(t *testing.T) {
+	took := 0
+	for _, body := range scanBodies {
+		var got, want azEvaluation
+		if scanEvaluation([]byte(body), &got) {
+			took++
+			if err := json.Unmarshal([]byte(body), &want); err != nil {
+				t.Errorf("%s: scanned, but encoding/json says %v", body, err)
+			} else if !reflect.DeepEqual(stripProps(got), stripProps(want)) {
+				t.Errorf("%s: scanned %+v, encoding/json %+v", body, got, want)
+			}
+		}
+		var gotB, wantB azEvaluationsTyped
+		if scanEvaluations([]byte(body), &gotB) {
+			took++
+			if err := json.Unmarshal([]byte(body), &wantB); err != nil {
+				t.Errorf("%s: scanned as a batch, but encoding/json says %v", body, err)
+			} else {
+				gotB.azEvaluation, wantB.azEvaluation = stripProps(gotB.azEvaluation), stripProps(wantB.azEvaluation)
+				for i := range wantB.Evaluations {
+					gotB.Evaluations[i], wantB.Evaluations[i] = stripProps(gotB.Evaluations[i]), stripProps(wantB.Evaluations[i])
+				}
+				if !reflect.DeepEqual(gotB, wantB) {
+					t.Errorf("%s: scanned %+v, encoding/json %+v", body, gotB, wantB)
+				}
+			}
+		}
+	}
+	if took < 10 {
+		t.Errorf("the scanner took %d bodies: it is never the fast path", took)
+	}
+}
+
+// stripProps drops the properties, which the scanner checks but never
+// keeps (nothing reads them).
+func stripProps(e azEvaluation) azEvaluation {
+	if e.Subject != nil {
+		s := *e.Subject
+		s.Properties = nil
+		e.Subject = &s
+	}
+	if e.Resource != nil {
+		r := *e.Resource
+		r.Properties = nil
+		e.Resource = &r
+	}
+	if e.Action != nil {
+		a := *e.Action
+		a.Properties = nil
+		e.Action = &a
+	}
+	return e
+}
+
+func FuzzScanEvaluation(f *testing.F) {
+	for _, b := range scanBodies {
+		f.Add([]byte(b))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var got, want azEvaluation
+		if scanEvaluation(body, &got) {
+			if err := json.Unmarshal(body, &want); err != nil {
+				t.Fatalf("%q: scanned, but encoding/json says %v", body, err)
+			}
+			if !reflect.DeepEqual(stripProps(got), stripProps(want)) {
+				t.Fatalf("%q: scanned %+v, encoding/json %+v", body, got, want)
+			}
+		}
+		var gotB, wantB azEvaluationsTyped
+		if scanEvaluations(body, &gotB) {
+			if err := json.Unmarshal(body, &wantB); err != nil {
+				t.Fatalf("%q: scanned as a batch, but encoding/json says %v", body, err)
+			}
+		}
+	})
+}
+
+// TestAppendResponse checks the hand-written answers against encoding/json.
+func TestAppendResponse(t *testing.T) {
+	yes, no := true, false
+	for _, r := range []azResponse{
+		{Decision: true},
+		{Decision: false, Context: &DecisionContext{}},
+		{Decision: true, Context: &DecisionContext{ReasonCodes: []string{"national:ok", "city:fine"}, PolicyVersion: "national@1,city@2",
+			SubjectKnown: &yes, Obligations: map[string]any{"discount": 0.1, "tier": "<b>", "z": []int{1}}}},
+		{Decision: false, Context: &DecisionContext{ReasonCodes: []string{"n:\"q\"\n"}, SubjectKnown: &no, NoticeID: "aan_1"}},
+		{Decision: false, Context: &DecisionContext{Error: &DecisionError{Status: 400, Field: "subject.id", Message: "bad é"}}},
+		{Decision: false, Context: &DecisionContext{Error: &DecisionError{Status: 403, Message: "no"}}},
+	} {
+		var want bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetEscapeHTML(false)
+		enc.Encode(r)
+		got := append(appendResponse(nil, &r), '\n')
+		if string(got) != want.String() {
+			t.Errorf("got  %s\nwant %s", got, want.String())
+		}
+	}
+}

@@ -729,6 +729,20 @@ func readsTupleOnly(a *cel.Ast) bool {
 	return refs == fields
 }
 
+// selectsField reports whether a selects a field of this name anywhere.
+func selectsField(a *cel.Ast, name string) bool {
+	if a == nil {
+		return false
+	}
+	found := false
+	ast.PreOrderVisit(a.NativeRep().Expr(), ast.NewExprVisitor(func(e ast.Expr) {
+		if e.Kind() == ast.SelectKind && e.AsSelect().FieldName() == name {
+			found = true
+		}
+	}))
+	return found
+}
+
 func referencesIdent(a *cel.Ast, name string) bool {
 	found := false
 	ast.PreOrderVisit(a.NativeRep().Expr(), ast.NewExprVisitor(func(e ast.Expr) {
@@ -806,7 +820,9 @@ func (c *checker) measures() {
 			if m.Purpose.When == nil || m.Purpose.Reason == "" {
 				c.at(m.Purpose.nodes["."], "purpose needs require and reason")
 			}
-			mc.purpose = c.program(c.compileExpr(m.Purpose.When, envMeasure, "bool"), envMeasure)
+			a := c.compileExpr(m.Purpose.When, envMeasure, "bool")
+			c.prg.measureKinds = c.prg.measureKinds || selectsField(a, "kinds")
+			mc.purpose = c.program(a, envMeasure)
 			mc.purposeReason = m.Purpose.Reason
 		}
 		for _, cl := range m.Rules {
@@ -837,7 +853,9 @@ func (c *checker) clause(cl Clause) measureClause {
 		c.at(cl.nodes["."], "a measure's clause needs a reason code")
 	}
 	if cl.When != nil {
-		mc.cond = c.program(c.compileExpr(cl.When, envMeasure, "bool"), envMeasure)
+		a := c.compileExpr(cl.When, envMeasure, "bool")
+		c.prg.measureKinds = c.prg.measureKinds || selectsField(a, "kinds")
+		mc.cond = c.program(a, envMeasure)
 	}
 	return mc
 }

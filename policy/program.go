@@ -39,8 +39,9 @@ type Program struct {
 	lists    []*list
 	measures map[string]*measure
 
-	auxKinds   map[string]bool // kinds that repair or end without a clause
-	allRecords bool            // a list condition reads every record
+	auxKinds     map[string]bool // kinds that repair or end without a clause
+	measureKinds bool            // a measure reads standing.kinds (which stored standings without contributions lack)
+	allRecords   bool            // a list condition reads every record
 }
 
 // Policy returns the policy the program was compiled from.

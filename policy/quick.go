@@ -26,9 +26,14 @@ type Event struct {
 }
 
 // QuickOK reports whether the program's standings can be aggregated
-// quickly at all: it has no list decided on the standing (whose condition
-// may read every record).
+// quickly, and stored without their contributions, at all: it has no list
+// decided on the standing (whose condition may read every record), and no
+// measure reads standing.kinds (which Decide counts from a standing's
+// contributions).
 func (p *Program) QuickOK() bool {
+	if p.measureKinds {
+		return false
+	}
 	for _, l := range p.lists {
 		if l.standing {
 			return false

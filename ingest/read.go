@@ -25,15 +25,13 @@ package ingest
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 	"unicode/utf8"
-
-	"golang.org/x/text/encoding/simplifiedchinese"
-	"golang.org/x/text/transform"
 )
 
 // MaxRowBytes caps the size of one row (a CSV record, an NDJSON line, a JSON
@@ -208,11 +206,7 @@ func newTextSource(r io.Reader, name string, spec *Spec, format string) (*textSo
 	if enc == "utf-8" {
 		src.r = &utf8Reader{r: br, buf: make([]byte, 64<<10)}
 	} else {
-		d := simplifiedchinese.GB18030.NewDecoder()
-		if enc == "gbk" {
-			d = simplifiedchinese.GBK.NewDecoder()
-		}
-		src.r = &gbReader{r: br, enc: strings.ToUpper(enc), dec: d, in: make([]byte, 64<<10), out: make([]byte, 128<<10)}
+		src.r = newGBReader(br, enc, gbInSize)
 	}
 	return src, nil
 }
@@ -338,11 +332,11 @@ func (u *utf8Reader) Read(p []byte) (int, error) {
 		} else {
 			u.err = err
 		}
-		if utf8.Valid(u.buf[:end]) {
+		i := invalidUTF8(u.buf[:end])
+		if i == end {
 			u.v = end
 			continue
 		}
-		i := invalidUTF8(u.buf[:end])
 		u.v = i
 		j := min(i+4, end)
 		u.err = &encodingError{enc: "UTF-8", offset: u.off + int64(i), line: u.line + int64(bytes.Count(u.buf[:i], nl)) + 1,
@@ -369,151 +363,43 @@ func completeUTF8(b []byte) int {
 	return len(b)
 }
 
+// validUTF8 is utf8.Valid.
+func validUTF8(b []byte) bool { return invalidUTF8(b) == len(b) }
+
+// invalidUTF8 returns the index of the first byte of b that is not valid
+// UTF-8, or len(b). It is utf8.Valid, three times faster on Chinese text: it
+// checks ASCII eight bytes at a time and the three-byte sequences of
+// U+1000–U+CFFF and U+E000–U+FFFF itself.
 func invalidUTF8(b []byte) int {
-	for i := 0; i < len(b); {
-		if b[i] < utf8.RuneSelf {
-			i++
+	s := b // what is left to check
+	for len(s) > 0 {
+		if s[0] < utf8.RuneSelf {
+			for len(s) >= 8 && binary.LittleEndian.Uint64(s)&0x8080808080808080 == 0 {
+				s = s[8:]
+			}
+			k := 0
+			for k < len(s) && s[k] < utf8.RuneSelf {
+				k++
+			}
+			s = s[k:]
 			continue
 		}
-		r, n := utf8.DecodeRune(b[i:])
-		if r == utf8.RuneError && n == 1 {
-			return i
-		}
-		i += n
-	}
-	return len(b)
-}
-
-// gbReader decodes GB18030 or GBK to UTF-8, copying runs of ASCII itself and
-// handing runs of multi-byte characters to x/text's decoder. An invalid
-// sequence stops it with an *encodingError.
-type gbReader struct {
-	r       io.Reader
-	enc     string
-	dec     transform.Transformer
-	in, out []byte
-	is, ie  int // in[is:ie] not yet decoded
-	os, oe  int // out[os:oe] decoded and unread
-	off     int64
-	line    int64
-	err     error // from r
-	bad     error
-}
-
-func (g *gbReader) Read(p []byte) (int, error) {
-	for {
-		if g.os < g.oe {
-			n := copy(p, g.out[g.os:g.oe])
-			g.line += int64(bytes.Count(p[:n], nl))
-			g.os += n
-			return n, nil
-		}
-		if g.bad != nil {
-			return 0, g.bad
-		}
-		if g.is == g.ie && g.err != nil {
-			return 0, g.err
-		}
-		if g.err == nil && g.ie-g.is < 8 {
-			g.ie = copy(g.in, g.in[g.is:g.ie])
-			g.is = 0
-			n, err := io.ReadAtLeast(g.r, g.in[g.ie:], 1)
-			g.ie += n
-			if err == io.ErrUnexpectedEOF {
-				err = io.EOF
-			}
-			g.err = err
-		}
-		nd, ns, bad := g.decode(g.out, g.in[g.is:g.ie], g.err != nil)
-		g.os, g.oe = 0, nd
-		if bad >= 0 {
-			j := min(g.is+bad+4, g.ie)
-			g.bad = &encodingError{enc: g.enc, offset: g.off + int64(bad), line: g.line + int64(bytes.Count(g.out[:nd], nl)) + 1,
-				bad: bytes.Clone(g.in[g.is+bad : j]), hint: "; is the file UTF-8? set encoding: utf-8"}
-		}
-		g.is += ns
-		g.off += int64(ns)
-	}
-}
-
-// decode decodes src into dst, stopping short at a character cut at the
-// end of src unless atEOF. bad is the index in src of an invalid sequence,
-// or -1; decoding stops before it.
-func (g *gbReader) decode(dst, src []byte, atEOF bool) (nd, ns, bad int) {
-	for ns < len(src) && nd < len(dst) {
-		c := src[ns]
-		if c < 0x80 {
-			j := ns + 1
-			lim := min(len(src), ns+len(dst)-nd)
-			for j < lim && src[j] < 0x80 {
-				j++
-			}
-			nd += copy(dst[nd:], src[ns:j])
-			ns = j
-			continue
-		}
-		// A run of multi-byte characters, ending before ASCII or a
-		// character cut at the end of src.
-		j, cut := ns, -1
-		for j < len(src) && src[j] >= 0x80 {
-			size := 1
-			if c := src[j]; c > 0x80 && c < 0xff {
-				size = 2
-				if j+1 < len(src) && src[j+1] >= 0x30 && src[j+1] <= 0x39 {
-					size = 4
-				}
-			}
-			if j+size > len(src) {
-				if atEOF {
-					cut = j
-				}
+		for len(s) >= 3 {
+			c0, c1, c2 := s[0], s[1], s[2]
+			if c0-0xe1 >= 0xf0-0xe1 || c0 == 0xed || c1&0xc0 != 0x80 || c2&0xc0 != 0x80 {
 				break
 			}
-			j += size
+			s = s[3:]
 		}
-		if j == ns {
-			if cut >= 0 {
-				return nd, ns, cut
-			}
-			break // a character cut at the end: wait for more
+		if len(s) == 0 || s[0] < utf8.RuneSelf {
+			continue
 		}
-		if len(dst)-nd < 4 {
-			break
+		// Anything else: the standard check, one character.
+		r, n := utf8.DecodeRune(s)
+		if r == utf8.RuneError && n == 1 {
+			return len(b) - len(s)
 		}
-		d, s, _ := g.dec.Transform(dst[nd:], src[ns:j], true)
-		if bytes.Contains(dst[nd:nd+d], replacement) {
-			// Find the bad character, one at a time.
-			return g.decodeSlow(dst, src, nd, ns, j)
-		}
-		nd += d
-		ns += s
-		if cut >= 0 && ns == cut {
-			return nd, ns, cut
-		}
+		s = s[n:]
 	}
-	return nd, ns, -1
-}
-
-var replacement = []byte("\uFFFD")
-
-func (g *gbReader) decodeSlow(dst, src []byte, nd, ns, end int) (int, int, int) {
-	for ns < end {
-		size := 1
-		if c := src[ns]; c > 0x80 && c < 0xff {
-			size = 2
-			if ns+1 < end && src[ns+1] >= 0x30 && src[ns+1] <= 0x39 {
-				size = 4
-			}
-		}
-		if ns+size > end || len(dst)-nd < 4 {
-			return nd, ns, -1
-		}
-		d, s, err := g.dec.Transform(dst[nd:], src[ns:ns+size], true)
-		if err != nil || s != size || bytes.Contains(dst[nd:nd+d], replacement) && !bytes.Equal(src[ns:ns+size], []byte{0x84, 0x31, 0xa4, 0x37}) {
-			return nd, ns, ns
-		}
-		nd += d
-		ns += s
-	}
-	return nd, ns, -1
+	return len(b)
 }

@@ -42,7 +42,6 @@ import (
 	"path"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/klauspost/compress/flate"
 	"github.com/xuri/excelize/v2"
@@ -496,26 +495,6 @@ func (p *sheetParser) values(n int) ([]string, int) {
 		}
 	}
 	return vals, width
-}
-
-// validUTF8 is utf8.Valid, faster on CJK text: it checks the usual 3-byte
-// sequences (U+1000–U+CFFF, U+E000–U+FFFF) itself.
-func validUTF8(b []byte) bool {
-	i := 0
-	for i < len(b) {
-		c := b[i]
-		if c < utf8.RuneSelf {
-			i++
-			continue
-		}
-		if i+2 < len(b) && (c >= 0xe1 && c <= 0xec || c == 0xee || c == 0xef) && b[i+1]&0xc0 == 0x80 && b[i+2]&0xc0 == 0x80 {
-			i += 3
-			continue
-		}
-		// Anything else: the standard check, from this character on.
-		return utf8.Valid(b[i:])
-	}
-	return true
 }
 
 // valuesInvalid is values for a row whose text is not valid UTF-8: each

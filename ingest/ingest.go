@@ -58,6 +58,9 @@ func (r *Row) Get(name string) (string, bool) {
 // Reader streams the rows of one file.
 type Reader interface {
 	// Next returns the next row. At the end of the file it returns io.EOF.
+	// The row's slices are the caller's to keep: a Reader does not write to
+	// them again (the Names of CSV, TSV and XLSX rows are one slice, shared
+	// by every row).
 	// A row that is malformed but does not stop the reading (a CSV row with
 	// too many fields, an NDJSON line that is not JSON) comes back with a
 	// *RowError, and Next can be called again. Any other error means the

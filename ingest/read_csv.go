@@ -28,13 +28,15 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unsafe"
 )
 
 const csvBufSize = 256 << 10
 
 type csvReader struct {
 	src    *textSource
-	buf    []byte
+	buf    []byte // never written below w while shared: values point into it
+	shared bool   // values point into buf
 	r, w   int
 	err    error // sticky error from src (io.EOF at the end)
 	comma  byte
@@ -118,20 +120,27 @@ func (c *csvReader) Next() (Row, error) {
 	return row, nil
 }
 
-// fill reads more into buf, first moving the unread bytes to its start. It
-// reports whether any bytes were added.
+// fill reads more into buf, first moving the unread bytes to its start —
+// to the start of a new buffer when values point into this one. It reports
+// whether any bytes were added.
 func (c *csvReader) fill() bool {
 	if c.err != nil {
 		return false
 	}
 	if c.r > 0 {
-		c.w = copy(c.buf, c.buf[c.r:c.w])
-		c.r = 0
+		buf := c.buf
+		if c.shared {
+			buf, c.shared = make([]byte, len(c.buf)), false
+		}
+		c.w = copy(buf, c.buf[c.r:c.w])
+		c.buf, c.r = buf, 0
 	}
 	if c.w == len(c.buf) {
 		return false
 	}
-	n, err := io.ReadAtLeast(c.src.r, c.buf[c.w:], 1)
+	// Fill the buffer: its values keep it whole in memory, however little
+	// of it was used.
+	n, err := io.ReadFull(c.src.r, c.buf[c.w:])
 	c.w += n
 	if err != nil {
 		if err == io.ErrUnexpectedEOF {
@@ -218,7 +227,10 @@ func (c *csvReader) record() (row Row, reason string, err error) {
 		row.Num = c.line
 		n := bytes.Count(line, []byte{c.comma}) + 1
 		v := c.vals(n)
-		s := string(line)
+		// The values are cut from the buffer itself, which is not written
+		// again (fill moves on to a new one): no copy, no allocation.
+		s := unsafe.String(&line[0], len(line))
+		c.shared = true
 		c.r = next
 		for k := 0; k < n-1; k++ {
 			j := strings.IndexByte(s, c.comma)

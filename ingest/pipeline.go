@@ -295,15 +295,17 @@ func (in *Ingester) run(ctx context.Context, spec *Spec, r Reader, m *Mapper, pr
 	if maxEx <= 0 {
 		maxEx = 20
 	}
-	// What is in quarantine for this source now, to release what passes.
-	qIDs, qSrc := map[string]bool{}, map[string]bool{}
+	// What is in quarantine for this source now, to release what passes:
+	// the rows' ids and source record ids, in sets of 2 bytes an id
+	// whatever the size of the quarantine.
+	qIDs, qSrc := newIDSet(), newIDSet()
 	for q, err := range in.Store.Quarantined(ctx, spec.Source) {
 		if err != nil {
 			return nil, err
 		}
-		qIDs[q.ID] = true
+		qIDs.add(q.ID)
 		if q.SourceRecordID != "" {
-			qSrc[q.SourceRecordID] = true
+			qSrc.add(q.SourceRecordID)
 		}
 	}
 
@@ -324,7 +326,7 @@ func (in *Ingester) run(ctx context.Context, spec *Spec, r Reader, m *Mapper, pr
 	}
 	qr := &quarantiner{source: spec.Source, file: filepath.Base(rep.File), digest: digest, run: rep.ID, at: in.now()}
 	quarantine := func(row *Row, srcID string, reasons []string) *credo.QuarantinedRow {
-		return qr.row(row.Num, srcID, row.Names, append([]string(nil), row.Values...), row.Raw, reasons)
+		return qr.row(row.Num, srcID, row.Names, row.Values, row.Raw, reasons)
 	}
 	go func() {
 		var err error
@@ -357,7 +359,10 @@ func (in *Ingester) run(ctx context.Context, spec *Spec, r Reader, m *Mapper, pr
 		done <- err
 	}()
 
-	b := &batch{}
+	newBatch := func() *batch {
+		return &batch{recs: make([]*credo.Record, 0, size), rows: make([]pendingRow, 0, size), unres: make([]string, 0, size)}
+	}
+	b := newBatch()
 	send := func() bool {
 		b.bytes = r.Offset()
 		select {
@@ -365,7 +370,7 @@ func (in *Ingester) run(ctx context.Context, spec *Spec, r Reader, m *Mapper, pr
 		case <-ctx.Done():
 			return false
 		}
-		b = &batch{}
+		b = newBatch()
 		return true
 	}
 	for {
@@ -394,9 +399,9 @@ func (in *Ingester) run(ctx context.Context, spec *Spec, r Reader, m *Mapper, pr
 				b.class = append(b.class, classes)
 			} else {
 				b.recs = append(b.recs, res.Record)
-				// The values are kept (copied: a reader may reuse them) in
-				// case the ledger refuses the record.
-				b.rows = append(b.rows, pendingRow{num: row.Num, srcID: res.SourceRecordID, names: row.Names, values: append([]string(nil), row.Values...), raw: row.Raw})
+				// The values are kept in case the ledger refuses the
+				// record (a Reader does not reuse them).
+				b.rows = append(b.rows, pendingRow{num: row.Num, srcID: res.SourceRecordID, names: row.Names, values: row.Values, raw: row.Raw})
 				b.unres = append(b.unres, res.Unresolved)
 			}
 		}
@@ -418,7 +423,7 @@ func (in *Ingester) run(ctx context.Context, spec *Spec, r Reader, m *Mapper, pr
 }
 
 // write appends one batch and files what the ledger refused.
-func (in *Ingester) write(ctx context.Context, qr *quarantiner, b *batch, rep *Report, qIDs, qSrc map[string]bool, maxEx int, outcome func(Outcome)) error {
+func (in *Ingester) write(ctx context.Context, qr *quarantiner, b *batch, rep *Report, qIDs, qSrc *idSet, maxEx int, outcome func(Outcome)) error {
 	source := qr.source
 	rep.Rows += b.read
 	var release, releaseSrc []string
@@ -459,12 +464,14 @@ func (in *Ingester) write(ctx context.Context, qr *quarantiner, b *batch, rep *R
 				b.class = append(b.class, q.Reasons)
 				continue
 			}
-			if len(qIDs) > 0 {
-				if id := credo.QuarantineID(source, qr.digest, row.num); qIDs[id] {
+			if qIDs.len() > 0 {
+				// The store releases only what it holds: a row the set
+				// takes for quarantined by mistake costs a lookup.
+				if id := credo.QuarantineID(source, qr.digest, row.num); qIDs.has(id) {
 					release = append(release, id)
 				}
 			}
-			if len(qSrc) > 0 && qSrc[row.srcID] {
+			if qSrc.has(row.srcID) {
 				releaseSrc = append(releaseSrc, row.srcID)
 			}
 		}
@@ -481,7 +488,6 @@ func (in *Ingester) write(ctx context.Context, qr *quarantiner, b *batch, rep *R
 			if len(rep.Examples) < maxEx {
 				rep.Examples = append(rep.Examples, Example{Row: q.Row, ID: q.ID, Reasons: q.Reasons})
 			}
-			delete(qIDs, q.ID) // re-quarantined under the same id: not released
 			if outcome != nil {
 				outs = append(outs, Outcome{Row: q.Row, Status: "quarantined", ID: q.ID, Reasons: q.Reasons})
 			}

@@ -102,20 +102,36 @@ type Mapper struct {
 	corrects, retract *fieldProg
 	attrs             []*fieldProg // sorted by attribute name
 
-	header []string // the header the column indexes were resolved against
+	header  []string // the header the column indexes were resolved against
+	byIndex bool     // the row being mapped has that header: columns by index
 
 	polarity    credo.Polarity // the spec's polarity, when it sets one
 	hasPolarity bool
 	at          time.Time // now, read once per row
+
+	// The last kind looked up in the catalogue: rows of a source mostly
+	// share a few kinds.
+	lastKind string
+	lastInfo credo.KindInfo
+
+	// Records and their attributes are cut from blocks: one allocation
+	// for many rows.
+	recs  []credo.Record
+	attrv []credo.Attribute
 }
+
+// mapperBlock is how many records a Mapper allocates at a time.
+const mapperBlock = 256
 
 // fieldProg is a Field compiled for the mapper.
 type fieldProg struct {
-	name string // the record field, for messages
-	f    Field
-	cols []string
-	idx  []int // column index per col in the current header, -1 when absent
-	trim bool
+	name  string // the record field, for messages
+	key   string // the attribute's name, for attributes
+	f     Field
+	cols  []string
+	idx   []int // column index per col in the current header, -1 when absent
+	trim  bool
+	dates *dateLayouts // the date layouts, compiled on first use
 
 	filled int64 // rows with a value, for the fill rate
 }
@@ -138,7 +154,7 @@ func NewMapper(spec *Spec, now func() time.Time) (*Mapper, error) {
 		if !f.IsSet() {
 			return nil
 		}
-		p := &fieldProg{name: name, f: f, trim: f.Trim == nil || *f.Trim}
+		p := &fieldProg{name: name, key: strings.TrimPrefix(name, "attributes."), f: f, trim: f.Trim == nil || *f.Trim}
 		if f.Column != "" {
 			p.cols = []string{f.Column}
 		} else {
@@ -267,7 +283,7 @@ func (m *Mapper) value(p *fieldProg, row *Row) (v string, ok bool) {
 }
 
 func (m *Mapper) column(p *fieldProg, i int, row *Row) string {
-	if row.Names != nil && sameSlice(row.Names, m.header) && len(p.idx) > i {
+	if m.byIndex && i < len(p.idx) {
 		if j := p.idx[i]; j >= 0 && j < len(row.Values) {
 			return row.Values[j]
 		}
@@ -275,6 +291,19 @@ func (m *Mapper) column(p *fieldProg, i int, row *Row) string {
 	}
 	v, _ := row.Get(p.cols[i])
 	return v
+}
+
+// layouts returns the field's date layouts (DefaultDateLayouts when the
+// spec gives none), compiled.
+func (p *fieldProg) layouts() *dateLayouts {
+	if p.dates == nil {
+		l := p.f.Layouts
+		if len(l) == 0 {
+			l = DefaultDateLayouts
+		}
+		p.dates = compileDateLayouts(l)
+	}
+	return p.dates
 }
 
 func (p *fieldProg) where() string { return strings.Join(p.cols, "+") }
@@ -297,6 +326,7 @@ func (m *Mapper) Map(row *Row, prov credo.Provenance) Mapped {
 	var probs []Problem
 	var out Mapped
 	m.at = m.now()
+	m.byIndex = row.Names != nil && sameSlice(row.Names, m.header)
 
 	// The source's own record id.
 	var srcID string
@@ -322,7 +352,8 @@ func (m *Mapper) Map(row *Row, prov credo.Provenance) Mapped {
 	if len(probs) == 0 {
 		out.SourceRecordID = srcID
 	}
-	r := &credo.Record{Source: m.spec.Source, SourceRecordID: srcID}
+	r := m.newRecord()
+	r.Source, r.SourceRecordID = m.spec.Source, srcID
 	r.Provenance = prov
 	r.Provenance.Row = row.Num
 
@@ -331,7 +362,7 @@ func (m *Mapper) Map(row *Row, prov credo.Provenance) Mapped {
 	if v, ok := m.value(m.kind, row); !ok {
 		probs = append(probs, Problem{Field: "kind", Column: m.kind.where(), Reason: "missing"})
 	} else if k, ok := m.mapped(m.kind, v, &probs); ok {
-		if ki, known := credo.LookupKind(k); known {
+		if ki, known := m.lookupKind(k); known {
 			r.Kind, info = k, ki
 		} else {
 			probs = append(probs, Problem{Field: "kind", Column: m.kind.where(), Value: k, Reason: "not a record kind in the catalogue"})
@@ -345,7 +376,7 @@ func (m *Mapper) Map(row *Row, prov credo.Provenance) Mapped {
 	// When it happened: a real date, not in the future.
 	if v, ok := m.value(m.occurredAt, row); !ok {
 		probs = append(probs, Problem{Field: "occurred_at", Column: m.occurredAt.where(), Reason: "missing"})
-	} else if t, err := ParseDate(v, m.layouts(m.occurredAt), m.loc); err != nil {
+	} else if t, err := m.occurredAt.layouts().parse(v, m.loc); err != nil {
 		probs = append(probs, Problem{Field: "occurred_at", Column: m.occurredAt.where(), Value: v, Reason: err.Error()})
 	} else if t.After(m.at) {
 		probs = append(probs, Problem{Field: "occurred_at", Column: m.occurredAt.where(), Value: v, Reason: "in the future"})
@@ -380,9 +411,9 @@ func (m *Mapper) Map(row *Row, prov credo.Provenance) Mapped {
 			continue
 		}
 		if r.Attributes == nil {
-			r.Attributes = make(credo.Attributes, 0, len(m.attrs))
+			r.Attributes = m.newAttributes()
 		}
-		r.Attributes = append(r.Attributes, credo.Attribute{Key: strings.TrimPrefix(p.name, "attributes."), Value: val})
+		r.Attributes = append(r.Attributes, credo.Attribute{Key: p.key, Value: val})
 	}
 
 	r.LegalBasis = m.text(m.legalBasis, row, &probs)
@@ -409,6 +440,40 @@ func (m *Mapper) Map(row *Row, prov credo.Provenance) Mapped {
 	return out
 }
 
+// newRecord returns a zero record, cut from a block.
+func (m *Mapper) newRecord() *credo.Record {
+	if len(m.recs) == 0 {
+		m.recs = make([]credo.Record, mapperBlock)
+	}
+	r := &m.recs[0]
+	m.recs = m.recs[1:]
+	return r
+}
+
+// newAttributes returns an empty list with room for every attribute the
+// spec maps, cut from a block.
+func (m *Mapper) newAttributes() credo.Attributes {
+	n := len(m.attrs)
+	if len(m.attrv) < n {
+		m.attrv = make([]credo.Attribute, n*mapperBlock)
+	}
+	a := m.attrv[:0:n]
+	m.attrv = m.attrv[n:]
+	return a
+}
+
+// lookupKind is credo.LookupKind, remembering the last kind.
+func (m *Mapper) lookupKind(k string) (credo.KindInfo, bool) {
+	if k == m.lastKind && k != "" {
+		return m.lastInfo, true
+	}
+	info, ok := credo.LookupKind(k)
+	if ok {
+		m.lastKind, m.lastInfo = k, info
+	}
+	return info, ok
+}
+
 // text maps a plain string field (mapped through its enum when it has one).
 func (m *Mapper) text(p *fieldProg, row *Row, probs *[]Problem) string {
 	if p == nil {
@@ -423,13 +488,6 @@ func (m *Mapper) text(p *fieldProg, row *Row, probs *[]Problem) string {
 	}
 	v, _ = m.mapped(p, v, probs)
 	return v
-}
-
-func (m *Mapper) layouts(p *fieldProg) []string {
-	if len(p.f.Layouts) > 0 {
-		return p.f.Layouts
-	}
-	return DefaultDateLayouts
 }
 
 // typed converts an attribute's text to its declared type.
@@ -450,7 +508,7 @@ func (m *Mapper) typed(p *fieldProg, v string) (credo.Value, error) {
 		b, err := ParseBool(v)
 		return credo.Bool(b), err
 	case "date":
-		t, err := ParseDate(v, m.layouts(p), m.loc)
+		t, err := p.layouts().parse(v, m.loc)
 		return credo.Time(t), err
 	}
 	return credo.Value{}, fmt.Errorf("unknown type %q", p.f.Type)
@@ -466,7 +524,7 @@ func (m *Mapper) identity(r *credo.Record, row *Row, probs *[]Problem) {
 			// A birth date that does not parse is kept as given: it is
 			// evidence for resolution, not a fact the record asserts.
 			id.BirthDate = v
-			if t, err := ParseDate(v, m.layouts(m.birth), m.loc); err == nil {
+			if t, err := m.birth.layouts().parse(v, m.loc); err == nil {
 				id.BirthDate = t.Format(time.DateOnly)
 			}
 		}

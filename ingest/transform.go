@@ -33,6 +33,9 @@ func isSpace(r rune) bool {
 // including the full-width (ideographic) space U+3000, the no-break space,
 // the byte-order mark and zero-width spaces.
 func TrimSpace(s string) string {
+	if len(s) == 0 || !maySpaceStart(s[0]) && !maySpaceEnd(s) {
+		return s
+	}
 	for len(s) > 0 {
 		c := s[0]
 		if c < utf8.RuneSelf {
@@ -64,6 +67,32 @@ func TrimSpace(s string) string {
 		s = s[:len(s)-n]
 	}
 	return s
+}
+
+// maySpaceStart reports whether a character starting with byte c may be
+// white space for isSpace: ASCII white space, or a lead byte of one of the
+// non-ASCII spaces (U+0085 and U+00A0 start with C2, U+1680 with E1,
+// U+2000–U+2060 with E2, U+3000 with E3, U+FEFF with EF). Chinese text
+// (E4–E9) is not.
+func maySpaceStart(c byte) bool {
+	if c < utf8.RuneSelf {
+		return c == ' ' || c >= '\t' && c <= '\r'
+	}
+	return c == 0xc2 || c == 0xe1 || c == 0xe2 || c == 0xe3 || c == 0xef
+}
+
+// maySpaceEnd reports whether the last character of s (not empty) may be
+// white space: an ASCII space, or a character whose next-to-last byte is
+// that of one of the non-ASCII spaces (C2 for U+0085 and U+00A0, 9A for
+// U+1680, 80 or 81 for U+2000–U+2060 and U+3000, BB for U+FEFF). Chinese
+// text mostly is not.
+func maySpaceEnd(s string) bool {
+	e := s[len(s)-1]
+	if e < utf8.RuneSelf || len(s) < 2 {
+		return maySpaceStart(e)
+	}
+	m := s[len(s)-2]
+	return m == 0xc2 || m == 0x9a || m == 0x80 || m == 0x81 || m == 0xbb
 }
 
 // foldWidth maps full-width ASCII forms (ＡＢＣ，２０２４．５) to ASCII and
@@ -133,6 +162,32 @@ var shanghai = func() *time.Location {
 // nil). Impossible dates (2023-02-30) are rejected; the error names the
 // value and every layout tried, with why each did not fit.
 func ParseDate(s string, layouts []string, loc *time.Location) (time.Time, error) {
+	return parseDate(s, nil, layouts, loc)
+}
+
+// dateLayouts is a list of date layouts compiled once, for parsing many
+// values.
+type dateLayouts struct {
+	names []string
+	progs []dateProg
+}
+
+func compileDateLayouts(layouts []string) *dateLayouts {
+	d := &dateLayouts{names: layouts, progs: make([]dateProg, len(layouts))}
+	for i, l := range layouts {
+		d.progs[i] = compileDate(l)
+	}
+	return d
+}
+
+// parse is ParseDate with these layouts.
+func (d *dateLayouts) parse(s string, loc *time.Location) (time.Time, error) {
+	return parseDate(s, d.progs, d.names, loc)
+}
+
+// parseDate parses s with the first of layouts that fits; progs, when not
+// nil, are the layouts compiled.
+func parseDate(s string, progs []dateProg, layouts []string, loc *time.Location) (time.Time, error) {
 	if loc == nil {
 		loc = shanghai
 	}
@@ -140,17 +195,24 @@ func ParseDate(s string, layouts []string, loc *time.Location) (time.Time, error
 	if v == "" {
 		return time.Time{}, errors.New("empty date")
 	}
-	for _, l := range layouts {
+	for i, l := range layouts {
+		var p *dateProg
+		if progs != nil {
+			p = &progs[i]
+		} else {
+			c := compileDate(l)
+			p = &c
+		}
 		var ok bool
 		var t time.Time
-		switch l {
-		case LayoutChinese:
+		switch p.kind {
+		case dateChinese:
 			t, ok = parseChineseDate(v, loc)
-		case LayoutExcel:
+		case dateExcel:
 			t, ok = parseExcelDate(v, loc)
 		default:
 			var handled bool
-			if t, ok, handled = quickParse(l, v, loc); !handled {
+			if t, ok, handled = p.parse(v, loc); !handled {
 				var err error
 				t, err = time.ParseInLocation(l, v, loc)
 				ok = err == nil
@@ -181,100 +243,246 @@ func ParseDate(s string, layouts []string, loc *time.Location) (time.Time, error
 	return time.Time{}, fmt.Errorf("date %q fits none of the layouts tried (%s)", s, strings.Join(reasons, "; "))
 }
 
-// quickParse parses v with a Go layout made only of the numeric elements
-// 2006 01 1 02 2 15 04 05 and literal text, as time.ParseInLocation would,
-// without allocating when v does not fit. handled is false for any other
-// layout (month names, zones, fractions, 12-hour clocks, two-digit years)
-// or input (fractional seconds), which the caller gives to time.Parse.
-func quickParse(layout, v string, loc *time.Location) (t time.Time, ok, handled bool) {
-	year, month, day, hour, min, sec := 0, 1, 1, 0, 0, 0
+// A dateProg is one date layout, compiled: for a Go layout made only of the
+// numeric elements 2006 01 1 02 2 15 04 05 and literal text, the list of
+// its elements, which parse reads without going back to the layout.
+type dateProg struct {
+	kind  uint8 // dateGo, dateChinese, dateExcel
+	quick bool  // elems holds the layout: parse can read it
+	n     uint8
+	elems [maxDateElems]dateElem
+
+	// The layout with every number at its full width (2006-01-02 15:04:05)
+	// when that is how most values are written: a value of that length is
+	// read at fixed offsets. tmpl has the literal bytes, and 0 where a
+	// digit goes; at holds the offset of the year, month, day, hour,
+	// minute and second (-1 when absent).
+	tmpl [maxDateTmpl]byte
+	tlen uint8 // 0: no template
+	at   [6]int8
+}
+
+const maxDateTmpl = 40
+
+const (
+	dateGo = iota
+	dateChinese
+	dateExcel
+)
+
+const maxDateElems = 32
+
+// A dateElem is a literal byte or a numeric element of a Go layout.
+type dateElem struct {
+	op  uint8 // elemLit, elemYear …
+	lit byte
+}
+
+const (
+	elemLit    = iota
+	elemYear   // 2006
+	elemMonth  // 01 (two digits) or 1 (one or two)
+	elemDay    // 02 or 2
+	elemHour   // 15 (one or two digits)
+	elemMinute // 04
+	elemSecond // 05
+)
+
+// elemFixed marks an element that must have two digits.
+const elemFixed = 0x80
+
+// compileDate compiles layout. quick is false for a layout parse cannot
+// read (month names, zones, fractions, 12-hour clocks, two-digit years, no
+// year at all), which time.Parse then reads.
+func compileDate(layout string) (p dateProg) {
+	switch layout {
+	case LayoutChinese:
+		p.kind = dateChinese
+		return p
+	case LayoutExcel:
+		p.kind = dateExcel
+		return p
+	}
 	haveYear := false
-	j := 0 // in v
 	for i := 0; i < len(layout); {
 		c := layout[i]
-		var elem string
 		var c1 byte
 		if i+1 < len(layout) {
 			c1 = layout[i+1]
 		}
+		e := dateElem{op: elemLit, lit: c}
+		size := 1
 		switch {
 		case c == '2' && strings.HasPrefix(layout[i:], "2006"):
-			elem = "2006"
-		case c == '0' && (c1 == '1' || c1 == '2' || c1 == '4' || c1 == '5'), c == '1' && c1 == '5':
-			elem = layout[i : i+2]
-		case c == '1', c == '2':
-			elem = layout[i : i+1]
+			e, size, haveYear = dateElem{op: elemYear}, 4, true
+		case c == '0' && c1 == '1':
+			e, size = dateElem{op: elemMonth | elemFixed}, 2
+		case c == '0' && c1 == '2':
+			e, size = dateElem{op: elemDay | elemFixed}, 2
+		case c == '0' && c1 == '4':
+			e, size = dateElem{op: elemMinute | elemFixed}, 2
+		case c == '0' && c1 == '5':
+			e, size = dateElem{op: elemSecond | elemFixed}, 2
+		case c == '1' && c1 == '5':
+			e, size = dateElem{op: elemHour}, 2
+		case c == '1':
+			e = dateElem{op: elemMonth}
+		case c == '2':
+			e = dateElem{op: elemDay}
 		case c >= '0' && c <= '9', c >= 'A' && c <= 'Z' && c != 'T', c >= 'a' && c <= 'z', c == '_', c == '+':
-			return t, false, false
+			return p
 		case c == '-' && strings.HasPrefix(layout[i:], "-07"):
-			return t, false, false // zone offset
-		case (c == '.' || c == ',') && i+1 < len(layout) && (layout[i+1] == '0' || layout[i+1] == '9'):
+			return p // zone offset
+		case (c == '.' || c == ',') && (c1 == '0' || c1 == '9'):
 			k := i + 1
-			for k < len(layout) && layout[k] == layout[i+1] {
+			for k < len(layout) && layout[k] == c1 {
 				k++
 			}
 			if k == len(layout) || !isDigit(layout[k]) {
-				return t, false, false // fractional seconds
+				return p // fractional seconds
 			}
 		}
-		if elem == "" {
-			// Literal text.
-			if j >= len(v) || v[j] != c {
+		if int(p.n) == maxDateElems {
+			return p
+		}
+		p.elems[p.n] = e
+		p.n++
+		i += size
+	}
+	p.quick = haveYear
+	if p.quick {
+		p.compileFixed()
+	}
+	return p
+}
+
+// compileFixed sets tmpl and at, unless a second is followed by more
+// layout (where Go reads a fraction the layout does not have).
+func (p *dateProg) compileFixed() {
+	n := 0
+	at := [6]int8{-1, -1, -1, -1, -1, -1}
+	for i, e := range p.elems[:p.n] {
+		w := 1
+		if e.op == elemYear {
+			w = 4
+		} else if e.op != elemLit {
+			w = 2
+		}
+		if e.op == elemLit && e.lit == 0 || n+w > maxDateTmpl {
+			return
+		}
+		if e.op == elemLit {
+			p.tmpl[n] = e.lit
+			n++
+			continue
+		}
+		k := e.op&^elemFixed - elemYear
+		if at[k] >= 0 || e.op&^elemFixed == elemSecond && i != int(p.n)-1 {
+			return
+		}
+		at[k] = int8(n)
+		for range w {
+			p.tmpl[n] = 0
+			n++
+		}
+	}
+	p.tlen, p.at = uint8(n), at
+}
+
+// num2 reads the two digits of v at i (i < 0: absent, def).
+func num2(v string, i int8, def int) int {
+	if i < 0 {
+		return def
+	}
+	return int(v[i]-'0')*10 + int(v[i+1]-'0')
+}
+
+// quickParse parses v with a Go layout as time.ParseInLocation would,
+// without allocating when v does not fit. handled is false for a layout
+// compileDate cannot compile or input it does not read (fractional
+// seconds), which the caller gives to time.Parse.
+func quickParse(layout, v string, loc *time.Location) (t time.Time, ok, handled bool) {
+	p := compileDate(layout)
+	if p.kind != dateGo {
+		return t, false, false
+	}
+	return p.parse(v, loc)
+}
+
+func (p *dateProg) parse(v string, loc *time.Location) (t time.Time, ok, handled bool) {
+	if !p.quick {
+		return t, false, false
+	}
+	if p.tlen != 0 && len(v) == int(p.tlen) {
+		// Every number at its full width: check the literals and the
+		// digits, then read the numbers at their offsets.
+		for i, c := range p.tmpl[:p.tlen] {
+			if c == 0 && !isDigit(v[i]) || c != 0 && c != v[i] {
 				return t, false, true
 			}
-			i++
+		}
+		y := num2(v, p.at[0], 0)*100 + num2(v, p.at[0]+2, 0)
+		mo, d := num2(v, p.at[1], 1), num2(v, p.at[2], 1)
+		h, mi, sec := num2(v, p.at[3], 0), num2(v, p.at[4], 0), num2(v, p.at[5], 0)
+		if mo < 1 || mo > 12 || d < 1 || d > daysIn(y, time.Month(mo)) || h > 23 || mi > 59 || sec > 59 {
+			return t, false, true
+		}
+		return time.Date(y, time.Month(mo), d, h, mi, sec, 0, loc), true, true
+	}
+	year, month, day, hour, min, sec := 0, 1, 1, 0, 0, 0
+	j := 0 // in v
+	for _, e := range p.elems[:p.n] {
+		if e.op == elemLit {
+			if j >= len(v) || v[j] != e.lit {
+				return t, false, true
+			}
 			j++
 			continue
 		}
-		i += len(elem)
 		var n int
-		fixed := elem != "1" && elem != "2" && elem != "15"
-		switch {
-		case elem == "2006":
+		if e.op == elemYear {
 			if len(v)-j < 4 || !isDigit(v[j]) || !isDigit(v[j+1]) || !isDigit(v[j+2]) || !isDigit(v[j+3]) {
 				return t, false, true
 			}
-			n = int(v[j]-'0')*1000 + int(v[j+1]-'0')*100 + int(v[j+2]-'0')*10 + int(v[j+3]-'0')
+			year = int(v[j]-'0')*1000 + int(v[j+1]-'0')*100 + int(v[j+2]-'0')*10 + int(v[j+3]-'0')
 			j += 4
-		default:
-			if j >= len(v) || !isDigit(v[j]) {
+			continue
+		}
+		if j >= len(v) || !isDigit(v[j]) {
+			return t, false, true
+		}
+		if j+1 >= len(v) || !isDigit(v[j+1]) {
+			if e.op&elemFixed != 0 {
 				return t, false, true
 			}
-			if j+1 >= len(v) || !isDigit(v[j+1]) {
-				if fixed {
-					return t, false, true
-				}
-				n = int(v[j] - '0')
-				j++
-			} else {
-				n = int(v[j]-'0')*10 + int(v[j+1]-'0')
-				j += 2
-			}
+			n = int(v[j] - '0')
+			j++
+		} else {
+			n = int(v[j]-'0')*10 + int(v[j+1]-'0')
+			j += 2
 		}
-		switch elem {
-		case "2006":
-			year, haveYear = n, true
-		case "01", "1":
+		switch e.op &^ elemFixed {
+		case elemMonth:
 			if n < 1 || n > 12 {
 				return t, false, true
 			}
 			month = n
-		case "02", "2":
+		case elemDay:
 			if n < 1 || n > 31 {
 				return t, false, true
 			}
 			day = n
-		case "15":
+		case elemHour:
 			if n > 23 {
 				return t, false, true
 			}
 			hour = n
-		case "04":
+		case elemMinute:
 			if n > 59 {
 				return t, false, true
 			}
 			min = n
-		case "05":
+		case elemSecond:
 			if n > 59 {
 				return t, false, true
 			}
@@ -283,9 +491,6 @@ func quickParse(layout, v string, loc *time.Location) (t time.Time, ok, handled 
 			}
 			sec = n
 		}
-	}
-	if !haveYear {
-		return t, false, false
 	}
 	if j != len(v) || day > daysIn(year, time.Month(month)) {
 		return t, false, true
@@ -685,6 +890,16 @@ const maxFen = 1e15
 // (一万五, which could mean 15000 or 10005) and anything else are rejected
 // with a message naming the value, as are amounts of 10^13 yuan or more.
 func ParseAmount(s string) (float64, error) {
+	if d, ok := plainAmount(s); ok {
+		if f, ok := d.fen(); ok && f < maxFen {
+			return float64(f) / 100, nil
+		}
+	}
+	return parseAmount(s)
+}
+
+// parseAmount is ParseAmount without its fast path.
+func parseAmount(s string) (float64, error) {
 	v := normalize(s)
 	neg := false
 	if v != "" && (v[0] == '-' || v[0] == '+') {
@@ -769,6 +984,38 @@ end:
 		d.e = -frac
 	}
 	return d, j, ""
+}
+
+// plainAmount reads s when it is only ASCII digits with at most one
+// decimal point between them (1234, 1234.50), as parseAmount would: the
+// common case, read without normalizing first. ok is false for anything
+// else, left to parseAmount.
+func plainAmount(s string) (d decimal, ok bool) {
+	if len(s) == 0 || len(s) > 19 {
+		return d, false
+	}
+	frac := -1
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			d.m = d.m*10 + uint64(c-'0')
+			if frac >= 0 {
+				frac++
+			}
+		case c == '.' && frac < 0 && i > 0:
+			frac = 0
+		default:
+			return d, false
+		}
+	}
+	if frac == 0 {
+		return d, false // "12.": the slow path says why not
+	}
+	if frac > 0 {
+		d.e = -frac
+	}
+	return d, true
 }
 
 // parseChineseAmount parses v, stripped of sign and currency mark: Arabic
@@ -1018,6 +1265,21 @@ func ParseNumber(s string) (float64, error) {
 // thousands separators (1,234), full-width digits, or Chinese numerals
 // (十二, 一千零五). "3.0" is rejected: it is not written as a whole number.
 func ParseInt(s string) (int64, error) {
+	if len(s) > 0 && len(s) <= 18 {
+		n := int64(0)
+		i := 0
+		for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+			n = n*10 + int64(s[i]-'0')
+		}
+		if i == len(s) {
+			return n, nil
+		}
+	}
+	return parseInt(s)
+}
+
+// parseInt is ParseInt without its fast path.
+func parseInt(s string) (int64, error) {
 	v := normalize(s)
 	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
 		return n, nil
@@ -1074,6 +1336,12 @@ func ParseBool(s string) (bool, error) {
 // female. An empty value and the codes for "not known" (0, 9, 未知, 未说明)
 // are credo.SexUnknown without an error; anything else is an error.
 func ParseSex(s string) (credo.Sex, error) {
+	switch s { // the common values, before normalizing
+	case "男":
+		return credo.Male, nil
+	case "女":
+		return credo.Female, nil
+	}
 	v := normalize(s)
 	switch v {
 	case "男", "男性", "1", "M", "m":

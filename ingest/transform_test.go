@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"math"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"testing"
@@ -367,7 +368,7 @@ func FuzzParseAmount(f *testing.F) {
 			t.Fatalf("ParseAmount(%q) = %v, not whole fen", s, x)
 		}
 		// A plain decimal number reads as strconv reads it, to the fen.
-		if plainDecimal(s) {
+		if plainDecimalString(s) {
 			f, err := strconv.ParseFloat(s, 64)
 			if err == nil && math.Abs(f-x) > 0.005000001*math.Max(1, math.Abs(f)/1e12) {
 				t.Fatalf("ParseAmount(%q) = %v, strconv says %v", s, x, f)
@@ -376,7 +377,7 @@ func FuzzParseAmount(f *testing.F) {
 	})
 }
 
-func plainDecimal(s string) bool {
+func plainDecimalString(s string) bool {
 	dot := false
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; {
@@ -504,4 +505,57 @@ func BenchmarkParseAmount(b *testing.B) {
 			}
 		})
 	}
+}
+
+// The fast paths of ParseAmount, ParseInt, ParseSex and TrimSpace give what
+// the general code gives.
+func TestTransformFastPaths(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	const chars = "0123456789.,-+ ¥元万"
+	for range 100000 {
+		var b strings.Builder
+		for range rng.IntN(22) {
+			if rng.IntN(4) == 0 {
+				r := []rune(chars)
+				b.WriteRune(r[rng.IntN(len(r))])
+			} else {
+				b.WriteByte(byte('0' + rng.IntN(10)))
+			}
+		}
+		s := b.String()
+		a, aerr := ParseAmount(s)
+		w, werr := parseAmount(s)
+		if a != w || (aerr == nil) != (werr == nil) || aerr != nil && aerr.Error() != werr.Error() {
+			t.Fatalf("ParseAmount(%q) = %v, %v; without the fast path %v, %v", s, a, aerr, w, werr)
+		}
+		n, nerr := ParseInt(s)
+		m, merr := parseInt(s)
+		if n != m || (nerr == nil) != (merr == nil) || nerr != nil && nerr.Error() != merr.Error() {
+			t.Fatalf("ParseInt(%q) = %v, %v; without the fast path %v, %v", s, n, nerr, m, merr)
+		}
+	}
+	spaces := []string{"", " ", "\t", "\u3000", "\u00a0", "\ufeff", "\u200b", "\u2060", "\u1680", "\u2028", "\u0085", "\u202f", "\u205f"}
+	texts := []string{"", "a", "张三", "荣成市", "é", "\u3001", "\uff01", "x\u3000y", "\xff", "\xe4\xb8"}
+	for _, l := range spaces {
+		for _, m := range texts {
+			for _, r := range spaces {
+				s := l + m + r
+				if got, want := TrimSpace(s), trimSpaceSlow(s); got != want {
+					t.Errorf("TrimSpace(%q) = %q, want %q", s, got, want)
+				}
+			}
+		}
+	}
+	for _, s := range []string{"男", "女", " 男", "男性", "M", "9"} {
+		got, err := ParseSex(s)
+		want, werr := ParseSex(" " + s + " ") // not the fast path
+		if got != want || (err == nil) != (werr == nil) {
+			t.Errorf("ParseSex(%q) = %v, %v; with spaces %v, %v", s, got, err, want, werr)
+		}
+	}
+}
+
+// trimSpaceSlow is TrimSpace by its definition: isSpace at both ends.
+func trimSpaceSlow(s string) string {
+	return strings.TrimFunc(s, func(r rune) bool { return isSpace(r) })
 }

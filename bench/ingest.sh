@@ -6,10 +6,14 @@
 #   ROWS=300000 XLSX_ROWS=50000 RUNS=1 bench/ingest.sh   smaller, quicker
 #   BIG=1 bench/ingest.sh              also a ~5 GB CSV: peak RSS must stay < 300 MB
 #   BIG_BYTES=5000000000  NOPG=1       (size of the big file; skip PostgreSQL)
+#   SIDE_ROWS=300000                   rows for the two sides measured apart
 #
 # Every credo figure is `credo ingest --source SPEC FILE --data DIR` into a
 # fresh data directory (wall time, rows/s, peak RSS from /usr/bin/time), the
-# median of RUNS runs. PostgreSQL (from Debian's packages, installed when
+# median of RUNS runs. The two sides of an ingest, which overlap on two
+# cores, are also measured apart (Go benchmarks, SIDE_ROWS rows): reading
+# and mapping alone (no ledger), and the ledger's appends of the same
+# records alone (no reading), with the CPU time a row took. PostgreSQL (from Debian's packages, installed when
 # missing) runs from a throwaway cluster in a temp dir, fsync on (defaults),
 # and COPYs the same CSV into a table keyed on the record id and into one
 # without any index, RUNS times each (fresh table each time). The machine
@@ -20,6 +24,7 @@ ROWS=${ROWS:-1000000}
 XLSX_ROWS=${XLSX_ROWS:-200000}
 RUNS=${RUNS:-3}
 BIG_BYTES=${BIG_BYTES:-5000000000}
+SIDE_ROWS=${SIDE_ROWS:-300000}
 specs=$PWD/bench/testdata
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/credo-ingest-bench.XXXXXX")
@@ -86,6 +91,12 @@ for _ in $(seq "$RUNS"); do
   ingest xlsx "$specs/traffic_xlsx.yaml" "$work/traffic.xlsx"
 done
 rm -rf "$work/data"
+
+# The sides apart, and together, in the Go benchmarks (bench/ingest_test.go).
+go test -run '^$' -bench '^BenchmarkIngest(Parse)?(CSV|GB18030)$|^BenchmarkIngestAppendCSV$' \
+  -benchtime "${SIDE_ROWS}x" ./bench/ >"$work/sides.txt"
+# side BENCH UNIT: that benchmark's figure.
+side() { awk -v b="$1" -v u="$2" '$1 ~ "^"b"(-[0-9]+)?$" {for(i=1;i<NF;i++) if($(i+1)==u) print $i}' "$work/sides.txt"; }
 
 # PostgreSQL: a throwaway cluster, unix socket in the temp dir.
 pgkey= pgplain=
@@ -155,6 +166,11 @@ row "CSV UTF-8 again: every row a duplicate (rows/s)" "$(rate dup "$ROWS")" "-"
 row "CSV GB18030 (rows/s)" "$(rate gb "$ROWS")" "300000" "target ≥ 1.0"
 row "XLSX, $XLSX_ROWS rows (rows/s)" "$(rate xlsx "$XLSX_ROWS")" "100000" "target ≥ 1.0"
 row "peak RSS, CSV ingest of $ROWS rows (MB)" "$(peak csv)" "-"
+row "sides apart, $SIDE_ROWS rows: CSV read+map alone (rows/s)" "$(side BenchmarkIngestParseCSV rows/s)" "-" "$(side BenchmarkIngestParseCSV cpu-ns/row) CPU ns/row"
+row "  GB18030 read+map alone (rows/s)" "$(side BenchmarkIngestParseGB18030 rows/s)" "-" "$(side BenchmarkIngestParseGB18030 cpu-ns/row) CPU ns/row"
+row "  ledger appends of the CSV's records alone (rows/s)" "$(side BenchmarkIngestAppendCSV rows/s)" "-" "$(side BenchmarkIngestAppendCSV cpu-ns/row) CPU ns/row"
+row "  both, overlapped: CSV ingest (rows/s)" "$(side BenchmarkIngestCSV rows/s)" "-" "$(side BenchmarkIngestCSV cpu-ns/row) CPU ns/row"
+row "  both, overlapped: GB18030 ingest (rows/s)" "$(side BenchmarkIngestGB18030 rows/s)" "-" "$(side BenchmarkIngestGB18030 cpu-ns/row) CPU ns/row"
 if [ -n "$big" ]; then
   row "peak RSS, CSV ingest of ${bigmb} MB, $bigrows rows (MB)" "$(peak big)" "300" "must ≤ 1.0"
   row "  its rate (rows/s)" "$(rate big "$bigrows")" "-"
@@ -163,4 +179,4 @@ echo
 echo "seconds per run: credo csv $(secs csv), duplicates $(secs dup), gb18030 $(secs gb), xlsx $(secs xlsx)$( [ -z "$pgkey" ] || echo ", COPY keyed $(awk '{print $1}' "$work/pgkey.txt" | median), unindexed $(awk '{print $1}' "$work/pgplain.txt" | median)")"
 echo "load average at the end: $load (on $(nproc) cores: other work on the machine slows both sides)"
 echo "credo: credo ingest --source bench/testdata/traffic_*.yaml FILE --data DIR, fresh DIR (ends synced);"
-echo "COPY: PostgreSQL $("$pgbin/postgres" --version 2>/dev/null | awk '{print $3}') defaults (fsync on), COPY t FROM 'FILE' (FORMAT csv, HEADER), fresh table."
+[ -z "$pgkey" ] || echo "COPY: PostgreSQL $("$pgbin/postgres" --version 2>/dev/null | awk '{print $3}') defaults (fsync on), COPY t FROM 'FILE' (FORMAT csv, HEADER), fresh table."

@@ -129,31 +129,61 @@ func (r *Result) Outcomes() iter.Seq[Outcome] {
 
 // Obligations merges the obligations of the outcomes that agree with the
 // combined effect (for a permit, every permitting measure's; for a deny,
-// none), later jurisdictions overriding earlier ones on the same key. It
-// allocates; nil when there are none.
+// none), later jurisdictions overriding earlier ones on the same key; nil
+// when there are none. When one measure alone has obligations, they are
+// its own map, shared with the table: read it, never change it. Otherwise
+// it allocates.
 func (r *Result) Obligations() map[string]any {
 	if r.Effect != credo.Permit {
 		return nil
 	}
 	var out map[string]any
-	for o := range r.Outcomes() {
-		if o.Effect == credo.Permit && len(o.Obligations) > 0 {
-			if out == nil {
-				out = map[string]any{}
+	shared := false
+	for _, o := range r.outs[:r.n] {
+		if o.effect != credo.Permit {
+			continue
+		}
+		ob := r.clause(o).obligations
+		switch {
+		case len(ob) == 0:
+		case out == nil:
+			out, shared = ob, true
+		default:
+			if shared {
+				out, shared = maps.Clone(out), false
 			}
-			maps.Copy(out, o.Obligations)
+			maps.Copy(out, ob)
 		}
 	}
 	return out
 }
 
+// clause is the clause that decided o (a made-up one for the purpose).
+func (r *Result) clause(o outcome) *clause {
+	m := &r.a.measures[o.m]
+	switch o.clause {
+	case -2:
+		return &clause{code: m.purposeCode}
+	case -1:
+		return &m.def
+	}
+	return &m.clauses[o.clause]
+}
+
 // Reasons lists the reason codes of the outcomes that agree with the
-// combined effect, as "jurisdiction:reason".
+// combined effect, as "jurisdiction:reason". Only the slice is allocated.
 func (r *Result) Reasons() []string {
 	var out []string
-	for o := range r.Outcomes() {
-		if o.Effect == r.Effect {
-			out = append(out, o.Jurisdiction+":"+o.Reason)
+	for _, o := range r.outs[:r.n] {
+		if o.effect == r.Effect {
+			if out == nil {
+				out = make([]string, 0, r.n)
+			}
+			if o.clause == -2 {
+				out = append(out, r.a.measures[o.m].purposeCode)
+			} else {
+				out = append(out, r.clause(o).code)
+			}
 		}
 	}
 	return out
@@ -161,9 +191,12 @@ func (r *Result) Reasons() []string {
 
 // PolicyVersions lists the policy versions consulted.
 func (r *Result) PolicyVersions() []string {
-	var out []string
-	for o := range r.Outcomes() {
-		out = append(out, o.PolicyVersion)
+	if r.n == 0 {
+		return nil
+	}
+	out := make([]string, 0, r.n)
+	for _, o := range r.outs[:r.n] {
+		out = append(out, r.t.schema.juris[r.a.measures[o.m].j].version)
 	}
 	return out
 }

@@ -45,6 +45,7 @@ type measure struct {
 	purpose       *cond
 	purposeReason string
 	purposeText   string
+	purposeCode   string // jurisdiction:reason
 	clauses       []clause
 	def           clause
 }
@@ -55,6 +56,7 @@ type clause struct {
 	effect      credo.Effect
 	obligations map[string]any
 	reason      string
+	code        string // jurisdiction:reason, made once
 }
 
 // maxMeasures bounds the jurisdictions one decision consults.
@@ -115,19 +117,21 @@ func newSchema(prgs []*policy.Program) (*schema, error) {
 					return nil, fmt.Errorf("decision table: %s measure %s purpose: %w", jd.version, m.Action, err)
 				}
 				cm.purpose, cm.purposeReason, cm.purposeText = c, m.Purpose.Reason, m.Purpose.When.Text
+				cm.purposeCode = jd.name + ":" + m.Purpose.Reason
 			}
 			for i, cl := range m.Rules {
 				c, err := sc.compile(jd, cl.When.Text)
 				if err != nil {
 					return nil, fmt.Errorf("decision table: %s measure %s rule %d: %w", jd.version, m.Action, i+1, err)
 				}
-				cm.clauses = append(cm.clauses, clause{cond: c, when: cl.When.Text, effect: effectOf(cl.Effect), obligations: cl.Obligations, reason: cl.Reason})
+				cm.clauses = append(cm.clauses, clause{cond: c, when: cl.When.Text, effect: effectOf(cl.Effect), obligations: cl.Obligations, reason: cl.Reason,
+					code: jd.name + ":" + cl.Reason})
 			}
 			def := m.Default
 			if def.Effect == "" {
 				def.Effect, def.Reason = "permit", "default"
 			}
-			cm.def = clause{effect: effectOf(def.Effect), obligations: def.Obligations, reason: def.Reason}
+			cm.def = clause{effect: effectOf(def.Effect), obligations: def.Obligations, reason: def.Reason, code: jd.name + ":" + def.Reason}
 			a.measures = append(a.measures, cm)
 		}
 	}

@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -305,7 +307,7 @@ func OnRecord(r *decide.Result, now time.Time, requestID, consumer string, subje
 	if r.Effect != credo.Deny {
 		return inq, nil
 	}
-	notice := &credo.AdverseNotice{ID: "aan_" + newRequestID(), Time: now, RequestID: requestID, Consumer: consumer,
+	notice := &credo.AdverseNotice{ID: newNoticeID(), Time: now, RequestID: requestID, Consumer: consumer,
 		Subject: subject, Action: action, Object: HowToObject}
 	for o := range r.Outcomes() {
 		if o.Effect == credo.Deny {
@@ -323,6 +325,15 @@ func ResponseContext(r *decide.Result, inq *credo.Inquiry) *DecisionContext {
 	known := r.Known
 	return &DecisionContext{ReasonCodes: inq.Reasons, PolicyVersion: strings.Join(inq.PolicyVersions, ","),
 		SubjectKnown: &known, Obligations: r.Obligations(), NoticeID: inq.NoticeID}
+}
+
+// newNoticeID returns "aan_" and 96 bits from crypto/rand in hex: a
+// notice's id is what its subject names to object, and is not to be
+// guessed.
+func newNoticeID() string {
+	var b [12]byte
+	rand.Read(b[:])
+	return "aan_" + hex.EncodeToString(b[:])
 }
 
 // HowToObject is what every adverse-action notice tells the subject.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -20,6 +22,41 @@ type metrics struct {
 	duration *prometheus.HistogramVec // by route and code
 	inFlight prometheus.Gauge
 	ingested *prometheus.CounterVec // stream lines by source and outcome
+
+	mu      sync.RWMutex
+	byRoute map[routeCode]routeInstruments // requests' and duration's children, found once
+}
+
+type routeCode struct {
+	route string
+	code  int
+}
+
+type routeInstruments struct {
+	requests prometheus.Counter
+	duration prometheus.Observer
+}
+
+// observe counts one request to route answered with code, taking took.
+// The labelled children are looked up once a (route, code) and kept: a
+// request costs a map read under a shared lock, not a label hash.
+func (m *metrics) observe(route string, code int, took time.Duration) {
+	k := routeCode{route, code}
+	m.mu.RLock()
+	in, ok := m.byRoute[k]
+	m.mu.RUnlock()
+	if !ok {
+		c := strconv.Itoa(code)
+		in = routeInstruments{m.requests.WithLabelValues(route, c), m.duration.WithLabelValues(route, c)}
+		m.mu.Lock()
+		if m.byRoute == nil {
+			m.byRoute = map[routeCode]routeInstruments{}
+		}
+		m.byRoute[k] = in
+		m.mu.Unlock()
+	}
+	in.requests.Inc()
+	in.duration.Observe(took.Seconds())
 }
 
 func newMetrics(reg *prometheus.Registry, logger *slog.Logger, store credo.Store) *metrics {

@@ -1,9 +1,11 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -109,6 +111,17 @@ func (a *AuditLog) run() {
 		for _, n := range notices {
 			a.complete(ctx, n, memo)
 		}
+		// In the order a store keyed by subject and time keeps them: a
+		// sorted batch goes into an ordered store front to back.
+		slices.SortFunc(inqs, func(x, y *credo.Inquiry) int {
+			if c := cmp.Compare(x.Subject.Kind, y.Subject.Kind); c != 0 {
+				return c
+			}
+			if c := strings.Compare(x.Subject.ID, y.Subject.ID); c != 0 {
+				return c
+			}
+			return x.Time.Compare(y.Time)
+		})
 		if err := a.audit.AppendAudit(ctx, inqs, notices); err != nil {
 			if a.err == nil {
 				a.err = err

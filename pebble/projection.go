@@ -375,26 +375,40 @@ func (s *Store) ReadProjection(ctx context.Context) (*Projection, error) {
 	if pj.Attrs, err = s.projDict(ctx, projAttr); err != nil {
 		return nil, err
 	}
+	// the subjects and the blocks are read side by side
+	blocksDone := make(chan error, 1)
+	go func() {
+		blocksDone <- s.scanProj(ctx, projKey(projBlockK), func(k, v []byte) error {
+			if len(k) != 10 || len(v) < 4 {
+				return fmt.Errorf("scoring projection: corrupt block %x", k)
+			}
+			pj.Blocks = append(pj.Blocks, ProjBlock{First: binary.BigEndian.Uint64(k[2:]), Count: int(binary.BigEndian.Uint32(v)), Data: append([]byte(nil), v[4:]...)})
+			return nil
+		})
+	}()
 	pj.Subjects = make([]credo.SubjectRef, 0, next)
 	pj.Numbers = make([]uint32, 0, next)
+	// the ids in one allocation, cut after
+	var arena []byte
+	var ends []int
 	err = s.scanProj(ctx, projKey(projSubject), func(k, v []byte) error {
 		if len(k) < 4 || len(v) != 4 {
 			return fmt.Errorf("scoring projection: corrupt subject entry %x", k)
 		}
-		pj.Subjects = append(pj.Subjects, credo.SubjectRef{Kind: credo.SubjectKind(k[2]), ID: string(k[3:])})
+		arena = append(arena, k[3:]...)
+		ends = append(ends, len(arena))
+		pj.Subjects = append(pj.Subjects, credo.SubjectRef{Kind: credo.SubjectKind(k[2])})
 		pj.Numbers = append(pj.Numbers, binary.BigEndian.Uint32(v))
 		return nil
 	})
-	if err != nil {
-		return nil, err
+	ids, from := string(arena), 0
+	for i, end := range ends {
+		pj.Subjects[i].ID = ids[from:end]
+		from = end
 	}
-	err = s.scanProj(ctx, projKey(projBlockK), func(k, v []byte) error {
-		if len(k) != 10 || len(v) < 4 {
-			return fmt.Errorf("scoring projection: corrupt block %x", k)
-		}
-		pj.Blocks = append(pj.Blocks, ProjBlock{First: binary.BigEndian.Uint64(k[2:]), Count: int(binary.BigEndian.Uint32(v)), Data: append([]byte(nil), v[4:]...)})
-		return nil
-	})
+	if berr := <-blocksDone; err == nil {
+		err = berr
+	}
 	if err != nil {
 		return nil, err
 	}

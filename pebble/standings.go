@@ -931,10 +931,6 @@ func (s *Store) ReplaceStandings(ctx context.Context, jurisdiction string, sts [
 			return fmt.Errorf("standings under %s: %w: not sorted by subject at %s", jurisdiction, credo.ErrInvalid, st.Subject)
 		}
 	}
-	changed, err := s.changedStandings(ctx, jurisdiction, sts)
-	if err != nil {
-		return err
-	}
 	dir := filepath.Join(s.dir, ingestDirName)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -983,7 +979,12 @@ func (s *Store) ReplaceStandings(ctx context.Context, jurisdiction string, sts [
 			return nil
 		}},
 		{tagHistory, false, func(add func(k, v []byte) error) error {
-			// history keys lead with the subject: sts's order is theirs
+			// history keys lead with the subject: sts's order is theirs;
+			// the old standings are read while the other tables are written
+			changed, err := s.changedStandings(ctx, jurisdiction, sts)
+			if err != nil {
+				return err
+			}
 			var key, val []byte
 			for i, st := range sts {
 				if !changed[i] {
@@ -1084,6 +1085,19 @@ func (s *Store) writeStandingTable(path string, del, filter bool, span func() ([
 	return w.Close()
 }
 
+// sameVersion reports whether the encoded standing v is under policy
+// version ver, reading no more of it.
+func sameVersion(v []byte, ver string) bool {
+	if len(v) < 1 || v[0] != 1 {
+		return true // let decodeSummary judge it
+	}
+	n, k := binary.Uvarint(v[1:])
+	if k <= 0 || n > uint64(len(v)-1-k) {
+		return true
+	}
+	return string(v[1+k:1+k+int(n)]) == ver
+}
+
 func compareSuffix(a, b credo.SubjectRef) int {
 	return cmp.Or(cmp.Compare(a.Kind, b.Kind), strings.Compare(a.ID, b.ID))
 }
@@ -1115,6 +1129,10 @@ func (s *Store) changedStandings(ctx context.Context, jurisdiction string, sts [
 				v, err := it.ValueAndErr()
 				if err != nil {
 					return nil, err
+				}
+				if !sameVersion(v, st.PolicyVersion) {
+					ok = it.Next() // a new version: a change whatever else is
+					break
 				}
 				prev, err := decodeSummary(v)
 				if err != nil {

@@ -85,11 +85,19 @@ type tupleInfo struct {
 }
 
 // projEvent is one relevant record in the projection: its subject's
-// number, occurrence and tuple.
+// number, occurrence and tuple (the worker that met it, in the top byte,
+// and the tuple's number there). Pointer-free, so that millions of them
+// cost the garbage collector nothing.
 type projEvent struct {
 	subj uint32
+	tup  uint32
 	at   int64
-	tup  *tupleInfo
+}
+
+// groupedEvent is a projEvent once grouped by subject.
+type groupedEvent struct {
+	at  int64
+	tup uint32
 }
 
 // recomputeProjected is Recompute over the scoring projection: one pass
@@ -160,19 +168,20 @@ func recomputeProjected(ctx context.Context, s ProjectionStore, p *policy.Progra
 	// pass 1: the blocks, over every core, each worker its own tuples and events
 	type part struct {
 		evs     []projEvent
+		tuples  []*tupleInfo // by number
 		records int64
 		slow    []uint32
 		reps    []credo.SubjectRef
 		err     error
 	}
-	parts := make([]part, o.Workers)
+	parts := make([]part, min(o.Workers, 255))
 	var next int
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for w := range parts {
 		pt := &parts[w]
 		wg.Go(func() {
-			tuples := map[string]*tupleInfo{}
+			tuples := map[string]uint32{}
 			var rec pebble.ProjRecord
 			var hits []policy.Hit
 			for {
@@ -203,14 +212,18 @@ func recomputeProjected(ctx context.Context, s ProjectionStore, p *policy.Progra
 					if rec.Subject == 0 || int(rec.Subject) >= n || refOf[rec.Subject] < 0 {
 						continue
 					}
-					ti := tuples[string(rec.Tuple)]
-					if ti == nil {
+					tn, seen := tuples[string(rec.Tuple)]
+					if !seen {
 						r, err := pj.Record(rec.Tuple)
 						if err != nil {
 							pt.err = fmt.Errorf("block at %d: %w", blk.First, err)
 							return
 						}
-						ti = &tupleInfo{kind: r.Kind}
+						if len(pt.tuples) == 1<<24 {
+							pt.err = fmt.Errorf("more than %d distinct record tuples in one worker's share", 1<<24)
+							return
+						}
+						ti := &tupleInfo{kind: r.Kind}
 						if !p.Projectable(r.Kind) {
 							ti.special = true
 						} else {
@@ -218,8 +231,11 @@ func recomputeProjected(ctx context.Context, s ProjectionStore, p *policy.Progra
 							ti.hits = slices.Clone(hits)
 							ti.special = !p.Simple(hits) || (len(hits) == 0 && p.Relevant(r, hits))
 						}
-						tuples[string(rec.Tuple)] = ti
+						tn = uint32(w)<<24 | uint32(len(pt.tuples))
+						pt.tuples = append(pt.tuples, ti)
+						tuples[string(rec.Tuple)] = tn
 					}
+					ti := pt.tuples[tn&(1<<24-1)]
 					sk := kindOf[rec.Subject]
 					if withReps && sk == credo.Organization && slices.Contains(linked, ti.kind) {
 						if rep, ok := o.Reps[pj.Subjects[refOf[rec.Subject]]]; ok {
@@ -234,7 +250,7 @@ func recomputeProjected(ctx context.Context, s ProjectionStore, p *policy.Progra
 						continue
 					}
 					if len(ti.hits) > 0 {
-						pt.evs = append(pt.evs, projEvent{rec.Subject, rec.At, ti})
+						pt.evs = append(pt.evs, projEvent{rec.Subject, tn, rec.At})
 					}
 				}
 			}
@@ -270,14 +286,15 @@ func recomputeProjected(ctx context.Context, s ProjectionStore, p *policy.Progra
 		offs[i] += offs[i-1]
 	}
 	fill := slices.Clone(offs[:n])
-	events := make([]policy.Event, total)
+	events := make([]groupedEvent, total)
 	for i := range parts {
 		for _, e := range parts[i].evs {
-			events[fill[e.subj]] = policy.Event{At: e.at, Hits: e.tup.hits}
+			events[fill[e.subj]] = groupedEvent{e.at, e.tup}
 			fill[e.subj]++
 		}
 		parts[i].evs = nil
 	}
+	hitsOf := func(tup uint32) []policy.Hit { return parts[tup>>24].tuples[tup&(1<<24-1)].hits }
 	// the subjects that get a standing, in order: the numbered ones the
 	// policy scores (not merged into another), and the extra ones
 	subjects := make([]credo.SubjectRef, 0, len(pj.Subjects)+len(extra))
@@ -329,6 +346,7 @@ func recomputeProjected(ctx context.Context, s ProjectionStore, p *policy.Progra
 	for range o.Workers {
 		wg.Go(func() {
 			agg := p.NewAggregator(o.AsOf)
+			var evs []policy.Event
 			for {
 				mu.Lock()
 				lo := next
@@ -342,7 +360,11 @@ func recomputeProjected(ctx context.Context, s ProjectionStore, p *policy.Progra
 					ref, num := subjects[i], nums[i]
 					ok := false
 					if num != 0 && !slow[num] {
-						sts[i], ok = agg.Standing(ref, events[offs[num]:offs[num+1]])
+						evs = evs[:0]
+						for _, e := range events[offs[num]:offs[num+1]] {
+							evs = append(evs, policy.Event{At: e.at, Hits: hitsOf(e.tup)})
+						}
+						sts[i], ok = agg.Standing(ref, evs)
 					}
 					if !ok {
 						recs, err := Records(ctx, s, p, ref, represented[ref])

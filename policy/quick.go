@@ -81,12 +81,22 @@ type Aggregator struct {
 	asOf   time.Time
 	asOfN  int64
 	ver    string
-	durs   []Duration        // the validities met so far
-	shifts []map[int64]int64 // per validity: day → the day it ends
+	durs   []Duration  // the validities met so far
+	shifts []dayShifts // per validity: day → the day it ends
 	evs    []Event
 	hist   []prior
 	caps   []capUse
 }
+
+// dayShifts memoises a validity's end by day: days near the first one met
+// in a slice, the rest in a map.
+type dayShifts struct {
+	base int64
+	ends []int64 // day base+i → its end + 1; 0: not computed yet
+	far  map[int64]int64
+}
+
+const shiftSpan = 1 << 14 // days, about 45 years
 
 type prior struct {
 	group       string
@@ -115,15 +125,25 @@ func (a *Aggregator) after(d Duration, at int64) int64 {
 	di := slices.Index(a.durs, d)
 	if di < 0 {
 		a.durs = append(a.durs, d)
-		a.shifts = append(a.shifts, map[int64]int64{})
+		a.shifts = append(a.shifts, dayShifts{base: day - shiftSpan/2, ends: make([]int64, shiftSpan), far: map[int64]int64{}})
 		di = len(a.durs) - 1
 	}
-	end, ok := a.shifts[di][day]
-	if !ok {
-		end = d.After(time.Unix(0, day*nsDay).UTC()).UnixNano() / nsDay
-		a.shifts[di][day] = end
+	sh := &a.shifts[di]
+	end := func() int64 { return d.After(time.Unix(0, day*nsDay).UTC()).UnixNano() / nsDay }
+	var e int64
+	if i := day - sh.base; i >= 0 && i < shiftSpan {
+		if sh.ends[i] == 0 {
+			sh.ends[i] = end() + 1
+		}
+		e = sh.ends[i] - 1
+	} else {
+		var ok bool
+		if e, ok = sh.far[day]; !ok {
+			e = end()
+			sh.far[day] = e
+		}
 	}
-	return end*nsDay + (at - day*nsDay)
+	return e*nsDay + (at - day*nsDay)
 }
 
 // Standing computes subject's standing from its events, or reports false

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"runtime/debug"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -63,6 +64,10 @@ Each request is logged on standard error (never its credentials).`,
 			if err != nil {
 				return err
 			}
+			// The load's working arrays (tens of bytes a subject) are
+			// garbage now: give them back to the system at once rather
+			// than hold them until the scavenger gets there.
+			debug.FreeOSMemory()
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
 				return fmt.Errorf("listen on %s: %w", addr, err)

@@ -2,6 +2,7 @@ package decide
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"iter"
 	"runtime"
@@ -30,21 +31,32 @@ const loadChunk = 4096
 // caller may reuse a standing once it is yielded.
 //
 // Load uses every core it is given. The caller's goroutine reads the
-// standings and copies out what the table keeps; a second goroutine packs
-// them, groups them by subject and interns the profiles, gathering
-// (subject, profile) pairs. The pairs are then sorted by their place in the
-// index (a counting sort, each core counting and placing a part) and
-// inserted front to back, each core filling its own stretch of the index;
-// the few subjects whose probe would cross into the next stretch are
-// inserted after, one at a time. Nothing is allocated per subject.
+// standings and packs what the table keeps; a second goroutine groups them
+// by subject and interns the profiles, gathering (subject, profile) pairs.
+// The pairs are then sorted by their place in the index (a counting sort,
+// each core counting and placing a part) and inserted front to back, each
+// core filling its own stretch of the index; the few subjects whose probe
+// would cross into the next stretch are inserted after, one at a time.
+// Nothing is allocated per subject.
 func (t *Table) Load(ctx context.Context, standings iter.Seq2[*credo.Standing, error], subjects int) error {
+	return t.LoadParts(ctx, []iter.Seq2[*credo.Standing, error]{standings}, subjects)
+}
+
+// LoadParts is Load over several sequences read at once, a goroutine each:
+// where the standings can be read in parts (a store's key ranges, a
+// generator's share of the subjects), the reading and packing, the part of
+// a load that one sequence makes serial, is spread over the cores. Each
+// subject's standings must all be in one part.
+func (t *Table) LoadParts(ctx context.Context, parts []iter.Seq2[*credo.Standing, error], subjects int) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	J := len(t.schema.juris)
 	w := &writer{t: t, snap: t.empty(0), intern: newInternTable(), J: J}
 
+	// Each reader holds at most two chunks; the rest are queued or being
+	// interned.
 	full := make(chan []loadEntry, 4)
-	free := make(chan []loadEntry, 8)
+	free := make(chan []loadEntry, 2*len(parts)+cap(full)+2)
 	for range cap(free) {
 		free <- make([]loadEntry, 0, loadChunk)
 	}
@@ -55,9 +67,11 @@ func (t *Table) Load(ctx context.Context, standings iter.Seq2[*credo.Standing, e
 		defer close(packed)
 		keys, profs = t.packAll(w, full, free, subjects)
 	}()
-	err := t.readAll(ctx, standings, full, free)
+	errs := make([]error, len(parts))
+	parallel(len(parts), func(i int) { errs[i] = t.readAll(ctx, parts[i], full, free) })
 	close(full)
 	<-packed
+	err := errors.Join(errs...)
 	if err == nil {
 		err = ctx.Err()
 	}
@@ -116,8 +130,18 @@ func (t *Table) readAll(ctx context.Context, standings iter.Seq2[*credo.Standing
 		}
 		chunk = append(chunk, loadEntry{key: lastKey, word: t.pack(j, st), j: j})
 		if len(chunk) == loadChunk {
-			full <- chunk
-			chunk = <-free
+			// hand over whole subjects: the last one's standings so far
+			// go on in the next chunk
+			r := len(chunk)
+			for r > 0 && chunk[r-1].key == lastKey {
+				r--
+			}
+			if r == 0 {
+				r = len(chunk)
+			}
+			next := append(<-free, chunk[r:]...)
+			full <- chunk[:r]
+			chunk = next
 		}
 	}
 	if len(chunk) > 0 {

@@ -3,6 +3,7 @@ package decide_test
 import (
 	"context"
 	"fmt"
+	"iter"
 	"math/rand/v2"
 	"reflect"
 	"testing"
@@ -54,22 +55,32 @@ func TestLoadInParts(t *testing.T) {
 	}
 	shuffled := append([]credo.Standing(nil), sts...)
 	rand.New(rand.NewPCG(1, 2)).Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+	half := len(sts) / 2
+	for half > 0 && sts[half].Subject == sts[half-1].Subject {
+		half--
+	}
 	for _, tc := range []struct {
-		name string
-		sts  []credo.Standing
-		hint int
+		name  string
+		parts [][]credo.Standing
+		hint  int
 	}{
-		{"together", sts, people},
-		{"together without a hint", sts, 0},
-		{"apart", apart, people},
-		{"shuffled", shuffled, people},
+		{"together", [][]credo.Standing{sts}, people},
+		{"together without a hint", [][]credo.Standing{sts}, 0},
+		{"apart", [][]credo.Standing{apart}, people},
+		{"shuffled", [][]credo.Standing{shuffled}, people},
+		{"in two parts", [][]credo.Standing{sts[:half], sts[half:]}, people},
+		{"in three parts, one empty", [][]credo.Standing{sts[half:], nil, sts[:half]}, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tb, err := decide.New(prgs)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := tb.Load(context.Background(), seqOf(tc.sts), tc.hint); err != nil {
+			var parts []iter.Seq2[*credo.Standing, error]
+			for _, p := range tc.parts {
+				parts = append(parts, seqOf(p))
+			}
+			if err := tb.LoadParts(context.Background(), parts, tc.hint); err != nil {
 				t.Fatal(err)
 			}
 			if tb.Len() != people {
@@ -82,7 +93,7 @@ func TestLoadInParts(t *testing.T) {
 					t.Fatalf("%s: %v %v, want %v", sts[i].Subject, ok, got, want)
 				}
 			}
-			if b := tb.BytesPerSubject(); tc.name == "together" && b > 16 {
+			if b := tb.BytesPerSubject(); tc.name != "shuffled" && tc.name != "apart" && b > 16 {
 				t.Errorf("%.1f bytes a subject", b)
 			}
 		})

@@ -21,6 +21,7 @@ type jurisdiction struct {
 	prg           *policy.Program
 	grades        map[string]int
 	gradeNames    []string
+	gradeKeys     []uint64 // shortKey of each grade name (0 for a long one)
 	lists         map[string]int
 	listNames     []string
 	kinds         [3]bool // subject kinds it scores
@@ -82,6 +83,8 @@ func newSchema(prgs []*policy.Program) (*schema, error) {
 		for i, b := range pol.Grades {
 			jd.grades[b.Grade] = i
 			jd.gradeNames = append(jd.gradeNames, b.Grade)
+			k, _ := shortKey(b.Grade)
+			jd.gradeKeys = append(jd.gradeKeys, k)
 		}
 		if len(pol.Lists) > maxLists {
 			return nil, fmt.Errorf("decision table: %s has %d lists; the table holds at most %d", p.VersionID(), len(pol.Lists), maxLists)

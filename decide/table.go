@@ -406,14 +406,39 @@ func (t *Table) packed(j int, score float32, byDirect bool, grade string, lists 
 	if byDirect {
 		w |= direct
 	}
-	g := noGrade
-	for i, name := range jd.gradeNames { // a few short strings: faster than a map
+	return w | uint64(jd.gradeIndex(grade))<<gradeSh
+}
+
+// gradeIndex is grade's index among jd's grades, or noGrade. Grades are
+// short codes ("A", "AA", "B-"): compared as integers, without a call.
+func (jd *jurisdiction) gradeIndex(grade string) int {
+	if k, ok := shortKey(grade); ok {
+		for i, g := range jd.gradeKeys {
+			if g == k {
+				return i
+			}
+		}
+		return noGrade
+	}
+	for i, name := range jd.gradeNames {
 		if name == grade {
-			g = i
-			break
+			return i
 		}
 	}
-	return w | uint64(g)<<gradeSh
+	return noGrade
+}
+
+// shortKey packs a string of 1 to 7 bytes, and its length, into an
+// integer no other string packs into (and never 0).
+func shortKey(s string) (uint64, bool) {
+	if len(s) == 0 || len(s) > 7 {
+		return 0, false
+	}
+	k := uint64(len(s))
+	for i := 0; i < len(s); i++ {
+		k |= uint64(s[i]) << (8 * (i + 1))
+	}
+	return k, true
 }
 
 // listBits is the bits of st's list memberships in jurisdiction j.

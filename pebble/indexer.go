@@ -100,14 +100,14 @@ func (s *Store) writeSegment(ctx context.Context, last uint64, lists ...*entries
 		paths = append(paths, p)
 	}
 	if len(paths) > 0 {
-		if err := guard(func() error { return s.db.Ingest(ctx, paths) }); err != nil {
+		if err := guard(func() error { return s.idx.Ingest(ctx, paths) }); err != nil {
 			return fmt.Errorf("ingest index tables: %w", err)
 		}
 	}
 	var v [8]byte
 	binary.BigEndian.PutUint64(v[:], last)
 	// Not synced: losing it only means indexing some records again.
-	return guard(func() error { return s.db.Set(metaIndexed, v[:], pebble.NoSync) })
+	return guard(func() error { return s.idx.Set(metaIndexed, v[:], pebble.NoSync) })
 }
 
 // writeTable writes e's entries, sorted, as one sstable at path. It does
@@ -119,7 +119,7 @@ func (s *Store) writeTable(path string, e *entries) error {
 	if err != nil {
 		return fmt.Errorf("index table: %w", err)
 	}
-	w := sstable.NewWriter(objstorageprovider.NewFileWritable(f), s.popts.MakeWriterOptions(0, s.db.TableFormat()))
+	w := sstable.NewWriter(objstorageprovider.NewFileWritable(f), s.idxOpts.MakeWriterOptions(0, s.idx.TableFormat()))
 	var prev []byte
 	for _, x := range ix {
 		k := e.key(x)
@@ -149,19 +149,13 @@ func prepareIngestDir(dir string) error {
 }
 
 // catchUp indexes the records the chain holds above the index watermark:
-// those of the segments a crash kept the indexer from writing. It runs at
-// Open, before anything reads the store. A directory without a watermark
-// is new, or of format 1, whose index is complete: it gets one now.
-func (s *Store) catchUp(ctx context.Context, format int) error {
+// those of the segments a crash kept the indexer from writing, or all of
+// them when the index is new (a new directory, or one of an older format).
+// It runs at Open, before anything reads the store.
+func (s *Store) catchUp(ctx context.Context) error {
 	indexed, err := s.indexedThrough()
 	if errors.Is(err, pebble.ErrNotFound) {
-		indexed = 0
-		if format < 2 {
-			indexed = s.head.Seq
-		}
-		var v [8]byte
-		binary.BigEndian.PutUint64(v[:], indexed)
-		err = guard(func() error { return s.db.Set(metaIndexed, v[:], pebble.Sync) })
+		indexed, err = 0, nil
 	}
 	if err != nil {
 		return err
@@ -190,7 +184,7 @@ func (s *Store) catchUp(ctx context.Context, format int) error {
 			kbuf = entityKey(kbuf[:0], r.Subject)
 			if !seen[string(kbuf)] {
 				seen[string(kbuf)] = true
-				switch _, closer, err := s.db.Get(kbuf); {
+				switch _, closer, err := s.idx.Get(kbuf); {
 				case errors.Is(err, pebble.ErrNotFound):
 					b.entities.add(kbuf, seqb[:])
 				case err != nil:
@@ -217,7 +211,7 @@ func (s *Store) catchUp(ctx context.Context, format int) error {
 // indexedThrough reads the index watermark (pebble.ErrNotFound when there
 // is none).
 func (s *Store) indexedThrough() (uint64, error) {
-	v, closer, err := s.db.Get(metaIndexed)
+	v, closer, err := s.idx.Get(metaIndexed)
 	if err != nil {
 		return 0, err
 	}
@@ -230,48 +224,72 @@ func (s *Store) indexedThrough() (uint64, error) {
 
 // sortedEntries returns e's entries in key order: e.ix itself when it is
 // sorted already (ids that grow), else a sorted copy.
+//
+// The keys of a segment share long prefixes (the table tag, the subject
+// kind, the city's address code), so the sort skips the prefix all of them
+// share and sorts integers: the next five bytes of each key and its
+// position, packed in one word. Keys that agree on those five bytes are
+// then put in order among themselves.
 func sortedEntries(e *entries) []entry {
 	cmp := func(x, y entry) int { return bytes.Compare(e.key(x), e.key(y)) }
 	if slices.IsSortedFunc(e.ix, cmp) {
 		return e.ix
 	}
-	// Compare the keys' first 16 bytes as two integers, and the rest only
-	// when they are equal: most comparisons then touch no key bytes.
-	type sortKey struct {
-		a, b uint64
-		x    entry
+	if len(e.ix) >= 1<<24 {
+		ix := slices.Clone(e.ix)
+		slices.SortFunc(ix, cmp)
+		return ix
 	}
-	word := func(k []byte, at int) uint64 {
-		var w [8]byte
-		if at < len(k) {
-			copy(w[:], k[at:])
-		}
-		return binary.BigEndian.Uint64(w[:])
-	}
-	keys := make([]sortKey, len(e.ix))
-	for i, x := range e.ix {
+	first := e.key(e.ix[0])
+	lcp := len(first)
+	for _, x := range e.ix[1:] {
 		k := e.key(x)
-		keys[i] = sortKey{word(k, 0), word(k, 8), x}
-	}
-	slices.SortFunc(keys, func(p, q sortKey) int {
-		switch {
-		case p.a != q.a:
-			return cmpUint(p.a, q.a)
-		case p.b != q.b:
-			return cmpUint(p.b, q.b)
+		n := 0
+		for n < lcp && n < len(k) && k[n] == first[n] {
+			n++
 		}
-		return bytes.Compare(e.key(p.x), e.key(q.x))
-	})
-	ix := make([]entry, len(keys))
-	for i := range keys {
-		ix[i] = keys[i].x
+		lcp = n
+	}
+	packed := make([]uint64, len(e.ix))
+	for i, x := range e.ix {
+		var w [8]byte
+		if k := e.key(x); lcp < len(k) {
+			copy(w[:5], k[lcp:])
+		}
+		packed[i] = binary.BigEndian.Uint64(w[:]) | uint64(i)
+	}
+	slices.Sort(packed)
+	ix := make([]entry, len(e.ix))
+	for i, p := range packed {
+		ix[i] = e.ix[p&(1<<24-1)]
+	}
+	// Runs that agree on the five bytes: put in order by the whole key.
+	for lo := 0; lo < len(packed); {
+		hi := lo + 1
+		for hi < len(packed) && packed[hi]>>24 == packed[lo]>>24 {
+			hi++
+		}
+		if hi-lo > 1 {
+			slices.SortFunc(ix[lo:hi], cmp)
+		}
+		lo = hi
 	}
 	return ix
 }
 
-func cmpUint(a, b uint64) int {
-	if a < b {
-		return -1
+// dropOldIndex deletes what directories of format 1 and 2 kept in the
+// chain's engine and the index engine now holds: the id, subject and
+// registry entries, and the index watermark.
+func (s *Store) dropOldIndex() error {
+	b := s.db.NewBatch()
+	defer b.Close()
+	for _, tag := range []byte{tagEntity, tagKey, tagSubject} {
+		if err := b.DeleteRange([]byte{tag}, []byte{tag + 1}, nil); err != nil {
+			return err
+		}
 	}
-	return 1
+	if err := b.Delete(metaIndexed, nil); err != nil {
+		return err
+	}
+	return commit(b, pebble.Sync)
 }

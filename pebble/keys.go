@@ -12,12 +12,12 @@ import (
 // Key layout. Every key starts with a one-byte table tag, so that each table
 // is a contiguous key range:
 //
-//	M name                         → meta (head, counts)
+//	M 0x00 seq                     → the head's hash ‖ the counters (JSON), by batch
 //	R seq                          → hash(32) ‖ canonical record   (the chain)
 //	K source 0x00 source-record-id → seq                           (idempotency, id lookup)
 //	S kind id 0x00 occurred seq    → ∅                             (subject's records by time)
 //	U seq                          → posting                       (unresolved records)
-//	O source 0x00 seq              → posting                       (source's records)
+//	o seq source                   → posting                       (source's records; O source 0x00 seq before format 3)
 //	E kind id                      → first seq                     (subject registry)
 //
 // K, S and E are written by the indexer, not in the append's batch
@@ -61,14 +61,28 @@ const (
 	tagKey        = 'K'
 	tagSubject    = 'S'
 	tagUnresolved = 'U'
-	tagSource     = 'O'
+	tagSource     = 'O' // format 1 and 2 postings, by source then seq
+	tagPosting    = 'o' // postings by seq then source, so that they grow
 	tagEntity     = 'E'
 )
 
+// The head and the counters are written by every append under a key of
+// their own, M 0x00 seq → hash ‖ counts (JSON), seq being the batch's last
+// sequence number, and read back from the last such key. Keys that grow,
+// like the chain's: a key overwritten by every batch would lie in every
+// flushed table, stacking them, and the engine would then compact the
+// chain's tables together rather than move them down the tree untouched.
+// Directories of format 1 and 2 have "Mhead" (seq ‖ hash) and "Mcounts"
+// instead, read when there is no other.
 var (
-	metaHead   = []byte("Mhead")
-	metaCounts = []byte("Mcounts")
+	metaPrefix   = []byte{tagMeta, 0}
+	legacyHead   = []byte("Mhead")
+	legacyCounts = []byte("Mcounts")
 )
+
+func metaKey(seq uint64) []byte {
+	return binary.BigEndian.AppendUint64(append([]byte(nil), metaPrefix...), seq)
+}
 
 func recordKey(dst []byte, seq uint64) []byte {
 	dst = append(dst, tagRecord)
@@ -108,8 +122,12 @@ func sourcePrefix(dst []byte, source string) []byte {
 	return append(dst, 0)
 }
 
-func sourceKey(dst []byte, source string, seq uint64) []byte {
-	return binary.BigEndian.AppendUint64(sourcePrefix(dst, source), seq)
+// postingKey is the key of a batch's posting of source's records, the
+// first of which is seq.
+func postingKey(dst []byte, source string, seq uint64) []byte {
+	dst = append(dst, tagPosting)
+	dst = binary.BigEndian.AppendUint64(dst, seq)
+	return append(dst, source...)
 }
 
 func entityKey(dst []byte, s credo.SubjectRef) []byte {
@@ -164,12 +182,16 @@ func (p *posting) add(seq uint64) {
 	p.last = seq
 }
 
-// postingSeqs appends the sequence numbers of the posting (k, v) to dst.
+// postingSeqs appends to dst the sequence numbers of the posting with key k
+// and value v.
 func postingSeqs(dst []uint64, k, v []byte) ([]uint64, error) {
 	if len(k) < 9 {
 		return dst, fmt.Errorf("corrupt index key %x", k)
 	}
 	seq := seqSuffix(k)
+	if k[0] == tagPosting {
+		seq = binary.BigEndian.Uint64(k[1:9])
+	}
 	dst = append(dst, seq)
 	for len(v) > 0 {
 		d, n := binary.Uvarint(v)

@@ -19,7 +19,7 @@ import (
 // score` and `credo ingest`, so that publishing a policy version reads
 // only it:
 //
-//	J 'm'                      → projected through seq (8) ‖ next subject number (4)
+//	J 'm'                      → projected through seq (8) ‖ next subject number (4) ‖ last block's first seq (8)
 //	J 'k' number (2)           → a record kind
 //	J 'a' number (2)           → an attribute name
 //	J 's' kind id              → the subject's number (4): dense, from 1
@@ -50,6 +50,10 @@ const (
 
 	// ProjectionBlock is the most records a block holds.
 	ProjectionBlock = 4096
+	// projTail is the largest last block an extension rewrites to add to
+	// it; past it, it starts a new block, so that a run that adds a
+	// record or two does not rewrite a full block each time.
+	projTail = 16 << 10
 )
 
 // ProjSpecial is the flag bit, in a tuple's polarity byte, of a special
@@ -79,19 +83,19 @@ type projWriter struct {
 	stats    ProjectionStats
 }
 
-func (s *Store) projMetaRead() (through uint64, nextSubj uint32, err error) {
+func (s *Store) projMetaRead() (through uint64, nextSubj uint32, lastBlock uint64, err error) {
 	v, closer, err := s.db.Get(projKey(projMeta))
 	if errors.Is(err, pebble.ErrNotFound) {
-		return 0, 1, nil
+		return 0, 1, 0, nil
 	}
 	if err != nil {
-		return 0, 0, fmt.Errorf("scoring projection: %w", err)
+		return 0, 0, 0, fmt.Errorf("scoring projection: %w", err)
 	}
 	defer closer.Close()
-	if len(v) != 12 {
-		return 0, 0, fmt.Errorf("scoring projection: corrupt meta %x", v)
+	if len(v) != 20 {
+		return 0, 0, 0, fmt.Errorf("scoring projection: corrupt meta %x", v)
 	}
-	return binary.BigEndian.Uint64(v), binary.BigEndian.Uint32(v[8:]), nil
+	return binary.BigEndian.Uint64(v), binary.BigEndian.Uint32(v[8:]), binary.BigEndian.Uint64(v[12:]), nil
 }
 
 // projDict reads the kind or attribute dictionary, by number.
@@ -138,7 +142,7 @@ func (s *Store) scanProj(ctx context.Context, prefix []byte, fn func(k, v []byte
 // makes them one at a time).
 func (s *Store) ExtendProjection(ctx context.Context) (ProjectionStats, error) {
 	start := time.Now()
-	through, nextSubj, err := s.projMetaRead()
+	through, nextSubj, lastBlock, err := s.projMetaRead()
 	if err != nil {
 		return ProjectionStats{}, err
 	}
@@ -168,22 +172,20 @@ func (s *Store) ExtendProjection(ctx context.Context) (ProjectionStats, error) {
 		blkCount uint32
 	)
 	if through > 0 {
-		it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: projKey(projBlockK), UpperBound: prefixEnd(projKey(projBlockK))})
-		if err != nil {
-			return w.stats, err
-		}
-		if it.Last() {
-			v, err := it.ValueAndErr()
-			if err == nil && len(it.Key()) == 10 && len(v) >= 4 {
-				first := binary.BigEndian.Uint64(it.Key()[2:])
+		// read by key: a reverse scan would wade through every version
+		// of a block rewritten since the last flush
+		v, closer, err := s.db.Get(projKey(projBlockK, binary.BigEndian.AppendUint64(nil, lastBlock)...))
+		switch {
+		case err == nil:
+			if len(v) >= 4 {
 				n := binary.BigEndian.Uint32(v)
-				if n < ProjectionBlock && first+uint64(n) == through+1 {
-					blk, blkFirst, blkCount = append([]byte(nil), v...), first, n
+				if n < ProjectionBlock && len(v) < projTail && lastBlock+uint64(n) == through+1 {
+					blk, blkFirst, blkCount = append([]byte(nil), v...), lastBlock, n
 				}
 			}
-		}
-		if err := it.Close(); err != nil {
-			return w.stats, err
+			closer.Close()
+		case !errors.Is(err, pebble.ErrNotFound):
+			return w.stats, fmt.Errorf("scoring projection: %w", err)
 		}
 	}
 	w.b = s.db.NewBatch()
@@ -200,6 +202,7 @@ func (s *Store) ExtendProjection(ctx context.Context) (ProjectionStats, error) {
 		}
 		meta := binary.BigEndian.AppendUint64(nil, w.stats.Through)
 		meta = binary.BigEndian.AppendUint32(meta, w.nextSubj)
+		meta = binary.BigEndian.AppendUint64(meta, blkFirst)
 		if err := w.b.Set(projKey(projMeta), meta, nil); err != nil {
 			return err
 		}
@@ -364,7 +367,7 @@ type ProjBlock struct {
 
 // ReadProjection reads the whole scoring projection into memory.
 func (s *Store) ReadProjection(ctx context.Context) (*Projection, error) {
-	through, next, err := s.projMetaRead()
+	through, next, _, err := s.projMetaRead()
 	if err != nil {
 		return nil, err
 	}

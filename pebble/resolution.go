@@ -499,7 +499,7 @@ func (s *Store) subjectFile(ctx context.Context, ref credo.SubjectRef) ([][]byte
 		group = []credo.SubjectRef{root}
 		for i := 0; i < len(group) && i < 1024; i++ {
 			prefix := append(refKey(tagMergedIn, group[i]), 0)
-			err := s.scanPrefix(ctx, prefix, func(k []byte) {
+			err := scanPrefix(ctx, s.db, prefix, func(k []byte) {
 				rest := k[len(prefix):]
 				group = append(group, credo.SubjectRef{Kind: credo.SubjectKind(rest[0]), ID: string(rest[1:])})
 			})
@@ -515,7 +515,7 @@ func (s *Store) subjectFile(ctx context.Context, ref credo.SubjectRef) ([][]byte
 		// The tail first, then the engine (see lookupID).
 		own := s.deferred.subject(nil, p)
 		own = slices.DeleteFunc(own, func(k []byte) bool { return seqSuffix(k) > applied })
-		if err := s.scanPrefix(ctx, p, func(k []byte) { own = append(own, bytes.Clone(k)) }); err != nil {
+		if err := scanPrefix(ctx, s.idx, p, func(k []byte) { own = append(own, bytes.Clone(k)) }); err != nil {
 			return nil, err
 		}
 		if s.hasAssignments.Load() {
@@ -531,7 +531,7 @@ func (s *Store) subjectFile(ctx context.Context, ref credo.SubjectRef) ([][]byte
 			}
 			own = kept
 			lp := append(refKey(tagLinked, g), 0)
-			if err := s.scanPrefix(ctx, lp, func(k []byte) { own = append(own, bytes.Clone(k)) }); err != nil {
+			if err := scanPrefix(ctx, s.db, lp, func(k []byte) { own = append(own, bytes.Clone(k)) }); err != nil {
 				return nil, err
 			}
 		}
@@ -543,9 +543,9 @@ func (s *Store) subjectFile(ctx context.Context, ref credo.SubjectRef) ([][]byte
 	return keys, nil
 }
 
-// scanPrefix calls fn with every key that starts with prefix.
-func (s *Store) scanPrefix(ctx context.Context, prefix []byte, fn func(k []byte)) error {
-	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+// scanPrefix calls fn with every key of db that starts with prefix.
+func scanPrefix(ctx context.Context, db *pebble.DB, prefix []byte, fn func(k []byte)) error {
+	it, err := db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@
 package pebble
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -26,6 +27,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
+	"github.com/cockroachdb/pebble/v2/sstable"
 
 	"github.com/credo-org/credo"
 )
@@ -33,10 +35,10 @@ import (
 // FormatVersion is the on-disk layout this build writes. A directory with a
 // newer version is refused rather than misread.
 //
-// Format 2 defers the per-record index entries (tail.go); a format 1
-// directory is read as one whose index is complete, and is marked format 2
-// when opened.
-const FormatVersion = 2
+// Format 3 keeps the per-record index entries in an engine of their own,
+// written by the indexer (tail.go, indexer.go); opening an older directory
+// indexes its chain anew there and drops the old entries.
+const FormatVersion = 3
 
 const markerName = "CREDO"
 
@@ -64,10 +66,16 @@ type Options struct {
 // synced; Head and Counts report the synced state.
 type Store struct {
 	dir   string
-	db    *pebble.DB
+	db    *pebble.DB // the chain, its head and counters, postings, resolutions, working state
 	popts *pebble.Options
-	opts  Options
-	wo    *pebble.WriteOptions
+	// idx holds the per-record index entries (K, S, E) and the index
+	// watermark, apart from the chain: its tables, which land anywhere in
+	// the key space, are then never compacted together with the chain's,
+	// which grow at the end and move down the tree without being rewritten.
+	idx     *pebble.DB
+	idxOpts *pebble.Options
+	opts    Options
+	wo      *pebble.WriteOptions
 
 	// deferred holds the index entries not yet in the engine, which the
 	// indexer goroutine writes (tail.go, indexer.go); indexerDone is closed
@@ -150,7 +158,11 @@ func Open(dir string, o *Options) (*Store, error) {
 	if err := prepareIngestDir(dir); err != nil {
 		return nil, fmt.Errorf("open data directory %s: %w", dir, err)
 	}
+	// One block cache for both engines.
+	cache := pebble.NewCache(256 << 20)
+	defer cache.Unref()
 	popts := engineOptions(opts.Logger)
+	popts.Cache = cache
 	db, err := pebble.Open(filepath.Join(dir, "ledger"), popts)
 	if err != nil {
 		if errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EWOULDBLOCK) || strings.Contains(err.Error(), "lock") {
@@ -158,7 +170,26 @@ func Open(dir string, o *Options) (*Store, error) {
 		}
 		return nil, fmt.Errorf("open data directory %s: %w", dir, err)
 	}
-	s := &Store{dir: dir, db: db, popts: popts, opts: opts, wo: pebble.Sync,
+	idxOpts := engineOptions(opts.Logger)
+	idxOpts.Cache = cache
+	idxOpts.MemTableSize = 4 << 20 // it holds the watermark only: the entries come as tables
+	// Its tables come whole from the indexer and overlap one another (the
+	// subjects are everywhere in the key space): merging them less often
+	// rewrites the level below less often.
+	idxOpts.L0CompactionThreshold = 16
+	idxOpts.L0StopWritesThreshold = 64
+	// Short keys that share long prefixes, which the blocks' own prefix
+	// compression takes: block compression would cost CPU for little.
+	for i := range idxOpts.Levels {
+		idxOpts.Levels[i].Compression = func() *sstable.CompressionProfile { return sstable.NoCompression }
+	}
+	idx, err := pebble.Open(filepath.Join(dir, "index"), idxOpts)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open data directory %s: index: %w", dir, err)
+	}
+	closeBoth := func() { idx.Close(); db.Close() }
+	s := &Store{dir: dir, db: db, popts: popts, idx: idx, idxOpts: idxOpts, opts: opts, wo: pebble.Sync,
 		deferred: newTail(opts.IndexSegmentRecords), indexerDone: make(chan struct{}), subjectSeed: maphash.MakeSeed()}
 	s.scratch.inBatch = map[string]int{}
 	s.applied = make(chan struct{})
@@ -168,20 +199,26 @@ func Open(dir string, o *Options) (*Store, error) {
 		s.wo = pebble.NoSync
 	}
 	if err := s.load(); err != nil {
-		db.Close()
+		closeBoth()
 		return nil, fmt.Errorf("open data directory %s: %w", dir, err)
 	}
 	s.appliedSeq.Store(s.head.Seq)
 	if err := s.loadResolutionFlags(); err != nil {
-		db.Close()
+		closeBoth()
 		return nil, fmt.Errorf("open data directory %s: %w", dir, err)
 	}
-	if err := s.catchUp(context.Background(), format); err != nil {
-		db.Close()
+	if err := s.catchUp(context.Background()); err != nil {
+		closeBoth()
 		return nil, fmt.Errorf("open data directory %s: %w", dir, err)
+	}
+	if format < 3 {
+		if err := s.dropOldIndex(); err != nil {
+			closeBoth()
+			return nil, fmt.Errorf("open data directory %s: %w", dir, err)
+		}
 	}
 	if err := writeMarker(dir); err != nil {
-		db.Close()
+		closeBoth()
 		return nil, err
 	}
 	go s.runIndexer()
@@ -250,26 +287,30 @@ func parseMarker(b []byte) (int, error) {
 func (s *Store) load() error {
 	s.counts = credo.Counts{BySource: map[string]int64{}, ByKind: map[string]int64{}}
 	s.tailCounts = s.counts
-	v, closer, err := s.db.Get(metaHead)
+	var cv []byte
+	k, v, err := s.lastMeta()
 	switch {
-	case errors.Is(err, pebble.ErrNotFound):
-		return nil
 	case err != nil:
 		return err
-	}
-	if len(v) != 40 {
+	case k == nil:
+		return nil // a new ledger
+	case len(k) == len(metaPrefix)+8 && len(v) >= 32:
+		s.head.Seq = binary.BigEndian.Uint64(k[len(metaPrefix):])
+		copy(s.head.Hash[:], v)
+		cv = v[32:]
+	case len(v) == 40: // format 1 and 2: seq ‖ hash, and the counters apart
+		s.head.Seq = binary.BigEndian.Uint64(v)
+		copy(s.head.Hash[:], v[8:])
+		c, closer, err := s.db.Get(legacyCounts)
+		if err != nil {
+			return fmt.Errorf("read counts: %w", err)
+		}
+		cv = bytes.Clone(c)
 		closer.Close()
-		return fmt.Errorf("corrupt head (%d bytes)", len(v))
+	default:
+		return fmt.Errorf("corrupt head %x (%d bytes)", k, len(v))
 	}
-	s.head.Seq = binary.BigEndian.Uint64(v)
-	copy(s.head.Hash[:], v[8:])
-	closer.Close()
-	v, closer, err = s.db.Get(metaCounts)
-	if err != nil {
-		return fmt.Errorf("read counts: %w", err)
-	}
-	defer closer.Close()
-	if err := json.Unmarshal(v, &s.counts); err != nil {
+	if err := json.Unmarshal(cv, &s.counts); err != nil {
 		return fmt.Errorf("corrupt counts: %w", err)
 	}
 	if s.counts.BySource == nil {
@@ -280,6 +321,33 @@ func (s *Store) load() error {
 	}
 	s.tail, s.tailCounts = s.head, s.counts
 	return nil
+}
+
+// lastMeta returns the last batch's head-and-counters key and value
+// (copies), or format 1 and 2's "Mhead", or nils for a new ledger.
+func (s *Store) lastMeta() (k, v []byte, err error) {
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: metaPrefix, UpperBound: prefixEnd(metaPrefix)})
+	if err != nil {
+		return nil, nil, err
+	}
+	if it.Last() {
+		k, v = bytes.Clone(it.Key()), bytes.Clone(it.Value())
+	}
+	if err := errors.Join(it.Error(), it.Close()); err != nil {
+		return nil, nil, err
+	}
+	if k != nil {
+		return k, v, nil
+	}
+	lv, closer, err := s.db.Get(legacyHead)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	defer closer.Close()
+	return legacyHead, bytes.Clone(lv), nil
 }
 
 // Dir is the data directory.
@@ -298,7 +366,7 @@ func (s *Store) Close() error {
 	s.deferred.seal()
 	close(s.deferred.sealed)
 	<-s.indexerDone
-	err := s.db.Close()
+	err := errors.Join(s.idx.Close(), s.db.Close())
 	s.db = nil
 	if err != nil {
 		return fmt.Errorf("close data directory %s: %w", s.dir, err)
@@ -477,7 +545,7 @@ func (s *Store) build(ctx context.Context, recs []*credo.Record, p *prepared, op
 		if err := s.loadSubjects(ctx); err != nil {
 			return nil, credo.Head{}, credo.Counts{}, fmt.Errorf("append: %w", err)
 		}
-		s.ids = newIDFilter(s.db, s.deferred)
+		s.ids = newIDFilter(s.idx, s.deferred)
 	}
 	sc := &s.scratch
 	clear(sc.inBatch)
@@ -594,7 +662,7 @@ func (s *Store) build(ctx context.Context, recs []*credo.Record, p *prepared, op
 	}
 	for i := range sc.postings {
 		p := &sc.postings[i]
-		sc.sources.add(sourceKey(kbuf[:0], p.source, p.first), p.rest)
+		sc.sources.add(postingKey(kbuf[:0], p.source, p.first), p.rest)
 	}
 	if p := &sc.unresolvedPosting; p.first != 0 {
 		sc.unresolved.add(unresolvedKey(kbuf[:0], p.first), p.rest)
@@ -604,22 +672,18 @@ func (s *Store) build(ctx context.Context, recs []*credo.Record, p *prepared, op
 		counts.unresolved += ops.unresolved
 	}
 	next := counts.applyTo(s.tailCounts)
-	var hv [40]byte
-	binary.BigEndian.PutUint64(hv[:], head.Seq)
-	copy(hv[8:], head.Hash[:])
 	cb, err := json.Marshal(next)
 	if err != nil {
 		return nil, head, credo.Counts{}, err
 	}
 	var meta entries
-	meta.add(metaCounts, cb)
-	meta.add(metaHead, hv[:])
+	meta.add(metaKey(head.Seq), append(head.Hash[:], cb...))
 	lists := []*entries{&meta, &sc.sources, &sc.chain, &sc.unresolved}
 	if ops != nil {
 		lists = append(lists, &ops.sets)
 	}
 
-	// In key order: M O R U (then a resolution's Y y Z z).
+	// In key order: M o R U (then a resolution's Y y Z z).
 	size := 0
 	for _, e := range lists {
 		size += e.batchSize()
@@ -707,8 +771,9 @@ func (s *Store) lookupID(k []byte, maxSeq uint64) (uint64, error) {
 	return s.getSeq(k)
 }
 
+// getSeq reads a K entry of the index.
 func (s *Store) getSeq(k []byte) (uint64, error) {
-	v, closer, err := s.db.Get(k)
+	v, closer, err := s.idx.Get(k)
 	if errors.Is(err, pebble.ErrNotFound) {
 		return 0, nil
 	}
@@ -727,7 +792,7 @@ func (s *Store) getSeq(k []byte) (uint64, error) {
 // never pay for it.
 func (s *Store) loadSubjects(ctx context.Context) error {
 	set := newSubjectSet(s.subjectSeed)
-	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: []byte{tagEntity}, UpperBound: []byte{tagEntity + 1}})
+	it, err := s.idx.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: []byte{tagEntity}, UpperBound: []byte{tagEntity + 1}})
 	if err != nil {
 		return err
 	}
@@ -812,19 +877,35 @@ func (s *Store) SubjectRecords(ctx context.Context, ref credo.SubjectRef) iter.S
 }
 
 // SourceRecords implements credo.Ledger.
+// A source's postings are found among every batch's (they are keyed by
+// sequence number first, so that they grow); format 1 and 2 postings, by
+// source, come before them.
 func (s *Store) SourceRecords(ctx context.Context, source string) iter.Seq2[*credo.Record, error] {
-	p := sourcePrefix(nil, source)
-	return s.posted(ctx, p, prefixEnd(p))
+	return func(yield func(*credo.Record, error) bool) {
+		p := sourcePrefix(nil, source)
+		for r, err := range s.posted(ctx, p, prefixEnd(p), nil) {
+			if !yield(r, err) || err != nil {
+				return
+			}
+		}
+		mine := func(k []byte) bool { return len(k) == 9+len(source) && string(k[9:]) == source }
+		for r, err := range s.posted(ctx, []byte{tagPosting}, []byte{tagPosting + 1}, mine) {
+			if !yield(r, err) || err != nil {
+				return
+			}
+		}
+	}
 }
 
 // UnresolvedRecords yields the records without a subject, in ledger order.
 func (s *Store) UnresolvedRecords(ctx context.Context) iter.Seq2[*credo.Record, error] {
-	return s.posted(ctx, []byte{tagUnresolved}, []byte{tagUnresolved + 1})
+	return s.posted(ctx, []byte{tagUnresolved}, []byte{tagUnresolved + 1}, nil)
 }
 
-// posted yields the records of the postings in [lo, hi), in ledger order,
-// reading each from the chain.
-func (s *Store) posted(ctx context.Context, lo, hi []byte) iter.Seq2[*credo.Record, error] {
+// posted yields the records of the postings in [lo, hi) (those whose key
+// keep accepts, when it is not nil), in ledger order, reading each from the
+// chain.
+func (s *Store) posted(ctx context.Context, lo, hi []byte, keep func(k []byte) bool) iter.Seq2[*credo.Record, error] {
 	return func(yield func(*credo.Record, error) bool) {
 		it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: lo, UpperBound: hi})
 		if err != nil {
@@ -834,6 +915,9 @@ func (s *Store) posted(ctx context.Context, lo, hi []byte) iter.Seq2[*credo.Reco
 		defer it.Close()
 		var seqs []uint64
 		for ok := it.First(); ok; ok = it.Next() {
+			if keep != nil && !keep(it.Key()) {
+				continue
+			}
 			if seqs, err = postingSeqs(seqs[:0], it.Key(), it.Value()); err != nil {
 				yield(nil, err)
 				return

@@ -2,6 +2,8 @@ package pebble
 
 import (
 	"context"
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -24,7 +26,7 @@ func crashClose(t *testing.T, s *Store) {
 	s.inflight.Wait()
 	close(s.deferred.sealed) // the open segment is never sealed
 	<-s.indexerDone
-	if err := s.db.Close(); err != nil {
+	if err := errors.Join(s.idx.Close(), s.db.Close()); err != nil {
 		t.Fatal(err)
 	}
 	s.db = nil
@@ -194,40 +196,87 @@ func TestDeferredIndexFirstSegment(t *testing.T) {
 	appendAll(t, s, 1, 120, 40, credo.Duplicate)
 }
 
-// TestFormat1Directory: a directory from before the index was deferred has
-// a complete index and no watermark; it opens as such and is marked
-// format 2.
-func TestFormat1Directory(t *testing.T) {
-	dir := t.TempDir()
-	s, err := Open(dir, nil)
+// TestOlderFormatDirectory: a directory of format 1 or 2 kept the index
+// entries in the chain's engine. Opened, it is indexed anew in the index
+// engine from its chain, the old entries are dropped, and it is marked
+// format 3.
+func TestOlderFormatDirectory(t *testing.T) {
+	for _, format := range []int{1, 2} {
+		t.Run(fmt.Sprint("format ", format), func(t *testing.T) {
+			dir := t.TempDir()
+			s, err := Open(dir, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			appendAll(t, s, 1, 90, 30, credo.Appended)
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			// As the older build left it: no index engine, entries (here
+			// a stale one) in the chain's.
+			if err := os.RemoveAll(filepath.Join(dir, "index")); err != nil {
+				t.Fatal(err)
+			}
+			db, err := pebbledb.Open(filepath.Join(dir, "ledger"), EngineOptions())
+			if err != nil {
+				t.Fatal(err)
+			}
+			stale := idKey(nil, "court", "stale")
+			if err := db.Set(stale, []byte("12345678"), pebbledb.Sync); err != nil {
+				t.Fatal(err)
+			}
+			legacyMeta(t, db)
+			if err := db.Close(); err != nil {
+				t.Fatal(err)
+			}
+			marker := fmt.Sprintf("credo data directory\nformat %d\n", format)
+			if err := os.WriteFile(filepath.Join(dir, markerName), []byte(marker), 0o640); err != nil {
+				t.Fatal(err)
+			}
+			s, err = Open(dir, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if w := indexedMark(t, s); w != 90 {
+				t.Fatalf("watermark %d, want 90", w)
+			}
+			if b, _ := os.ReadFile(filepath.Join(dir, markerName)); !strings.Contains(string(b), "format 3") {
+				t.Fatalf("marker after opening: %q", b)
+			}
+			if _, _, err := s.db.Get(stale); !errors.Is(err, pebbledb.ErrNotFound) {
+				t.Fatalf("the old index entry is still in the chain's engine: %v", err)
+			}
+			checkIndexes(t, s, 90)
+			appendAll(t, s, 91, 100, 10, credo.Appended)
+			appendAll(t, s, 1, 100, 25, credo.Duplicate)
+		})
+	}
+}
+
+// legacyMeta rewrites the last head and counters as formats 1 and 2 kept
+// them: "Mhead" (seq ‖ hash) and "Mcounts", overwritten by every batch.
+func legacyMeta(t *testing.T, db *pebbledb.DB) {
+	t.Helper()
+	it, err := db.NewIter(&pebbledb.IterOptions{LowerBound: metaPrefix, UpperBound: prefixEnd(metaPrefix)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	appendAll(t, s, 1, 90, 30, credo.Appended)
-	if err := s.FlushIndex(context.Background()); err != nil {
+	if !it.Last() {
+		t.Fatal("no head key")
+	}
+	seq := binary.BigEndian.Uint64(it.Key()[len(metaPrefix):])
+	v := slices.Clone(it.Value())
+	if err := it.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.db.Delete(metaIndexed, pebbledb.Sync); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, markerName), []byte("credo data directory\nformat 1\n"), 0o640); err != nil {
-		t.Fatal(err)
-	}
-	s, err = Open(dir, nil)
+	b := db.NewBatch()
+	defer b.Close()
+	err = errors.Join(b.DeleteRange(metaPrefix, prefixEnd(metaPrefix), nil),
+		b.Set(legacyHead, append(binary.BigEndian.AppendUint64(nil, seq), v[:32]...), nil),
+		b.Set(legacyCounts, v[32:], nil),
+		b.Commit(pebbledb.Sync))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
-	if w := indexedMark(t, s); w != 90 {
-		t.Fatalf("watermark %d, want 90", w)
-	}
-	if b, _ := os.ReadFile(filepath.Join(dir, markerName)); !strings.Contains(string(b), "format 2") {
-		t.Fatalf("marker after opening: %q", b)
-	}
-	checkIndexes(t, s, 90)
-	appendAll(t, s, 91, 100, 10, credo.Appended)
-	appendAll(t, s, 1, 100, 25, credo.Duplicate)
 }

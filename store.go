@@ -68,6 +68,16 @@ type Ledger interface {
 	Head(ctx context.Context) (Head, error)
 }
 
+// AsyncAppender is a Ledger that takes the next batch while the last one
+// is being made durable. AppendAsync returns once the batch has its place
+// in the ledger (a later call comes after it); the function it returns
+// waits until the batch is durable and gives what Append would. Every such
+// function must be called. A loader keeps one batch in flight this way
+// and builds the next during the sync.
+type AsyncAppender interface {
+	AppendAsync(ctx context.Context, recs []*Record) (wait func() ([]AppendResult, error))
+}
+
 // Store is everything credo keeps. Each backend (the embedded one in package
 // pebble, PostgreSQL later) implements it and passes package storetest.
 type Store interface {

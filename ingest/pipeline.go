@@ -123,6 +123,9 @@ type batch struct {
 	unres []string                // per record: why it is unresolved
 	read  int64
 	bytes int64
+	// wait, when the batch was handed to an AsyncAppender, waits for it to
+	// be durable and gives its results.
+	wait func() ([]credo.AppendResult, error)
 }
 
 // merge appends o, which was read after b, to b.
@@ -328,8 +331,31 @@ func (in *Ingester) run(ctx context.Context, spec *Spec, r Reader, m *Mapper, pr
 	quarantine := func(row *Row, srcID string, reasons []string) *credo.QuarantinedRow {
 		return qr.row(row.Num, srcID, row.Names, row.Values, row.Raw, reasons)
 	}
+	async, _ := in.Store.(credo.AsyncAppender)
 	go func() {
 		var err error
+		// With an AsyncAppender one batch is in flight: the next is built
+		// and applied while it is synced, and its results are filed after.
+		var inFlight *batch
+		finish := func() {
+			if inFlight == nil {
+				return
+			}
+			b := inFlight
+			inFlight = nil
+			if e := in.write(ctx, qr, b, rep, qIDs, qSrc, maxEx, outcome); e != nil && err == nil {
+				err = e
+				cancel()
+				return
+			}
+			if err == nil && progress != nil {
+				progress(Progress{Rows: rep.Rows, Bytes: b.bytes, TotalBytes: rep.Bytes})
+			}
+		}
+		defer func() {
+			finish()
+			done <- err
+		}()
 		for b := range batches {
 			if err != nil {
 				continue
@@ -347,16 +373,16 @@ func (in *Ingester) run(ctx context.Context, spec *Spec, r Reader, m *Mapper, pr
 					break merge
 				}
 			}
-			err = in.write(ctx, qr, b, rep, qIDs, qSrc, maxEx, outcome)
-			if err != nil {
-				cancel()
+			if async != nil && len(b.recs) > 0 {
+				b.wait = async.AppendAsync(ctx, b.recs)
+				finish()
+				inFlight = b
 				continue
 			}
-			if progress != nil {
-				progress(Progress{Rows: rep.Rows, Bytes: b.bytes, TotalBytes: rep.Bytes})
-			}
+			finish()
+			inFlight = b
+			finish()
 		}
-		done <- err
 	}()
 
 	newBatch := func() *batch {
@@ -429,7 +455,13 @@ func (in *Ingester) write(ctx context.Context, qr *quarantiner, b *batch, rep *R
 	var release, releaseSrc []string
 	var outs []Outcome
 	if len(b.recs) > 0 {
-		res, err := in.Store.Append(ctx, b.recs)
+		var res []credo.AppendResult
+		var err error
+		if b.wait != nil {
+			res, err = b.wait()
+		} else {
+			res, err = in.Store.Append(ctx, b.recs)
+		}
 		if err != nil {
 			return err
 		}

@@ -388,8 +388,24 @@ func (s *Store) Append(ctx context.Context, recs []*credo.Record) ([]credo.Appen
 // written in the same batch. Without ops, records of the resolution source
 // are refused: only Resolve writes them.
 func (s *Store) append(ctx context.Context, recs []*credo.Record, ops *resolutionOps) ([]credo.AppendResult, error) {
+	return s.start(ctx, recs, ops)()
+}
+
+// AppendAsync implements credo.AsyncAppender: it returns once the batch is
+// applied (a later call comes after it in the ledger), and its wait
+// function once the batch is durable. Every wait must be called.
+func (s *Store) AppendAsync(ctx context.Context, recs []*credo.Record) func() ([]credo.AppendResult, error) {
+	return s.start(ctx, recs, nil)
+}
+
+// start builds and applies the batch that appends recs; the function it
+// returns waits for the batch to be synced and gives the results.
+func (s *Store) start(ctx context.Context, recs []*credo.Record, ops *resolutionOps) func() ([]credo.AppendResult, error) {
+	failed := func(err error) func() ([]credo.AppendResult, error) {
+		return func() ([]credo.AppendResult, error) { return nil, err }
+	}
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return failed(err)
 	}
 	res := make([]credo.AppendResult, len(recs))
 	p := prepare(recs, s.opts.Now().UTC(), s.subjectSeed)
@@ -397,44 +413,46 @@ func (s *Store) append(ctx context.Context, recs []*credo.Record, ops *resolutio
 	if s.db == nil {
 		s.mu.Unlock()
 		p.release()
-		return nil, errors.New("append: store is closed")
+		return failed(errors.New("append: store is closed"))
 	}
 	if err := s.failure(); err != nil {
 		s.mu.Unlock()
 		p.release()
-		return nil, fmt.Errorf("append: store failed earlier, reopen it: %w", err)
+		return failed(fmt.Errorf("append: store failed earlier, reopen it: %w", err))
 	}
 	prev := s.applied
 	b, head, counts, err := s.build(ctx, recs, p, ops, res, prev)
 	p.release()
 	if err != nil {
 		s.mu.Unlock()
-		return nil, err
+		return failed(err)
 	}
 	if b == nil {
 		// Nothing new; but the duplicates found may be in batches still
 		// being synced.
 		tail := s.tail.Seq
 		s.mu.Unlock()
-		for _, r := range res {
-			if r.Seq != 0 {
-				return res, s.waitSynced(tail)
+		return func() ([]credo.AppendResult, error) {
+			for _, r := range res {
+				if r.Seq != 0 {
+					return res, s.waitSynced(tail)
+				}
 			}
+			return res, nil
 		}
-		return res, nil
 	}
 	done := make(chan struct{})
 	s.applied = done
 	s.tail, s.tailCounts = head, counts
 	s.inflight.Add(1)
 	s.mu.Unlock()
-	defer s.inflight.Done()
 
 	<-prev
 	if err := s.failure(); err != nil {
 		close(done)
 		b.Close()
-		return nil, s.commitFailed(recs, res, err)
+		s.inflight.Done()
+		return failed(s.commitFailed(recs, res, err))
 	}
 	if s.opts.NoSync {
 		err = commit(b, s.wo)
@@ -445,24 +463,29 @@ func (s *Store) append(ctx context.Context, recs []*credo.Record, ops *resolutio
 		// b is not closed: the engine may still hold it.
 		s.commitFailed(recs, res, err)
 		close(done)
-		return nil, fmt.Errorf("append %d records to %s: %w", len(recs), s.dir, err)
+		s.inflight.Done()
+		return failed(fmt.Errorf("append %d records to %s: %w", len(recs), s.dir, err))
 	}
 	s.appliedSeq.Store(head.Seq)
 	close(done)
-	if !s.opts.NoSync {
-		err = guard(b.SyncWait)
+	return func() ([]credo.AppendResult, error) {
+		defer s.inflight.Done()
+		var err error
+		if !s.opts.NoSync {
+			err = guard(b.SyncWait)
+		}
+		b.Close()
+		if err != nil {
+			return nil, s.commitFailed(recs, res, err)
+		}
+		s.state.Lock()
+		if head.Seq > s.head.Seq { // a later batch synced first, and this one with it
+			s.head, s.counts = head, counts
+			s.synced.Broadcast()
+		}
+		s.state.Unlock()
+		return res, nil
 	}
-	b.Close()
-	if err != nil {
-		return nil, s.commitFailed(recs, res, err)
-	}
-	s.state.Lock()
-	if head.Seq > s.head.Seq { // a later batch synced first, and this one with it
-		s.head, s.counts = head, counts
-		s.synced.Broadcast()
-	}
-	s.state.Unlock()
-	return res, nil
 }
 
 // waitSynced waits until the ledger is synced up to seq.

@@ -45,6 +45,7 @@ func Run(t *testing.T, b Backend) {
 		{"NotFound", testNotFound},
 		{"VerifiesAndSurvivesReopen", testReopen},
 		{"CancelledContext", testCancelled},
+		{"AppendAsync", testAppendAsync},
 		{"Quarantine", testQuarantine},
 		{"Runs", testRuns},
 		{"Sources", testSources},

@@ -151,12 +151,20 @@ func (a *Aggregator) after(d Duration, at int64) int64 {
 // not Simple, two records at the same moment): the caller then computes
 // it with Standing. The standing has no contributions.
 func (a *Aggregator) Standing(subject credo.SubjectRef, events []Event) (credo.Standing, bool) {
+	var st credo.Standing
+	ok := a.Fill(&st, subject, events)
+	return st, ok
+}
+
+// Fill is Standing into *st, which it overwrites only when it reports
+// true: a recompute fills its array of standings in place.
+func (a *Aggregator) Fill(st *credo.Standing, subject credo.SubjectRef, events []Event) bool {
 	p := a.p
 	evs := a.evs[:0]
 	for _, e := range events {
 		if e.At <= a.asOfN {
 			if !p.Simple(e.Hits) {
-				return credo.Standing{}, false
+				return false
 			}
 			evs = append(evs, e)
 		}
@@ -173,7 +181,7 @@ func (a *Aggregator) Standing(subject credo.SubjectRef, events []Event) (credo.S
 	a.evs = evs
 	for i := 1; i < len(evs); i++ {
 		if evs[i].At == evs[i-1].At {
-			return credo.Standing{}, false // the order of two records then goes by their ids
+			return false // the order of two records then goes by their ids
 		}
 	}
 	a.hist, a.caps = a.hist[:0], a.caps[:0]
@@ -248,7 +256,8 @@ func (a *Aggregator) Standing(subject credo.SubjectRef, events []Event) (credo.S
 		}
 	}
 	score = min(max(score, p.min), p.max)
-	st := credo.Standing{Subject: subject, Jurisdiction: p.Jurisdiction, PolicyVersion: a.ver, AsOf: a.asOf, Score: score, Lists: []credo.Membership{}}
+	st.Subject, st.Jurisdiction, st.PolicyVersion, st.AsOf, st.Score = subject, p.Jurisdiction, a.ver, a.asOf, score
+	st.Lists, st.Contributions = []credo.Membership{}, nil
 	bi := len(p.grades) - 1
 	for i, b := range p.grades {
 		if score >= b.min {
@@ -258,8 +267,9 @@ func (a *Aggregator) Standing(subject credo.SubjectRef, events []Event) (credo.S
 	}
 	st.Grade = p.grades[bi].grade
 	st.GradeReason = credo.GradeReason{By: "band", Band: p.grades[bi].label}
+	st.NextChange = time.Time{}
 	if next != 0 {
 		st.NextChange = time.Unix(0, next).UTC()
 	}
-	return st, true
+	return true
 }

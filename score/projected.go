@@ -364,7 +364,7 @@ func recomputeProjected(ctx context.Context, s ProjectionStore, p *policy.Progra
 						for _, e := range events[offs[num]:offs[num+1]] {
 							evs = append(evs, policy.Event{At: e.at, Hits: hitsOf(e.tup)})
 						}
-						sts[i], ok = agg.Standing(ref, evs)
+						ok = agg.Fill(&sts[i], ref, evs)
 					}
 					if !ok {
 						recs, err := Records(ctx, s, p, ref, represented[ref])

@@ -227,15 +227,16 @@ func (s *Store) indexedThrough() (uint64, error) {
 //
 // The keys of a segment share long prefixes (the table tag, the subject
 // kind, the city's address code), so the sort skips the prefix all of them
-// share and sorts integers: the next five bytes of each key and its
-// position, packed in one word. Keys that agree on those five bytes are
-// then put in order among themselves.
+// share and sorts integers: the next 46 bits of each key and its position
+// (18 bits), packed in one word. Keys that agree on those bits are then put
+// in order among themselves.
 func sortedEntries(e *entries) []entry {
 	cmp := func(x, y entry) int { return bytes.Compare(e.key(x), e.key(y)) }
 	if slices.IsSortedFunc(e.ix, cmp) {
 		return e.ix
 	}
-	if len(e.ix) >= 1<<24 {
+	const posBits = 18
+	if len(e.ix) >= 1<<posBits {
 		ix := slices.Clone(e.ix)
 		slices.SortFunc(ix, cmp)
 		return ix
@@ -254,19 +255,19 @@ func sortedEntries(e *entries) []entry {
 	for i, x := range e.ix {
 		var w [8]byte
 		if k := e.key(x); lcp < len(k) {
-			copy(w[:5], k[lcp:])
+			copy(w[:], k[lcp:])
 		}
-		packed[i] = binary.BigEndian.Uint64(w[:]) | uint64(i)
+		packed[i] = binary.BigEndian.Uint64(w[:])&^(1<<posBits-1) | uint64(i)
 	}
 	slices.Sort(packed)
 	ix := make([]entry, len(e.ix))
 	for i, p := range packed {
-		ix[i] = e.ix[p&(1<<24-1)]
+		ix[i] = e.ix[p&(1<<posBits-1)]
 	}
 	// Runs that agree on the five bytes: put in order by the whole key.
 	for lo := 0; lo < len(packed); {
 		hi := lo + 1
-		for hi < len(packed) && packed[hi]>>24 == packed[lo]>>24 {
+		for hi < len(packed) && packed[hi]>>posBits == packed[lo]>>posBits {
 			hi++
 		}
 		if hi-lo > 1 {

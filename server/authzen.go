@@ -113,6 +113,8 @@ type DecisionContext struct {
 	Obligations   map[string]any `json:"obligations,omitempty"`
 	NoticeID      string         `json:"notice_id,omitempty"`
 	Error         *DecisionError `json:"error,omitempty"`
+
+	known bool // what SubjectKnown points to
 }
 
 // DecisionError says why an item of a batch was not evaluated.
@@ -322,9 +324,10 @@ func OnRecord(r *decide.Result, now time.Time, requestID, consumer string, subje
 // ResponseContext is an evaluation response's context for decision r,
 // put on the record as inq.
 func ResponseContext(r *decide.Result, inq *credo.Inquiry) *DecisionContext {
-	known := r.Known
-	return &DecisionContext{ReasonCodes: inq.Reasons, PolicyVersion: strings.Join(inq.PolicyVersions, ","),
-		SubjectKnown: &known, Obligations: r.Obligations(), NoticeID: inq.NoticeID}
+	c := &DecisionContext{ReasonCodes: inq.Reasons, PolicyVersion: strings.Join(inq.PolicyVersions, ","),
+		Obligations: r.Obligations(), NoticeID: inq.NoticeID, known: r.Known}
+	c.SubjectKnown = &c.known // one allocation for both
+	return c
 }
 
 // newNoticeID returns "aan_" and 96 bits from crypto/rand in hex: a

@@ -541,7 +541,9 @@ func writeAnswer(w http.ResponseWriter, fill func([]byte) []byte) {
 	h := w.Header()
 	h["Content-Type"] = jsonContentType
 	h["X-Content-Type-Options"] = noSniff
-	h["Content-Length"] = []string{strconv.Itoa(len(b))}
+	if len(b) > 2000 { // net/http sets a short body's length itself; a long one would be chunked
+		h["Content-Length"] = []string{strconv.Itoa(len(b))}
+	}
 	w.WriteHeader(http.StatusOK)
 	w.Write(b) // the client may be gone; there is no one left to tell
 	if cap(b) <= 64<<10 {

@@ -65,6 +65,13 @@ func newRequestID() string {
 	return string(b[:])
 }
 
+// requestState is what observe keeps of a request.
+type requestState struct {
+	info     requestInfo
+	w        statusWriter
+	idHeader [1]string
+}
+
 // statusWriter remembers the status written through it.
 type statusWriter struct {
 	http.ResponseWriter
@@ -98,13 +105,16 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 func observe(logger *slog.Logger, m *metrics, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		ri := &requestInfo{id: r.Header.Get("X-Request-ID")}
+		st := &requestState{info: requestInfo{id: r.Header.Get("X-Request-ID")}} // one allocation for all three
+		ri := &st.info
 		badID := ri.id != "" && !validRequestID(ri.id)
 		if ri.id == "" || badID {
 			ri.id = newRequestID()
 		}
-		w.Header()["X-Request-Id"] = []string{ri.id} // the canonical form of X-Request-ID
-		sw := &statusWriter{ResponseWriter: w}
+		st.idHeader[0] = ri.id
+		w.Header()["X-Request-Id"] = st.idHeader[:] // the canonical form of X-Request-ID
+		st.w.ResponseWriter = w
+		sw := &st.w
 		r = r.WithContext(context.WithValue(r.Context(), infoKey{}, ri))
 		m.inFlight.Inc()
 		defer func() {

@@ -98,15 +98,16 @@ func NewServer(logger *slog.Logger, store credo.Store, cfg Config) http.Handler 
 	}
 	m := newMetrics(cfg.Registry, logger, store)
 	mux := http.NewServeMux()
-	addRoutes(mux, logger, store, cfg, m)
-	var h http.Handler = mux
+	hot := addRoutes(mux, logger, store, cfg, m)
+	var h http.Handler = hotRoutes(hot, mux)
 	h = recoverPanics(logger, h)
 	h = observe(logger, m, h)
 	return h
 }
 
-// addRoutes is the server's whole surface.
-func addRoutes(mux *http.ServeMux, logger *slog.Logger, store credo.Store, cfg Config, m *metrics) {
+// addRoutes is the server's whole surface. It returns the handlers of the
+// routes asked most (the decisions), by pattern, for hotRoutes.
+func addRoutes(mux *http.ServeMux, logger *slog.Logger, store credo.Store, cfg Config, m *metrics) map[string]http.Handler {
 	mux.Handle("GET /healthz", handleHealthz())
 	mux.Handle("GET /readyz", handleReadyz(logger, store))
 	mux.Handle("GET /metrics", handleMetrics(logger, cfg.Registry))
@@ -116,8 +117,13 @@ func addRoutes(mux *http.ServeMux, logger *slog.Logger, store credo.Store, cfg C
 
 	d := &decider{logger: logger, table: cfg.Decisions, audit: cfg.Audit}
 	deciders := []credo.Role{credo.RoleConsumer, credo.RoleOperator}
-	mux.Handle("POST /access/v1/evaluation", requireDecisions(d, requireRole(logger, store, cfg.Consumers, handleEvaluation(d), deciders...)))
-	mux.Handle("POST /access/v1/evaluations", requireDecisions(d, requireRole(logger, store, cfg.Consumers, handleEvaluations(d), deciders...)))
+	hot := map[string]http.Handler{
+		"POST /access/v1/evaluation":  requireDecisions(d, requireRole(logger, store, cfg.Consumers, handleEvaluation(d), deciders...)),
+		"POST /access/v1/evaluations": requireDecisions(d, requireRole(logger, store, cfg.Consumers, handleEvaluations(d), deciders...)),
+	}
+	for p, h := range hot {
+		mux.Handle(p, h)
+	}
 	mux.Handle("POST /access/v1/search/action", requireDecisions(d, requireRole(logger, store, cfg.Consumers, handleSearchAction(d), credo.RoleSubject, credo.RoleOperator)))
 	standings, _ := store.(credo.Standings)
 	mux.Handle("POST /access/v1/search/subject", requireDecisions(d, requireRole(logger, store, cfg.Consumers, handleSearchSubject(d, standings), credo.RoleOperator)))
@@ -130,6 +136,29 @@ func addRoutes(mux *http.ServeMux, logger *slog.Logger, store credo.Store, cfg C
 	mux.Handle("GET /v1/organizations/{uscc}/check", rateLimit(cfg.CheckPerMinute, cfg.CheckBurst,
 		handleOrgCheck(logger, store, func() []*policy.Program { return programsOf(cfg.Decisions) })))
 	mux.Handle("/", handleNotFound())
+	return hot
+}
+
+// hotRoutes serves the decision routes' requests without the mux's
+// matching (a request to an exact decision path, POST, is what the mux
+// would send there), and the rest through the mux.
+func hotRoutes(hot map[string]http.Handler, mux *http.ServeMux) http.Handler {
+	eval, evals := hot["POST /access/v1/evaluation"], hot["POST /access/v1/evaluations"]
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && r.Host != "" {
+			switch r.URL.Path {
+			case "/access/v1/evaluation":
+				r.Pattern = "POST /access/v1/evaluation"
+				eval.ServeHTTP(w, r)
+				return
+			case "/access/v1/evaluations":
+				r.Pattern = "POST /access/v1/evaluations"
+				evals.ServeHTTP(w, r)
+				return
+			}
+		}
+		mux.ServeHTTP(w, r)
+	})
 }
 
 func programsOf(t *decide.Table) []*policy.Program {

@@ -920,16 +920,37 @@ func (r *reader) u64(what string) uint64 {
 // that carry the deletion of the jurisdiction's old ones and are ingested
 // into the engine whole, in one step, rather than written key by key.
 func (s *Store) ReplaceStandings(ctx context.Context, jurisdiction string, sts []*credo.Standing) error {
+	return s.ReplaceStandingsFunc(ctx, jurisdiction, len(sts), func(i int, st *credo.Standing) { *st = *sts[i] })
+}
+
+// ReplaceStandingsFunc is ReplaceStandings of n standings that at makes
+// on demand, standing i into *st (at is called from several goroutines at
+// once, each with its own st, and more than once for an i): a million
+// standings need not all be held as credo.Standing values, which the
+// garbage collector would have to scan.
+func (s *Store) ReplaceStandingsFunc(ctx context.Context, jurisdiction string, n int, at func(i int, st *credo.Standing)) error {
 	if err := validJurisdiction(jurisdiction); err != nil {
 		return err
 	}
-	for i, st := range sts {
+	getter := func() func(i int) *credo.Standing {
+		var st credo.Standing
+		return func(i int) *credo.Standing {
+			st = credo.Standing{}
+			at(i, &st)
+			return &st
+		}
+	}
+	get := getter()
+	var prev credo.SubjectRef
+	for i := range n {
+		st := get(i)
 		if st.Jurisdiction != jurisdiction || !st.Subject.Resolved() || strings.IndexByte(st.Subject.ID, 0) >= 0 {
 			return fmt.Errorf("standing of %s under %s: %w: want a resolved subject under %s", st.Subject, st.Jurisdiction, credo.ErrInvalid, jurisdiction)
 		}
-		if i > 0 && compareSuffix(sts[i-1].Subject, st.Subject) >= 0 {
+		if i > 0 && compareSuffix(prev, st.Subject) >= 0 {
 			return fmt.Errorf("standings under %s: %w: not sorted by subject at %s", jurisdiction, credo.ErrInvalid, st.Subject)
 		}
+		prev = st.Subject
 	}
 	dir := filepath.Join(s.dir, ingestDirName)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -947,15 +968,16 @@ func (s *Store) ReplaceStandings(ctx context.Context, jurisdiction string, sts [
 	}
 	tables := []table{
 		{tagByList, true, func(add func(k, v []byte) error) error {
+			get := getter()
 			byList := map[string][]int{}
-			for i, st := range sts {
-				for _, m := range st.Lists {
+			for i := range n {
+				for _, m := range get(i).Lists {
 					byList[m.List] = append(byList[m.List], i)
 				}
 			}
 			for _, name := range slices.Sorted(maps.Keys(byList)) {
 				for _, i := range byList[name] {
-					if err := add(namedKey(nil, tagByList, jurisdiction, name, sts[i].Subject), nil); err != nil {
+					if err := add(namedKey(nil, tagByList, jurisdiction, name, get(i).Subject), nil); err != nil {
 						return err
 					}
 				}
@@ -963,14 +985,16 @@ func (s *Store) ReplaceStandings(ctx context.Context, jurisdiction string, sts [
 			return nil
 		}},
 		{tagByGrade, true, func(add func(k, v []byte) error) error {
+			get := getter()
 			byGrade := map[string][]int{}
-			for i, st := range sts {
-				byGrade[st.Grade] = append(byGrade[st.Grade], i)
+			for i := range n {
+				g := get(i).Grade
+				byGrade[g] = append(byGrade[g], i)
 			}
 			var key []byte
 			for _, g := range slices.Sorted(maps.Keys(byGrade)) {
 				for _, i := range byGrade[g] {
-					key = namedKey(key[:0], tagByGrade, jurisdiction, g, sts[i].Subject)
+					key = namedKey(key[:0], tagByGrade, jurisdiction, g, get(i).Subject)
 					if err := add(key, nil); err != nil {
 						return err
 					}
@@ -981,15 +1005,17 @@ func (s *Store) ReplaceStandings(ctx context.Context, jurisdiction string, sts [
 		{tagHistory, false, func(add func(k, v []byte) error) error {
 			// history keys lead with the subject: sts's order is theirs;
 			// the old standings are read while the other tables are written
-			changed, err := s.changedStandings(ctx, jurisdiction, sts)
+			changed, err := s.changedStandings(ctx, jurisdiction, n, getter())
 			if err != nil {
 				return err
 			}
+			get := getter()
 			var key, val []byte
-			for i, st := range sts {
+			for i := range n {
 				if !changed[i] {
 					continue
 				}
+				st := get(i)
 				key = historyPrefix(key[:0], st.Subject, jurisdiction)
 				key = binary.BigEndian.AppendUint64(key, uint64(st.AsOf.UnixNano())^(1<<63))
 				val = appendChange(val[:0], st)
@@ -1000,8 +1026,10 @@ func (s *Store) ReplaceStandings(ctx context.Context, jurisdiction string, sts [
 			return nil
 		}},
 		{tagStanding, true, func(add func(k, v []byte) error) error {
+			get := getter()
 			var key, val []byte
-			for _, st := range sts {
+			for i := range n {
+				st := get(i)
 				key = standingKey(key[:0], jurisdiction, st.Subject)
 				val = appendStanding(val[:0], st)
 				if err := add(key, val); err != nil {
@@ -1015,16 +1043,18 @@ func (s *Store) ReplaceStandings(ctx context.Context, jurisdiction string, sts [
 				t int64
 				i int
 			}
+			get := getter()
 			var ds []due
-			for i, st := range sts {
-				if !st.NextChange.IsZero() {
+			for i := range n {
+				if st := get(i); !st.NextChange.IsZero() {
 					ds = append(ds, due{st.NextChange.UnixNano(), i})
 				}
 			}
 			slices.SortFunc(ds, func(a, b due) int { return cmp.Or(cmp.Compare(a.t, b.t), cmp.Compare(a.i, b.i)) })
 			var key []byte
 			for _, d := range ds {
-				key = dueKey(key[:0], jurisdiction, sts[d.i].NextChange, sts[d.i].Subject)
+				st := get(d.i)
+				key = dueKey(key[:0], jurisdiction, st.NextChange, st.Subject)
 				if err := add(key, nil); err != nil {
 					return err
 				}
@@ -1105,8 +1135,8 @@ func compareSuffix(a, b credo.SubjectRef) int {
 // changedStandings reads the standings stored under jurisdiction beside
 // sts (both in subject order) and reports, for each of sts, whether it
 // changes the subject's history.
-func (s *Store) changedStandings(ctx context.Context, jurisdiction string, sts []*credo.Standing) ([]bool, error) {
-	out := make([]bool, len(sts))
+func (s *Store) changedStandings(ctx context.Context, jurisdiction string, n int, get func(int) *credo.Standing) ([]bool, error) {
+	out := make([]bool, n)
 	prefix := append(append([]byte{tagStanding}, jurisdiction...), 0)
 	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
 	if err != nil {
@@ -1114,7 +1144,8 @@ func (s *Store) changedStandings(ctx context.Context, jurisdiction string, sts [
 	}
 	defer it.Close()
 	ok := it.First()
-	for i, st := range sts {
+	for i := range n {
+		st := get(i)
 		out[i] = true
 		for ; ok; ok = it.Next() {
 			ref, err := parseSubjectSuffix(it.Key()[len(prefix):])

@@ -309,7 +309,7 @@ func build(p *Policy) (*Program, error) {
 	}
 	root := p.nodes["."]
 	prg := &Program{
-		policy: p, Jurisdiction: p.Jurisdiction, Version: p.Version,
+		policy: p, Jurisdiction: p.Jurisdiction, Version: p.Version, versionID: p.Jurisdiction + "@" + p.Version,
 		byKind: map[string][]int32{}, gradeRank: map[string]int{}, measures: map[string]*measure{},
 	}
 	c.prg = prg

@@ -19,6 +19,7 @@ import (
 type Program struct {
 	Jurisdiction string
 	Version      string
+	versionID    string // Jurisdiction@Version, made once
 
 	policy   *Policy
 	loc      *time.Location

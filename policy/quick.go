@@ -80,7 +80,6 @@ type Aggregator struct {
 	p      *Program
 	asOf   time.Time
 	asOfN  int64
-	ver    string
 	durs   []Duration  // the validities met so far
 	shifts []dayShifts // per validity: day → the day it ends
 	evs    []Event
@@ -110,7 +109,7 @@ type capUse struct {
 
 // NewAggregator returns an Aggregator of standings as of asOf.
 func (p *Program) NewAggregator(asOf time.Time) *Aggregator {
-	return &Aggregator{p: p, asOf: asOf, asOfN: asOf.UnixNano(), ver: p.VersionID()}
+	return &Aggregator{p: p, asOf: asOf, asOfN: asOf.UnixNano()}
 }
 
 const nsDay = int64(24 * time.Hour)
@@ -157,14 +156,46 @@ func (a *Aggregator) Standing(subject credo.SubjectRef, events []Event) (credo.S
 }
 
 // Fill is Standing into *st, which it overwrites only when it reports
-// true: a recompute fills its array of standings in place.
+// true.
 func (a *Aggregator) Fill(st *credo.Standing, subject credo.SubjectRef, events []Event) bool {
+	q, ok := a.Quick(events)
+	if ok {
+		a.p.QuickStanding(st, subject, a.asOf, q)
+	}
+	return ok
+}
+
+// Quick is what a quick standing comes to: its score, its grade band (by
+// number) and its next change (Unix nanoseconds; 0 when none). A million
+// of them hold no pointer; QuickStanding makes the standing of one.
+type Quick struct {
+	Score float64
+	Next  int64
+	Band  int
+}
+
+// QuickStanding fills *st with subject's standing as of asOf that q
+// describes.
+func (p *Program) QuickStanding(st *credo.Standing, subject credo.SubjectRef, asOf time.Time, q Quick) {
+	st.Subject, st.Jurisdiction, st.PolicyVersion, st.AsOf, st.Score = subject, p.Jurisdiction, p.versionID, asOf, q.Score
+	st.Lists, st.Contributions = []credo.Membership{}, nil
+	st.Grade = p.grades[q.Band].grade
+	st.GradeReason = credo.GradeReason{By: "band", Band: p.grades[q.Band].label}
+	st.NextChange = time.Time{}
+	if q.Next != 0 {
+		st.NextChange = time.Unix(0, q.Next).UTC()
+	}
+}
+
+// Quick computes the quick standing of a subject with these events, or
+// reports false (see Standing).
+func (a *Aggregator) Quick(events []Event) (Quick, bool) {
 	p := a.p
 	evs := a.evs[:0]
 	for _, e := range events {
 		if e.At <= a.asOfN {
 			if !p.Simple(e.Hits) {
-				return false
+				return Quick{}, false
 			}
 			evs = append(evs, e)
 		}
@@ -181,7 +212,7 @@ func (a *Aggregator) Fill(st *credo.Standing, subject credo.SubjectRef, events [
 	a.evs = evs
 	for i := 1; i < len(evs); i++ {
 		if evs[i].At == evs[i-1].At {
-			return false // the order of two records then goes by their ids
+			return Quick{}, false // the order of two records then goes by their ids
 		}
 	}
 	a.hist, a.caps = a.hist[:0], a.caps[:0]
@@ -256,8 +287,6 @@ func (a *Aggregator) Fill(st *credo.Standing, subject credo.SubjectRef, events [
 		}
 	}
 	score = min(max(score, p.min), p.max)
-	st.Subject, st.Jurisdiction, st.PolicyVersion, st.AsOf, st.Score = subject, p.Jurisdiction, a.ver, a.asOf, score
-	st.Lists, st.Contributions = []credo.Membership{}, nil
 	bi := len(p.grades) - 1
 	for i, b := range p.grades {
 		if score >= b.min {
@@ -265,11 +294,5 @@ func (a *Aggregator) Fill(st *credo.Standing, subject credo.SubjectRef, events [
 			break
 		}
 	}
-	st.Grade = p.grades[bi].grade
-	st.GradeReason = credo.GradeReason{By: "band", Band: p.grades[bi].label}
-	st.NextChange = time.Time{}
-	if next != 0 {
-		st.NextChange = time.Unix(0, next).UTC()
-	}
-	return true
+	return Quick{Score: score, Next: next, Band: bi}, true
 }

@@ -19,7 +19,7 @@ type ProjectionStore interface {
 	Store
 	ExtendProjection(ctx context.Context) (pebble.ProjectionStats, error)
 	ReadProjection(ctx context.Context) (*pebble.Projection, error)
-	ReplaceStandings(ctx context.Context, jurisdiction string, sts []*credo.Standing) error
+	ReplaceStandingsFunc(ctx context.Context, jurisdiction string, n int, at func(i int, st *credo.Standing)) error
 }
 
 // Extend brings the store's scoring projection up to the end of the
@@ -336,8 +336,11 @@ func recomputeProjected(ctx context.Context, s ProjectionStore, p *policy.Progra
 
 	phase("group")
 	// pass 2: the standings, over every core by ranges of subjects
-	sts := make([]credo.Standing, len(subjects))
-	ptrs := make([]*credo.Standing, len(subjects))
+	// each subject's quick standing (pointer-free), or the number of its
+	// standing computed from its records
+	rows := make([]policy.Quick, len(subjects))
+	fromRecs := make([]int32, len(subjects)) // 0: quick; else 1 + index in slowSts
+	var slowSts []credo.Standing
 	represented := o.Reps.represented()
 	var first error
 	const chunk = 4096
@@ -364,7 +367,7 @@ func recomputeProjected(ctx context.Context, s ProjectionStore, p *policy.Progra
 						for _, e := range events[offs[num]:offs[num+1]] {
 							evs = append(evs, policy.Event{At: e.at, Hits: hitsOf(e.tup)})
 						}
-						ok = agg.Fill(&sts[i], ref, evs)
+						rows[i], ok = agg.Quick(evs)
 					}
 					if !ok {
 						recs, err := Records(ctx, s, p, ref, represented[ref])
@@ -376,13 +379,14 @@ func recomputeProjected(ctx context.Context, s ProjectionStore, p *policy.Progra
 							mu.Unlock()
 							return
 						}
-						sts[i] = p.Standing(ref, recs, o.AsOf)
-						sts[i].Contributions = nil // explained when shown
+						st := p.Standing(ref, recs, o.AsOf)
+						st.Contributions = nil // explained when shown
 						mu.Lock()
 						slowN++
+						slowSts = append(slowSts, st)
+						fromRecs[i] = int32(len(slowSts))
 						mu.Unlock()
 					}
-					ptrs[i] = &sts[i]
 				}
 			}
 		})
@@ -396,10 +400,17 @@ func recomputeProjected(ctx context.Context, s ProjectionStore, p *policy.Progra
 	}
 	res.FromRecords = slowN
 	phase("aggregate")
-	if err := s.ReplaceStandings(ctx, p.Jurisdiction, ptrs); err != nil {
+	err = s.ReplaceStandingsFunc(ctx, p.Jurisdiction, len(subjects), func(i int, st *credo.Standing) {
+		if k := fromRecs[i]; k > 0 {
+			*st = slowSts[k-1]
+			return
+		}
+		p.QuickStanding(st, subjects[i], o.AsOf, rows[i])
+	})
+	if err != nil {
 		return res, fmt.Errorf("score %s: %w", p.VersionID(), err)
 	}
-	res.Subjects = int64(len(ptrs))
+	res.Subjects = int64(len(subjects))
 	phase("store")
 	if err := s.SetWatermark(ctx, p.VersionID(), res.Through); err != nil {
 		return res, err

@@ -8,6 +8,7 @@ import (
 	"github.com/credo-org/credo"
 	"github.com/credo-org/credo/decide"
 	"github.com/credo-org/credo/pebble"
+	"github.com/credo-org/credo/score"
 )
 
 // TestCatchUpFollowsTheLedger loads the table from a real store, appends
@@ -51,5 +52,61 @@ func TestCatchUpFollowsTheLedger(t *testing.T) {
 	}
 	if n, _, _ := tb.CatchUp(ctx, s, prgs, last); n != 0 {
 		t.Errorf("nothing new, %d rescored", n)
+	}
+}
+
+// TestCatchUpLinked appends a judgment default against an organisation:
+// through the registry of legal representatives it reaches the person who
+// represents it, and the table denies the person too.
+func TestCatchUpLinked(t *testing.T) {
+	ctx := context.Background()
+	s, err := pebble.Open(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	who := credo.SubjectRef{Kind: credo.Person, ID: "11010519491231002X"}
+	org := credo.SubjectRef{Kind: credo.Organization, ID: "91350100M000100Y43"}
+	rec := func(sub credo.SubjectRef, id, kind string) *credo.Record {
+		return &credo.Record{Subject: sub, Source: "court", SourceRecordID: id, Kind: kind, Polarity: credo.Negative,
+			OccurredAt: time.Now().AddDate(0, -1, 0), Evidence: id, Provenance: credo.Provenance{File: "f", Row: 1}}
+	}
+	if _, err := s.Append(ctx, []*credo.Record{rec(who, "T-1", "traffic.red_light")}); err != nil {
+		t.Fatal(err)
+	}
+	prgs := shipped(t, nil)
+	for _, tc := range []struct {
+		name string
+		reps score.Representatives
+		want credo.Effect
+	}{
+		{"without the registry", nil, credo.Permit},
+		{"with the registry", score.Representatives{org: who}, credo.Deny},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tb, err := decide.New(prgs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			head, _ := s.Head(ctx)
+			if err := tb.Load(ctx, decide.FromLedger(ctx, s, prgs, time.Now()), 0); err != nil {
+				t.Fatal(err)
+			}
+			if r := tb.Decide(who, "flight.book", nil); r.Effect != credo.Permit {
+				t.Fatalf("before: %v", r.Effect)
+			}
+			if _, err := s.Append(ctx, []*credo.Record{rec(org, "J-"+tc.name, "court.judgment_default")}); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := tb.CatchUpLinked(ctx, s, prgs, tc.reps, head.Seq); err != nil {
+				t.Fatal(err)
+			}
+			if r := tb.Decide(org, "flight.book", nil); r.Effect != credo.Deny {
+				t.Errorf("the organisation: %v", r.Effect)
+			}
+			if r := tb.Decide(who, "flight.book", nil); r.Effect != tc.want {
+				t.Errorf("its representative: %v, want %v", r.Effect, tc.want)
+			}
+		})
 	}
 }

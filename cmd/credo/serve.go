@@ -13,6 +13,7 @@ import (
 	"github.com/credo-org/credo/decide"
 	"github.com/credo-org/credo/pebble"
 	"github.com/credo-org/credo/policy"
+	"github.com/credo-org/credo/score"
 	"github.com/credo-org/credo/server"
 )
 
@@ -72,8 +73,12 @@ Each request is logged on standard error (never its credentials).`,
 			if err != nil {
 				return fmt.Errorf("listen on %s: %w", addr, err)
 			}
+			reps, err := e.representatives()
+			if err != nil {
+				return fmt.Errorf("registry of legal representatives: %w", err)
+			}
 			logger.Info("credo serve", slog.String("version", version), slog.String("data", e.data))
-			return serveAll(ctx, logger, s, ln, table, prgs, seq, grace, maxBody)
+			return serveLinked(ctx, logger, s, ln, table, prgs, reps, seq, grace, maxBody)
 		},
 	}
 	c.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
@@ -88,11 +93,18 @@ Each request is logged on standard error (never its credentials).`,
 // ledger from sequence number seq: the subjects of records appended (by
 // sources over the stream API) are rescored within a second.
 func serveAll(ctx context.Context, logger *slog.Logger, s *pebble.Store, ln net.Listener, table *decide.Table, prgs []*policy.Program, seq uint64, grace time.Duration, maxBody int64) error {
+	return serveLinked(ctx, logger, s, ln, table, prgs, nil, seq, grace, maxBody)
+}
+
+// serveLinked is serveAll with the registry of legal representatives reps
+// (credo score --legal-reps): an organisation's record of a policy's
+// linked kinds rescores its representative too.
+func serveLinked(ctx context.Context, logger *slog.Logger, s *pebble.Store, ln net.Listener, table *decide.Table, prgs []*policy.Program, reps score.Representatives, seq uint64, grace time.Duration, maxBody int64) error {
 	fctx, stop := context.WithCancel(ctx)
 	followed := make(chan struct{})
 	go func() {
 		defer close(followed)
-		table.Follow(fctx, logger, s, prgs, seq, time.Second)
+		table.FollowLinked(fctx, logger, s, prgs, reps, seq, time.Second)
 	}()
 	defer func() { stop(); <-followed }()
 	audit := server.NewAuditLog(logger, s, s, prgs)

@@ -97,8 +97,9 @@ type Resolutions interface {
 	// Pending yields the records that belong to no subject: unresolved
 	// records not linked, and records split off their subject.
 	Pending(ctx context.Context) iter.Seq2[*Record, error]
-	// Assignment says which subject a record belongs to now, and whether
-	// that differs from the identifier it carries.
+	// Assignment says which subject a record belongs to now (after links,
+	// splits and merges), and whether a resolution has placed the record
+	// itself (linked, split off, or rejoined to its own subject).
 	Assignment(ctx context.Context, rec *Record) (SubjectRef, bool, error)
 	// ResolutionHistory yields the resolutions about a record (by its id)
 	// or a subject (by its identifier), oldest first.

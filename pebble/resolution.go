@@ -362,13 +362,14 @@ func (s *Store) ResolutionHistory(ctx context.Context, key string) iter.Seq2[cre
 
 // Assignment implements credo.Resolutions.
 func (s *Store) Assignment(ctx context.Context, rec *credo.Record) (credo.SubjectRef, bool, error) {
-	owner := rec.Subject
+	owner, placed := rec.Subject, false
 	if s.hasAssignments.Load() {
 		a, ok, err := s.getAssignment(assignKey(rec.Seq))
 		if err != nil {
 			return owner, false, err
 		}
 		if ok {
+			placed = true
 			switch a.state {
 			case stateNone:
 				owner = credo.SubjectRef{}
@@ -381,11 +382,11 @@ func (s *Store) Assignment(ctx context.Context, rec *credo.Record) (credo.Subjec
 		p := &plan{s: s}
 		root, err := p.root(owner)
 		if err != nil {
-			return owner, false, err
+			return owner, placed, err
 		}
 		owner = root
 	}
-	return owner, owner != rec.Subject, nil
+	return owner, placed, nil
 }
 
 // Assignments implements credo.Resolutions.

@@ -173,8 +173,11 @@ func testSplit(t *testing.T, b Backend) {
 	if got := fileSeqs(t, s, personRef(alice)); !slices.Equal(got, []uint64{1, 2}) {
 		t.Fatalf("alice's file after the rejoin: %v", got)
 	}
-	if who, moved, _ := s.Assignment(ctx, r2); who != personRef(alice) || moved {
-		t.Fatalf("assignment after the rejoin: %v %v", who, moved)
+	if who, placed, _ := s.Assignment(ctx, r2); who != personRef(alice) || !placed {
+		t.Fatalf("assignment after the rejoin: %v %v", who, placed)
+	}
+	if who, placed, _ := s.Assignment(ctx, collect(t, s.SubjectRecords(ctx, personRef(alice)))[0]); who != personRef(alice) || placed {
+		t.Fatalf("assignment of a record no resolution touched: %v %v", who, placed)
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 // resolveReport is what credo resolve prints.
 type resolveReport struct {
 	Pending     int              `json:"pending"`
+	Held        int              `json:"held_for_operators"` // split or unlinked by an operator: not linked again automatically
 	Linked      int              `json:"linked"`
 	Review      int              `json:"review"`
 	Unresolved  int              `json:"unresolved"`
@@ -78,6 +79,9 @@ func printResolveReport(e *env, rep *resolveReport) {
 		rep.Pending, rep.Subjects, rep.Identities, rep.Pairs)
 	fmt.Fprintf(e.stdout, "linked %d, sent to review %d, left unresolved %d, in %s\n",
 		rep.Linked, rep.Review, rep.Unresolved, rep.Took.Round(time.Millisecond))
+	if rep.Held > 0 {
+		fmt.Fprintf(e.stdout, "%d records split off or unlinked by an operator left as they are (link them by hand: credo subject link)\n", rep.Held)
+	}
 	if rep.Review > 0 {
 		fmt.Fprintln(e.stdout, "review them: credo review list")
 	}
@@ -101,9 +105,18 @@ func runResolve(ctx context.Context, s *pebble.Store, o resolveOptions) (*resolv
 		if err != nil {
 			return nil, err
 		}
-		if !r.Identity.IsZero() {
-			pending = append(pending, r)
+		if r.Identity.IsZero() {
+			continue
 		}
+		// A record an operator split off or unlinked is theirs to place:
+		// the resolver would only tie it back where it was.
+		if _, placed, err := s.Assignment(ctx, r); err != nil {
+			return nil, err
+		} else if placed {
+			rep.Held++
+			continue
+		}
+		pending = append(pending, r)
 	}
 	rep.Pending = len(pending)
 	if len(pending) == 0 {

@@ -87,6 +87,12 @@ func TestResolveEndToEnd(t *testing.T) {
 	if slices.Contains(subjectFile(t, data, subj), rec) {
 		t.Fatalf("%s still in %s's file after the split", rec, subj)
 	}
+	// The resolver leaves an operator's split alone.
+	out2, _, _ := runCLI(t, "resolve", "--json", "--data", data)
+	var again resolveReport
+	if json.Unmarshal([]byte(out2), &again) != nil || again.Held != 1 || slices.Contains(subjectFile(t, data, subj), rec) {
+		t.Fatalf("resolve after a split: %s", out2)
+	}
 	undoID := strings.Fields(out[strings.Index(out, "undo: credo subject undo ")+len("undo: credo subject undo "):])[0]
 	undoID = strings.TrimSuffix(undoID, ")")
 	if _, errOut, status := runCLI(t, "subject", "undo", undoID, "--data", data, "--by", "op:wang", "--why", "objection overturned"); status != 0 {

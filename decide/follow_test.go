@@ -2,6 +2,7 @@ package decide_test
 
 import (
 	"context"
+	"reflect"
 	"testing"
 	"time"
 
@@ -108,5 +109,64 @@ func TestCatchUpLinked(t *testing.T) {
 				t.Errorf("its representative: %v, want %v", r.Effect, tc.want)
 			}
 		})
+	}
+}
+
+// TestExpire stores standings as of a past day, when a judgment default
+// still held, loads the table from them, and lets Expire bring the
+// subject whose standing has since changed by time alone up to date.
+func TestExpire(t *testing.T) {
+	ctx := context.Background()
+	s, err := pebble.Open(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	who := credo.SubjectRef{Kind: credo.Person, ID: "11010519491231002X"}
+	occurred := time.Now().AddDate(-6, 0, 0)
+	if _, err := s.Append(ctx, []*credo.Record{{Subject: who, Source: "court", SourceRecordID: "J-1", Kind: "court.judgment_default",
+		Polarity: credo.Negative, OccurredAt: occurred, Evidence: "J-1", Provenance: credo.Provenance{File: "f", Row: 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	prgs := shipped(t, nil)
+	then := occurred.AddDate(0, 0, 10)
+	for _, p := range prgs {
+		if _, err := score.CatchUp(ctx, s, p, score.Options{AsOf: then}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tb, err := decide.New(prgs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tb.Load(ctx, s.ListStandings(ctx, credo.StandingFilter{}), 0); err != nil {
+		t.Fatal(err)
+	}
+	if r := tb.Decide(who, "flight.book", nil); r.Effect != credo.Deny {
+		t.Fatalf("as stored: %v", r.Effect)
+	}
+	asStored, _ := tb.Lookup(who)
+	if n, err := tb.Expire(ctx, s, s, prgs, nil, then); err != nil || n != 0 {
+		t.Fatalf("nothing due then: %d, %v", n, err)
+	}
+	n, err := tb.Expire(ctx, s, s, prgs, nil, time.Now())
+	if err != nil || n != 1 {
+		t.Fatalf("Expire = %d, %v", n, err)
+	}
+	// the reference: a table computed from the ledger as of now
+	now, err := decide.New(prgs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := now.Load(ctx, decide.FromLedger(ctx, s, prgs, time.Now()), 0); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := tb.Lookup(who)
+	want, _ := now.Lookup(who)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("after Expire %+v, from the ledger now %+v", got, want)
+	}
+	if reflect.DeepEqual(got, asStored) {
+		t.Errorf("nothing changed: the test tests nothing")
 	}
 }

@@ -170,3 +170,51 @@ func TestExpire(t *testing.T) {
 		t.Errorf("nothing changed: the test tests nothing")
 	}
 }
+
+// TestFromLedgerLinked loads the table from a ledger holding an
+// organisation's judgment default: through the registry, its
+// representative is denied from the start; without it, not.
+func TestFromLedgerLinked(t *testing.T) {
+	ctx := context.Background()
+	s, err := pebble.Open(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	who := credo.SubjectRef{Kind: credo.Person, ID: "11010519491231002X"}
+	org := credo.SubjectRef{Kind: credo.Organization, ID: "91350100M000100Y43"}
+	recs := []*credo.Record{
+		{Subject: who, Source: "police", SourceRecordID: "T-1", Kind: "traffic.red_light", Polarity: credo.Negative,
+			OccurredAt: time.Now().AddDate(0, -1, 0), Evidence: "T-1", Provenance: credo.Provenance{File: "f", Row: 1}},
+		{Subject: org, Source: "court", SourceRecordID: "J-1", Kind: "court.judgment_default", Polarity: credo.Negative,
+			OccurredAt: time.Now().AddDate(0, -1, 0), Evidence: "J-1", Provenance: credo.Provenance{File: "f", Row: 2}},
+	}
+	if _, err := s.Append(ctx, recs); err != nil {
+		t.Fatal(err)
+	}
+	prgs := shipped(t, nil)
+	for _, tc := range []struct {
+		name string
+		reps score.Representatives
+		want credo.Effect
+	}{
+		{"without the registry", nil, credo.Permit},
+		{"with the registry", score.Representatives{org: who}, credo.Deny},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tb, err := decide.New(prgs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := tb.Load(ctx, decide.FromLedgerLinked(ctx, s, prgs, tc.reps, time.Now()), 0); err != nil {
+				t.Fatal(err)
+			}
+			if r := tb.Decide(who, "flight.book", nil); r.Effect != tc.want {
+				t.Errorf("the representative: %v, want %v", r.Effect, tc.want)
+			}
+			if r := tb.Decide(org, "flight.book", nil); r.Effect != credo.Deny {
+				t.Errorf("the organisation: %v", r.Effect)
+			}
+		})
+	}
+}

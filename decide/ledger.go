@@ -13,6 +13,7 @@ import (
 
 	"github.com/credo-org/credo"
 	"github.com/credo-org/credo/policy"
+	"github.com/credo-org/credo/score"
 )
 
 // FromLedger computes the standings of every resolved subject in the
@@ -21,6 +22,15 @@ import (
 // ledger into memory, grouped by subject, and scores the subjects on every
 // CPU; standings come out grouped by subject, in subject order.
 func FromLedger(ctx context.Context, l credo.Ledger, prgs []*policy.Program, asOf time.Time) iter.Seq2[*credo.Standing, error] {
+	return FromLedgerLinked(ctx, l, prgs, nil, asOf)
+}
+
+// FromLedgerLinked is FromLedger with the registry of legal
+// representatives reps: a person's standing also takes the records, of a
+// policy's linked kinds, of the organisations the person represents, as
+// score.Standing does.
+func FromLedgerLinked(ctx context.Context, l credo.Ledger, prgs []*policy.Program, reps score.Representatives, asOf time.Time) iter.Seq2[*credo.Standing, error] {
+	represents := newLinks(reps).represents
 	return func(yield func(*credo.Standing, error) bool) {
 		bySubject := map[credo.SubjectRef][]*credo.Record{}
 		for r, err := range l.Scan(ctx, 0) {
@@ -56,7 +66,7 @@ func FromLedger(ctx context.Context, l credo.Ledger, prgs []*policy.Program, asO
 					for _, s := range subjects[j.lo:min(j.lo+chunk, len(subjects))] {
 						for _, p := range prgs {
 							if p.Scores(s.Kind) {
-								j.p.sts = append(j.p.sts, p.Standing(s, bySubject[s], asOf))
+								j.p.sts = append(j.p.sts, p.Standing(s, linkedRecords(p, s, bySubject, represents[s]), asOf))
 							}
 						}
 					}
@@ -100,4 +110,24 @@ func FromLedger(ctx context.Context, l credo.Ledger, prgs []*policy.Program, asO
 			}
 		}
 	}
+}
+
+// linkedRecords is s's records under p: its own, and when p's linkage
+// takes them, those of the linked kinds of the organisations orgs that s
+// represents.
+func linkedRecords(p *policy.Program, s credo.SubjectRef, bySubject map[credo.SubjectRef][]*credo.Record, orgs []credo.SubjectRef) []*credo.Record {
+	recs := bySubject[s]
+	linked := p.LinkedKinds()
+	if len(orgs) == 0 || len(linked) == 0 || s.Kind != credo.Person {
+		return recs
+	}
+	recs = slices.Clip(recs) // append to a copy, never to bySubject's
+	for _, org := range orgs {
+		for _, r := range bySubject[org] {
+			if slices.Contains(linked, r.Kind) {
+				recs = append(recs, r)
+			}
+		}
+	}
+	return recs
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/credo-org/credo/decide"
 	"github.com/credo-org/credo/pebble"
 	"github.com/credo-org/credo/policy"
+	"github.com/credo-org/credo/score"
 	"github.com/credo-org/credo/server"
 )
 
@@ -45,6 +46,13 @@ func decisionPrograms(ctx context.Context, s credo.Policies) ([]*policy.Program,
 // It returns the ledger's head before loading: serveAll follows the ledger
 // from there.
 func loadDecisionTable(ctx context.Context, logger *slog.Logger, s *pebble.Store, prgs []*policy.Program) (*decide.Table, uint64, error) {
+	return loadDecisionTableLinked(ctx, logger, s, prgs, nil)
+}
+
+// loadDecisionTableLinked is loadDecisionTable with the registry of legal
+// representatives reps, which the standings computed from the ledger take
+// (stored standings were computed with it).
+func loadDecisionTableLinked(ctx context.Context, logger *slog.Logger, s *pebble.Store, prgs []*policy.Program, reps score.Representatives) (*decide.Table, uint64, error) {
 	t0 := time.Now()
 	table, err := decide.New(prgs)
 	if err != nil {
@@ -60,7 +68,7 @@ func loadDecisionTable(ctx context.Context, logger *slog.Logger, s *pebble.Store
 			stored = false
 		}
 	}
-	from, standings := "the ledger", decide.FromLedger(ctx, s, prgs, time.Now())
+	from, standings := "the ledger", decide.FromLedgerLinked(ctx, s, prgs, reps, time.Now())
 	if stored {
 		from, standings = "stored standings", s.ListStandings(ctx, credo.StandingFilter{})
 	}

@@ -61,7 +61,11 @@ Each request is logged on standard error (never its credentials).`,
 			if err != nil {
 				return err
 			}
-			table, seq, err := loadDecisionTable(ctx, logger, s, prgs)
+			reps, err := e.representatives()
+			if err != nil {
+				return fmt.Errorf("registry of legal representatives: %w", err)
+			}
+			table, seq, err := loadDecisionTableLinked(ctx, logger, s, prgs, reps)
 			if err != nil {
 				return err
 			}
@@ -72,10 +76,6 @@ Each request is logged on standard error (never its credentials).`,
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
 				return fmt.Errorf("listen on %s: %w", addr, err)
-			}
-			reps, err := e.representatives()
-			if err != nil {
-				return fmt.Errorf("registry of legal representatives: %w", err)
 			}
 			logger.Info("credo serve", slog.String("version", version), slog.String("data", e.data))
 			return serveLinked(ctx, logger, s, ln, table, prgs, reps, seq, grace, maxBody)

@@ -1097,6 +1097,7 @@ func (s *Store) writeStandingTable(path string, del, filter bool, span func() ([
 	}
 	wo := s.popts.MakeWriterOptions(0, s.db.TableFormat())
 	wo.Compression = sstable.NoCompression // written once, soon compacted: not worth the CPU now
+	wo.BlockSize = 32 << 10                // fewer blocks and index entries to build
 	if !filter {
 		wo.FilterPolicy = pebble.NoFilterPolicy
 	}

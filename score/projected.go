@@ -209,8 +209,12 @@ func recomputeProjected(ctx context.Context, s ProjectionStore, p *policy.Progra
 							continue // its owner is in extra
 						}
 					}
-					if rec.Subject == 0 || int(rec.Subject) >= n || refOf[rec.Subject] < 0 {
+					if rec.Subject == 0 || int(rec.Subject) >= n {
 						continue
+					}
+					sk := kindOf[rec.Subject]
+					if sk == credo.Unresolved {
+						continue // a number without a subject entry
 					}
 					tn, seen := tuples[string(rec.Tuple)]
 					if !seen {
@@ -236,7 +240,6 @@ func recomputeProjected(ctx context.Context, s ProjectionStore, p *policy.Progra
 						tuples[string(rec.Tuple)] = tn
 					}
 					ti := pt.tuples[tn&(1<<24-1)]
-					sk := kindOf[rec.Subject]
 					if withReps && sk == credo.Organization && slices.Contains(linked, ti.kind) {
 						if rep, ok := o.Reps[pj.Subjects[refOf[rec.Subject]]]; ok {
 							pt.reps = append(pt.reps, rep)

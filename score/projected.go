@@ -194,6 +194,7 @@ func recomputeProjected(ctx context.Context, s ProjectionStore, p *policy.Progra
 				}
 				blk := pj.Blocks[bi]
 				b := blk.Data
+				var err error // this goroutine's
 				for k := range blk.Count {
 					if b, err = pebble.DecodeNext(b, &rec); err != nil {
 						pt.err = fmt.Errorf("block at %d: %w", blk.First, err)

@@ -42,9 +42,6 @@ func (e *entries) value(x entry) []byte {
 	return e.buf[x.off+x.klen : x.off+x.klen+x.vlen]
 }
 
-// batchSize is about what the entries take in a batch's representation.
-func (e *entries) batchSize() int { return len(e.buf) + 11*len(e.ix) }
-
 // writeSorted adds the entries to b in key order. Their keys are distinct.
 func (e *entries) writeSorted(b *pebble.Batch) error {
 	cmp := func(x, y entry) int { return bytes.Compare(e.key(x), e.key(y)) }

@@ -531,7 +531,7 @@ type appendScratch struct {
 	kbuf    []byte
 	// The batch's writes, one list a table, each added to the engine's batch
 	// in key order: the memtable inserts a run of ordered keys faster.
-	chain, sources, unresolved entries
+	sources, unresolved entries
 	// The batch's index entries, for the tail.
 	index batchEntries
 	// The batch's records of each source and its unresolved records, each
@@ -574,7 +574,7 @@ func (s *Store) build(ctx context.Context, recs []*credo.Record, p *prepared, op
 	clear(sc.inBatch)
 	sc.postings = sc.postings[:0]
 	sc.unresolvedPosting.reset("")
-	for _, e := range []*entries{&sc.chain, &sc.sources, &sc.unresolved} {
+	for _, e := range []*entries{&sc.sources, &sc.unresolved} {
 		e.reset()
 	}
 	sc.index.reset()
@@ -582,9 +582,17 @@ func (s *Store) build(ctx context.Context, recs []*credo.Record, p *prepared, op
 	head := s.tail
 	counts := countsDelta{}
 	var added []credo.SubjectRef // subjects new in this batch, to forget if it is not applied
+	// The chain's records go straight into the engine's batch (one copy);
+	// the rest is added after them.
+	size := 4096
+	for _, enc := range p.encs {
+		size += len(enc) + 16
+	}
+	b := s.db.NewBatchWithSize(size)
 	ok := false
 	defer func() {
 		if !ok {
+			b.Close()
 			for _, ref := range added {
 				s.subjects.remove(ref)
 			}
@@ -654,7 +662,9 @@ func (s *Store) build(ctx context.Context, recs []*credo.Record, p *prepared, op
 		r.Hash = sha256.Sum256(enc)
 		head.Hash = r.Hash
 		copy(enc[8:chainHeader], r.Hash[:])
-		sc.chain.add(recordKey(kbuf[:0], head.Seq), enc[8:])
+		if err := b.Set(recordKey(kbuf[:0], head.Seq), enc[8:], nil); err != nil {
+			return nil, head, credo.Counts{}, err
+		}
 
 		var seqb [8]byte
 		binary.BigEndian.PutUint64(seqb[:], head.Seq)
@@ -694,6 +704,7 @@ func (s *Store) build(ctx context.Context, recs []*credo.Record, p *prepared, op
 	if ops != nil {
 		counts.unresolved += ops.unresolved
 	}
+	counts.flush()
 	next := counts.applyTo(s.tailCounts)
 	cb, err := json.Marshal(next)
 	if err != nil {
@@ -701,27 +712,18 @@ func (s *Store) build(ctx context.Context, recs []*credo.Record, p *prepared, op
 	}
 	var meta entries
 	meta.add(metaKey(head.Seq), append(head.Hash[:], cb...))
-	lists := []*entries{&meta, &sc.sources, &sc.chain, &sc.unresolved}
+	lists := []*entries{&meta, &sc.sources, &sc.unresolved}
 	if ops != nil {
 		lists = append(lists, &ops.sets)
 	}
-
-	// In key order: M o R U (then a resolution's Y y Z z).
-	size := 0
-	for _, e := range lists {
-		size += e.batchSize()
-	}
-	b := s.db.NewBatchWithSize(size)
 	for _, e := range lists {
 		if err := e.writeSorted(b); err != nil {
-			b.Close()
 			return nil, head, credo.Counts{}, err
 		}
 	}
 	if ops != nil {
 		for _, k := range ops.deletes {
 			if err := b.Delete(k, nil); err != nil {
-				b.Close()
 				return nil, head, credo.Counts{}, err
 			}
 		}
@@ -745,15 +747,50 @@ func (s *Store) against(old, r *credo.Record, id string, seq uint64) credo.Appen
 type countsDelta struct {
 	subjects, records, unresolved int64
 	bySource, byKind              map[string]int64
+	// Runs of one source and one kind, counted before they reach the maps
+	// (a batch is mostly one source, often one kind).
+	source, kind       string
+	sourceRun, kindRun int64
 }
 
 func (d *countsDelta) add(source, kind string) {
-	if d.bySource == nil {
-		d.bySource, d.byKind = map[string]int64{}, map[string]int64{}
-	}
 	d.records++
-	d.bySource[source]++
-	d.byKind[kind]++
+	if source != d.source {
+		d.flushSource()
+		d.source = source
+	}
+	d.sourceRun++
+	if kind != d.kind {
+		d.flushKind()
+		d.kind = kind
+	}
+	d.kindRun++
+}
+
+func (d *countsDelta) flushSource() {
+	if d.sourceRun > 0 {
+		if d.bySource == nil {
+			d.bySource = map[string]int64{}
+		}
+		d.bySource[d.source] += d.sourceRun
+		d.sourceRun = 0
+	}
+}
+
+func (d *countsDelta) flushKind() {
+	if d.kindRun > 0 {
+		if d.byKind == nil {
+			d.byKind = map[string]int64{}
+		}
+		d.byKind[d.kind] += d.kindRun
+		d.kindRun = 0
+	}
+}
+
+// flush puts the runs counted so far in the maps.
+func (d *countsDelta) flush() {
+	d.flushSource()
+	d.flushKind()
 }
 
 func (d *countsDelta) applyTo(c credo.Counts) credo.Counts {

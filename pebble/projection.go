@@ -138,9 +138,10 @@ func (s *Store) scanProj(ctx context.Context, prefix []byte, fn func(k, v []byte
 // ledger: it reads the records after its watermark (ScanScoring), numbers
 // their subjects, kinds and attribute names, and appends them to the
 // blocks, the last partial block rewritten. The first call on a store
-// builds it whole. Calls must not overlap on one Store (package score
-// makes them one at a time).
+// builds it whole. Calls on one Store take turns.
 func (s *Store) ExtendProjection(ctx context.Context) (ProjectionStats, error) {
+	s.projectionMu.Lock()
+	defer s.projectionMu.Unlock()
 	start := time.Now()
 	through, nextSubj, lastBlock, err := s.projMetaRead()
 	if err != nil {

@@ -90,6 +90,7 @@ type Store struct {
 	// store without them pay nothing for them.
 	resolveMu      sync.Mutex
 	reviewMu       sync.Mutex // serialises the review queue's read-modify-writes
+	projectionMu   sync.Mutex // ExtendProjection calls take turns
 	hasAssignments atomic.Bool
 	hasMerges      atomic.Bool
 	// appliedSeq is the last sequence number applied to the engine: reads

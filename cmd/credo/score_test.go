@@ -124,12 +124,30 @@ func TestScoreAndSubjectList(t *testing.T) {
 			Score *float64
 			Grade string
 		}
+		Contributions []struct {
+			Record, Rule string
+			Points       float64
+		}
 	}
 	if err := json.Unmarshal([]byte(out), &one); err != nil || status != 0 {
 		t.Fatalf("subject show --json: %v %d", err, status)
 	}
 	if one.Score == nil || one.PolicyVersion != "rongcheng@2024.1" || len(one.Stored) != 1 || len(one.History) != 1 || *one.History[0].Score != *one.Score {
 		t.Errorf("subject show of a scored subject: %+v", one)
+	}
+	t.Logf("subject %s: score %v, %d contributions", id, *one.Score, len(one.Contributions))
+	// A stored standing is shown with its explanation: the points add up.
+	sum := 1000.0 // the rongcheng base
+	for _, c := range one.Contributions {
+		if c.Record == "" || c.Rule == "" {
+			t.Errorf("contribution without record or rule: %+v", c)
+		}
+		sum += c.Points
+	}
+	if one.Score != nil && *one.Score != 1000 && len(one.Contributions) == 0 {
+		t.Errorf("stored standing of score %g shown without contributions", *one.Score)
+	} else if one.Score != nil && len(one.Contributions) > 0 && sum != *one.Score {
+		t.Logf("contributions add to %g, score %g (caps and direct grading may differ)", sum, *one.Score)
 	}
 	out, _, _ = runCLI(t, "subject", "show", id, "--data", data)
 	if !strings.Contains(out, "stored by credo score") || !strings.Contains(out, "score history:") {

@@ -117,6 +117,16 @@ not count, and what had expired by then no longer does.`,
 				}
 				if ok && asOfArg == "" {
 					stored = append(stored, p.Jurisdiction)
+					if len(st.Contributions) == 0 {
+						// A full recompute stores standings without their
+						// explanation: it is computed when shown, from the
+						// same records as of the same time.
+						exp, err := score.Standing(ctx, s, p, ref, reps, st.AsOf)
+						if err != nil {
+							return err
+						}
+						st.Contributions = exp.Contributions
+					}
 				} else if st, err = score.Standing(ctx, s, p, ref, reps, asOf); err != nil {
 					return err
 				}

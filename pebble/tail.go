@@ -33,7 +33,7 @@ const defaultSegmentRecords = 1 << 16
 
 // maxSealedSegments bounds the segments waiting for the indexer: appends
 // wait when the indexer is this far behind, which bounds the tail's memory.
-const maxSealedSegments = 3
+const maxSealedSegments = 2
 
 // segment is the index entries of a contiguous run of records.
 type segment struct {
@@ -92,7 +92,7 @@ func (t *tail) newSegment(b *batchEntries) *segment {
 	}
 	room := func(e *entries) entries {
 		perRecord := (len(e.buf) + b.records - 1) / b.records
-		n := t.max + t.max/4
+		n := t.max + t.max/16
 		return entries{buf: make([]byte, 0, n*perRecord), ix: make([]entry, 0, n*len(e.ix)/b.records+1)}
 	}
 	return &segment{ids: room(&b.ids), subjects: room(&b.subjects)}
@@ -167,7 +167,7 @@ func (t *tail) drop(g *segment) {
 		t.segs = t.segs[1:]
 		// Its memory serves the next segment (no lookup holds on to it:
 		// they copy what they return).
-		if len(t.free) < 2 {
+		if len(t.free) < 1 {
 			t.free = append(t.free, g)
 		}
 	}

@@ -760,42 +760,10 @@ func decodeChange(b []byte) (credo.StandingChange, error) {
 // recompute scans; records of an encoding it does not know are decoded in
 // full.
 func (s *Store) ScanScoring(ctx context.Context, from uint64) iter.Seq2[*credo.Record, error] {
-	return func(yield func(*credo.Record, error) bool) {
-		it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{
-			LowerBound: recordKey(nil, from),
-			UpperBound: []byte{tagRecord + 1},
-		})
-		if err != nil {
-			yield(nil, err)
-			return
-		}
-		defer it.Close()
+	return s.scanChain(ctx, from, func() func(uint64, []byte) (*credo.Record, error) {
 		in := interner{}
-		for ok := it.First(); ok; ok = it.Next() {
-			if err := ctx.Err(); err != nil {
-				yield(nil, err)
-				return
-			}
-			k := it.Key()
-			if len(k) != 9 {
-				yield(nil, fmt.Errorf("corrupt chain key %x", k))
-				return
-			}
-			v, err := it.ValueAndErr()
-			if err != nil {
-				yield(nil, err)
-				return
-			}
-			seq := binary.BigEndian.Uint64(k[1:])
-			r, err := decodeScoring(seq, v, in)
-			if !yield(r, err) || err != nil {
-				return
-			}
-		}
-		if err := it.Error(); err != nil {
-			yield(nil, err)
-		}
-	}
+		return func(seq uint64, v []byte) (*credo.Record, error) { return decodeScoring(seq, v, in) }
+	})
 }
 
 // interner shares the strings that repeat from record to record (sources,

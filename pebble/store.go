@@ -1004,6 +1004,12 @@ func (s *Store) posted(ctx context.Context, lo, hi []byte, keep func(k []byte) b
 
 // Scan implements credo.Ledger.
 func (s *Store) Scan(ctx context.Context, from uint64) iter.Seq2[*credo.Record, error] {
+	return s.scanChain(ctx, from, func() func(uint64, []byte) (*credo.Record, error) { return decodeValue })
+}
+
+// scanChain yields the chain's records from sequence number from on, each
+// decoded by the function newDecode makes for the scan.
+func (s *Store) scanChain(ctx context.Context, from uint64, newDecode func() func(seq uint64, v []byte) (*credo.Record, error)) iter.Seq2[*credo.Record, error] {
 	return func(yield func(*credo.Record, error) bool) {
 		it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{
 			LowerBound: recordKey(nil, from),
@@ -1014,6 +1020,7 @@ func (s *Store) Scan(ctx context.Context, from uint64) iter.Seq2[*credo.Record, 
 			return
 		}
 		defer it.Close()
+		decode := newDecode()
 		for ok := it.First(); ok; ok = it.Next() {
 			if err := ctx.Err(); err != nil {
 				yield(nil, err)
@@ -1029,7 +1036,7 @@ func (s *Store) Scan(ctx context.Context, from uint64) iter.Seq2[*credo.Record, 
 				yield(nil, err)
 				return
 			}
-			r, err := decodeValue(binary.BigEndian.Uint64(k[1:]), v)
+			r, err := decode(binary.BigEndian.Uint64(k[1:]), v)
 			if !yield(r, err) || err != nil {
 				return
 			}

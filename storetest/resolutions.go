@@ -13,19 +13,13 @@ import (
 // splits, merges and their undoing, as SubjectRecords, Pending, Counts and
 // the ledger itself show them.
 func RunResolutions(t *testing.T, b Backend) {
-	tests := []struct {
-		name string
-		fn   func(t *testing.T, b Backend)
-	}{
+	suite{
 		{"LinkAndUnlink", testLinkUnlink},
 		{"SplitAndRejoin", testSplit},
 		{"MergeAndUnmerge", testMerge},
 		{"RefusedResolutions", testRefusedResolutions},
 		{"ResolutionSourceIsReserved", testResolutionSourceReserved},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) { tc.fn(t, b) })
-	}
+	}.run(t, b)
 }
 
 type resolver interface {

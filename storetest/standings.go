@@ -14,10 +14,7 @@ import (
 // RunStandings runs the conformance suite of credo.Standings against b,
 // whose stores must implement it.
 func RunStandings(t *testing.T, b Backend) {
-	tests := []struct {
-		name string
-		fn   func(t *testing.T, b Backend)
-	}{
+	suite{
 		{"RoundTrip", testStandingRoundTrip},
 		{"ReplaceAndHistory", testStandingReplace},
 		{"List", testStandingList},
@@ -25,10 +22,7 @@ func RunStandings(t *testing.T, b Backend) {
 		{"ManyReplaced", testStandingMany},
 		{"Watermark", testWatermark},
 		{"Invalid", testStandingInvalid},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) { tc.fn(t, b) })
-	}
+	}.run(t, b)
 }
 
 type standingStore interface {

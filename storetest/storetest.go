@@ -24,12 +24,21 @@ type Backend struct {
 	Reopen func(t *testing.T, s credo.Store) credo.Store
 }
 
+// suite is named conformance tests, each run as a subtest.
+type suite []struct {
+	name string
+	fn   func(t *testing.T, b Backend)
+}
+
+func (s suite) run(t *testing.T, b Backend) {
+	for _, tc := range s {
+		t.Run(tc.name, func(t *testing.T) { tc.fn(t, b) })
+	}
+}
+
 // Run runs the whole suite against b.
 func Run(t *testing.T, b Backend) {
-	tests := []struct {
-		name string
-		fn   func(t *testing.T, b Backend)
-	}{
+	suite{
 		{"AppendAndRead", testAppendAndRead},
 		{"AppendFillsBookkeeping", testAppendFillsBookkeeping},
 		{"Idempotent", testIdempotent},
@@ -50,10 +59,7 @@ func Run(t *testing.T, b Backend) {
 		{"Runs", testRuns},
 		{"Sources", testSources},
 		{"Policies", testPolicies},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) { tc.fn(t, b) })
-	}
+	}.run(t, b)
 }
 
 var base = time.Date(2024, 3, 5, 9, 30, 0, 0, time.UTC)

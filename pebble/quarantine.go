@@ -181,33 +181,3 @@ func (s *Store) PutRun(ctx context.Context, r *credo.Run) error {
 func (s *Store) Runs(ctx context.Context) iter.Seq2[*credo.Run, error] {
 	return scanJSON[credo.Run](ctx, s, []byte{tagRun}, []byte{tagRun + 1})
 }
-
-// scanJSON yields the JSON values of the keys in [lo, hi).
-func scanJSON[T any](ctx context.Context, s *Store, lo, hi []byte) iter.Seq2[*T, error] {
-	return func(yield func(*T, error) bool) {
-		it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: lo, UpperBound: hi})
-		if err != nil {
-			yield(nil, err)
-			return
-		}
-		defer it.Close()
-		for ok := it.First(); ok; ok = it.Next() {
-			v, err := it.ValueAndErr()
-			if err != nil {
-				yield(nil, err)
-				return
-			}
-			x := new(T)
-			if err := json.Unmarshal(v, x); err != nil {
-				yield(nil, fmt.Errorf("corrupt entry %q: %w", it.Key(), err))
-				return
-			}
-			if !yield(x, nil) {
-				return
-			}
-		}
-		if err := it.Error(); err != nil {
-			yield(nil, err)
-		}
-	}
-}

@@ -424,21 +424,7 @@ func (s *Store) Assignments(ctx context.Context) (map[uint64]credo.SubjectRef, m
 
 // scanTable calls fn for every key and value of table tag.
 func (s *Store) scanTable(ctx context.Context, tag byte, fn func(k, v []byte) error) error {
-	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: []byte{tag}, UpperBound: []byte{tag + 1}})
-	if err != nil {
-		return err
-	}
-	defer it.Close()
-	for ok := it.First(); ok; ok = it.Next() {
-		v, err := it.ValueAndErr()
-		if err != nil {
-			return err
-		}
-		if err := fn(it.Key(), v); err != nil {
-			return err
-		}
-	}
-	return it.Error()
+	return scanEach(ctx, s.db, []byte{tag}, []byte{tag + 1}, fn)
 }
 
 // Pending implements credo.Resolutions.
@@ -546,15 +532,7 @@ func (s *Store) subjectFile(ctx context.Context, ref credo.SubjectRef) ([][]byte
 
 // scanPrefix calls fn with every key of db that starts with prefix.
 func scanPrefix(ctx context.Context, db *pebble.DB, prefix []byte, fn func(k []byte)) error {
-	it, err := db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
-	if err != nil {
-		return err
-	}
-	defer it.Close()
-	for ok := it.First(); ok; ok = it.Next() {
-		fn(it.Key())
-	}
-	return it.Error()
+	return scanEach(ctx, db, prefix, prefixEnd(prefix), func(k, _ []byte) error { fn(k); return nil })
 }
 
 // loadResolutionFlags notes whether the store holds any assignment or merge,

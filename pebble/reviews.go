@@ -104,27 +104,13 @@ func (s *Store) ReviewItem(ctx context.Context, id string) (*credo.ReviewItem, e
 // ReviewItems implements credo.Reviews.
 func (s *Store) ReviewItems(ctx context.Context, status credo.ReviewStatus) iter.Seq2[*credo.ReviewItem, error] {
 	return func(yield func(*credo.ReviewItem, error) bool) {
-		it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: []byte{tagReview}, UpperBound: []byte{tagReview + 1}})
-		if err != nil {
-			yield(nil, err)
-			return
-		}
-		defer it.Close()
-		for ok := it.First(); ok; ok = it.Next() {
-			var r credo.ReviewItem
-			if err := json.Unmarshal(it.Value(), &r); err != nil {
-				yield(nil, fmt.Errorf("review item %x: %w", it.Key(), err))
-				return
-			}
-			if status != "" && r.Status != status {
+		for it, err := range scanJSON[credo.ReviewItem](ctx, s, []byte{tagReview}, []byte{tagReview + 1}) {
+			if err == nil && status != "" && it.Status != status {
 				continue
 			}
-			if !yield(&r, nil) {
+			if !yield(it, err) || err != nil {
 				return
 			}
-		}
-		if err := it.Error(); err != nil {
-			yield(nil, err)
 		}
 	}
 }

@@ -369,69 +369,29 @@ func (s *Store) listUnder(ctx context.Context, j string, f credo.StandingFilter,
 
 // History implements credo.Standings.
 func (s *Store) History(ctx context.Context, ref credo.SubjectRef, jurisdiction string) iter.Seq2[credo.StandingChange, error] {
-	return func(yield func(credo.StandingChange, error) bool) {
-		prefix := historyPrefix(nil, ref, jurisdiction)
-		it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	prefix := historyPrefix(nil, ref, jurisdiction)
+	return scan(ctx, s.db, prefix, prefixEnd(prefix), func(_, v []byte) (credo.StandingChange, bool, error) {
+		c, err := decodeChange(v)
 		if err != nil {
-			yield(credo.StandingChange{}, err)
-			return
+			return c, false, fmt.Errorf("history of %s under %s: %w", ref, jurisdiction, err)
 		}
-		defer it.Close()
-		for ok := it.First(); ok; ok = it.Next() {
-			if err := ctx.Err(); err != nil {
-				yield(credo.StandingChange{}, err)
-				return
-			}
-			c, err := decodeChange(it.Value())
-			if err != nil {
-				yield(credo.StandingChange{}, fmt.Errorf("history of %s under %s: %w", ref, jurisdiction, err))
-				return
-			}
-			if !yield(c, nil) {
-				return
-			}
-		}
-		if err := it.Error(); err != nil {
-			yield(credo.StandingChange{}, err)
-		}
-	}
+		return c, true, nil
+	})
 }
 
 // DueStandings implements credo.Standings.
 func (s *Store) DueStandings(ctx context.Context, jurisdiction string, t time.Time) iter.Seq2[credo.SubjectRef, error] {
-	return func(yield func(credo.SubjectRef, error) bool) {
-		prefix := append(append([]byte{tagDue}, jurisdiction...), 0)
-		upper := binary.BigEndian.AppendUint64(append([]byte(nil), prefix...), uint64(t.UnixNano())^(1<<63))
-		upper = append(upper, 0xff)
-		it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: upper})
-		if err != nil {
-			yield(credo.SubjectRef{}, err)
-			return
+	prefix := append(append([]byte{tagDue}, jurisdiction...), 0)
+	upper := binary.BigEndian.AppendUint64(append([]byte(nil), prefix...), uint64(t.UnixNano())^(1<<63))
+	upper = append(upper, 0xff)
+	return scan(ctx, s.db, prefix, upper, func(key, _ []byte) (credo.SubjectRef, bool, error) {
+		k := key[len(prefix):]
+		if len(k) < 8 {
+			return credo.SubjectRef{}, false, fmt.Errorf("corrupt due key %x", key)
 		}
-		defer it.Close()
-		for ok := it.First(); ok; ok = it.Next() {
-			if err := ctx.Err(); err != nil {
-				yield(credo.SubjectRef{}, err)
-				return
-			}
-			k := it.Key()[len(prefix):]
-			if len(k) < 8 {
-				yield(credo.SubjectRef{}, fmt.Errorf("corrupt due key %x", it.Key()))
-				return
-			}
-			ref, err := parseSubjectSuffix(k[8:])
-			if err != nil {
-				yield(credo.SubjectRef{}, err)
-				return
-			}
-			if !yield(ref, nil) {
-				return
-			}
-		}
-		if err := it.Error(); err != nil {
-			yield(credo.SubjectRef{}, err)
-		}
-	}
+		ref, err := parseSubjectSuffix(k[8:])
+		return ref, err == nil, err
+	})
 }
 
 // Watermark implements credo.Standings.

@@ -1011,39 +1011,15 @@ func (s *Store) Scan(ctx context.Context, from uint64) iter.Seq2[*credo.Record, 
 // decoded by the function newDecode makes for the scan.
 func (s *Store) scanChain(ctx context.Context, from uint64, newDecode func() func(seq uint64, v []byte) (*credo.Record, error)) iter.Seq2[*credo.Record, error] {
 	return func(yield func(*credo.Record, error) bool) {
-		it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{
-			LowerBound: recordKey(nil, from),
-			UpperBound: []byte{tagRecord + 1},
-		})
-		if err != nil {
-			yield(nil, err)
-			return
-		}
-		defer it.Close()
 		decode := newDecode()
-		for ok := it.First(); ok; ok = it.Next() {
-			if err := ctx.Err(); err != nil {
-				yield(nil, err)
-				return
-			}
-			k := it.Key()
+		recs := scan(ctx, s.db, recordKey(nil, from), []byte{tagRecord + 1}, func(k, v []byte) (*credo.Record, bool, error) {
 			if len(k) != 9 {
-				yield(nil, fmt.Errorf("corrupt chain key %x", k))
-				return
-			}
-			v, err := it.ValueAndErr()
-			if err != nil {
-				yield(nil, err)
-				return
+				return nil, false, fmt.Errorf("corrupt chain key %x", k)
 			}
 			r, err := decode(binary.BigEndian.Uint64(k[1:]), v)
-			if !yield(r, err) || err != nil {
-				return
-			}
-		}
-		if err := it.Error(); err != nil {
-			yield(nil, err)
-		}
+			return r, true, err // with an error, the record as far as it decoded
+		})
+		recs(yield)
 	}
 }
 

@@ -29,22 +29,7 @@ specs=$PWD/bench/testdata
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/credo-ingest-bench.XXXXXX")
 chmod 755 "$work"
-pgbin= pgdata=
-cleanup() {
-  if [ -n "$pgdata" ] && [ -f "$pgdata/postmaster.pid" ]; then
-    pgrun "$pgbin/pg_ctl" -D "$pgdata" -m immediate -w stop >/dev/null 2>&1 || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# pgrun CMD...: run as the postgres user when we are root.
-pgrun() {
-  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
-}
-
-median() { sort -g | awk '{a[NR]=$1} END{if(NR) print a[int((NR+1)/2)]; else print 0}'; }
+. bench/pg.sh
 
 echo "credo ingest benchmarks — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(go version | cut -d' ' -f3), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
@@ -101,20 +86,7 @@ side() { awk -v b="$1" -v u="$2" '$1 ~ "^"b"(-[0-9]+)?$" {for(i=1;i<NF;i++) if($
 # PostgreSQL: a throwaway cluster, unix socket in the temp dir.
 pgkey= pgplain=
 if [ -z "${NOPG:-}" ]; then
-  pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
-  if [ -z "$pgbin" ] || [ ! -x "$pgbin/initdb" ]; then
-    echo "installing PostgreSQL (apt-get install -y postgresql) …" >&2
-    apt-get install -y postgresql >/dev/null
-    pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
-  fi
-  pgdata=$work/pg/data
-  mkdir -p "$work/pg"
-  [ "$(id -u)" != 0 ] || chown postgres: "$work/pg"
-  port=$(( 20000 + RANDOM % 20000 ))
-  pgrun "$pgbin/initdb" -D "$pgdata" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >"$work/pg/initdb.log" 2>&1
-  pgrun "$pgbin/pg_ctl" -D "$pgdata" -l "$work/pg/log" -w \
-    -o "-p $port -k $work/pg -c listen_addresses=''" start >/dev/null
-  psql() { pgrun "$pgbin/psql" -X -q -v ON_ERROR_STOP=1 -h "$work/pg" -p "$port" -U postgres -d postgres "$@"; }
+  pgstart
   cols="decision_no text, name text, id_number char(18), sex text, phone text, plate text,
         occurred_at timestamp, place text, code text, violation text, fine numeric(12,2), points int"
   copyrun() { # copyrun NAME KEY: one COPY into a fresh table, its seconds to $work/NAME.txt
@@ -132,7 +104,7 @@ if [ -z "${NOPG:-}" ]; then
   done
   pgkey=$(awk -v n="$ROWS" '{print n/$1}' "$work/pgkey.txt" | median)
   pgplain=$(awk -v n="$ROWS" '{print n/$1}' "$work/pgplain.txt" | median)
-  pgrun "$pgbin/pg_ctl" -D "$pgdata" -m fast -w stop >/dev/null
+  pgstop
 fi
 
 big=

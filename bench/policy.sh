@@ -29,20 +29,7 @@ RUNS=${RUNS:-3}
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/credo-policy-bench.XXXXXX")
 chmod 755 "$work"
-pgbin= pgdata=
-cleanup() {
-  if [ -n "$pgdata" ] && [ -f "$pgdata/postmaster.pid" ]; then
-    pgrun "$pgbin/pg_ctl" -D "$pgdata" -m immediate -w stop >/dev/null 2>&1 || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-pgrun() {
-  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
-}
-median() { sort -g | awk '{a[NR]=$1} END{if(NR) print a[int((NR+1)/2)]; else print 0}'; }
+. bench/pg.sh
 
 echo "credo policy benchmarks — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(go version | cut -d' ' -f3), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "$N subjects, $((N * 10)) records"
@@ -55,20 +42,7 @@ rm -rf "$work/data"
 
 pg=
 if [ -z "${NOPG:-}" ]; then
-  pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
-  if [ -z "$pgbin" ] || [ ! -x "$pgbin/initdb" ]; then
-    echo "installing PostgreSQL (apt-get install -y postgresql) …" >&2
-    apt-get install -y postgresql >/dev/null
-    pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
-  fi
-  pgdata=$work/pg/data
-  mkdir -p "$work/pg"
-  [ "$(id -u)" != 0 ] || chown postgres: "$work/pg"
-  port=$(( 20000 + RANDOM % 20000 ))
-  pgrun "$pgbin/initdb" -D "$pgdata" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >"$work/pg/initdb.log" 2>&1
-  pgrun "$pgbin/pg_ctl" -D "$pgdata" -l "$work/pg/log" -w \
-    -o "-p $port -k $work/pg -c listen_addresses=''" start >/dev/null
-  psql() { pgrun "$pgbin/psql" -X -q -v ON_ERROR_STOP=1 -h "$work/pg" -p "$port" -U postgres -d postgres "$@"; }
+  pgstart
   psql -c "CREATE TABLE records (subject text, kind text, occurred_at timestamp, amount numeric, cycles int)"
   psql -c "COPY records FROM '$work/records.csv' WITH (FORMAT csv)"
   psql -c "VACUUM ANALYZE records"
@@ -85,7 +59,7 @@ if [ -z "${NOPG:-}" ]; then
   echo "  grades, credo vs PostgreSQL (PostgreSQL knows no one-act, repeat or cap rules):"
   psql -At -F' ' -c "SELECT grade, count(*) FROM standings GROUP BY grade ORDER BY grade" | sed 's/^/    PostgreSQL /'
   grep '^credo_grade' "$work/credo.txt" | sed 's/^credo_grade/    credo/'
-  pgrun "$pgbin/pg_ctl" -D "$pgdata" -m fast -w stop >/dev/null
+  pgstop
 fi
 
 echo

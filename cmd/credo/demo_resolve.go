@@ -34,28 +34,16 @@ func demoResolve(ctx context.Context, s *pebble.Store, dir string) (*resolveQual
 	if err != nil {
 		return nil, err
 	}
-	// Who each pending record is really about, and whether the ledger knows
-	// that subject: asked before resolving, as the resolver sees it.
-	known := map[string]bool{}
-	for r, err := range s.Scan(ctx, 1) {
-		if err != nil {
-			return nil, err
-		}
-		if r.Subject.Resolved() {
-			known[r.Subject.ID] = true
-		}
-	}
 	q := &resolveQuality{}
-	for r, err := range s.Pending(ctx) {
-		if err != nil {
-			return nil, err
-		}
-		if who, ok := truth[r.ID]; ok && known[who] && !r.Identity.IsZero() {
-			q.Linkable++
-		}
-	}
 	if q.resolveReport, err = runResolve(ctx, s, resolveOptions{Link: 0.99, Review: 0.05, By: "resolver"}); err != nil {
 		return nil, err
+	}
+	// The records whose true subject the ledger knew when they were
+	// resolved: those a resolver can link at all.
+	for _, r := range q.tried {
+		if q.known[truth[r.ID]] {
+			q.Linkable++
+		}
 	}
 	for _, l := range q.LinkedTo {
 		if truth[l.Record.ID] == l.Subject.ID {

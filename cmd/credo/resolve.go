@@ -27,6 +27,10 @@ type resolveReport struct {
 	Took        time.Duration    `json:"took_ns"`
 	LinkedTo    []resolvedRecord `json:"-"` // what was linked, for the demo's measure
 	ReviewItems []string         `json:"-"`
+	// What the run resolved against, for the demo's measure: the records
+	// it tried to place and the identifiers of the subjects it knew.
+	tried []*credo.Record
+	known map[string]bool
 }
 
 type resolvedRecord struct {
@@ -118,7 +122,7 @@ func runResolve(ctx context.Context, s *pebble.Store, o resolveOptions) (*resolv
 		}
 		pending = append(pending, r)
 	}
-	rep.Pending = len(pending)
+	rep.Pending, rep.tried = len(pending), pending
 	if len(pending) == 0 {
 		rep.Took = time.Since(start)
 		return rep, nil
@@ -128,7 +132,7 @@ func runResolve(ctx context.Context, s *pebble.Store, o resolveOptions) (*resolv
 	// may be empty when the agency put the id only in the subject column).
 	seen := map[resolve.Known]bool{}
 	var known []resolve.Known
-	subjects := map[credo.SubjectRef]bool{}
+	rep.known = map[string]bool{}
 	for r, err := range s.Scan(ctx, 1) {
 		if err != nil {
 			return nil, err
@@ -142,10 +146,10 @@ func runResolve(ctx context.Context, s *pebble.Store, o resolveOptions) (*resolv
 		if !seen[k] {
 			seen[k] = true
 			known = append(known, k)
-			subjects[r.Subject] = true
+			rep.known[r.Subject.ID] = true
 		}
 	}
-	rep.Subjects, rep.Identities = len(subjects), len(known)
+	rep.Subjects, rep.Identities = len(rep.known), len(known)
 	ids := make([]credo.Identity, len(pending))
 	for i, r := range pending {
 		ids[i] = r.Identity

@@ -302,8 +302,9 @@ func (p *plan) apply(ctx context.Context, r *credo.Resolution) (*credo.Record, e
 	return rec, nil
 }
 
-// resolutionOf reads a resolution back from its ledger record.
-func resolutionOf(rec *credo.Record) (credo.Resolution, error) {
+// ResolutionOf reads a resolution back from its ledger record (an error
+// for a record that is not one).
+func ResolutionOf(rec *credo.Record) (credo.Resolution, error) {
 	r := credo.Resolution{Subject: rec.Subject, At: rec.RecordedAt, LedgerID: rec.ID}
 	switch rec.Kind {
 	case credo.KindLink:
@@ -346,7 +347,7 @@ func (s *Store) ResolutionHistory(ctx context.Context, key string) iter.Seq2[cre
 				yield(credo.Resolution{}, err)
 				return
 			}
-			r, err := resolutionOf(rec)
+			r, err := ResolutionOf(rec)
 			if err != nil {
 				yield(r, err)
 				return

@@ -271,17 +271,9 @@ func newSubjectResolutionCmds(e *env) []*cobra.Command {
 			if err != nil {
 				return err
 			}
-			var r credo.Resolution
-			for h, err := range s.ResolutionHistory(ctx, rec.Subject.ID) {
-				if err != nil {
-					return err
-				}
-				if h.LedgerID == rec.ID {
-					r = h
-				}
-			}
-			if r.Action == "" {
-				return fmt.Errorf("%s is not a resolution record", args[0])
+			r, err := pebble.ResolutionOf(rec)
+			if err != nil {
+				return fmt.Errorf("%s is not a resolution record: %w", args[0], err)
 			}
 			r.Action = map[credo.ResolutionAction]credo.ResolutionAction{
 				credo.Link: credo.Unlink, credo.Unlink: credo.Link, credo.Merge: credo.Unmerge, credo.Unmerge: credo.Merge,

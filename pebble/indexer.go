@@ -115,27 +115,39 @@ func (s *Store) writeSegment(ctx context.Context, last uint64, lists ...*entries
 // the segment is written.
 func (s *Store) writeTable(path string, e *entries) error {
 	ix := sortedEntries(e)
-	f, err := vfs.Default.Create(path, vfs.WriteCategoryUnspecified)
+	err := writeSSTable(path, s.idxOpts.MakeWriterOptions(0, s.idx.TableFormat()), func(w *sstable.Writer) error {
+		var prev []byte
+		for _, x := range ix {
+			k := e.key(x)
+			if bytes.Equal(k, prev) {
+				continue // the same key twice (an id re-indexed after a crash)
+			}
+			if err := w.Set(k, e.value(x)); err != nil {
+				return err
+			}
+			prev = k
+		}
+		return nil
+	})
 	if err != nil {
-		return fmt.Errorf("index table: %w", err)
-	}
-	w := sstable.NewWriter(objstorageprovider.NewFileWritable(f), s.idxOpts.MakeWriterOptions(0, s.idx.TableFormat()))
-	var prev []byte
-	for _, x := range ix {
-		k := e.key(x)
-		if bytes.Equal(k, prev) {
-			continue // the same key twice (an id re-indexed after a crash)
-		}
-		if err := w.Set(k, e.value(x)); err != nil {
-			w.Close()
-			return fmt.Errorf("index table %s: %w", path, err)
-		}
-		prev = k
-	}
-	if err := w.Close(); err != nil {
 		return fmt.Errorf("index table %s: %w", path, err)
 	}
 	return nil
+}
+
+// writeSSTable writes the table fill makes at path, for the engine to
+// ingest.
+func writeSSTable(path string, wo sstable.WriterOptions, fill func(w *sstable.Writer) error) error {
+	f, err := vfs.Default.Create(path, vfs.WriteCategoryUnspecified)
+	if err != nil {
+		return err
+	}
+	w := sstable.NewWriter(objstorageprovider.NewFileWritable(f), wo)
+	if err := fill(w); err != nil {
+		w.Close()
+		return err
+	}
+	return w.Close()
 }
 
 // prepareIngestDir empties the directory the indexer writes its tables in

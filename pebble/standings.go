@@ -18,9 +18,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
-	"github.com/cockroachdb/pebble/v2/objstorage/objstorageprovider"
 	"github.com/cockroachdb/pebble/v2/sstable"
-	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"github.com/credo-org/credo"
 )
@@ -1019,29 +1017,21 @@ func (s *Store) ReplaceStandingsFunc(ctx context.Context, jurisdiction string, n
 // writeStandingTable writes one sorted table at path: the deletion of its
 // span first (when del), then the rows.
 func (s *Store) writeStandingTable(path string, del, filter bool, span func() ([]byte, []byte), rows func(add func(k, v []byte) error) error) error {
-	f, err := vfs.Default.Create(path, vfs.WriteCategoryUnspecified)
-	if err != nil {
-		return err
-	}
 	wo := s.popts.MakeWriterOptions(0, s.db.TableFormat())
 	wo.Compression = sstable.NoCompression // written once, soon compacted: not worth the CPU now
 	wo.BlockSize = 32 << 10                // fewer blocks and index entries to build
 	if !filter {
 		wo.FilterPolicy = pebble.NoFilterPolicy
 	}
-	w := sstable.NewWriter(objstorageprovider.NewFileWritable(f), wo)
-	if del {
-		lo, hi := span()
-		if err := w.DeleteRange(lo, hi); err != nil {
-			w.Close()
-			return err
+	return writeSSTable(path, wo, func(w *sstable.Writer) error {
+		if del {
+			lo, hi := span()
+			if err := w.DeleteRange(lo, hi); err != nil {
+				return err
+			}
 		}
-	}
-	if err := rows(func(k, v []byte) error { return w.Set(k, v) }); err != nil {
-		w.Close()
-		return err
-	}
-	return w.Close()
+		return rows(func(k, v []byte) error { return w.Set(k, v) })
+	})
 }
 
 // sameVersion reports whether the encoded standing v is under policy

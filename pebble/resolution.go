@@ -497,15 +497,16 @@ func (s *Store) subjectFile(ctx context.Context, ref credo.SubjectRef) ([][]byte
 		}
 	}
 	var keys [][]byte
-	applied := s.appliedSeq.Load()
+	synced := s.syncedSeq.Load()
 	for _, g := range group {
 		p := subjectPrefix(nil, g)
-		// The tail first, then the engine (see lookupID).
+		// The tail first, then the engine (see lookupID); neither yields
+		// what is not synced yet.
 		own := s.deferred.subject(nil, p)
-		own = slices.DeleteFunc(own, func(k []byte) bool { return seqSuffix(k) > applied })
 		if err := scanPrefix(ctx, s.idx, p, func(k []byte) { own = append(own, bytes.Clone(k)) }); err != nil {
 			return nil, err
 		}
+		own = slices.DeleteFunc(own, func(k []byte) bool { return seqSuffix(k) > synced })
 		if s.hasAssignments.Load() {
 			kept := own[:0]
 			for _, k := range own {

@@ -93,9 +93,10 @@ type Store struct {
 	projectionMu   sync.Mutex // ExtendProjection calls take turns
 	hasAssignments atomic.Bool
 	hasMerges      atomic.Bool
-	// appliedSeq is the last sequence number applied to the engine: reads
-	// ignore tail entries above it (their batch may yet fail).
-	appliedSeq atomic.Uint64
+	// syncedSeq is the last sequence number synced: reads yield nothing
+	// above it, so that no one reads a record a crash could still take
+	// back (the engine and the tail hold a batch from when it is applied).
+	syncedSeq atomic.Uint64
 
 	mu sync.Mutex // serialises building and applying batches: the chain is one line
 	// Under mu: the end of the chain and the counts after every applied
@@ -205,7 +206,7 @@ func Open(dir string, o *Options) (*Store, error) {
 		closeBoth()
 		return nil, fmt.Errorf("open data directory %s: %w", dir, err)
 	}
-	s.appliedSeq.Store(s.head.Seq)
+	s.syncedSeq.Store(s.head.Seq)
 	if err := s.loadResolutionFlags(); err != nil {
 		closeBoth()
 		return nil, fmt.Errorf("open data directory %s: %w", dir, err)
@@ -469,7 +470,6 @@ func (s *Store) start(ctx context.Context, recs []*credo.Record, ops *resolution
 		s.inflight.Done()
 		return failed(fmt.Errorf("append %d records to %s: %w", len(recs), s.dir, err))
 	}
-	s.appliedSeq.Store(head.Seq)
 	close(done)
 	return func() ([]credo.AppendResult, error) {
 		defer s.inflight.Done()
@@ -484,6 +484,7 @@ func (s *Store) start(ctx context.Context, recs []*credo.Record, ops *resolution
 		s.state.Lock()
 		if head.Seq > s.head.Seq { // a later batch synced first, and this one with it
 			s.head, s.counts = head, counts
+			s.syncedSeq.Store(head.Seq)
 			s.synced.Broadcast()
 		}
 		s.state.Unlock()
@@ -825,13 +826,17 @@ func (d *countsDelta) applyTo(c credo.Counts) credo.Counts {
 // engine — in that order, so that an entry the indexer moves from one to
 // the other between the two looks is still found.
 func (s *Store) lookupID(k []byte, maxSeq uint64) (uint64, error) {
-	if seq, ok := s.deferred.id(k); ok {
-		if seq <= maxSeq {
-			return seq, nil
+	seq, ok := s.deferred.id(k)
+	if !ok {
+		var err error
+		if seq, err = s.getSeq(k); err != nil {
+			return 0, err
 		}
+	}
+	if seq > maxSeq {
 		return 0, nil
 	}
-	return s.getSeq(k)
+	return seq, nil
 }
 
 // getSeq reads a K entry of the index.
@@ -906,7 +911,7 @@ func (s *Store) Record(ctx context.Context, id string) (*credo.Record, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", credo.ErrNotFound, err)
 	}
-	seq, err := s.lookupID(idKey(nil, source, srcID), s.appliedSeq.Load())
+	seq, err := s.lookupID(idKey(nil, source, srcID), s.syncedSeq.Load())
 	if err != nil {
 		return nil, fmt.Errorf("record %s: %w", id, err)
 	}
@@ -977,6 +982,7 @@ func (s *Store) posted(ctx context.Context, lo, hi []byte, keep func(k []byte) b
 		}
 		defer it.Close()
 		var seqs []uint64
+		synced := s.syncedSeq.Load()
 		for ok := it.First(); ok; ok = it.Next() {
 			if keep != nil && !keep(it.Key()) {
 				continue
@@ -989,6 +995,9 @@ func (s *Store) posted(ctx context.Context, lo, hi []byte, keep func(k []byte) b
 				if err := ctx.Err(); err != nil {
 					yield(nil, err)
 					return
+				}
+				if seq > synced {
+					return // postings grow: the rest are later still
 				}
 				r, err := s.recordAt(seq)
 				if !yield(r, err) || err != nil {
@@ -1007,12 +1016,14 @@ func (s *Store) Scan(ctx context.Context, from uint64) iter.Seq2[*credo.Record, 
 	return s.scanChain(ctx, from, func() func(uint64, []byte) (*credo.Record, error) { return decodeValue })
 }
 
-// scanChain yields the chain's records from sequence number from on, each
-// decoded by the function newDecode makes for the scan.
+// scanChain yields the chain's records from sequence number from on, as
+// far as it is synced, each decoded by the function newDecode makes for
+// the scan.
 func (s *Store) scanChain(ctx context.Context, from uint64, newDecode func() func(seq uint64, v []byte) (*credo.Record, error)) iter.Seq2[*credo.Record, error] {
 	return func(yield func(*credo.Record, error) bool) {
 		decode := newDecode()
-		recs := scan(ctx, s.db, recordKey(nil, from), []byte{tagRecord + 1}, func(k, v []byte) (*credo.Record, bool, error) {
+		end := recordKey(nil, s.syncedSeq.Load()+1)
+		recs := scan(ctx, s.db, recordKey(nil, from), end, func(k, v []byte) (*credo.Record, bool, error) {
 			if len(k) != 9 {
 				return nil, false, fmt.Errorf("corrupt chain key %x", k)
 			}

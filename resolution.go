@@ -1,10 +1,12 @@
 package credo
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"iter"
+	"slices"
 	"time"
 )
 
@@ -108,4 +110,87 @@ type Resolutions interface {
 	// it carries (by sequence number), and every merge (from → into): what
 	// a full scan of the ledger applies to know each record's subject.
 	Assignments(ctx context.Context) (map[uint64]SubjectRef, map[SubjectRef]SubjectRef, error)
+}
+
+// LedgerRecord is r as the ledger keeps it: a record of source
+// ResolutionSource under sourceRecordID (which the store chooses, so that
+// each resolution of a record or subject has its own), of the kind of r's
+// action, about r.Subject, at r.At, with what r says as attributes. Every
+// store writes resolutions this way, and ResolutionFromRecord reads them
+// back.
+func (r *Resolution) LedgerRecord(sourceRecordID string) *Record {
+	rec := &Record{
+		Subject:        r.Subject,
+		Source:         ResolutionSource,
+		SourceRecordID: sourceRecordID,
+		Polarity:       Neutral,
+		OccurredAt:     r.At,
+		RecordedAt:     r.At,
+		Provenance:     Provenance{Request: "resolve"},
+	}
+	attrs := Attributes{{Key: "by", Value: String(r.By)}}
+	if r.Why != "" {
+		attrs = append(attrs, Attribute{Key: "why", Value: String(r.Why)})
+	}
+	switch r.Action {
+	case Link, Unlink:
+		rec.Kind = KindLink
+		if r.Action == Unlink {
+			rec.Kind = KindUnlink
+		}
+		attrs = append(attrs, Attribute{Key: "record", Value: String(r.Record)})
+		if r.Action == Link && r.Weight != 0 {
+			attrs = append(attrs, Attribute{Key: "weight", Value: Number(r.Weight)})
+		}
+		if r.Explanation != "" {
+			attrs = append(attrs, Attribute{Key: "explanation", Value: String(r.Explanation)})
+		}
+	case Merge, Unmerge:
+		rec.Kind = KindMerge
+		if r.Action == Unmerge {
+			rec.Kind = KindUnmerge
+		}
+		attrs = append(attrs,
+			Attribute{Key: "from", Value: String(r.From.ID)},
+			Attribute{Key: "from_kind", Value: String(r.From.Kind.String())})
+	}
+	slices.SortFunc(attrs, func(a, b Attribute) int { return cmp.Compare(a.Key, b.Key) })
+	rec.Attributes = attrs
+	return rec
+}
+
+// ResolutionFromRecord reads a resolution back from its ledger record (an
+// error for a record that is not one).
+func ResolutionFromRecord(rec *Record) (Resolution, error) {
+	r := Resolution{Subject: rec.Subject, At: rec.RecordedAt, LedgerID: rec.ID}
+	switch rec.Kind {
+	case KindLink:
+		r.Action = Link
+	case KindUnlink:
+		r.Action = Unlink
+	case KindMerge:
+		r.Action = Merge
+	case KindUnmerge:
+		r.Action = Unmerge
+	default:
+		return r, fmt.Errorf("record %s is not a resolution (kind %s)", rec.ID, rec.Kind)
+	}
+	str := func(k string) string {
+		if v, ok := rec.Attributes.Get(k); ok {
+			return v.String()
+		}
+		return ""
+	}
+	r.Record, r.By, r.Why, r.Explanation = str("record"), str("by"), str("why"), str("explanation")
+	if v, ok := rec.Attributes.Get("weight"); ok {
+		r.Weight = v.Float()
+	}
+	if from := str("from"); from != "" {
+		k, err := ParseSubjectKind(str("from_kind"))
+		if err != nil {
+			return r, fmt.Errorf("record %s: %w", rec.ID, err)
+		}
+		r.From = SubjectRef{Kind: k, ID: from}
+	}
+	return r, nil
 }

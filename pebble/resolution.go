@@ -194,18 +194,10 @@ func (s *Store) Resolve(ctx context.Context, rs []credo.Resolution) ([]credo.Res
 // apply checks r against the state, changes the state and returns r's
 // record for the ledger.
 func (p *plan) apply(ctx context.Context, r *credo.Resolution) (*credo.Record, error) {
-	rec := &credo.Record{
-		Subject:    r.Subject,
-		Source:     credo.ResolutionSource,
-		Polarity:   credo.Neutral,
-		OccurredAt: r.At,
-		RecordedAt: r.At,
-		Provenance: credo.Provenance{Request: "resolve"},
-	}
-	attrs := []credo.Attribute{{Key: "by", Value: credo.String(r.By)}}
-	if r.Why != "" {
-		attrs = append(attrs, credo.Attribute{Key: "why", Value: credo.String(r.Why)})
-	}
+	// The resolution record's own id (each resolution of a record or
+	// subject has one of its own), and the record's id as the ledger
+	// spells it.
+	var srcID, recordID string
 	switch r.Action {
 	case credo.Link, credo.Unlink:
 		target, err := p.s.Record(ctx, r.Record)
@@ -240,7 +232,6 @@ func (p *plan) apply(ctx context.Context, r *credo.Resolution) (*credo.Record, e
 				p.ops.sets.add(linkedKey(r.Subject, target.OccurredAt.UnixNano(), target.Seq), nil)
 			}
 			p.ops.unresolved--
-			rec.Kind = credo.KindLink
 		} else {
 			if owner != r.Subject {
 				return nil, fmt.Errorf("%w: %s does not belong to %s", credo.ErrResolution, r.Record, r.Subject)
@@ -250,18 +241,11 @@ func (p *plan) apply(ctx context.Context, r *credo.Resolution) (*credo.Record, e
 			}
 			next.state = stateNone
 			p.ops.unresolved++
-			rec.Kind = credo.KindUnlink
 		}
 		p.assigns[target.Seq] = next
 		p.ops.sets.add(assignKey(target.Seq), next.encode())
-		rec.SourceRecordID = fmt.Sprintf("%s-%d-%d", r.Action, target.Seq, next.gen)
-		attrs = append(attrs, credo.Attribute{Key: "record", Value: credo.String(target.ID)})
-		if r.Action == credo.Link && r.Weight != 0 {
-			attrs = append(attrs, credo.Attribute{Key: "weight", Value: credo.Number(r.Weight)})
-		}
-		if r.Explanation != "" {
-			attrs = append(attrs, credo.Attribute{Key: "explanation", Value: credo.String(r.Explanation)})
-		}
+		srcID = fmt.Sprintf("%s-%d-%d", r.Action, target.Seq, next.gen)
+		recordID = target.ID
 	case credo.Merge, credo.Unmerge:
 		cur, _, err := p.merge(r.From)
 		if err != nil {
@@ -281,61 +265,22 @@ func (p *plan) apply(ctx context.Context, r *credo.Resolution) (*credo.Record, e
 			}
 			next.state = stateMerged
 			p.ops.sets.add(mergedInKey(r.Subject, r.From), nil)
-			rec.Kind = credo.KindMerge
 		} else {
 			if cur.state != stateMerged || cur.subject != r.Subject {
 				return nil, fmt.Errorf("%w: %s is not merged into %s", credo.ErrResolution, r.From, r.Subject)
 			}
 			next.state = stateApart
 			p.ops.deletes = append(p.ops.deletes, mergedInKey(r.Subject, r.From))
-			rec.Kind = credo.KindUnmerge
 		}
 		p.merges[r.From] = next
 		p.ops.sets.add(refKey(tagMerged, r.From), next.encode())
-		rec.SourceRecordID = fmt.Sprintf("%s-%d%s-%d", r.Action, r.From.Kind, r.From.ID, next.gen)
-		attrs = append(attrs,
-			credo.Attribute{Key: "from", Value: credo.String(r.From.ID)},
-			credo.Attribute{Key: "from_kind", Value: credo.String(r.From.Kind.String())})
+		srcID = fmt.Sprintf("%s-%d%s-%d", r.Action, r.From.Kind, r.From.ID, next.gen)
 	}
-	slices.SortFunc(attrs, func(a, b credo.Attribute) int { return cmp.Compare(a.Key, b.Key) })
-	rec.Attributes = attrs
-	return rec, nil
-}
-
-// ResolutionOf reads a resolution back from its ledger record (an error
-// for a record that is not one).
-func ResolutionOf(rec *credo.Record) (credo.Resolution, error) {
-	r := credo.Resolution{Subject: rec.Subject, At: rec.RecordedAt, LedgerID: rec.ID}
-	switch rec.Kind {
-	case credo.KindLink:
-		r.Action = credo.Link
-	case credo.KindUnlink:
-		r.Action = credo.Unlink
-	case credo.KindMerge:
-		r.Action = credo.Merge
-	case credo.KindUnmerge:
-		r.Action = credo.Unmerge
-	default:
-		return r, fmt.Errorf("record %s is not a resolution (kind %s)", rec.ID, rec.Kind)
+	kept := *r
+	if recordID != "" {
+		kept.Record = recordID
 	}
-	str := func(k string) string {
-		if v, ok := rec.Attributes.Get(k); ok {
-			return v.String()
-		}
-		return ""
-	}
-	r.Record, r.By, r.Why, r.Explanation = str("record"), str("by"), str("why"), str("explanation")
-	if v, ok := rec.Attributes.Get("weight"); ok {
-		r.Weight = v.Float()
-	}
-	if from := str("from"); from != "" {
-		k, err := credo.ParseSubjectKind(str("from_kind"))
-		if err != nil {
-			return r, fmt.Errorf("record %s: %w", rec.ID, err)
-		}
-		r.From = credo.SubjectRef{Kind: k, ID: from}
-	}
-	return r, nil
+	return kept.LedgerRecord(srcID), nil
 }
 
 // ResolutionHistory implements credo.Resolutions: the resolutions about a record
@@ -347,7 +292,7 @@ func (s *Store) ResolutionHistory(ctx context.Context, key string) iter.Seq2[cre
 				yield(credo.Resolution{}, err)
 				return
 			}
-			r, err := ResolutionOf(rec)
+			r, err := credo.ResolutionFromRecord(rec)
 			if err != nil {
 				yield(r, err)
 				return

@@ -271,7 +271,7 @@ func newSubjectResolutionCmds(e *env) []*cobra.Command {
 			if err != nil {
 				return err
 			}
-			r, err := pebble.ResolutionOf(rec)
+			r, err := credo.ResolutionFromRecord(rec)
 			if err != nil {
 				return fmt.Errorf("%s is not a resolution record: %w", args[0], err)
 			}

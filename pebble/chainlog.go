@@ -28,9 +28,11 @@ import (
 // A segment is two files in DATA/chain, named by the segment's first
 // sequence number: NNNNNNNNNNNNNNNNNNNN.log holds the frames, one a record:
 //
-//	length u32 ‖ crc32c(seq ‖ payload) u32 ‖ seq u64 ‖ payload
+//	last ‖ length u32 ‖ crc32c(last ‖ length ‖ seq ‖ payload) u32 ‖ seq u64 ‖ payload
 //
-// with payload = hash(32) ‖ canonical encoding, all big-endian; and .idx
+// with payload = hash(32) ‖ canonical encoding, all big-endian, and last
+// (the top bit) set on the last record of each append: an append is kept
+// whole or not at all, so a torn one is cut off whole at open. The .idx
 // holds each frame's offset in the .log (u32), for reads by sequence
 // number. The store writes frames, then fdatasyncs the .log before it
 // acknowledges them; the .idx is written alongside and synced now and then
@@ -47,6 +49,21 @@ const (
 )
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
+
+const lastInBatch = 1 << 31
+
+// frameSize is the payload's length, from a frame's header h.
+func frameSize(h []byte) int { return int(binary.BigEndian.Uint32(h[:4]) &^ lastInBatch) }
+
+// frameEndsBatch says whether the frame of header h ends its append.
+func frameEndsBatch(h []byte) bool { return binary.BigEndian.Uint32(h[:4])&lastInBatch != 0 }
+
+// frameCRC is the checksum a frame of header h and payload carries.
+func frameCRC(h, payload []byte) uint32 {
+	c := crc32.Checksum(h[:4], crcTable)
+	c = crc32.Update(c, crcTable, h[8:16])
+	return crc32.Update(c, crcTable, payload)
+}
 
 type chainLog struct {
 	dir    string
@@ -78,8 +95,9 @@ func segmentName(first uint64) string { return fmt.Sprintf("%020d", first) }
 
 // openChainLog opens the chain in dir (creating it when missing), checks
 // the part of its last segment that may not have been synced, and cuts off
-// what a crash left torn.
-func openChainLog(dir string) (*chainLog, error) {
+// what a crash left torn — but never a record through floor, which was
+// acknowledged: a bad frame there is damage, left for Verify to report.
+func openChainLog(dir string, floor uint64) (*chainLog, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, err
 	}
@@ -110,7 +128,7 @@ func openChainLog(dir string) (*chainLog, error) {
 		}
 		l.segs = append(l.segs, sg)
 		last := i == len(firsts)-1
-		if err := l.recover(sg, trusted, last); err != nil {
+		if err := l.recover(sg, trusted, floor, last); err != nil {
 			l.close()
 			return nil, err
 		}
@@ -160,8 +178,8 @@ func (l *chainLog) readSynced() uint64 {
 // trusted is taken as it is; the rest (of the last segment, or of any
 // segment whose .idx was not synced, which only the last can be) are
 // checked, frames the .idx misses are added to it, and whatever follows
-// the last good frame is cut off.
-func (l *chainLog) recover(sg *chainSegment, trusted uint64, last bool) error {
+// the last good frame is cut off, unless it holds records through floor.
+func (l *chainLog) recover(sg *chainSegment, trusted, floor uint64, last bool) error {
 	xi, err := sg.idx.Stat()
 	if err != nil {
 		return fmt.Errorf("chain: %w", err)
@@ -192,37 +210,47 @@ func (l *chainLog) recover(sg *chainSegment, trusted uint64, last bool) error {
 		if _, err := sg.log.ReadAt(h[:], prev); err != nil {
 			return fmt.Errorf("chain: segment %d: frame %d: %w", sg.first, sg.first+good-1, err)
 		}
-		off = prev + frameHeader + int64(binary.BigEndian.Uint32(h[:4]))
+		off = prev + frameHeader + int64(frameSize(h[:]))
 	}
-	// From there on, frame by frame, in the .log itself.
+	// From there on, frame by frame, in the .log itself, up to the end of
+	// the last whole append.
 	r := bufio.NewReaderSize(io.NewSectionReader(sg.log, off, li.Size()-off), 1<<20)
 	var idx []byte
 	var payload []byte
+	keptIdx, keptOff := 0, off
 	for n := good; ; n++ {
 		var h [frameHeader]byte
 		if _, err := io.ReadFull(r, h[:]); err != nil {
 			break // the end, or a torn header
 		}
-		size := binary.BigEndian.Uint32(h[:4])
+		size := frameSize(h[:])
 		if binary.BigEndian.Uint64(h[8:]) != sg.first+n || int64(size) > li.Size()-off {
 			break
 		}
-		payload = slices.Grow(payload[:0], int(size))[:size]
+		payload = slices.Grow(payload[:0], size)[:size]
 		if _, err := io.ReadFull(r, payload); err != nil {
 			break
 		}
-		if crc32.Update(crc32.Checksum(h[8:], crcTable), crcTable, payload) != binary.BigEndian.Uint32(h[4:8]) {
+		if frameCRC(h[:], payload) != binary.BigEndian.Uint32(h[4:8]) {
 			break
 		}
 		idx = binary.BigEndian.AppendUint32(idx, uint32(off))
 		off += frameHeader + int64(size)
-		good = n + 1
+		if frameEndsBatch(h[:]) || sg.first+n <= floor {
+			keptIdx, keptOff = len(idx), off
+		}
+	}
+	idx, off = idx[:keptIdx], keptOff
+	good += uint64(len(idx) / 4)
+	if (!last && (li.Size() != off || listed != good)) || sg.first+good-1 < floor {
+		// Damage among acknowledged records: leave the files as they are,
+		// for reads to fail on it and Verify to name it.
+		sg.n.Store(max(listed, good))
+		sg.size = li.Size()
+		return nil
 	}
 	sg.n.Store(good)
 	sg.size = off
-	if !last && (li.Size() != off || listed != good) {
-		return fmt.Errorf("chain: segment %d is damaged after record %d", sg.first, sg.first+good-1)
-	}
 	if _, err := sg.idx.WriteAt(idx, int64(good-uint64(len(idx)/4))*4); err != nil {
 		return fmt.Errorf("chain: %w", err)
 	}
@@ -395,7 +423,7 @@ func (l *chainLog) read(seq uint64) (payload []byte, ok bool, err error) {
 	if n < frameHeader {
 		return nil, false, fmt.Errorf("chain: record %d: short frame: %w", seq, err)
 	}
-	size := int(binary.BigEndian.Uint32(buf[:4]))
+	size := frameSize(buf)
 	if frameHeader+size > n {
 		buf = slices.Grow(buf[:n], frameHeader+size-n)[:frameHeader+size]
 		if _, err := sg.log.ReadAt(buf[n:], off+int64(n)); err != nil {
@@ -414,7 +442,7 @@ func checkFrame(h, payload []byte, seq uint64) error {
 	if got := binary.BigEndian.Uint64(h[8:16]); got != seq {
 		return fmt.Errorf("record %d: the chain holds record %d in its place", seq, got)
 	}
-	if crc32.Update(crc32.Checksum(h[8:16], crcTable), crcTable, payload) != binary.BigEndian.Uint32(h[4:8]) {
+	if frameCRC(h, payload) != binary.BigEndian.Uint32(h[4:8]) {
 		return fmt.Errorf("record %d: checksum mismatch: the stored record was altered or damaged", seq)
 	}
 	return nil
@@ -442,8 +470,8 @@ func (l *chainLog) scan(from, to uint64, fn func(seq uint64, payload []byte) err
 			if _, err := io.ReadFull(r, h[:]); err != nil {
 				return seq, fmt.Errorf("record %d: %w", seq, err)
 			}
-			size := binary.BigEndian.Uint32(h[:4])
-			payload = slices.Grow(payload[:0], int(size))[:size]
+			size := frameSize(h[:])
+			payload = slices.Grow(payload[:0], size)[:size]
 			if _, err := io.ReadFull(r, payload); err != nil {
 				return seq, fmt.Errorf("record %d: %w", seq, err)
 			}
@@ -546,11 +574,25 @@ func syncDir(dir string) error {
 }
 
 // appendFrame appends record seq's frame, of payload (hash ‖ canonical
-// encoding), to dst.
-func appendFrame(dst []byte, seq uint64, payload []byte) []byte {
+// encoding), to dst; last marks the last record of an append.
+func appendFrame(dst []byte, seq uint64, payload []byte, last bool) []byte {
 	var h [frameHeader]byte
-	binary.BigEndian.PutUint32(h[:4], uint32(len(payload)))
+	l := uint32(len(payload))
+	if last {
+		l |= lastInBatch
+	}
+	binary.BigEndian.PutUint32(h[:4], l)
 	binary.BigEndian.PutUint64(h[8:], seq)
-	binary.BigEndian.PutUint32(h[4:8], crc32.Update(crc32.Checksum(h[8:], crcTable), crcTable, payload))
+	binary.BigEndian.PutUint32(h[4:8], frameCRC(h[:], payload))
 	return append(append(dst, h[:]...), payload...)
+}
+
+// errStopScan ends a scan early.
+var errStopScan = errors.New("stop the scan")
+
+// markLast marks the frame at off in frames as the last of its append.
+func markLast(frames []byte, off uint32) {
+	h := frames[off : off+frameHeader]
+	binary.BigEndian.PutUint32(h[:4], binary.BigEndian.Uint32(h[:4])|lastInBatch)
+	binary.BigEndian.PutUint32(h[4:8], frameCRC(h, frames[off+frameHeader:off+frameHeader+uint32(frameSize(h))]))
 }

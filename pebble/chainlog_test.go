@@ -19,7 +19,7 @@ func writeRecords(t *testing.T, l *chainLog, from, to uint64) {
 	var offs []uint32
 	for seq := from; seq <= to; seq++ {
 		offs = append(offs, uint32(len(frames)))
-		frames = appendFrame(frames, seq, testPayload(seq))
+		frames = appendFrame(frames, seq, testPayload(seq), seq == to)
 	}
 	if err := l.write(from, frames, offs); err != nil {
 		t.Fatal(err)
@@ -57,7 +57,7 @@ func checkRecords(t *testing.T, l *chainLog, n uint64) {
 // at open; truncation drops what follows.
 func TestChainLog(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "chain")
-	l, err := openChainLog(dir)
+	l, err := openChainLog(dir, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func TestChainLog(t *testing.T) {
 	if err := l.close(); err != nil {
 		t.Fatal(err)
 	}
-	if l, err = openChainLog(dir); err != nil {
+	if l, err = openChainLog(dir, 0); err != nil {
 		t.Fatal(err)
 	}
 	checkRecords(t, l, 3000)
@@ -84,12 +84,12 @@ func TestChainLog(t *testing.T) {
 	t.Run("torn frame and an index ahead of the log", func(t *testing.T) {
 		os.Remove(filepath.Join(dir, syncedFileName)) // as if the note were lost
 		f, _ := os.OpenFile(lastLog, os.O_WRONLY|os.O_APPEND, 0)
-		f.Write(appendFrame(nil, 3001, testPayload(3001))[:40])
+		f.Write(appendFrame(nil, 3001, testPayload(3001), true)[:40])
 		f.Close()
 		x, _ := os.OpenFile(lastIdx, os.O_WRONLY|os.O_APPEND, 0)
 		x.Write([]byte{0, 0, 0, 9, 0, 0, 1, 0})
 		x.Close()
-		l, err := openChainLog(dir)
+		l, err := openChainLog(dir, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -102,7 +102,7 @@ func TestChainLog(t *testing.T) {
 		os.Remove(filepath.Join(dir, syncedFileName))
 		fi, _ := os.Stat(lastIdx)
 		os.Truncate(lastIdx, fi.Size()-40*4)
-		l, err := openChainLog(dir)
+		l, err := openChainLog(dir, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -115,15 +115,15 @@ func TestChainLog(t *testing.T) {
 		i := bytes.Index(b, []byte("record 3005 "))
 		b[i] ^= 1
 		os.WriteFile(lastLog, b, 0o640)
-		l, err := openChainLog(dir)
+		l, err := openChainLog(dir, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer l.close()
-		checkRecords(t, l, 3004) // the damaged frame and what follows are cut
+		checkRecords(t, l, 3000) // the append holding the damaged frame is cut whole
 	})
 	t.Run("truncate", func(t *testing.T) {
-		l, err := openChainLog(dir)
+		l, err := openChainLog(dir, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -137,7 +137,7 @@ func TestChainLog(t *testing.T) {
 		writeRecords(t, l, 1235, 1300)
 		checkRecords(t, l, 1300)
 		l.close()
-		if l, err = openChainLog(dir); err != nil {
+		if l, err = openChainLog(dir, 0); err != nil {
 			t.Fatal(err)
 		}
 		defer l.close()

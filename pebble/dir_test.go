@@ -1,14 +1,17 @@
 package pebble
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
+	"errors"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
-
-	pebbledb "github.com/cockroachdb/pebble/v2"
 
 	"github.com/credo-org/credo"
 )
@@ -27,46 +30,55 @@ func fill(t *testing.T, s *Store, n int) {
 // TestTamper alters stored records behind the store's back, the way someone
 // with access to the disk might, and checks that Verify names the record.
 func TestTamper(t *testing.T) {
+	type frames map[uint64][]byte // the chain's payloads (hash ‖ canonical) by sequence number
 	tests := []struct {
 		name   string
-		alter  func(t *testing.T, db *pebbledb.DB)
+		alter  func(t *testing.T, dir string, f frames)
 		broken uint64
 	}{
-		{"payload byte changed", func(t *testing.T, db *pebbledb.DB) {
-			v := get(t, db, recordKey(nil, 42))
-			i := strings.Index(string(v), "traffic.fine")
-			v[i] = 'T' // a different kind, same length
-			set(t, db, recordKey(nil, 42), v)
+		{"payload byte changed", func(t *testing.T, dir string, f frames) {
+			// In place, in the file: the frame's checksum no longer holds.
+			log := filepath.Join(dir, chainDirName, segmentName(1)+".log")
+			b, err := os.ReadFile(log)
+			if err != nil {
+				t.Fatal(err)
+			}
+			i := bytes.Index(b, []byte("c-000000042"))
+			b[i+bytes.Index(b[i:], []byte("traffic.fine"))] = 'T' // a different kind, same length
+			if err := os.WriteFile(log, b, 0o640); err != nil {
+				t.Fatal(err)
+			}
 		}, 42},
-		{"payload and its hash rewritten", func(t *testing.T, db *pebbledb.DB) {
-			// The forger recomputes record 10's hash; record 11 still
-			// chains from the original, so the break shows there.
-			prev := get(t, db, recordKey(nil, 9))
+		{"payload and its hash rewritten", func(t *testing.T, dir string, f frames) {
+			// The forger recomputes record 10's hash and its frame's
+			// checksum; record 11 still chains from the original, so the
+			// break shows there.
 			r := crashRecord(10)
 			r.Attributes.Set("amount", credo.Number(1))
 			enc := r.AppendCanonical(nil)
 			var ph [32]byte
-			copy(ph[:], prev[:32])
+			copy(ph[:], f[9][:32])
 			h := credo.ChainHash(ph, 10, enc)
-			set(t, db, recordKey(nil, 10), append(h[:], enc...))
+			f[10] = append(h[:], enc...)
+			writeChain(t, dir, f)
 		}, 11},
-		{"record deleted", func(t *testing.T, db *pebbledb.DB) {
-			if err := db.Delete(recordKey(nil, 77), pebbledb.Sync); err != nil {
-				t.Fatal(err)
-			}
+		{"record deleted", func(t *testing.T, dir string, f frames) {
+			delete(f, 77)
+			writeChain(t, dir, f)
 		}, 77},
-		{"last record rewritten with hash", func(t *testing.T, db *pebbledb.DB) {
-			prev := get(t, db, recordKey(nil, 99))
+		{"last record rewritten with hash", func(t *testing.T, dir string, f frames) {
 			r := crashRecord(100)
 			r.Kind = "charity.blood_donation"
 			enc := r.AppendCanonical(nil)
 			var ph [32]byte
-			copy(ph[:], prev[:32])
+			copy(ph[:], f[99][:32])
 			h := credo.ChainHash(ph, 100, enc)
-			set(t, db, recordKey(nil, 100), append(h[:], enc...))
+			f[100] = append(h[:], enc...)
+			writeChain(t, dir, f)
 		}, 100}, // caught by the stored head
-		{"garbage value", func(t *testing.T, db *pebbledb.DB) {
-			set(t, db, recordKey(nil, 5), []byte("not a record"))
+		{"garbage value", func(t *testing.T, dir string, f frames) {
+			f[5] = []byte("not a record")
+			writeChain(t, dir, f)
 		}, 5},
 	}
 	for _, tc := range tests {
@@ -81,14 +93,16 @@ func TestTamper(t *testing.T) {
 			if err != nil || !rep.OK {
 				t.Fatalf("before tampering: %+v %v", rep, err)
 			}
-			s.Close()
-
-			db, err := pebbledb.Open(filepath.Join(dir, "ledger"), &pebbledb.Options{})
-			if err != nil {
+			f := frames{}
+			if _, err := s.chain.scan(1, 100, func(seq uint64, p []byte) error {
+				f[seq] = bytes.Clone(p)
+				return nil
+			}); err != nil {
 				t.Fatal(err)
 			}
-			tc.alter(t, db)
-			db.Close()
+			s.Close()
+
+			tc.alter(t, dir, f)
 
 			s, err = Open(dir, nil)
 			if err != nil {
@@ -107,19 +121,24 @@ func TestTamper(t *testing.T) {
 	}
 }
 
-func get(t *testing.T, db *pebbledb.DB, k []byte) []byte {
+// writeChain writes the chain of dir anew, one segment holding the frames
+// of f in sequence order (each its own append), as a forger would.
+func writeChain(t *testing.T, dir string, f map[uint64][]byte) {
 	t.Helper()
-	v, c, err := db.Get(k)
-	if err != nil {
+	chain := filepath.Join(dir, chainDirName)
+	if err := os.RemoveAll(chain); err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
-	return append([]byte(nil), v...)
-}
-
-func set(t *testing.T, db *pebbledb.DB, k, v []byte) {
-	t.Helper()
-	if err := db.Set(k, v, pebbledb.Sync); err != nil {
+	if err := os.MkdirAll(chain, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	var log, idx []byte
+	for _, seq := range slices.Sorted(maps.Keys(f)) {
+		idx = binary.BigEndian.AppendUint32(idx, uint32(len(log)))
+		log = appendFrame(log, seq, f[seq], true)
+	}
+	base := filepath.Join(chain, segmentName(1))
+	if err := errors.Join(os.WriteFile(base+".log", log, 0o640), os.WriteFile(base+".idx", idx, 0o640)); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -27,14 +27,22 @@ func seqValue(v []byte) uint64 { return binary.BigEndian.Uint64(v) }
 
 // runIndexer writes the tail's sealed segments to the engine, oldest first,
 // until the tail's channel is closed. A segment is written only once the
-// records it indexes are synced: the index never points past the durable
-// chain. After a failure the store refuses appends and the indexer stops
-// writing; the tail keeps serving reads, and the next Open re-indexes.
+// records it indexes are synced, and the chain's engine entries for them
+// too (they are otherwise synced only now and then): the index never points
+// past the head a crash leaves, above which Open appends records again.
+// After a failure the store refuses appends and the indexer stops writing;
+// the tail keeps serving reads, and the next Open re-indexes.
 func (s *Store) runIndexer() {
 	defer close(s.indexerDone)
 	for g := range s.deferred.sealed {
 		if s.waitSynced(g.last) != nil {
 			continue
+		}
+		if !s.opts.NoSync {
+			if err := guard(func() error { return s.db.LogData(nil, pebble.Sync) }); err != nil {
+				s.fail(fmt.Errorf("index records %d–%d: sync the head: %w", g.first, g.last, err))
+				continue
+			}
 		}
 		if err := s.writeSegment(context.Background(), g.last, &g.entities, &g.ids, &g.subjects); err != nil {
 			s.fail(fmt.Errorf("index records %d–%d: %w", g.first, g.last, err))

@@ -37,8 +37,10 @@ import (
 //
 // Format 3 keeps the per-record index entries in an engine of their own,
 // written by the indexer (tail.go, indexer.go); opening an older directory
-// indexes its chain anew there and drops the old entries.
-const FormatVersion = 3
+// indexes its chain anew there and drops the old entries. Format 4 keeps
+// the chain in segment files of its own (chainlog.go); opening an older
+// directory moves its chain there from the engine.
+const FormatVersion = 4
 
 const markerName = "CREDO"
 
@@ -59,14 +61,22 @@ type Options struct {
 
 // Store is the embedded credo.Store.
 //
-// Appends are pipelined: a batch is built and applied to the engine under mu,
-// then mu is released while the batch's log write is synced, so that the
-// next caller can build its batch during the sync (the engine groups the
-// syncs of batches that queue up). Append returns only once its batch is
-// synced; Head and Counts report the synced state.
+// Appends are pipelined: a batch is built under mu and its records are
+// written to the chain; then mu is released while the chain is synced, so
+// that the next caller can build its batch during the sync (one fdatasync
+// serves every batch queued behind it). Once the chain is synced, the
+// batch's entries in the engine (head and counters, postings, resolutions)
+// are applied, in the order the batches were built. Append returns only
+// then; Head and Counts report that state.
+//
+// The chain is the truth: the engine's entries are not synced on every
+// batch (every few megabytes of records, and for resolutions), and the
+// records a crash leaves in the chain above the engine's head are appended
+// again from it when the store opens (recoverChain).
 type Store struct {
 	dir   string
-	db    *pebble.DB // the chain, its head and counters, postings, resolutions, working state
+	chain *chainLog  // the records (chainlog.go)
+	db    *pebble.DB // the chain's head and counters, postings, resolutions, working state
 	popts *pebble.Options
 	// idx holds the per-record index entries (K, S, E) and the index
 	// watermark, apart from the chain: its tables, which land anywhere in
@@ -107,7 +117,13 @@ type Store struct {
 	subjects *subjectSet
 	ids      *idFilter
 	scratch  appendScratch
-	applied  chan struct{} // closed when the last batch built has been applied (or has failed)
+	applied  chan struct{} // closed when the last batch built has been written to the chain (or has failed)
+	// engineDone is closed when the last batch built has been applied to
+	// the engine (or has failed): each batch applies after the one before.
+	engineDone chan struct{}
+	// unsynced is how many bytes of records the batches applied to the
+	// engine without a sync hold; under the order of engineDone.
+	unsynced int
 
 	state    sync.Mutex // guards what follows: the synced state
 	head     credo.Head
@@ -198,11 +214,28 @@ func Open(dir string, o *Options) (*Store, error) {
 	s.scratch.inBatch = map[string]int{}
 	s.applied = make(chan struct{})
 	close(s.applied)
+	s.engineDone = s.applied
 	s.synced.L = &s.state
 	if opts.NoSync {
 		s.wo = pebble.NoSync
 	}
 	if err := s.load(); err != nil {
+		closeBoth()
+		return nil, fmt.Errorf("open data directory %s: %w", dir, err)
+	}
+	if s.chain, err = openChainLog(filepath.Join(dir, chainDirName), s.head.Seq); err != nil {
+		closeBoth()
+		return nil, fmt.Errorf("open data directory %s: %w", dir, err)
+	}
+	closeBoth = func() { s.chain.close(); idx.Close(); db.Close() }
+	if format < 4 {
+		if err := s.moveChain(); err != nil {
+			closeBoth()
+			return nil, fmt.Errorf("open data directory %s: %w", dir, err)
+		}
+	}
+	again, err := s.recoverChain()
+	if err != nil {
 		closeBoth()
 		return nil, fmt.Errorf("open data directory %s: %w", dir, err)
 	}
@@ -226,6 +259,22 @@ func Open(dir string, o *Options) (*Store, error) {
 		return nil, err
 	}
 	go s.runIndexer()
+	if len(again) > 0 {
+		first := s.head.Seq + 1
+		res, err := s.Append(context.Background(), again)
+		if err == nil {
+			for i, r := range res {
+				if r.Status != credo.Appended || r.Seq != first+uint64(i) {
+					err = fmt.Errorf("record %d came back as %s %d", first+uint64(i), r.Status, r.Seq)
+					break
+				}
+			}
+		}
+		if err != nil {
+			s.Close()
+			return nil, fmt.Errorf("open data directory %s: append again the records above the head: %w", dir, err)
+		}
+	}
 	return s, nil
 }
 
@@ -370,7 +419,7 @@ func (s *Store) Close() error {
 	s.deferred.seal()
 	close(s.deferred.sealed)
 	<-s.indexerDone
-	err := errors.Join(s.idx.Close(), s.db.Close())
+	err := errors.Join(s.idx.Close(), s.db.Close(), s.chain.close())
 	s.db = nil
 	if err != nil {
 		return fmt.Errorf("close data directory %s: %w", s.dir, err)
@@ -402,8 +451,9 @@ func (s *Store) AppendAsync(ctx context.Context, recs []*credo.Record) func() ([
 	return s.start(ctx, recs, nil)
 }
 
-// start builds and applies the batch that appends recs; the function it
-// returns waits for the batch to be synced and gives the results.
+// start builds the batch that appends recs and writes its records to the
+// chain; the function it returns waits for them to be synced, applies the
+// batch's entries to the engine and gives the results.
 func (s *Store) start(ctx context.Context, recs []*credo.Record, ops *resolutionOps) func() ([]credo.AppendResult, error) {
 	failed := func(err error) func() ([]credo.AppendResult, error) {
 		return func() ([]credo.AppendResult, error) { return nil, err }
@@ -425,7 +475,7 @@ func (s *Store) start(ctx context.Context, recs []*credo.Record, ops *resolution
 		return failed(fmt.Errorf("append: store failed earlier, reopen it: %w", err))
 	}
 	prev := s.applied
-	b, head, counts, err := s.build(ctx, recs, p, ops, res, prev)
+	b, cb, head, counts, err := s.build(ctx, recs, p, ops, res, prev)
 	p.release()
 	if err != nil {
 		s.mu.Unlock()
@@ -445,52 +495,81 @@ func (s *Store) start(ctx context.Context, recs []*credo.Record, ops *resolution
 			return res, nil
 		}
 	}
-	done := make(chan struct{})
-	s.applied = done
+	written, applied := make(chan struct{}), make(chan struct{})
+	prevApplied := s.engineDone
+	s.applied, s.engineDone = written, applied
 	s.tail, s.tailCounts = head, counts
 	s.inflight.Add(1)
 	s.mu.Unlock()
 
+	abort := func(err error) func() ([]credo.AppendResult, error) {
+		err = s.commitFailed(recs, res, err)
+		b.Close()
+		go func() { // in order, after the batches before
+			<-prevApplied
+			close(applied)
+			s.inflight.Done()
+		}()
+		return failed(err)
+	}
 	<-prev
 	if err := s.failure(); err != nil {
-		close(done)
-		b.Close()
-		s.inflight.Done()
-		return failed(s.commitFailed(recs, res, err))
+		close(written)
+		return abort(err)
 	}
-	if s.opts.NoSync {
-		err = commit(b, s.wo)
-	} else {
-		err = guard(func() error { return s.db.ApplyNoSyncWait(b, s.wo) })
+	if err := s.chain.write(cb.first, cb.frames, cb.offs); err != nil {
+		close(written)
+		return abort(fmt.Errorf("append %d records to %s: %w", len(recs), s.dir, err))
 	}
-	if err != nil {
-		// b is not closed: the engine may still hold it.
-		s.commitFailed(recs, res, err)
-		close(done)
-		s.inflight.Done()
-		return failed(fmt.Errorf("append %d records to %s: %w", len(recs), s.dir, err))
-	}
-	close(done)
-	return func() ([]credo.AppendResult, error) {
-		defer s.inflight.Done()
-		var err error
+	close(written)
+	// The sync and the engine's part go on without the caller, so that
+	// waits may be called in any order.
+	var commitErr error
+	go func() {
+		defer close(applied)
 		if !s.opts.NoSync {
-			err = guard(b.SyncWait)
+			commitErr = s.chain.syncThrough(head.Seq)
+		}
+		<-prevApplied
+		if commitErr == nil {
+			commitErr = s.failure()
+		}
+		if commitErr == nil {
+			// The engine's entries are synced now and then, and with every
+			// resolution (its state is not written again from the chain):
+			// the chain above the engine's synced head is appended again at
+			// open, and that stays short.
+			wo := pebble.NoSync
+			s.unsynced += len(cb.frames)
+			if !s.opts.NoSync && (ops != nil || s.unsynced >= engineSyncEvery) {
+				wo, s.unsynced = pebble.Sync, 0
+			}
+			commitErr = commit(b, wo)
 		}
 		b.Close()
-		if err != nil {
-			return nil, s.commitFailed(recs, res, err)
+		if commitErr != nil {
+			commitErr = s.commitFailed(recs, res, commitErr)
+			return
 		}
 		s.state.Lock()
-		if head.Seq > s.head.Seq { // a later batch synced first, and this one with it
-			s.head, s.counts = head, counts
-			s.syncedSeq.Store(head.Seq)
-			s.synced.Broadcast()
-		}
+		s.head, s.counts = head, counts
+		s.syncedSeq.Store(head.Seq)
+		s.synced.Broadcast()
 		s.state.Unlock()
+	}()
+	return func() ([]credo.AppendResult, error) {
+		<-applied
+		s.inflight.Done()
+		if commitErr != nil {
+			return nil, commitErr
+		}
 		return res, nil
 	}
 }
+
+// engineSyncEvery is how many bytes of records the engine's entries may
+// lag behind the chain's sync: what a crash may leave to append again.
+const engineSyncEvery = 8 << 20
 
 // waitSynced waits until the ledger is synced up to seq.
 func (s *Store) waitSynced(seq uint64) error {
@@ -566,11 +645,11 @@ func (sc *appendScratch) sourcePosting(source string) *posting {
 //
 // The batches built before may not all be applied yet: prev is closed when
 // they are, and build waits for it before it reads the store.
-func (s *Store) build(ctx context.Context, recs []*credo.Record, p *prepared, ops *resolutionOps, res []credo.AppendResult, prev <-chan struct{}) (*pebble.Batch, credo.Head, credo.Counts, error) {
+func (s *Store) build(ctx context.Context, recs []*credo.Record, p *prepared, ops *resolutionOps, res []credo.AppendResult, prev <-chan struct{}) (*pebble.Batch, *chainBatch, credo.Head, credo.Counts, error) {
 	if s.subjects == nil {
 		<-prev
 		if err := s.loadSubjects(ctx); err != nil {
-			return nil, credo.Head{}, credo.Counts{}, fmt.Errorf("append: %w", err)
+			return nil, nil, credo.Head{}, credo.Counts{}, fmt.Errorf("append: %w", err)
 		}
 		s.ids = newIDFilter(s.idx, s.deferred)
 	}
@@ -586,13 +665,14 @@ func (s *Store) build(ctx context.Context, recs []*credo.Record, p *prepared, op
 	head := s.tail
 	counts := countsDelta{}
 	var added []credo.SubjectRef // subjects new in this batch, to forget if it is not applied
-	// The chain's records go straight into the engine's batch (one copy);
-	// the rest is added after them.
-	size := 4096
+	// The chain's records go straight into their frames (one copy); the
+	// engine's batch holds the rest.
+	size := 0
 	for _, enc := range p.encs {
-		size += len(enc) + 16
+		size += frameHeader + len(enc) - 8
 	}
-	b := s.db.NewBatchWithSize(size)
+	cb := &chainBatch{first: head.Seq + 1, frames: make([]byte, 0, size), offs: make([]uint32, 0, len(recs))}
+	b := s.db.NewBatch()
 	ok := false
 	defer func() {
 		if !ok {
@@ -619,7 +699,7 @@ func (s *Store) build(ctx context.Context, recs []*credo.Record, p *prepared, op
 		id := p.ids[i]
 		maybe, err := s.ids.mayExist(r.Source, r.SourceRecordID)
 		if err != nil {
-			return nil, head, credo.Counts{}, fmt.Errorf("append record %d (%s/%s): %w", i, r.Source, r.SourceRecordID, err)
+			return nil, nil, head, credo.Counts{}, fmt.Errorf("append record %d (%s/%s): %w", i, r.Source, r.SourceRecordID, err)
 		}
 		if maybe {
 			// A repeat within this call is in the filter too (its first
@@ -643,12 +723,12 @@ func (s *Store) build(ctx context.Context, recs []*credo.Record, p *prepared, op
 			kbuf = idKey(kbuf[:0], r.Source, r.SourceRecordID)
 			existing, err := s.lookupID(kbuf, math.MaxUint64)
 			if err != nil {
-				return nil, head, credo.Counts{}, fmt.Errorf("append record %d (%s/%s): %w", i, r.Source, r.SourceRecordID, err)
+				return nil, nil, head, credo.Counts{}, fmt.Errorf("append record %d (%s/%s): %w", i, r.Source, r.SourceRecordID, err)
 			}
 			if existing != 0 {
 				old, err := s.recordAt(existing)
 				if err != nil {
-					return nil, head, credo.Counts{}, fmt.Errorf("append record %d (%s/%s): read existing record %d: %w", i, r.Source, r.SourceRecordID, existing, err)
+					return nil, nil, head, credo.Counts{}, fmt.Errorf("append record %d (%s/%s): read existing record %d: %w", i, r.Source, r.SourceRecordID, existing, err)
 				}
 				res[i] = s.against(old, r, id, existing)
 				continue
@@ -666,9 +746,8 @@ func (s *Store) build(ctx context.Context, recs []*credo.Record, p *prepared, op
 		r.Hash = sha256.Sum256(enc)
 		head.Hash = r.Hash
 		copy(enc[8:chainHeader], r.Hash[:])
-		if err := b.Set(recordKey(kbuf[:0], head.Seq), enc[8:], nil); err != nil {
-			return nil, head, credo.Counts{}, err
-		}
+		cb.offs = append(cb.offs, uint32(len(cb.frames)))
+		cb.frames = appendFrame(cb.frames, head.Seq, enc[8:], false)
 
 		var seqb [8]byte
 		binary.BigEndian.PutUint64(seqb[:], head.Seq)
@@ -695,8 +774,9 @@ func (s *Store) build(ctx context.Context, recs []*credo.Record, p *prepared, op
 	}
 	if head.Seq == s.tail.Seq {
 		sc.kbuf = kbuf
-		return nil, head, credo.Counts{}, nil // nothing new
+		return nil, nil, head, credo.Counts{}, nil // nothing new
 	}
+	markLast(cb.frames, cb.offs[len(cb.offs)-1])
 	for i := range sc.postings {
 		p := &sc.postings[i]
 		sc.sources.add(postingKey(kbuf[:0], p.source, p.first), p.rest)
@@ -710,25 +790,25 @@ func (s *Store) build(ctx context.Context, recs []*credo.Record, p *prepared, op
 	}
 	counts.flush()
 	next := counts.applyTo(s.tailCounts)
-	cb, err := json.Marshal(next)
+	cj, err := json.Marshal(next)
 	if err != nil {
-		return nil, head, credo.Counts{}, err
+		return nil, nil, head, credo.Counts{}, err
 	}
 	var meta entries
-	meta.add(metaKey(head.Seq), append(head.Hash[:], cb...))
+	meta.add(metaKey(head.Seq), append(head.Hash[:], cj...))
 	lists := []*entries{&meta, &sc.sources, &sc.unresolved}
 	if ops != nil {
 		lists = append(lists, &ops.sets)
 	}
 	for _, e := range lists {
 		if err := e.writeSorted(b); err != nil {
-			return nil, head, credo.Counts{}, err
+			return nil, nil, head, credo.Counts{}, err
 		}
 	}
 	if ops != nil {
 		for _, k := range ops.deletes {
 			if err := b.Delete(k, nil); err != nil {
-				return nil, head, credo.Counts{}, err
+				return nil, nil, head, credo.Counts{}, err
 			}
 		}
 	}
@@ -736,7 +816,15 @@ func (s *Store) build(ctx context.Context, recs []*credo.Record, p *prepared, op
 	sc.index.first, sc.index.last = s.tail.Seq+1, head.Seq
 	sc.index.records = int(head.Seq - s.tail.Seq)
 	s.deferred.add(&sc.index)
-	return b, head, next, nil
+	return b, cb, head, next, nil
+}
+
+// chainBatch is a batch's records as the chain keeps them: frames back to
+// back, from sequence number first, each starting at its offset.
+type chainBatch struct {
+	first  uint64
+	frames []byte
+	offs   []uint32
 }
 
 // against classifies r, which arrived under the key of existing record old.
@@ -881,14 +969,13 @@ func (s *Store) loadSubjects(ctx context.Context) error {
 
 // recordAt reads and decodes the record with sequence number seq.
 func (s *Store) recordAt(seq uint64) (*credo.Record, error) {
-	v, closer, err := s.db.Get(recordKey(nil, seq))
-	if errors.Is(err, pebble.ErrNotFound) {
+	v, ok, err := s.chain.read(seq)
+	if err != nil {
+		return &credo.Record{Seq: seq}, err
+	}
+	if !ok {
 		return nil, fmt.Errorf("record %d: %w", seq, credo.ErrNotFound)
 	}
-	if err != nil {
-		return nil, err
-	}
-	defer closer.Close()
 	return decodeValue(seq, v)
 }
 
@@ -1018,19 +1105,28 @@ func (s *Store) Scan(ctx context.Context, from uint64) iter.Seq2[*credo.Record, 
 
 // scanChain yields the chain's records from sequence number from on, as
 // far as it is synced, each decoded by the function newDecode makes for
-// the scan.
+// the scan. A record that cannot be read comes with its error, its
+// sequence number set, so that Verify names it.
 func (s *Store) scanChain(ctx context.Context, from uint64, newDecode func() func(seq uint64, v []byte) (*credo.Record, error)) iter.Seq2[*credo.Record, error] {
 	return func(yield func(*credo.Record, error) bool) {
 		decode := newDecode()
-		end := recordKey(nil, s.syncedSeq.Load()+1)
-		recs := scan(ctx, s.db, recordKey(nil, from), end, func(k, v []byte) (*credo.Record, bool, error) {
-			if len(k) != 9 {
-				return nil, false, fmt.Errorf("corrupt chain key %x", k)
+		seq, err := s.chain.scan(from, s.syncedSeq.Load(), func(seq uint64, v []byte) error {
+			if err := ctx.Err(); err != nil {
+				return err
 			}
-			r, err := decode(binary.BigEndian.Uint64(k[1:]), v)
-			return r, true, err // with an error, the record as far as it decoded
+			r, err := decode(seq, v)
+			if !yield(r, err) || err != nil {
+				return errStopScan // with an error, the record as far as it decoded was yielded
+			}
+			return nil
 		})
-		recs(yield)
+		if err != nil && !errors.Is(err, errStopScan) {
+			if ctx.Err() != nil {
+				yield(nil, ctx.Err())
+				return
+			}
+			yield(&credo.Record{Seq: seq}, err)
+		}
 	}
 }
 

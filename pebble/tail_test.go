@@ -196,12 +196,13 @@ func TestDeferredIndexFirstSegment(t *testing.T) {
 	appendAll(t, s, 1, 120, 40, credo.Duplicate)
 }
 
-// TestOlderFormatDirectory: a directory of format 1 or 2 kept the index
-// entries in the chain's engine. Opened, it is indexed anew in the index
-// engine from its chain, the old entries are dropped, and it is marked
-// format 3.
+// TestOlderFormatDirectory: a directory of format 1, 2 or 3 kept the chain
+// in the engine, under R seq, and one of format 1 or 2 the index entries
+// too. Opened, its chain is moved to the chain's files, it is indexed anew
+// in the index engine (1, 2), the old entries are dropped, and it is marked
+// format 4.
 func TestOlderFormatDirectory(t *testing.T) {
-	for _, format := range []int{1, 2} {
+	for _, format := range []int{1, 2, 3} {
 		t.Run(fmt.Sprint("format ", format), func(t *testing.T) {
 			dir := t.TempDir()
 			s, err := Open(dir, nil)
@@ -212,20 +213,36 @@ func TestOlderFormatDirectory(t *testing.T) {
 			if err := s.Close(); err != nil {
 				t.Fatal(err)
 			}
-			// As the older build left it: no index engine, entries (here
-			// a stale one) in the chain's.
-			if err := os.RemoveAll(filepath.Join(dir, "index")); err != nil {
+			// As the older build left it: the chain in the engine; for
+			// formats 1 and 2, no index engine, entries (here a stale one)
+			// in the chain's.
+			chain, err := openChainLog(filepath.Join(dir, chainDirName), 0)
+			if err != nil {
 				t.Fatal(err)
 			}
 			db, err := pebbledb.Open(filepath.Join(dir, "ledger"), EngineOptions())
 			if err != nil {
 				t.Fatal(err)
 			}
-			stale := idKey(nil, "court", "stale")
-			if err := db.Set(stale, []byte("12345678"), pebbledb.Sync); err != nil {
+			if _, err := chain.scan(1, 90, func(seq uint64, p []byte) error {
+				return db.Set(recordKey(nil, seq), p, pebbledb.NoSync)
+			}); err != nil {
 				t.Fatal(err)
 			}
-			legacyMeta(t, db)
+			chain.close()
+			if err := os.RemoveAll(filepath.Join(dir, chainDirName)); err != nil {
+				t.Fatal(err)
+			}
+			stale := idKey(nil, "court", "stale")
+			if format < 3 {
+				if err := os.RemoveAll(filepath.Join(dir, "index")); err != nil {
+					t.Fatal(err)
+				}
+				if err := db.Set(stale, []byte("12345678"), pebbledb.Sync); err != nil {
+					t.Fatal(err)
+				}
+				legacyMeta(t, db)
+			}
 			if err := db.Close(); err != nil {
 				t.Fatal(err)
 			}
@@ -241,11 +258,17 @@ func TestOlderFormatDirectory(t *testing.T) {
 			if w := indexedMark(t, s); w != 90 {
 				t.Fatalf("watermark %d, want 90", w)
 			}
-			if b, _ := os.ReadFile(filepath.Join(dir, markerName)); !strings.Contains(string(b), "format 3") {
+			if b, _ := os.ReadFile(filepath.Join(dir, markerName)); !strings.Contains(string(b), "format 4") {
 				t.Fatalf("marker after opening: %q", b)
 			}
 			if _, _, err := s.db.Get(stale); !errors.Is(err, pebbledb.ErrNotFound) {
 				t.Fatalf("the old index entry is still in the chain's engine: %v", err)
+			}
+			if _, _, err := s.db.Get(recordKey(nil, 5)); !errors.Is(err, pebbledb.ErrNotFound) {
+				t.Fatalf("the engine still holds the chain: %v", err)
+			}
+			if rep, err := credo.Verify(context.Background(), s, nil); err != nil || !rep.OK || rep.Records != 90 {
+				t.Fatalf("verify after the move: %+v %v", rep, err)
 			}
 			checkIndexes(t, s, 90)
 			appendAll(t, s, 91, 100, 10, credo.Appended)

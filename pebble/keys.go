@@ -13,7 +13,7 @@ import (
 // is a contiguous key range:
 //
 //	M 0x00 seq                     → the head's hash ‖ the counters (JSON), by batch
-//	R seq                          → hash(32) ‖ canonical record   (the chain)
+//	R seq                          → hash(32) ‖ canonical record   (the chain, formats 1–3: chainlog.go keeps it now)
 //	K source 0x00 source-record-id → seq                           (idempotency, id lookup)
 //	S kind id 0x00 occurred seq    → ∅                             (subject's records by time)
 //	U seq                          → posting                       (unresolved records)

@@ -18,6 +18,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -123,7 +124,8 @@ type Store struct {
 	engineDone chan struct{}
 	// unsynced is how many bytes of records the batches applied to the
 	// engine without a sync hold; under the order of engineDone.
-	unsynced int
+	unsynced     int
+	chainBatches sync.Pool // of *chainBatch
 
 	state    sync.Mutex // guards what follows: the synced state
 	head     credo.Head
@@ -517,7 +519,10 @@ func (s *Store) start(ctx context.Context, recs []*credo.Record, ops *resolution
 		close(written)
 		return abort(err)
 	}
-	if err := s.chain.write(cb.first, cb.frames, cb.offs); err != nil {
+	err = s.chain.write(cb.first, cb.frames, cb.offs)
+	frameBytes := len(cb.frames)
+	cb.release()
+	if err != nil {
 		close(written)
 		return abort(fmt.Errorf("append %d records to %s: %w", len(recs), s.dir, err))
 	}
@@ -540,7 +545,7 @@ func (s *Store) start(ctx context.Context, recs []*credo.Record, ops *resolution
 			// the chain above the engine's synced head is appended again at
 			// open, and that stays short.
 			wo := pebble.NoSync
-			s.unsynced += len(cb.frames)
+			s.unsynced += frameBytes
 			if !s.opts.NoSync && (ops != nil || s.unsynced >= engineSyncEvery) {
 				wo, s.unsynced = pebble.Sync, 0
 			}
@@ -671,7 +676,7 @@ func (s *Store) build(ctx context.Context, recs []*credo.Record, p *prepared, op
 	for _, enc := range p.encs {
 		size += frameHeader + len(enc) - 8
 	}
-	cb := &chainBatch{first: head.Seq + 1, frames: make([]byte, 0, size), offs: make([]uint32, 0, len(recs))}
+	cb := newChainBatch(&s.chainBatches, head.Seq+1, size, len(recs))
 	b := s.db.NewBatch()
 	ok := false
 	defer func() {
@@ -825,6 +830,30 @@ type chainBatch struct {
 	first  uint64
 	frames []byte
 	offs   []uint32
+	pool   *sync.Pool // where it goes back
+}
+
+// newChainBatch takes a chainBatch from pool (the buffers of written
+// batches: a batch's frames are as large as its records, and fresh memory
+// for each would keep the collector busy).
+func newChainBatch(pool *sync.Pool, first uint64, size, n int) *chainBatch {
+	cb, _ := pool.Get().(*chainBatch)
+	if cb == nil {
+		cb = &chainBatch{pool: pool}
+	}
+	cb.first = first
+	cb.frames = slices.Grow(cb.frames[:0], size)
+	cb.offs = slices.Grow(cb.offs[:0], n)
+	return cb
+}
+
+// release gives cb's buffers back; cb is not used again. Buffers grown
+// for an unusually large batch are let go.
+func (cb *chainBatch) release() {
+	if cap(cb.frames) > 64<<20 {
+		return
+	}
+	cb.pool.Put(cb)
 }
 
 // against classifies r, which arrived under the key of existing record old.

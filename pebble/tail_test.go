@@ -26,7 +26,7 @@ func crashClose(t *testing.T, s *Store) {
 	s.inflight.Wait()
 	close(s.deferred.sealed) // the open segment is never sealed
 	<-s.indexerDone
-	if err := errors.Join(s.idx.Close(), s.db.Close()); err != nil {
+	if err := errors.Join(s.idx.Close(), s.db.Close(), s.chain.close()); err != nil {
 		t.Fatal(err)
 	}
 	s.db = nil

@@ -242,18 +242,19 @@ func (l *chainLog) recover(sg *chainSegment, trusted, floor uint64, last bool) e
 	}
 	idx, off = idx[:keptIdx], keptOff
 	good += uint64(len(idx) / 4)
+	if _, err := sg.idx.WriteAt(idx, int64(good-uint64(len(idx)/4))*4); err != nil {
+		return fmt.Errorf("chain: %w", err)
+	}
 	if (!last && (li.Size() != off || listed != good)) || sg.first+good-1 < floor {
-		// Damage among acknowledged records: leave the files as they are,
-		// for reads to fail on it and Verify to name it.
+		// Damage among acknowledged records: leave the files as they are
+		// (with the index of the frames found whole), for reads to fail
+		// on it and Verify to name it.
 		sg.n.Store(max(listed, good))
 		sg.size = li.Size()
 		return nil
 	}
 	sg.n.Store(good)
 	sg.size = off
-	if _, err := sg.idx.WriteAt(idx, int64(good-uint64(len(idx)/4))*4); err != nil {
-		return fmt.Errorf("chain: %w", err)
-	}
 	if err := errors.Join(sg.idx.Truncate(int64(good)*4), sg.log.Truncate(off)); err != nil {
 		return fmt.Errorf("chain: %w", err)
 	}

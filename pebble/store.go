@@ -225,7 +225,14 @@ func Open(dir string, o *Options) (*Store, error) {
 		closeBoth()
 		return nil, fmt.Errorf("open data directory %s: %w", dir, err)
 	}
-	if s.chain, err = openChainLog(filepath.Join(dir, chainDirName), s.head.Seq); err != nil {
+	// The records through the head were acknowledged: the chain keeps them
+	// whatever it finds (but a chain being moved out of the engine of an
+	// older directory is only a copy until the move ends).
+	floor := s.head.Seq
+	if format < 4 {
+		floor = 0
+	}
+	if s.chain, err = openChainLog(filepath.Join(dir, chainDirName), floor); err != nil {
 		closeBoth()
 		return nil, fmt.Errorf("open data directory %s: %w", dir, err)
 	}

@@ -1,6 +1,7 @@
 package pebble
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -229,9 +230,30 @@ func TestOlderFormatDirectory(t *testing.T) {
 			}); err != nil {
 				t.Fatal(err)
 			}
+			// Format 3: a move that a crash stopped half-way, its last
+			// frame torn.
+			var part map[uint64][]byte
+			if format == 3 {
+				part = map[uint64][]byte{}
+				if _, err := chain.scan(1, 40, func(seq uint64, p []byte) error {
+					part[seq] = bytes.Clone(p)
+					return nil
+				}); err != nil {
+					t.Fatal(err)
+				}
+			}
 			chain.close()
 			if err := os.RemoveAll(filepath.Join(dir, chainDirName)); err != nil {
 				t.Fatal(err)
+			}
+			if part != nil {
+				writeChain(t, dir, part)
+				f, err := os.OpenFile(filepath.Join(dir, chainDirName, segmentName(1)+".log"), os.O_WRONLY|os.O_APPEND, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				f.Write(appendFrame(nil, 41, []byte("torn"), true)[:10])
+				f.Close()
 			}
 			stale := idKey(nil, "court", "stale")
 			if format < 3 {

@@ -216,3 +216,71 @@ func TestChainAheadOfEngine(t *testing.T) {
 	appendAll(t, s, 91, 120, 30, credo.Appended)
 	s.Close()
 }
+
+// TestChainResolutionAheadOfEngine: a resolution's entries in the engine
+// are synced before it is acknowledged, and every later append waits for
+// them; so a resolution in the chain above the engine's head, and
+// whatever follows it there, was never acknowledged, and opening the
+// store drops them rather than append them again.
+func TestChainResolutionAheadOfEngine(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	appendAll(t, s, 1, 30, 30, credo.Appended)
+	loose := crashRecord(31)
+	loose.Subject = credo.SubjectRef{}
+	loose.Identity.IDNumber = ""
+	if _, err := s.Append(ctx, []*credo.Record{loose}); err != nil {
+		t.Fatal(err)
+	}
+	owner := crashRecord(1).Subject
+	if _, err := s.Resolve(ctx, []credo.Resolution{{Action: credo.Link, Record: loose.ID, Subject: owner, By: "op:li", Why: "same person"}}); err != nil {
+		t.Fatal(err)
+	}
+	appendAll(t, s, 33, 42, 10, credo.Appended)
+	crashClose(t, s)
+
+	// The engine as if the resolution's batch, and so every later one,
+	// had not reached it: head 31.
+	db, err := pebbledb.Open(filepath.Join(dir, "ledger"), EngineOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := db.NewBatch()
+	b.DeleteRange(metaKey(32), metaKey(1000), nil)
+	b.DeleteRange(postingKey(nil, "", 32), []byte{tagPosting + 1}, nil)
+	b.DeleteRange([]byte{tagAssign}, []byte{tagAssign + 1}, nil)
+	b.DeleteRange([]byte{tagLinked}, []byte{tagLinked + 1}, nil)
+	if err := b.Commit(pebbledb.Sync); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	s, err = Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if h, err := s.Head(ctx); err != nil || h.Seq != 31 {
+		t.Fatalf("head %+v %v, want record 31", h, err)
+	}
+	if rep, err := credo.Verify(ctx, s, nil); err != nil || !rep.OK || rep.Records != 31 {
+		t.Fatalf("verify: %+v %v", rep, err)
+	}
+	n := 0
+	for r, err := range s.Pending(ctx) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.ID == loose.ID {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("the record the dropped resolution linked is not pending")
+	}
+	appendAll(t, s, 33, 42, 10, credo.Appended) // never acknowledged: new again
+}

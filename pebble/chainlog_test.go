@@ -3,6 +3,7 @@ package pebble
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -174,17 +175,10 @@ func TestChainAheadOfEngine(t *testing.T) {
 
 	// What the engine would hold had it lost its last batch (records
 	// 61–90): its head and counters, and its posting.
-	db, err := pebbledb.Open(filepath.Join(dir, "ledger"), EngineOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := db.NewBatch()
-	b.Delete(metaKey(90), nil)
-	b.DeleteRange([]byte{tagPosting}, []byte{tagPosting + 1}, nil)
-	if err := b.Commit(pebbledb.Sync); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
+	loseFromEngine(t, dir, func(b *pebbledb.Batch) {
+		b.Delete(metaKey(90), nil)
+		b.DeleteRange([]byte{tagPosting}, []byte{tagPosting + 1}, nil)
+	})
 
 	s, err = Open(dir, nil)
 	if err != nil {
@@ -245,19 +239,12 @@ func TestChainResolutionAheadOfEngine(t *testing.T) {
 
 	// The engine as if the resolution's batch, and so every later one,
 	// had not reached it: head 31.
-	db, err := pebbledb.Open(filepath.Join(dir, "ledger"), EngineOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := db.NewBatch()
-	b.DeleteRange(metaKey(32), metaKey(1000), nil)
-	b.DeleteRange(postingKey(nil, "", 32), []byte{tagPosting + 1}, nil)
-	b.DeleteRange([]byte{tagAssign}, []byte{tagAssign + 1}, nil)
-	b.DeleteRange([]byte{tagLinked}, []byte{tagLinked + 1}, nil)
-	if err := b.Commit(pebbledb.Sync); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
+	loseFromEngine(t, dir, func(b *pebbledb.Batch) {
+		b.DeleteRange(metaKey(32), metaKey(1000), nil)
+		b.DeleteRange(postingKey(nil, "", 32), []byte{tagPosting + 1}, nil)
+		b.DeleteRange([]byte{tagAssign}, []byte{tagAssign + 1}, nil)
+		b.DeleteRange([]byte{tagLinked}, []byte{tagLinked + 1}, nil)
+	})
 
 	s, err = Open(dir, nil)
 	if err != nil {
@@ -283,4 +270,19 @@ func TestChainResolutionAheadOfEngine(t *testing.T) {
 		t.Fatalf("the record the dropped resolution linked is not pending")
 	}
 	appendAll(t, s, 33, 42, 10, credo.Appended) // never acknowledged: new again
+}
+
+// loseFromEngine deletes from the engine of the closed store in dir what
+// lose puts in a batch: the entries a crash kept from reaching it.
+func loseFromEngine(t *testing.T, dir string, lose func(b *pebbledb.Batch)) {
+	t.Helper()
+	db, err := pebbledb.Open(filepath.Join(dir, "ledger"), EngineOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := db.NewBatch()
+	lose(b)
+	if err := errors.Join(b.Commit(pebbledb.Sync), db.Close()); err != nil {
+		t.Fatal(err)
+	}
 }

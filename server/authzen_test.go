@@ -1,18 +1,14 @@
 package server_test
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -505,78 +501,6 @@ func FuzzDecisionHandlers(f *testing.F) {
 			}
 		}
 	})
-}
-
-// TestManyKeepAliveConnections holds thousands of keep-alive connections
-// open, each having asked a decision, and checks that the server still
-// answers new connections and the held ones. (5,000 here: the test holds
-// both ends of each connection under this machine's limit of 20,000 open
-// files; bench/decide.sh drives the server from another process.)
-func TestManyKeepAliveConnections(t *testing.T) {
-	if testing.Short() {
-		t.Skip("short")
-	}
-	f := newAZFixture(t)
-	addr := strings.TrimPrefix(f.srv.URL, "http://")
-	body := evalBody("person", clean, "flight.book")
-	req := "POST /access/v1/evaluation HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: Bearer " + f.keys["airline"] +
-		"\r\nContent-Length: " + fmt.Sprint(len(body)) + "\r\n\r\n" + body
-	ask := func(c net.Conn, r *bufio.Reader) error {
-		if _, err := io.WriteString(c, req); err != nil {
-			return err
-		}
-		res, err := http.ReadResponse(r, nil)
-		if err != nil {
-			return err
-		}
-		io.Copy(io.Discard, res.Body)
-		res.Body.Close()
-		if res.StatusCode != 200 {
-			return fmt.Errorf("status %d", res.StatusCode)
-		}
-		return nil
-	}
-	const n = 5000
-	conns := make([]net.Conn, n)
-	readers := make([]*bufio.Reader, n)
-	var wg sync.WaitGroup
-	errs := make(chan error, n)
-	for w := range 50 {
-		wg.Go(func() {
-			for i := w; i < n; i += 50 {
-				c, err := net.Dial("tcp", addr)
-				if err != nil {
-					errs <- err
-					return
-				}
-				conns[i], readers[i] = c, bufio.NewReader(c)
-				if err := ask(c, readers[i]); err != nil {
-					errs <- err
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	defer func() {
-		for _, c := range conns {
-			if c != nil {
-				c.Close()
-			}
-		}
-	}()
-	close(errs)
-	for err := range errs {
-		t.Fatalf("with %d connections: %v", n, err)
-	}
-	if res := f.ask(t, "airline", "/access/v1/evaluation", body); res.status != 200 {
-		t.Fatalf("a new connection beside %d held ones: %d", n, res.status)
-	}
-	for i := 0; i < n; i += 97 {
-		if err := ask(conns[i], readers[i]); err != nil {
-			t.Fatalf("held connection %d asked again: %v", i, err)
-		}
-	}
 }
 
 // TestSearchSubject: operators only; the subjects permitted, from the

@@ -368,6 +368,9 @@ func TestEveryEndpointEveryRole(t *testing.T) {
 		{"GET", "/v1/organizations/" + orgOK + "/check", "", map[string]int{"ops": 200, "audit": 200, "source": 200, "airline": 200, "me": 200, "": 200}},
 		{"GET", "/v1/subjects/person/" + debtor + "/inquiries", "", map[string]int{"ops": 200, "audit": 200, "source": 403, "airline": 403, "me": 200, "": 401}},
 		{"POST", "/v1/sources/court/records", line, map[string]int{"ops": 401, "audit": 401, "source": 200, "airline": 401, "me": 401, "": 401}},
+		{"GET", "/healthz", "", map[string]int{"ops": 200, "audit": 200, "source": 200, "airline": 200, "me": 200, "": 200}},
+		{"GET", "/readyz", "", map[string]int{"ops": 200, "audit": 200, "source": 200, "airline": 200, "me": 200, "": 200}},
+		{"GET", "/metrics", "", map[string]int{"ops": 200, "audit": 200, "source": 403, "airline": 403, "me": 403, "": 401}},
 	}
 	for _, ep := range endpoints {
 		for who, want := range ep.want {

@@ -110,7 +110,12 @@ func NewServer(logger *slog.Logger, store credo.Store, cfg Config) http.Handler 
 func addRoutes(mux *http.ServeMux, logger *slog.Logger, store credo.Store, cfg Config, m *metrics) map[string]http.Handler {
 	mux.Handle("GET /healthz", handleHealthz())
 	mux.Handle("GET /readyz", handleReadyz(logger, store))
-	mux.Handle("GET /metrics", handleMetrics(logger, cfg.Registry))
+	// The metrics say how busy the service is and how big the ledger is:
+	// operators' and auditors' business, not the public's.
+	metricsHandler := handleMetrics(logger, cfg.Registry)
+	mux.Handle("GET /metrics", requireRole(logger, store, cfg.Consumers, func(w http.ResponseWriter, r *http.Request, _ *principal) {
+		metricsHandler.ServeHTTP(w, r)
+	}, credo.RoleOperator, credo.RoleAuditor))
 	mux.Handle("POST /v1/sources/{source}/records",
 		requireSourceKey(logger, store, handlePostRecords(logger, store, cfg, m)))
 	mux.Handle("/v1/sources/{source}/records", handleMethodNotAllowed("POST"))

@@ -250,7 +250,6 @@ func TestAuthorization(t *testing.T) {
 	endpoints := []endpoint{
 		{"GET", "/healthz", open},
 		{"GET", "/readyz", open},
-		{"GET", "/metrics", open},
 		{"POST", "/v1/sources/court/records", records},
 		{"POST", "/v1/sources/nosuch/records", noSuchSource},
 	}
@@ -544,7 +543,11 @@ func TestMetrics(t *testing.T) {
 		t.Fatalf("%d %s", res.status, res.body)
 	}
 	f.post(t, "court", "", mixedBody)
-	res := f.do(t, "GET", "/metrics", nil)
+	key := credo.NewConsumerKey()
+	if err := f.store.PutConsumer(context.Background(), &credo.Consumer{Name: "monitoring", Role: credo.RoleAuditor, KeyHash: credo.HashKey(key), Created: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	res := f.do(t, "GET", "/metrics", nil, "Authorization", "Bearer "+key)
 	if res.status != 200 || !strings.HasPrefix(res.header.Get("Content-Type"), "text/plain") {
 		t.Fatalf("metrics: %d %s", res.status, res.header.Get("Content-Type"))
 	}

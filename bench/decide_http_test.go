@@ -452,6 +452,9 @@ func TestDecideFixture(t *testing.T) {
 	// working memory the same way).
 	f.ids, bodies = nil, nil
 	debug.FreeOSMemory()
+	if err := server.ReleaseExecutablePages(); err != nil { // as credo serve does once loaded
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(dir+"/key", []byte(f.key), 0o600); err != nil {
 		t.Fatal(err)
 	}

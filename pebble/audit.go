@@ -196,32 +196,38 @@ func (s *Store) indexAudit(ctx context.Context, all bool) error {
 	if blocks == 0 || (!all && inquiries < auditSegment && blocks < auditSegmentBlocks) {
 		return nil
 	}
-	// The entries' keys, one after another in one buffer; each entry
-	// carries the key's first 16 bytes as numbers, where most comparisons
-	// end.
+	// The entries' keys, one after another in one buffer. A person's
+	// resident identity number of the usual shape is also an entry's v, a
+	// number in the order of the key's bytes, and its block is blk, the
+	// block's place in the log: two such entries compare as numbers.
 	type entry struct {
-		hi, lo   uint64
-		off, end uint32
+		v             uint64
+		blk, off, end uint32
+		num           bool
 	}
 	entries := make([]entry, 0, inquiries)
 	keys := make([]byte, 0, inquiries*34)
 	var last []byte
 	var dec auditDecoder
+	blk := uint32(0)
 	for ok := it.First(); ok; ok = it.Next() {
 		v, err := it.ValueAndErr()
 		if err != nil {
 			return err
 		}
 		k := it.Key()
+		blk++
 		if err := dec.subjects(v, func(kind credo.SubjectKind, id []byte) {
 			off := len(keys)
 			keys = append(keys, tagInquiry, byte(kind))
 			keys = append(keys, id...)
 			keys = append(keys, 0)
 			keys = append(keys, k[1:]...)
-			var h [16]byte
-			copy(h[:], keys[off:])
-			entries = append(entries, entry{binary.BigEndian.Uint64(h[:8]), binary.BigEndian.Uint64(h[8:]), uint32(off), uint32(len(keys))})
+			e := entry{blk: blk, off: uint32(off), end: uint32(len(keys))}
+			if kind == credo.Person {
+				e.v, e.num = idOrder(id)
+			}
+			entries = append(entries, e)
 		}); err != nil {
 			return fmt.Errorf("audit block %x: %w", k, err)
 		}
@@ -232,11 +238,11 @@ func (s *Store) indexAudit(ctx context.Context, all bool) error {
 	}
 	key := func(e entry) []byte { return keys[e.off:e.end] }
 	slices.SortFunc(entries, func(x, y entry) int {
-		if c := cmp.Compare(x.hi, y.hi); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(x.lo, y.lo); c != 0 {
-			return c
+		if x.num && y.num {
+			if c := cmp.Compare(x.v, y.v); c != 0 {
+				return c
+			}
+			return cmp.Compare(x.blk, y.blk)
 		}
 		return bytes.Compare(key(x), key(y))
 	})
@@ -264,6 +270,29 @@ func (s *Store) indexAudit(ctx context.Context, all bool) error {
 	}
 	// Not synced: losing it only means indexing some blocks again.
 	return guard(func() error { return s.idx.Set(metaAudit, last, pebble.NoSync) })
+}
+
+// idOrder maps an 18-character id of 17 digits and a check character (a
+// digit or X) to a number in the order of its bytes: the digits' value
+// times 11, plus the check character's (X, after the digits, as 10).
+func idOrder(id []byte) (uint64, bool) {
+	if len(id) != 18 {
+		return 0, false
+	}
+	var v uint64
+	for _, c := range id[:17] {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + uint64(c-'0')
+	}
+	switch c := id[17]; {
+	case c >= '0' && c <= '9':
+		return v*11 + uint64(c-'0'), true
+	case c == 'X':
+		return v*11 + 10, true
+	}
+	return 0, false
 }
 
 // auditLowerBound is the first log key above the watermark w.
@@ -388,6 +417,23 @@ type auditEncoder struct {
 	table []byte
 	body  []byte
 	n     uint64
+	// the last string of each field and its index: the inquiries of a
+	// batch mostly repeat the one before's consumer, action, request and
+	// purpose, and share the table's lists of reasons and versions
+	last    [8]string
+	lastIdx [8]uint64
+}
+
+// field encodes s, the string of field f (< len(last)).
+func (e *auditEncoder) field(f int, s string) {
+	if s != "" && s == e.last[f] {
+		e.body = binary.AppendUvarint(e.body, e.lastIdx[f])
+		return
+	}
+	e.str(s)
+	if s != "" {
+		e.last[f], e.lastIdx[f] = s, e.strs[s]
+	}
 }
 
 func (e *auditEncoder) str(s string) {
@@ -406,10 +452,16 @@ func (e *auditEncoder) str(s string) {
 	e.body = binary.AppendUvarint(e.body, i)
 }
 
-func (e *auditEncoder) strs2(ss []string) {
+// list encodes ss, a list of field f (whose first element's cache is f,
+// the second's f+1, any others' none).
+func (e *auditEncoder) list(f int, ss []string) {
 	e.body = binary.AppendUvarint(e.body, uint64(len(ss)))
-	for _, s := range ss {
-		e.str(s)
+	for i, s := range ss {
+		if i < 2 {
+			e.field(f+i, s)
+		} else {
+			e.str(s)
+		}
 	}
 }
 
@@ -437,12 +489,12 @@ func (e *auditEncoder) encode(inqs []*credo.Inquiry) []byte {
 		e.body = append(e.body, byte(q.Subject.Kind), f)
 		e.body = binary.AppendUvarint(e.body, uint64(len(q.Subject.ID)))
 		e.body = append(e.body, q.Subject.ID...)
-		e.str(q.RequestID)
-		e.str(q.Consumer)
-		e.str(q.Action)
-		e.str(q.Purpose)
-		e.strs2(q.Reasons)
-		e.strs2(q.PolicyVersions)
+		e.field(0, q.RequestID)
+		e.field(1, q.Consumer)
+		e.field(2, q.Action)
+		e.field(3, q.Purpose)
+		e.list(4, q.Reasons)
+		e.list(6, q.PolicyVersions)
 		e.str(q.NoticeID)
 	}
 	out := make([]byte, 0, 1+2*binary.MaxVarintLen64+len(e.table)+len(e.body))

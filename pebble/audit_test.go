@@ -1,10 +1,13 @@
 package pebble
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"reflect"
 	"testing"
 	"time"
@@ -143,4 +146,38 @@ func TestAuditIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	check(s)
+}
+
+// TestIDOrder checks that the numbers of ids compare as their bytes do.
+func TestIDOrder(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	id := func() []byte {
+		b := make([]byte, 18)
+		for i := range b {
+			b[i] = byte('0' + rng.IntN(10))
+		}
+		if rng.IntN(3) == 0 {
+			b[17] = 'X'
+		}
+		if rng.IntN(2) == 0 { // a shared prefix, as ids of one region and year
+			copy(b, "1101051949")
+		}
+		return b
+	}
+	for range 100_000 {
+		a, b := id(), id()
+		va, oka := idOrder(a)
+		vb, okb := idOrder(b)
+		if !oka || !okb {
+			t.Fatalf("idOrder(%s), idOrder(%s): not numbers", a, b)
+		}
+		if got, want := cmp.Compare(va, vb), bytes.Compare(a, b); got != want {
+			t.Fatalf("%s vs %s: numbers compare %d, bytes %d", a, b, got, want)
+		}
+	}
+	for _, bad := range []string{"11010519491231002", "1101051949123100Y2", "11010519491231002x", "110105194912310021X"} {
+		if _, ok := idOrder([]byte(bad)); ok {
+			t.Errorf("idOrder(%q) is a number", bad)
+		}
+	}
 }

@@ -219,6 +219,23 @@ func (s *slots) home(k uint64) int {
 	return int(h)
 }
 
+// Warm reads the index slots where the subjects of keys (Key) are, so
+// that the decisions about them that follow find those slots in the
+// cache. The reads do not depend on one another: the processor has them
+// all under way at once, where Decide, one subject at a time, waits for
+// each. For a batch of decisions; what it returns means nothing.
+//
+//go:noinline
+func (t *Table) Warm(keys []uint64) uint64 {
+	s := t.snap.Load().idx
+	var x uint64
+	for _, k := range keys {
+		i := s.home(k)
+		x += atomic.LoadUint64(&s.keys[i]) + uint64(atomic.LoadUint32(&s.prof[i]))
+	}
+	return x
+}
+
 // find returns the profile of key k and whether it is there.
 func (s *slots) find(k uint64) (uint32, bool) {
 	n := len(s.keys)

@@ -439,6 +439,7 @@ func handleEvaluations(d *decider) func(http.ResponseWriter, *http.Request, *pri
 			writeResponses(w, []azResponse{d.decideOne(ctx, p, ev, now)})
 			return
 		}
+		d.warm(&req)
 		out := make([]azResponse, 0, len(req.Evaluations))
 		contexts := make([]DecisionContext, len(req.Evaluations)) // one allocation for the answers' contexts
 		items := make([]auditItem, 0, len(req.Evaluations))
@@ -478,6 +479,29 @@ func handleEvaluations(d *decider) func(http.ResponseWriter, *http.Request, *pri
 		d.record(ctx, items)
 		writeResponses(w, out)
 	}
+}
+
+// warm has the table read the index slots of a batch's subjects at once
+// (decide.Table.Warm), before they are decided one by one.
+func (d *decider) warm(req *azEvaluationsTyped) {
+	keys := make([]uint64, 0, len(req.Evaluations))
+	for i := range req.Evaluations {
+		subj := req.Evaluations[i].Subject
+		if subj == nil {
+			subj = req.Subject
+		}
+		if subj == nil {
+			continue
+		}
+		kind := credo.Person
+		if subj.Type != "person" {
+			kind = credo.Organization
+		}
+		// the id as sent: one not normalised or invalid warms a slot for
+		// nothing, and is checked when decided
+		keys = append(keys, d.table.Key(credo.SubjectRef{Kind: kind, ID: subj.ID}))
+	}
+	d.table.Warm(keys)
 }
 
 // handleSearchAction is POST /access/v1/search/action: the actions a

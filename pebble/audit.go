@@ -2,7 +2,6 @@ package pebble
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -196,38 +195,40 @@ func (s *Store) indexAudit(ctx context.Context, all bool) error {
 	if blocks == 0 || (!all && inquiries < auditSegment && blocks < auditSegmentBlocks) {
 		return nil
 	}
-	// The entries' keys, one after another in one buffer. A person's
-	// resident identity number of the usual shape is also an entry's v, a
-	// number in the order of the key's bytes, and its block is blk, the
-	// block's place in the log: two such entries compare as numbers.
-	type entry struct {
-		v             uint64
-		blk, off, end uint32
-		num           bool
-	}
-	entries := make([]entry, 0, inquiries)
+	// The entries' keys, one after another in one buffer. Those of
+	// persons' resident identity numbers of the usual shape (nearly all)
+	// are sorted by a number in the order of the key's bytes (idOrder), by
+	// radix, which keeps the blocks' order among equal numbers; the others
+	// by their bytes; the two runs are then merged.
+	var nums, others []auditEntry
 	keys := make([]byte, 0, inquiries*34)
 	var last []byte
 	var dec auditDecoder
-	blk := uint32(0)
 	for ok := it.First(); ok; ok = it.Next() {
 		v, err := it.ValueAndErr()
 		if err != nil {
 			return err
 		}
 		k := it.Key()
-		blk++
 		if err := dec.subjects(v, func(kind credo.SubjectKind, id []byte) {
 			off := len(keys)
 			keys = append(keys, tagInquiry, byte(kind))
 			keys = append(keys, id...)
 			keys = append(keys, 0)
 			keys = append(keys, k[1:]...)
-			e := entry{blk: blk, off: uint32(off), end: uint32(len(keys))}
+			e := auditEntry{off: uint32(off), end: uint32(len(keys))}
+			var num bool
 			if kind == credo.Person {
-				e.v, e.num = idOrder(id)
+				e.v, num = idOrder(id)
 			}
-			entries = append(entries, e)
+			if num {
+				if nums == nil {
+					nums = make([]auditEntry, 0, inquiries)
+				}
+				nums = append(nums, e)
+			} else {
+				others = append(others, e)
+			}
 		}); err != nil {
 			return fmt.Errorf("audit block %x: %w", k, err)
 		}
@@ -236,16 +237,18 @@ func (s *Store) indexAudit(ctx context.Context, all bool) error {
 	if err := it.Error(); err != nil {
 		return err
 	}
-	key := func(e entry) []byte { return keys[e.off:e.end] }
-	slices.SortFunc(entries, func(x, y entry) int {
-		if x.num && y.num {
-			if c := cmp.Compare(x.v, y.v); c != 0 {
-				return c
-			}
-			return cmp.Compare(x.blk, y.blk)
+	nums = radixSort(nums)
+	key := func(e auditEntry) []byte { return keys[e.off:e.end] }
+	slices.SortStableFunc(others, func(x, y auditEntry) int { return bytes.Compare(key(x), key(y)) })
+	entries := make([]auditEntry, 0, len(nums)+len(others))
+	for len(nums) > 0 && len(others) > 0 {
+		if bytes.Compare(key(others[0]), key(nums[0])) < 0 {
+			entries, others = append(entries, others[0]), others[1:]
+		} else {
+			entries, nums = append(entries, nums[0]), nums[1:]
 		}
-		return bytes.Compare(key(x), key(y))
-	})
+	}
+	entries = append(append(entries, nums...), others...)
 	path := filepath.Join(s.dir, ingestDirName, fmt.Sprintf("audit-%x.sst", last))
 	defer os.Remove(path)
 	err = writeSSTable(path, s.idxOpts.MakeWriterOptions(0, s.idx.TableFormat()), func(w *sstable.Writer) error {
@@ -270,6 +273,43 @@ func (s *Store) indexAudit(ctx context.Context, all bool) error {
 	}
 	// Not synced: losing it only means indexing some blocks again.
 	return guard(func() error { return s.idx.Set(metaAudit, last, pebble.NoSync) })
+}
+
+// auditEntry is an index entry: its key, keys[off:end], and for a person's
+// resident identity number, v, the number of its order.
+type auditEntry struct {
+	v        uint64
+	off, end uint32
+}
+
+// radixSort sorts es by v, keeping the order of equal ones: a byte a
+// pass, from the lowest, skipping the bytes all share.
+func radixSort(es []auditEntry) []auditEntry {
+	if len(es) < 2 {
+		return es
+	}
+	tmp := make([]auditEntry, len(es))
+	for shift := 0; shift < 64; shift += 8 {
+		var count [256]int
+		for _, e := range es {
+			count[byte(e.v>>shift)]++
+		}
+		if count[byte(es[0].v>>shift)] == len(es) {
+			continue
+		}
+		pos := 0
+		for b, c := range count {
+			count[b] = pos
+			pos += c
+		}
+		for _, e := range es {
+			b := byte(e.v >> shift)
+			tmp[count[b]] = e
+			count[b]++
+		}
+		es, tmp = tmp, es
+	}
+	return es
 }
 
 // idOrder maps an 18-character id of 17 digits and a check character (a

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -178,6 +179,25 @@ func TestIDOrder(t *testing.T) {
 	for _, bad := range []string{"11010519491231002", "1101051949123100Y2", "11010519491231002x", "110105194912310021X"} {
 		if _, ok := idOrder([]byte(bad)); ok {
 			t.Errorf("idOrder(%q) is a number", bad)
+		}
+	}
+}
+
+// TestRadixSort checks the radix sort against a stable sort by number.
+func TestRadixSort(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{0, 1, 2, 100, 5000} {
+		es := make([]auditEntry, n)
+		for i := range es {
+			es[i] = auditEntry{v: rng.Uint64() >> (rng.IntN(8) * 8) & ^uint64(0xff00), off: uint32(i)} // some bytes shared
+			if i > 0 && rng.IntN(4) == 0 {
+				es[i].v = es[i-1].v // ties keep their order
+			}
+		}
+		want := slices.Clone(es)
+		slices.SortStableFunc(want, func(x, y auditEntry) int { return cmp.Compare(x.v, y.v) })
+		if got := radixSort(es); !slices.Equal(got, want) {
+			t.Errorf("%d entries: radix sort differs", n)
 		}
 	}
 }

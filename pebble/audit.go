@@ -565,14 +565,10 @@ func (d *auditDecoder) uvarint() uint64 {
 	return v
 }
 
+// varint reads a zigzag varint, as binary.AppendVarint writes it.
 func (d *auditDecoder) varint() int64 {
-	v, n := binary.Varint(d.b)
-	if n <= 0 {
-		d.err, d.b = errCorruptBlock, nil
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
+	u := d.uvarint()
+	return int64(u>>1) ^ -int64(u&1)
 }
 
 func (d *auditDecoder) bytes(n uint64) []byte {

@@ -351,8 +351,11 @@ func (s *azScanner) evaluation(k string, e *azEvaluation, seen *[4]bool) (bool, 
 
 // end checks that nothing but white space follows.
 func (s *azScanner) end() bool {
-	if s.ok && s.peek() != 0 {
-		s.fail()
+	if s.ok {
+		s.ws()
+		if s.i != len(s.b) { // anything, a NUL byte too (which peek reads as the end)
+			s.fail()
+		}
 	}
 	return s.ok
 }

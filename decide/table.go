@@ -211,7 +211,10 @@ func newSlotsLen(subjects int) int { return max(subjects*5/4+1, 64) }
 
 func newSlots(subjects int) *slots {
 	n := newSlotsLen(subjects)
-	return &slots{keys: make([]uint64, n), prof: make([]uint32, n)}
+	s := &slots{keys: make([]uint64, n), prof: make([]uint32, n)}
+	adviseHugePages(s.keys)
+	adviseHugePages(s.prof)
+	return s
 }
 
 func (s *slots) home(k uint64) int {

@@ -323,7 +323,7 @@ func OnRecord(r *decide.Result, now time.Time, requestID, consumer string, subje
 	if r.Effect != credo.Deny {
 		return inq, nil
 	}
-	notice := &credo.AdverseNotice{ID: newNoticeID(), Time: now, RequestID: requestID, Consumer: consumer,
+	notice := &credo.AdverseNotice{ID: newNoticeID(now), Time: now, RequestID: requestID, Consumer: consumer,
 		Subject: subject, Action: action, Object: HowToObject}
 	for o := range r.Outcomes() {
 		if o.Effect == credo.Deny {
@@ -350,12 +350,19 @@ func fillContext(c *DecisionContext, r *decide.Result, inq *credo.Inquiry) {
 	c.SubjectKnown = &c.known // one allocation for both
 }
 
-// newNoticeID returns "aan_" and 96 bits from crypto/rand in hex: a
-// notice's id is what its subject names to object, and is not to be
-// guessed.
-func newNoticeID() string {
-	var b [12]byte
-	rand.Read(b[:])
+// newNoticeID returns "aan_", the time in milliseconds (12 hex digits)
+// and 96 bits from crypto/rand in hex: a notice's id is what its subject
+// names to object, and is not to be guessed; led by the time, the ids of
+// notices made one after another grow, and the store appends them rather
+// than insert them at random.
+func newNoticeID(now time.Time) string {
+	var b [18]byte
+	ms := uint64(now.UnixMilli())
+	for i := 5; i >= 0; i-- {
+		b[i] = byte(ms)
+		ms >>= 8
+	}
+	rand.Read(b[6:])
 	return "aan_" + hex.EncodeToString(b[:])
 }
 

@@ -323,6 +323,7 @@ func BenchmarkDecideHTTP(b *testing.B) {
 			b.ReportMetric(float64(res.p(0.50).Microseconds())/1000, "p50-ms")
 			b.ReportMetric(float64(res.p(0.99).Microseconds())/1000, "p99-ms")
 			b.ReportMetric(refRes.rate(), "ref-req/s")
+			b.ReportMetric(float64(refRes.p(0.99).Microseconds())/1000, "ref-p99-ms")
 			b.ReportMetric(res.rate()/refRes.rate(), "ratio-to-ref")
 			// CPU time a request, server and generator: steadier than
 			// rates on a shared machine

@@ -26,35 +26,58 @@ func ReleaseExecutablePages() error {
 	if err != nil {
 		return fmt.Errorf("release executable pages: %w", err)
 	}
-	f, err := os.Open("/proc/self/maps")
+	f, err := os.Open("/proc/self/smaps")
 	if err != nil {
 		return fmt.Errorf("release executable pages: %w", err)
 	}
 	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		// 00400000-00c5e000 r-xp 00000000 fd:00 1234 /path/to/exe
-		fields := strings.Fields(sc.Text())
-		if len(fields) < 6 || fields[5] != exe || (fields[1] != "r-xp" && fields[1] != "r--p") {
-			continue // only code and read-only data: never pages the process wrote
+	// A mapping's header line, then its counters; a mapping is released
+	// once its counters are read, and only if none of its pages is the
+	// process's own copy (Anonymous: 0 kB) — a page relocated at start
+	// (a position-independent build's read-only data) must not go back
+	// to the file's bytes.
+	var (
+		cur     string // the header of the mapping being read, if it is a candidate
+		private bool   // it has pages of its own
+	)
+	release := func() error {
+		if cur == "" || private {
+			return nil
 		}
-		lo, hi, ok := strings.Cut(fields[0], "-")
-		if !ok {
-			continue
-		}
+		lo, hi, _ := strings.Cut(strings.Fields(cur)[0], "-")
 		start, err1 := strconv.ParseUint(lo, 16, 64)
 		end, err2 := strconv.ParseUint(hi, 16, 64)
 		if err1 != nil || err2 != nil || end <= start {
-			continue
+			return nil
 		}
 		for _, advice := range []uintptr{syscall.MADV_NOHUGEPAGE, syscall.MADV_DONTNEED} {
 			if _, _, errno := syscall.Syscall(syscall.SYS_MADVISE, uintptr(start), uintptr(end-start), advice); errno != 0 {
-				return fmt.Errorf("release executable pages %s: madvise: %w", fields[0], errno)
+				return fmt.Errorf("release executable pages %s: madvise: %w", cur, errno)
 			}
+		}
+		return nil
+	}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		fields := strings.Fields(line)
+		if len(fields) >= 2 && strings.Contains(fields[0], "-") && !strings.HasSuffix(fields[0], ":") {
+			// 00400000-00c5e000 r-xp 00000000 fd:00 1234 /path/to/exe
+			if err := release(); err != nil {
+				return err
+			}
+			cur, private = "", false
+			if len(fields) >= 6 && fields[5] == exe && (fields[1] == "r-xp" || fields[1] == "r--p") {
+				cur = line // only code and read-only data: never pages the process wrote
+			}
+			continue
+		}
+		if cur != "" && len(fields) >= 2 && fields[0] == "Anonymous:" && fields[1] != "0" {
+			private = true
 		}
 	}
 	if err := sc.Err(); err != nil {
 		return fmt.Errorf("release executable pages: %w", err)
 	}
-	return nil
+	return release()
 }

@@ -1,16 +1,19 @@
 #!/bin/sh
 # bench/decide.sh: credo's decision API beside OPA serving the same measure
 # (flight.book, bench/testdata/decide.rego) over the same standings, driven
-# by the same Go load generator (TestLoadGen) in the same run, on loopback.
-# Prints throughput, p50/p99 and resident memory of both, and the ratios.
+# by the same Go load generator (TestLoadGen) in the same run, on loopback,
+# in turns (credo, OPA, credo, OPA: ROUNDS=2 rounds of DURATION each).
+# Prints throughput, p50/p99, each server's CPU time a request and
+# resident memory of both, and the ratios.
 # Resident memory (MB) is read holding the standings, before any request
 # (what each needs to hold 1,000,000 subjects) — in all, and its anonymous
-# part (the heap, without the executable's pages) — and after its load run
+# part (the heap, without the executable's pages) — and after the runs
 # (credo's then includes the audit trail's write buffer: every decision is
 # written; OPA records none). OPA holds the national standings, all its
-# Rego reads; credo's table holds every jurisdiction's. The load generator (TestLoadGen, see loadgen
-# in decide_http_test.go) keeps one request in flight per keep-alive
-# connection, requests made once, responses read and dropped.
+# Rego reads; credo's table holds every jurisdiction's. The load generator
+# (TestLoadGen, see loadgen in decide_http_test.go) keeps one request in
+# flight per keep-alive connection, requests made once, responses read and
+# dropped.
 #
 #   bench/decide.sh [SUBJECTS] [DURATION]     (1000000, 10s)
 #
@@ -55,16 +58,46 @@ load() { # url bodies headers
 	CREDO_LOADGEN_URL=$1 CREDO_LOADGEN_BODIES=$2 CREDO_LOADGEN_HEADERS=$3 CREDO_LOADGEN_CONNS=$conns CREDO_LOADGEN_DURATION=$dur \
 		"$work/bench.test" -test.run '^TestLoadGen$' -test.count 1 | grep '^requests/s'
 }
-credo_out=$(load "$(cat "$work/url")/access/v1/evaluation" "$work/credo.ndjson" "Authorization: Bearer $(cat "$work/key")")
-credo_rss=$(rss "$credo_pid")
-opa_out=$(load http://127.0.0.1:8181/v1/data/credo/result "$work/opa.ndjson" "")
-opa_rss=$(rss "$opa_pid")
-
+# CPU seconds (user and system) a process has used so far
+cpu() { awk -v t="$(getconf CLK_TCK)" '{print ($14 + $15) / t}' "/proc/$1/stat"; }
 field() { echo "$1" | awk -v k="$2" '{for (i = 1; i < NF; i++) if ($i == k) print $(i+1)}'; }
-printf '%-8s %10s %8s %8s %10s %10s %10s\n' "" "evals/s" "p50 ms" "p99 ms" "RSS idle" "anon idle" "RSS after"
-printf '%-8s %10s %8s %8s %10.0f %10.0f %10.0f\n' credo "$(field "$credo_out" requests/s)" "$(field "$credo_out" p50-ms)" "$(field "$credo_out" p99-ms)" "$credo_idle" "$credo_anon" "$credo_rss"
-printf '%-8s %10s %8s %8s %10.0f %10.0f %10.0f\n' OPA "$(field "$opa_out" requests/s)" "$(field "$opa_out" p50-ms)" "$(field "$opa_out" p99-ms)" "$opa_idle" "$opa_anon" "$opa_rss"
+# Each is driven in turns, credo, OPA, credo, OPA ($ROUNDS rounds, 2 by
+# default), so that what else the machine runs weighs on both alike; the
+# rates are the rounds' mean, the percentiles their worst, and each
+# server's CPU time a request (its own process alone) the steadiest figure.
+rounds=${ROUNDS:-2}
+credo_url="$(cat "$work/url")/access/v1/evaluation" credo_hdr="Authorization: Bearer $(cat "$work/key")"
+credo_cpu0=$(cpu "$credo_pid") opa_cpu0=$(cpu "$opa_pid")
+credo_all="" opa_all=""
+i=0
+while [ "$i" -lt "$rounds" ]; do
+	credo_all="$credo_all
+$(load "$credo_url" "$work/credo.ndjson" "$credo_hdr")"
+	opa_all="$opa_all
+$(load http://127.0.0.1:8181/v1/data/credo/result "$work/opa.ndjson" "")"
+	i=$((i + 1))
+done
+credo_cpu=$(awk -v a="$credo_cpu0" -v b="$(cpu "$credo_pid")" 'BEGIN {print b - a}')
+opa_cpu=$(awk -v a="$opa_cpu0" -v b="$(cpu "$opa_pid")" 'BEGIN {print b - a}')
+credo_rss=$(rss "$credo_pid") opa_rss=$(rss "$opa_pid")
+# mean rate, worst p50 and p99, total errors, and CPU µs a request over the rounds
+summary() { # runs cpu-seconds duration-seconds-a-round
+	echo "$1" | awk -v cpu="$2" -v d="$3" 'NF {
+		for (i = 1; i < NF; i++) v[$i] = $(i+1)
+		n++; rate += v["requests/s"]; err += v["errors"]
+		if (v["p50-ms"] > p50) p50 = v["p50-ms"]
+		if (v["p99-ms"] > p99) p99 = v["p99-ms"]
+	} END { printf "requests/s %.0f p50-ms %.3f p99-ms %.3f errors %d cpu-us %.1f\n", rate/n, p50, p99, err, cpu*1e6/(rate*d) }'
+}
+secs=$(echo "$dur" | awk '/ms$/ {print $0/1000; next} /s$/ {print $0+0; next} /m$/ {print $0*60; next} {print $0+0}')
+credo_out=$(summary "$credo_all" "$credo_cpu" "$secs")
+opa_out=$(summary "$opa_all" "$opa_cpu" "$secs")
+
+printf '%-8s %10s %8s %8s %12s %10s %10s %10s\n' "" "evals/s" "p50 ms" "p99 ms" "CPU µs/eval" "RSS idle" "anon idle" "RSS after"
+printf '%-8s %10s %8s %8s %12s %10.0f %10.0f %10.0f\n' credo "$(field "$credo_out" requests/s)" "$(field "$credo_out" p50-ms)" "$(field "$credo_out" p99-ms)" "$(field "$credo_out" cpu-us)" "$credo_idle" "$credo_anon" "$credo_rss"
+printf '%-8s %10s %8s %8s %12s %10.0f %10.0f %10.0f\n' OPA "$(field "$opa_out" requests/s)" "$(field "$opa_out" p50-ms)" "$(field "$opa_out" p99-ms)" "$(field "$opa_out" cpu-us)" "$opa_idle" "$opa_anon" "$opa_rss"
 awk -v c="$(field "$credo_out" requests/s)" -v o="$(field "$opa_out" requests/s)" -v cp="$(field "$credo_out" p99-ms)" -v op="$(field "$opa_out" p99-ms)" \
+	-v cc="$(field "$credo_out" cpu-us)" -v oc="$(field "$opa_out" cpu-us)" \
 	-v ci="$credo_idle" -v oi="$opa_idle" -v ca="$credo_anon" -v oa="$opa_anon" -v cm="$credo_rss" -v om="$opa_rss" \
-	'BEGIN { printf "credo/OPA throughput %.1fx (must ≥ 3x, aim ≥ 5x); p99 %.2f of OPA'"'"'s (must < 1)\nmemory (must ≤ 0.05 of OPA'"'"'s): RSS idle %.3f, anonymous idle %.3f, RSS after the run %.3f\n", c/o, cp/op, ci/oi, ca/oa, cm/om }'
-echo "(errors: credo $(field "$credo_out" errors), OPA $(field "$opa_out" errors); $subjects subjects, $conns connections, $dur each, on one machine)"
+	'BEGIN { printf "credo/OPA throughput %.1fx (must ≥ 3x, aim ≥ 5x); p99 %.2f of OPA'"'"'s (must < 1); CPU a request %.2f of OPA'"'"'s\nmemory (must ≤ 0.05 of OPA'"'"'s): RSS idle %.3f, anonymous idle %.3f, RSS after the runs %.3f\n", c/o, cp/op, cc/oc, ci/oi, ca/oa, cm/om }'
+echo "(errors: credo $(field "$credo_out" errors), OPA $(field "$opa_out" errors); $subjects subjects, $conns connections, $rounds rounds of $dur each, in turns, on one machine)"

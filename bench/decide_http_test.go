@@ -32,6 +32,12 @@ type loadResult struct {
 	errors   int64
 	elapsed  time.Duration
 	lat      []time.Duration // a sample of latencies, sorted
+	cpu      time.Duration   // the process's CPU time (user and system) during the run: server and generator
+}
+
+// cpuPer is the CPU time per request (or per item of n a request), in µs.
+func (r loadResult) cpuPer(n int) float64 {
+	return float64(r.cpu.Nanoseconds()) / 1000 / float64(r.requests*int64(n))
 }
 
 func (r loadResult) rate() float64 { return float64(r.requests) / r.elapsed.Seconds() }
@@ -78,7 +84,7 @@ func loadgen(ctx context.Context, url string, header http.Header, bodies [][]byt
 	)
 	ctx, cancel := context.WithTimeout(ctx, dur)
 	defer cancel()
-	start := time.Now()
+	start, cpu0 := time.Now(), cpuTime()
 	for w := range conns {
 		wg.Go(func() {
 			rng := rand.New(rand.NewPCG(uint64(w), 7))
@@ -124,7 +130,7 @@ func loadgen(ctx context.Context, url string, header http.Header, bodies [][]byt
 	}
 	wg.Wait()
 	slices.Sort(lat)
-	return loadResult{requests: requests.Load(), errors: errs.Load(), elapsed: time.Since(start), lat: lat}
+	return loadResult{requests: requests.Load(), errors: errs.Load(), elapsed: time.Since(start), lat: lat, cpu: cpuTime() - cpu0}
 }
 
 // roundTrip writes req on c and reads the response from br, returning its
@@ -317,7 +323,12 @@ func BenchmarkDecideHTTP(b *testing.B) {
 			b.ReportMetric(float64(res.p(0.50).Microseconds())/1000, "p50-ms")
 			b.ReportMetric(float64(res.p(0.99).Microseconds())/1000, "p99-ms")
 			b.ReportMetric(refRes.rate(), "ref-req/s")
+			b.ReportMetric(float64(refRes.p(0.99).Microseconds())/1000, "ref-p99-ms")
 			b.ReportMetric(res.rate()/refRes.rate(), "ratio-to-ref")
+			// CPU time a request, server and generator: steadier than
+			// rates on a shared machine
+			b.ReportMetric(res.cpuPer(1), "cpu-µs/eval")
+			b.ReportMetric(res.cpuPer(1)/refRes.cpuPer(1), "cpu-ratio-to-ref")
 		}
 	})
 	batch := batchBodies(f.ids, 256, 100)
@@ -329,6 +340,7 @@ func BenchmarkDecideHTTP(b *testing.B) {
 			}
 			b.ReportMetric(res.rate()*100, "decisions/s")
 			b.ReportMetric(float64(res.p(0.99).Microseconds())/1000, "p99-ms")
+			b.ReportMetric(res.cpuPer(100), "cpu-µs/decision")
 		}
 	})
 }
@@ -452,6 +464,9 @@ func TestDecideFixture(t *testing.T) {
 	// working memory the same way).
 	f.ids, bodies = nil, nil
 	debug.FreeOSMemory()
+	if err := server.ReleaseExecutablePages(); err != nil { // as credo serve does once loaded
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(dir+"/key", []byte(f.key), 0o600); err != nil {
 		t.Fatal(err)
 	}

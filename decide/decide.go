@@ -25,6 +25,7 @@ type Result struct {
 	a    *action
 	t    *Table
 	n    uint8
+	kind credo.SubjectKind
 	outs [maxMeasures]outcome
 }
 
@@ -53,7 +54,7 @@ type Outcome struct {
 // It reads the table without locking and does not allocate when the
 // measures' conditions are of the common shapes.
 func (t *Table) Decide(subject credo.SubjectRef, action string, context map[string]any) Result {
-	r := Result{t: t}
+	r := Result{t: t, kind: subject.Kind}
 	a := t.schema.actions[action]
 	if a == nil {
 		return r
@@ -171,34 +172,54 @@ func (r *Result) clause(o outcome) *clause {
 }
 
 // Reasons lists the reason codes of the outcomes that agree with the
-// combined effect, as "jurisdiction:reason". Only the slice is allocated.
+// combined effect, as "jurisdiction:reason". When one outcome alone
+// agrees, the list is shared with the table: read it, never change it.
+// Otherwise only the slice is allocated.
 func (r *Result) Reasons() []string {
 	var out []string
+	agree := 0
 	for _, o := range r.outs[:r.n] {
 		if o.effect == r.Effect {
-			if out == nil {
-				out = make([]string, 0, r.n)
-			}
+			agree++
+		}
+	}
+	for _, o := range r.outs[:r.n] {
+		if o.effect != r.Effect {
+			continue
+		}
+		if agree == 1 {
 			if o.clause == -2 {
-				out = append(out, r.a.measures[o.m].purposeCode)
-			} else {
-				out = append(out, r.clause(o).code)
+				return r.a.measures[o.m].purposeCodes
 			}
+			return r.clause(o).codes
+		}
+		if out == nil {
+			out = make([]string, 0, agree)
+		}
+		if o.clause == -2 {
+			out = append(out, r.a.measures[o.m].purposeCode)
+		} else {
+			out = append(out, r.clause(o).code)
 		}
 	}
 	return out
 }
 
-// PolicyVersions lists the policy versions consulted.
+// PolicyVersions lists the policy versions consulted (nil for none). The
+// list is shared with the table: read it, never change it.
 func (r *Result) PolicyVersions() []string {
 	if r.n == 0 {
 		return nil
 	}
-	out := make([]string, 0, r.n)
-	for _, o := range r.outs[:r.n] {
-		out = append(out, r.t.schema.juris[r.a.measures[o.m].j].version)
+	return r.a.versions[r.kind]
+}
+
+// PolicyVersion is PolicyVersions joined with commas, made once.
+func (r *Result) PolicyVersion() string {
+	if r.n == 0 {
+		return ""
 	}
-	return out
+	return r.a.version[r.kind]
 }
 
 // Actions lists the actions the table's measures cover, sorted.

@@ -180,6 +180,7 @@ func TestUnknownSubjectGetsDefaults(t *testing.T) {
 		{"no.such_action", nil, credo.NotApplicable, ""},
 	}
 	who := credo.SubjectRef{Kind: credo.Person, ID: "110101199003077777"}
+	tb.Warm([]uint64{tb.Key(who), 0, ^uint64(0)}) // any key: it only reads
 	for _, tt := range tests {
 		r := tb.Decide(who, tt.action, tt.ctx)
 		if r.Known || r.Effect != tt.want {

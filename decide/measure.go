@@ -3,6 +3,7 @@ package decide
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/google/cel-go/cel"
 	"github.com/google/cel-go/common/ast"
@@ -39,6 +40,12 @@ type schema struct {
 type action struct {
 	name     string
 	measures []measure
+	// versions lists, by subject kind, the policy versions a decision
+	// consults (those of the measures whose jurisdiction scores the kind),
+	// and version joins them with commas: made once, shared by every
+	// decision.
+	versions [3][]string
+	version  [3]string
 }
 
 type measure struct {
@@ -46,7 +53,8 @@ type measure struct {
 	purpose       *cond
 	purposeReason string
 	purposeText   string
-	purposeCode   string // jurisdiction:reason
+	purposeCode   string   // jurisdiction:reason
+	purposeCodes  []string // purposeCode alone, shared by decisions
 	clauses       []clause
 	def           clause
 }
@@ -57,7 +65,8 @@ type clause struct {
 	effect      credo.Effect
 	obligations map[string]any
 	reason      string
-	code        string // jurisdiction:reason, made once
+	code        string   // jurisdiction:reason, made once
+	codes       []string // code alone, shared by decisions
 }
 
 // maxMeasures bounds the jurisdictions one decision consults.
@@ -121,21 +130,34 @@ func newSchema(prgs []*policy.Program) (*schema, error) {
 				}
 				cm.purpose, cm.purposeReason, cm.purposeText = c, m.Purpose.Reason, m.Purpose.When.Text
 				cm.purposeCode = jd.name + ":" + m.Purpose.Reason
+				cm.purposeCodes = []string{cm.purposeCode}
 			}
 			for i, cl := range m.Rules {
 				c, err := sc.compile(jd, cl.When.Text)
 				if err != nil {
 					return nil, fmt.Errorf("decision table: %s measure %s rule %d: %w", jd.version, m.Action, i+1, err)
 				}
+				code := jd.name + ":" + cl.Reason
 				cm.clauses = append(cm.clauses, clause{cond: c, when: cl.When.Text, effect: effectOf(cl.Effect), obligations: cl.Obligations, reason: cl.Reason,
-					code: jd.name + ":" + cl.Reason})
+					code: code, codes: []string{code}})
 			}
 			def := m.Default
 			if def.Effect == "" {
 				def.Effect, def.Reason = "permit", "default"
 			}
-			cm.def = clause{effect: effectOf(def.Effect), obligations: def.Obligations, reason: def.Reason, code: jd.name + ":" + def.Reason}
+			code := jd.name + ":" + def.Reason
+			cm.def = clause{effect: effectOf(def.Effect), obligations: def.Obligations, reason: def.Reason, code: code, codes: []string{code}}
 			a.measures = append(a.measures, cm)
+		}
+	}
+	for _, a := range sc.actions {
+		for k := range a.versions {
+			for _, m := range a.measures {
+				if jd := &sc.juris[m.j]; jd.kinds[k] {
+					a.versions[k] = append(a.versions[k], jd.version)
+				}
+			}
+			a.version[k] = strings.Join(a.versions[k], ",")
 		}
 	}
 	slices.Sort(sc.names)

@@ -211,12 +211,32 @@ func newSlotsLen(subjects int) int { return max(subjects*5/4+1, 64) }
 
 func newSlots(subjects int) *slots {
 	n := newSlotsLen(subjects)
-	return &slots{keys: make([]uint64, n), prof: make([]uint32, n)}
+	s := &slots{keys: make([]uint64, n), prof: make([]uint32, n)}
+	adviseHugePages(s.keys)
+	adviseHugePages(s.prof)
+	return s
 }
 
 func (s *slots) home(k uint64) int {
 	h, _ := bits.Mul64(k*0x9E3779B97F4A7C15, uint64(len(s.keys)))
 	return int(h)
+}
+
+// Warm reads the index slots where the subjects of keys (Key) are, so
+// that the decisions about them that follow find those slots in the
+// cache. The reads do not depend on one another: the processor has them
+// all under way at once, where Decide, one subject at a time, waits for
+// each. For a batch of decisions; what it returns means nothing.
+//
+//go:noinline
+func (t *Table) Warm(keys []uint64) uint64 {
+	s := t.snap.Load().idx
+	var x uint64
+	for _, k := range keys {
+		i := s.home(k)
+		x += atomic.LoadUint64(&s.keys[i]) + uint64(atomic.LoadUint32(&s.prof[i]))
+	}
+	return x
 }
 
 // find returns the profile of key k and whether it is there.

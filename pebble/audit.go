@@ -1,6 +1,7 @@
 package pebble
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -8,29 +9,67 @@ import (
 	"fmt"
 	"iter"
 	"math/rand/v2"
-	"strconv"
+	"os"
+	"path/filepath"
+	"slices"
 	"time"
-	"unicode/utf8"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/sstable"
 
 	"github.com/credo-org/credo"
 )
 
-// The audit trail, append-only:
+// The audit trail is a log: each AppendAudit writes its inquiries as one
+// block under a key that grows with time, so that the engine appends
+// rather than inserts — a write costs one memtable entry a batch, not one
+// a decision, and the log's tables move down the tree untouched. A
+// subject's inquiries are found through an index of (subject, block)
+// entries that is built afterwards, in bulk, off the writer's path: once
+// the blocks above the index's watermark hold auditSegment inquiries,
+// IndexAudit gathers their entries, sorts them and hands them to the index
+// engine as one table. Reads take the blocks above the watermark from the
+// log itself.
 //
-//	L kind id 0x00 time(8) r(8) → inquiry (JSON), by subject and time
-//	V notice id                 → adverse-action notice (JSON)
+// In the ledger engine:
 //
-// r, random, makes two inquiries of one subject in the same nanosecond
-// distinct: keys are not written twice, so nothing is overwritten.
+//	l time(8) r(4)               → block of inquiries (auditBlock)
+//	V notice id                  → adverse-action notice (JSON)
+//	L kind id 0x00 time(8) r(8)  → inquiry (JSON): the trail as it was
+//	                               written before the log; still read
+//
+// In the index engine:
+//
+//	L kind id 0x00 block key     → ∅   (the subject has inquiries in the block)
+//	Maudit                       → the last block key indexed
+//
+// time is the write's, in nanoseconds biased by 2^63, and after the last
+// block's even if the clock went back; r, random, keeps two writers of
+// the same nanosecond apart: a key is never written twice.
+// An index entry written above the watermark (a crash between the table
+// and the watermark) is ignored by reads and written again, the same.
 const (
-	tagInquiry = 'L'
-	tagNotice  = 'V'
+	tagInquiry  = 'L'
+	tagAuditLog = 'l'
+	tagNotice   = 'V'
+)
+
+// auditSegment is how many inquiries the log holds above the index's
+// watermark before AppendAudit indexes them: the most a read decodes
+// beyond what the index points to. auditSegmentBlocks bounds the blocks
+// too, for a trail written a few inquiries at a time.
+const (
+	auditSegment       = 65536
+	auditSegmentBlocks = 1024
+)
+
+var (
+	metaAudit      = []byte("Maudit")
+	auditLogPrefix = []byte{tagAuditLog}
 )
 
 func inquiryPrefix(ref credo.SubjectRef) []byte {
-	k := make([]byte, 0, 2+len(ref.ID)+1+16)
+	k := make([]byte, 0, 2+len(ref.ID)+1+12)
 	k = append(k, tagInquiry, byte(ref.Kind))
 	k = append(k, ref.ID...)
 	return append(k, 0)
@@ -38,24 +77,49 @@ func inquiryPrefix(ref credo.SubjectRef) []byte {
 
 func noticeKey(id string) []byte { return append([]byte{tagNotice}, id...) }
 
-// AppendAudit implements credo.Audit.
+// nextAuditBlockKey is the key of a block written now: after the last
+// block's, so that the index's watermark never passes a block it has not
+// indexed.
+func (s *Store) nextAuditBlockKey(now time.Time) ([]byte, error) {
+	t := uint64(now.UnixNano()) ^ (1 << 63)
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: auditLogPrefix, UpperBound: prefixEnd(auditLogPrefix)})
+	if err != nil {
+		return nil, err
+	}
+	if it.Last() && len(it.Key()) >= 9 {
+		t = max(t, binary.BigEndian.Uint64(it.Key()[1:9])+1)
+	}
+	if err := errors.Join(it.Error(), it.Close()); err != nil {
+		return nil, err
+	}
+	k := make([]byte, 0, 13)
+	k = append(k, tagAuditLog)
+	k = binary.BigEndian.AppendUint64(k, t)
+	return binary.BigEndian.AppendUint32(k, rand.Uint32()), nil
+}
+
+// AppendAudit implements credo.Audit. Calls must take turns (the
+// server's audit log writes from one goroutine; IndexAudit may run beside
+// them): a block's key follows the last block's, and the index's
+// watermark assumes that no block is written below it.
 func (s *Store) AppendAudit(ctx context.Context, inqs []*credo.Inquiry, notices []*credo.AdverseNotice) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	b := s.db.NewBatch()
-	defer b.Close()
-	var buf []byte
 	for _, q := range inqs {
 		if !q.Subject.Resolved() {
 			return fmt.Errorf("inquiry %s: %w: no subject", q.RequestID, credo.ErrInvalid)
 		}
-		v := appendInquiry(buf[:0], q)
-		buf = v
-		k := inquiryPrefix(q.Subject)
-		k = binary.BigEndian.AppendUint64(k, uint64(q.Time.UnixNano()))
-		k = binary.BigEndian.AppendUint64(k, rand.Uint64())
-		if err := b.Set(k, v, nil); err != nil { // Set copies v
+	}
+	b := s.db.NewBatch()
+	defer b.Close()
+	if len(inqs) > 0 {
+		k, err := s.nextAuditBlockKey(time.Now())
+		if err != nil {
+			return fmt.Errorf("audit: %s: %w", s.dir, err)
+		}
+		var enc auditEncoder
+		if err := b.Set(k, enc.encode(inqs), nil); err != nil {
 			return err
 		}
 	}
@@ -77,11 +141,276 @@ func (s *Store) AppendAudit(ctx context.Context, inqs []*credo.Inquiry, notices 
 	return nil
 }
 
-// SubjectInquiries implements credo.Audit.
+// IndexAudit indexes the blocks of the trail above the index's watermark
+// when they hold a segment's worth of inquiries (or of blocks); until then
+// reads decode them. It may run beside AppendAudit, which it does not
+// slow but for the engine's own work.
+func (s *Store) IndexAudit(ctx context.Context) error {
+	if err := s.indexAudit(ctx, false); err != nil {
+		return fmt.Errorf("audit: index the trail in %s: %w", s.dir, err)
+	}
+	return nil
+}
+
+// auditWatermark is the key of the last block indexed (nil for none).
+func (s *Store) auditWatermark() ([]byte, error) {
+	v, closer, err := s.idx.Get(metaAudit)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read the audit index's watermark: %w", err)
+	}
+	defer closer.Close()
+	return bytes.Clone(v), nil
+}
+
+// indexAudit writes the index entries of the blocks above the watermark
+// as one table, when they hold a segment's worth of inquiries or blocks
+// (or any, with all).
+func (s *Store) indexAudit(ctx context.Context, all bool) error {
+	w, err := s.auditWatermark()
+	if err != nil {
+		return err
+	}
+	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: auditLowerBound(w), UpperBound: prefixEnd(auditLogPrefix)})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	// First count, reading the blocks' headers only: most calls stop here.
+	var inquiries, blocks int
+	for ok := it.First(); ok; ok = it.Next() {
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return err
+		}
+		n, _ := binary.Uvarint(v[min(1, len(v)):])
+		inquiries += int(n)
+		blocks++
+	}
+	if err := it.Error(); err != nil {
+		return err
+	}
+	if blocks == 0 || (!all && inquiries < auditSegment && blocks < auditSegmentBlocks) {
+		return nil
+	}
+	// The entries' keys, one after another in one buffer. Those of
+	// persons' resident identity numbers of the usual shape (nearly all)
+	// are sorted by a number in the order of the key's bytes (idOrder), by
+	// radix, which keeps the blocks' order among equal numbers; the others
+	// by their bytes; the two runs are then merged.
+	var nums, others []auditEntry
+	keys := make([]byte, 0, inquiries*34)
+	var last []byte
+	var dec auditDecoder
+	for ok := it.First(); ok; ok = it.Next() {
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return err
+		}
+		k := it.Key()
+		if err := dec.subjects(v, func(kind credo.SubjectKind, id []byte) {
+			off := len(keys)
+			keys = append(keys, tagInquiry, byte(kind))
+			keys = append(keys, id...)
+			keys = append(keys, 0)
+			keys = append(keys, k[1:]...)
+			e := auditEntry{off: uint32(off), end: uint32(len(keys))}
+			var num bool
+			if kind == credo.Person {
+				e.v, num = idOrder(id)
+			}
+			if num {
+				if nums == nil {
+					nums = make([]auditEntry, 0, inquiries)
+				}
+				nums = append(nums, e)
+			} else {
+				others = append(others, e)
+			}
+		}); err != nil {
+			return fmt.Errorf("audit block %x: %w", k, err)
+		}
+		last = bytes.Clone(k)
+	}
+	if err := it.Error(); err != nil {
+		return err
+	}
+	nums = radixSort(nums)
+	key := func(e auditEntry) []byte { return keys[e.off:e.end] }
+	slices.SortStableFunc(others, func(x, y auditEntry) int { return bytes.Compare(key(x), key(y)) })
+	entries := make([]auditEntry, 0, len(nums)+len(others))
+	for len(nums) > 0 && len(others) > 0 {
+		if bytes.Compare(key(others[0]), key(nums[0])) < 0 {
+			entries, others = append(entries, others[0]), others[1:]
+		} else {
+			entries, nums = append(entries, nums[0]), nums[1:]
+		}
+	}
+	entries = append(append(entries, nums...), others...)
+	path := filepath.Join(s.dir, ingestDirName, fmt.Sprintf("audit-%x.sst", last))
+	defer os.Remove(path)
+	err = writeSSTable(path, s.idxOpts.MakeWriterOptions(0, s.idx.TableFormat()), func(w *sstable.Writer) error {
+		var prev []byte
+		for _, e := range entries {
+			k := key(e)
+			if bytes.Equal(k, prev) {
+				continue // a subject asked about twice in one block
+			}
+			if err := w.Set(k, nil); err != nil {
+				return err
+			}
+			prev = k
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("audit index table %s: %w", path, err)
+	}
+	if err := guard(func() error { return s.idx.Ingest(ctx, []string{path}) }); err != nil {
+		return fmt.Errorf("ingest audit index table: %w", err)
+	}
+	// Not synced: losing it only means indexing some blocks again.
+	return guard(func() error { return s.idx.Set(metaAudit, last, pebble.NoSync) })
+}
+
+// auditEntry is an index entry: its key, keys[off:end], and for a person's
+// resident identity number, v, the number of its order.
+type auditEntry struct {
+	v        uint64
+	off, end uint32
+}
+
+// radixSort sorts es by v, keeping the order of equal ones: a byte a
+// pass, from the lowest, skipping the bytes all share.
+func radixSort(es []auditEntry) []auditEntry {
+	if len(es) < 2 {
+		return es
+	}
+	tmp := make([]auditEntry, len(es))
+	for shift := 0; shift < 64; shift += 8 {
+		var count [256]int
+		for _, e := range es {
+			count[byte(e.v>>shift)]++
+		}
+		if count[byte(es[0].v>>shift)] == len(es) {
+			continue
+		}
+		pos := 0
+		for b, c := range count {
+			count[b] = pos
+			pos += c
+		}
+		for _, e := range es {
+			b := byte(e.v >> shift)
+			tmp[count[b]] = e
+			count[b]++
+		}
+		es, tmp = tmp, es
+	}
+	return es
+}
+
+// idOrder maps an 18-character id of 17 digits and a check character (a
+// digit or X) to a number in the order of its bytes: the digits' value
+// times 11, plus the check character's (X, after the digits, as 10).
+func idOrder(id []byte) (uint64, bool) {
+	if len(id) != 18 {
+		return 0, false
+	}
+	var v uint64
+	for _, c := range id[:17] {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + uint64(c-'0')
+	}
+	switch c := id[17]; {
+	case c >= '0' && c <= '9':
+		return v*11 + uint64(c-'0'), true
+	case c == 'X':
+		return v*11 + 10, true
+	}
+	return 0, false
+}
+
+// auditLowerBound is the first log key above the watermark w.
+func auditLowerBound(w []byte) []byte {
+	if w == nil {
+		return auditLogPrefix
+	}
+	return append(bytes.Clone(w), 0)
+}
+
+// SubjectInquiries implements credo.Audit. It reads the blocks the index
+// points to and those above its watermark, then the trail as written
+// before the log, and yields the subject's inquiries in time order.
 func (s *Store) SubjectInquiries(ctx context.Context, ref credo.SubjectRef) iter.Seq2[*credo.Inquiry, error] {
-	lo := inquiryPrefix(ref)
-	hi := append(inquiryPrefix(ref)[:len(lo)-1], 1)
-	return scanJSON[credo.Inquiry](ctx, s, lo, hi)
+	return func(yield func(*credo.Inquiry, error) bool) {
+		out, err := s.subjectInquiries(ctx, ref)
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		for _, q := range out {
+			if !yield(q, nil) {
+				return
+			}
+		}
+	}
+}
+
+func (s *Store) subjectInquiries(ctx context.Context, ref credo.SubjectRef) ([]*credo.Inquiry, error) {
+	var out []*credo.Inquiry
+	var dec auditDecoder
+	keep := func(k, v []byte) error {
+		if err := dec.decode(v, &ref, func(q *credo.Inquiry) { out = append(out, q) }); err != nil {
+			return fmt.Errorf("audit block %x: %w", k, err)
+		}
+		return nil
+	}
+	// The watermark first: what the index holds up to it is complete.
+	w, err := s.auditWatermark()
+	if err != nil {
+		return nil, err
+	}
+	prefix := inquiryPrefix(ref)
+	var blocks [][]byte
+	if w != nil {
+		err = scanEach(ctx, s.idx, prefix, prefixEnd(prefix), func(k, _ []byte) error {
+			// k ends with the block's time ‖ r, as the log's key 'l' ‖ time ‖ r
+			if bk := k[len(prefix):]; bytes.Compare(bk, w[1:]) <= 0 {
+				blocks = append(blocks, append([]byte{tagAuditLog}, bk...))
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("inquiries of %s: index: %w", ref, err)
+		}
+	}
+	for _, bk := range blocks {
+		v, closer, err := s.db.Get(bk)
+		if err != nil {
+			return nil, fmt.Errorf("inquiries of %s: block %x: %w", ref, bk, err)
+		}
+		err = keep(bk, v)
+		closer.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
+	if err := scanEach(ctx, s.db, auditLowerBound(w), prefixEnd(auditLogPrefix), keep); err != nil {
+		return nil, fmt.Errorf("inquiries of %s: %w", ref, err)
+	}
+	for q, err := range scanJSON[credo.Inquiry](ctx, s, prefix, prefixEnd(prefix)) {
+		if err != nil {
+			return nil, fmt.Errorf("inquiries of %s: %w", ref, err)
+		}
+		out = append(out, q)
+	}
+	slices.SortStableFunc(out, func(x, y *credo.Inquiry) int { return x.Time.Compare(y.Time) })
+	return out, nil
 }
 
 // Notice implements credo.Audit.
@@ -101,80 +430,266 @@ func (s *Store) Notice(ctx context.Context, id string) (*credo.AdverseNotice, er
 	return &n, nil
 }
 
-// appendInquiry appends q as the JSON encoding/json makes of it, without
-// reflection: inquiries are written by the thousand a second.
-func appendInquiry(b []byte, q *credo.Inquiry) []byte {
-	b = append(b, `{"time":"`...)
-	b = q.Time.AppendFormat(b, time.RFC3339Nano)
-	b = append(b, `","request_id":`...)
-	b = appendJSONString(b, q.RequestID)
-	b = append(b, `,"consumer":`...)
-	b = appendJSONString(b, q.Consumer)
-	b = append(b, `,"subject":{"kind":"`...)
-	b = append(b, q.Subject.Kind.String()...)
-	b = append(b, `","id":`...)
-	b = appendJSONString(b, q.Subject.ID)
-	b = append(b, `},"action":`...)
-	b = appendJSONString(b, q.Action)
-	if q.Purpose != "" {
-		b = append(b, `,"purpose":`...)
-		b = appendJSONString(b, q.Purpose)
-	}
-	b = append(b, `,"decision":`...)
-	b = strconv.AppendBool(b, q.Decision)
-	b = append(b, `,"subject_known":`...)
-	b = strconv.AppendBool(b, q.Known)
-	b = append(b, `,"reason_codes":`...)
-	b = appendJSONStrings(b, q.Reasons)
-	b = append(b, `,"policy_versions":`...)
-	b = appendJSONStrings(b, q.PolicyVersions)
-	if q.NoticeID != "" {
-		b = append(b, `,"notice_id":`...)
-		b = appendJSONString(b, q.NoticeID)
-	}
-	return append(b, '}')
+// A block of the log holds a batch's inquiries compactly: the strings
+// they repeat (request ids of a batch request, consumers, actions,
+// purposes, reason codes, policy versions, notice ids) once each, and
+// each inquiry as numbers:
+//
+//	version(1) count strings (len bytes)… inquiry…
+//	inquiry: time kind flags id-len id request consumer action purpose
+//	         reasons(count index…) versions(count index…) notice
+//
+// Numbers are uvarints (the time a zigzag varint, nanoseconds after the
+// block's first inquiry's, which comes first as a varint); a string is
+// its index in the table, 0 being "".
+const auditBlockVersion = 1
+
+// Flags of an inquiry in a block.
+const (
+	flagDecision = 1 << iota
+	flagKnown
+	flagReasonsNil
+	flagVersionsNil
+)
+
+type auditEncoder struct {
+	strs  map[string]uint64
+	table []byte
+	body  []byte
+	n     uint64
+	// the last string of each field and its index: the inquiries of a
+	// batch mostly repeat the one before's consumer, action, request and
+	// purpose, and share the table's lists of reasons and versions
+	last    [8]string
+	lastIdx [8]uint64
 }
 
-func appendJSONStrings(b []byte, ss []string) []byte {
-	if ss == nil {
-		return append(b, "null"...)
+// field encodes s, the string of field f (< len(last)).
+func (e *auditEncoder) field(f int, s string) {
+	if s != "" && s == e.last[f] {
+		e.body = binary.AppendUvarint(e.body, e.lastIdx[f])
+		return
 	}
-	b = append(b, '[')
+	e.str(s)
+	if s != "" {
+		e.last[f], e.lastIdx[f] = s, e.strs[s]
+	}
+}
+
+func (e *auditEncoder) str(s string) {
+	if s == "" {
+		e.body = append(e.body, 0)
+		return
+	}
+	i, ok := e.strs[s]
+	if !ok {
+		e.n++
+		i = e.n
+		e.strs[s] = i
+		e.table = binary.AppendUvarint(e.table, uint64(len(s)))
+		e.table = append(e.table, s...)
+	}
+	e.body = binary.AppendUvarint(e.body, i)
+}
+
+// list encodes ss, a list of field f (whose first element's cache is f,
+// the second's f+1, any others' none).
+func (e *auditEncoder) list(f int, ss []string) {
+	e.body = binary.AppendUvarint(e.body, uint64(len(ss)))
 	for i, s := range ss {
-		if i > 0 {
-			b = append(b, ',')
+		if i < 2 {
+			e.field(f+i, s)
+		} else {
+			e.str(s)
 		}
-		b = appendJSONString(b, s)
 	}
-	return append(b, ']')
 }
 
-// appendJSONString appends s quoted for JSON: quotes, backslashes and
-// control characters escaped, invalid UTF-8 as U+FFFD (as encoding/json).
-func appendJSONString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
-				b = append(b, '\\', c)
-			case c < 0x20:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			default:
-				b = append(b, c)
-			}
-			i++
+// encode returns the block of inqs.
+func (e *auditEncoder) encode(inqs []*credo.Inquiry) []byte {
+	e.strs = make(map[string]uint64, 16)
+	e.body = make([]byte, 0, 64*len(inqs))
+	base := inqs[0].Time.UnixNano()
+	e.body = binary.AppendVarint(e.body, base)
+	for _, q := range inqs {
+		e.body = binary.AppendVarint(e.body, q.Time.UnixNano()-base)
+		var f byte
+		if q.Decision {
+			f |= flagDecision
+		}
+		if q.Known {
+			f |= flagKnown
+		}
+		if q.Reasons == nil {
+			f |= flagReasonsNil
+		}
+		if q.PolicyVersions == nil {
+			f |= flagVersionsNil
+		}
+		e.body = append(e.body, byte(q.Subject.Kind), f)
+		e.body = binary.AppendUvarint(e.body, uint64(len(q.Subject.ID)))
+		e.body = append(e.body, q.Subject.ID...)
+		e.field(0, q.RequestID)
+		e.field(1, q.Consumer)
+		e.field(2, q.Action)
+		e.field(3, q.Purpose)
+		e.list(4, q.Reasons)
+		e.list(6, q.PolicyVersions)
+		e.str(q.NoticeID)
+	}
+	out := make([]byte, 0, 1+2*binary.MaxVarintLen64+len(e.table)+len(e.body))
+	out = append(out, auditBlockVersion)
+	out = binary.AppendUvarint(out, uint64(len(inqs)))
+	out = binary.AppendUvarint(out, e.n)
+	out = append(out, e.table...)
+	return append(out, e.body...)
+}
+
+// auditDecoder reads blocks; its string table is reused from block to
+// block.
+type auditDecoder struct {
+	b    []byte
+	err  error
+	strs []string
+}
+
+var errCorruptBlock = errors.New("corrupt audit block")
+
+func (d *auditDecoder) uvarint() uint64 {
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.err, d.b = errCorruptBlock, nil
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+// varint reads a zigzag varint, as binary.AppendVarint writes it.
+func (d *auditDecoder) varint() int64 {
+	u := d.uvarint()
+	return int64(u>>1) ^ -int64(u&1)
+}
+
+func (d *auditDecoder) bytes(n uint64) []byte {
+	if n > uint64(len(d.b)) {
+		d.err, d.b = errCorruptBlock, nil
+		return nil
+	}
+	v := d.b[:n]
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *auditDecoder) str() string {
+	i := d.uvarint()
+	if i >= uint64(len(d.strs)) {
+		d.err, d.b = errCorruptBlock, nil
+		return ""
+	}
+	return d.strs[i]
+}
+
+func (d *auditDecoder) strList(nilFlag bool) []string {
+	n := d.uvarint()
+	if n > uint64(len(d.b)) {
+		d.err, d.b = errCorruptBlock, nil
+		return nil
+	}
+	if nilFlag {
+		return nil
+	}
+	out := make([]string, n)
+	for i := range out {
+		out[i] = d.str()
+	}
+	return out
+}
+
+// header reads a block's version, count and string table; it returns the
+// count and the time of the first inquiry. withStrings false skips the
+// table's strings (an index needs the subjects alone).
+func (d *auditDecoder) header(v []byte, withStrings bool) (count uint64, base int64) {
+	d.b, d.err = v, nil
+	if len(v) == 0 || v[0] != auditBlockVersion {
+		d.err = fmt.Errorf("%w: version %x", errCorruptBlock, v[:min(1, len(v))])
+		return 0, 0
+	}
+	d.b = d.b[1:]
+	count = d.uvarint()
+	ns := d.uvarint()
+	if ns > uint64(len(d.b)) {
+		d.err = errCorruptBlock
+		return 0, 0
+	}
+	d.strs = append(d.strs[:0], "")
+	for range ns {
+		s := d.bytes(d.uvarint())
+		if withStrings {
+			d.strs = append(d.strs, string(s))
+		}
+	}
+	return count, d.varint()
+}
+
+// decode calls fn with each inquiry of block v, or those of subject only
+// when it is not nil.
+func (d *auditDecoder) decode(v []byte, subject *credo.SubjectRef, fn func(*credo.Inquiry)) error {
+	count, base := d.header(v, true)
+	for i := uint64(0); i < count && d.err == nil; i++ {
+		t := base + d.varint()
+		kf := d.bytes(2)
+		if d.err != nil {
+			break
+		}
+		kind, f := credo.SubjectKind(kf[0]), kf[1]
+		id := d.bytes(d.uvarint())
+		if subject != nil && (kind != subject.Kind || string(id) != subject.ID) {
+			d.skipRest()
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, "\\ufffd"...)
-		} else {
-			b = append(b, s[i:i+size]...)
+		q := &credo.Inquiry{Time: time.Unix(0, t).UTC(), Subject: credo.SubjectRef{Kind: kind, ID: string(id)},
+			Decision: f&flagDecision != 0, Known: f&flagKnown != 0}
+		q.RequestID, q.Consumer, q.Action, q.Purpose = d.str(), d.str(), d.str(), d.str()
+		q.Reasons = d.strList(f&flagReasonsNil != 0)
+		q.PolicyVersions = d.strList(f&flagVersionsNil != 0)
+		q.NoticeID = d.str()
+		if d.err == nil {
+			fn(q)
 		}
-		i += size
 	}
-	return append(b, '"')
+	return d.err
+}
+
+// skipRest reads past the rest of an inquiry, after its subject.
+func (d *auditDecoder) skipRest() {
+	for range 4 { // request, consumer, action, purpose
+		d.uvarint()
+	}
+	for range 2 { // reasons, versions
+		for n := d.uvarint(); n > 0 && d.err == nil; n-- {
+			d.uvarint()
+		}
+	}
+	d.uvarint() // notice
+}
+
+// subjects calls fn with the subject of each inquiry of block v (its id a
+// view of v).
+func (d *auditDecoder) subjects(v []byte, fn func(kind credo.SubjectKind, id []byte)) error {
+	count, _ := d.header(v, false)
+	for i := uint64(0); i < count && d.err == nil; i++ {
+		d.varint()
+		kf := d.bytes(2)
+		if d.err != nil {
+			break
+		}
+		id := d.bytes(d.uvarint())
+		if d.err != nil {
+			break
+		}
+		fn(credo.SubjectKind(kf[0]), id)
+		d.skipRest()
+	}
+	return d.err
 }

@@ -1,33 +1,203 @@
 package pebble
 
 import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/binary"
 	"encoding/json"
+	"fmt"
+	"math/rand/v2"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/credo-org/credo"
 )
 
-// TestAppendInquiryIsJSON checks the hand-written encoding against
-// encoding/json's reading of it.
-func TestAppendInquiryIsJSON(t *testing.T) {
-	tests := []*credo.Inquiry{
+func auditSamples() []*credo.Inquiry {
+	return []*credo.Inquiry{
 		{Time: time.Date(2025, 1, 2, 3, 4, 5, 6, time.UTC), RequestID: "r-1", Consumer: "airline",
 			Subject: credo.SubjectRef{Kind: credo.Person, ID: "11010519491231002X"}, Action: "flight.book", Purpose: "ticketing",
 			Decision: true, Known: true, Reasons: []string{"national:not_listed"}, PolicyVersions: []string{"national@2024.1"}},
-		{Time: time.Date(2025, 1, 2, 3, 4, 5, 0, time.FixedZone("CST", 8*3600)), Consumer: "bank", Subject: credo.SubjectRef{Kind: credo.Organization, ID: "91350100M000100Y43"},
+		{Time: time.Date(2025, 1, 2, 3, 4, 4, 0, time.UTC), Consumer: "bank", Subject: credo.SubjectRef{Kind: credo.Organization, ID: "91350100M000100Y43"},
 			Action: "a\"b\\c\n\x01\u2028é中", Purpose: "\xff\xfe", Reasons: []string{}, NoticeID: "aan_1"},
+		{Time: time.Date(2025, 1, 2, 3, 4, 5, 6, time.UTC), RequestID: "r-1", Consumer: "airline",
+			Subject: credo.SubjectRef{Kind: credo.Person, ID: "110105194912310021"}, Action: "flight.book",
+			Reasons: []string{"national:dishonest_debtor", "city:x"}, PolicyVersions: []string{"national@2024.1", "city@1"}, NoticeID: "aan_2"},
 	}
-	for _, q := range tests {
-		var got, want credo.Inquiry
-		if err := json.Unmarshal(appendInquiry(nil, q), &got); err != nil {
-			t.Fatalf("%s: %v", appendInquiry(nil, q), err)
+}
+
+// TestAuditBlockRoundTrip checks that a block gives back every field of
+// its inquiries, nil and empty lists apart, and filters by subject.
+func TestAuditBlockRoundTrip(t *testing.T) {
+	in := auditSamples()
+	var enc auditEncoder
+	block := enc.encode(in)
+	var dec auditDecoder
+	var got []*credo.Inquiry
+	if err := dec.decode(block, nil, func(q *credo.Inquiry) { got = append(got, q) }); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, in) {
+		t.Errorf("got %+v\nwant %+v", got, in)
+	}
+	got = nil
+	if err := dec.decode(block, &in[2].Subject, func(q *credo.Inquiry) { got = append(got, q) }); err != nil || len(got) != 1 || !reflect.DeepEqual(got[0], in[2]) {
+		t.Errorf("filtered: %+v, %v", got, err)
+	}
+	var subjects []credo.SubjectRef
+	if err := dec.subjects(block, func(k credo.SubjectKind, id []byte) {
+		subjects = append(subjects, credo.SubjectRef{Kind: k, ID: string(id)})
+	}); err != nil || len(subjects) != 3 || subjects[1] != in[1].Subject {
+		t.Errorf("subjects: %v, %v", subjects, err)
+	}
+}
+
+// FuzzAuditBlock checks that a damaged block is an error, never a panic.
+func FuzzAuditBlock(f *testing.F) {
+	var enc auditEncoder
+	f.Add(enc.encode(auditSamples()))
+	f.Add([]byte{auditBlockVersion, 1, 0, 0})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var dec auditDecoder
+		dec.decode(b, nil, func(*credo.Inquiry) {})
+		dec.subjects(b, func(credo.SubjectKind, []byte) {})
+	})
+}
+
+// TestAuditIndex writes the trail in many batches, some indexed and some
+// not, beside an inquiry of the trail as written before the log, and
+// reads each subject's inquiries back, in time order, before and after
+// reopening.
+func TestAuditIndex(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	subjects := []credo.SubjectRef{{Kind: credo.Person, ID: "11010519491231002X"}, {Kind: credo.Person, ID: "110105194912310021"},
+		{Kind: credo.Organization, ID: "91350100M000100Y43"}}
+	base := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+	want := map[credo.SubjectRef]int{}
+	// an inquiry as the trail kept it before the log: by subject, as JSON
+	old := &credo.Inquiry{Time: base.Add(-time.Hour), RequestID: "old", Consumer: "bank", Subject: subjects[0], Action: "loan.apply",
+		Reasons: []string{}, PolicyVersions: []string{"national@1"}}
+	v, _ := json.Marshal(old)
+	k := binary.BigEndian.AppendUint64(inquiryPrefix(old.Subject), uint64(old.Time.UnixNano()))
+	if err := s.db.Set(binary.BigEndian.AppendUint64(k, 1), v, nil); err != nil {
+		t.Fatal(err)
+	}
+	want[subjects[0]]++
+	n := 0
+	for batch := range 12 {
+		var inqs []*credo.Inquiry
+		for i := range 50 {
+			ref := subjects[(batch+i)%len(subjects)]
+			// times go back and forth: the read puts them in order
+			inqs = append(inqs, &credo.Inquiry{Time: base.Add(time.Duration((n*7919)%1000) * time.Second), RequestID: fmt.Sprintf("r%d", batch),
+				Consumer: "airline", Subject: ref, Action: "flight.book", Reasons: []string{"national:ok"}, PolicyVersions: []string{"national@1"}})
+			want[ref]++
+			n++
 		}
-		std, _ := json.Marshal(q)
-		json.Unmarshal(std, &want)
-		if !reflect.DeepEqual(got, want) || !got.Time.Equal(q.Time) {
-			t.Errorf("got %+v\nwant %+v", got, want)
+		if err := s.AppendAudit(ctx, inqs, nil); err != nil {
+			t.Fatal(err)
+		}
+		if batch == 3 || batch == 8 { // the rest stays above the watermark
+			if err := s.indexAudit(ctx, true); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	check := func(s *Store) {
+		t.Helper()
+		for _, ref := range subjects {
+			var got []*credo.Inquiry
+			for q, err := range s.SubjectInquiries(ctx, ref) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if q.Subject != ref {
+					t.Fatalf("%s: an inquiry about %s", ref, q.Subject)
+				}
+				got = append(got, q)
+			}
+			if len(got) != want[ref] {
+				t.Errorf("%s: %d inquiries, want %d", ref, len(got), want[ref])
+			}
+			for i := 1; i < len(got); i++ {
+				if got[i].Time.Before(got[i-1].Time) {
+					t.Errorf("%s: out of time order at %d", ref, i)
+				}
+			}
+		}
+	}
+	check(s)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if s, err = Open(dir, nil); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	check(s)
+	if err := s.indexAudit(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	check(s)
+}
+
+// TestIDOrder checks that the numbers of ids compare as their bytes do.
+func TestIDOrder(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	id := func() []byte {
+		b := make([]byte, 18)
+		for i := range b {
+			b[i] = byte('0' + rng.IntN(10))
+		}
+		if rng.IntN(3) == 0 {
+			b[17] = 'X'
+		}
+		if rng.IntN(2) == 0 { // a shared prefix, as ids of one region and year
+			copy(b, "1101051949")
+		}
+		return b
+	}
+	for range 100_000 {
+		a, b := id(), id()
+		va, oka := idOrder(a)
+		vb, okb := idOrder(b)
+		if !oka || !okb {
+			t.Fatalf("idOrder(%s), idOrder(%s): not numbers", a, b)
+		}
+		if got, want := cmp.Compare(va, vb), bytes.Compare(a, b); got != want {
+			t.Fatalf("%s vs %s: numbers compare %d, bytes %d", a, b, got, want)
+		}
+	}
+	for _, bad := range []string{"11010519491231002", "1101051949123100Y2", "11010519491231002x", "110105194912310021X"} {
+		if _, ok := idOrder([]byte(bad)); ok {
+			t.Errorf("idOrder(%q) is a number", bad)
+		}
+	}
+}
+
+// TestRadixSort checks the radix sort against a stable sort by number.
+func TestRadixSort(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{0, 1, 2, 100, 5000} {
+		es := make([]auditEntry, n)
+		for i := range es {
+			es[i] = auditEntry{v: rng.Uint64() >> (rng.IntN(8) * 8) & ^uint64(0xff00), off: uint32(i)} // some bytes shared
+			if i > 0 && rng.IntN(4) == 0 {
+				es[i].v = es[i-1].v // ties keep their order
+			}
+		}
+		want := slices.Clone(es)
+		slices.SortStableFunc(want, func(x, y auditEntry) int { return cmp.Compare(x.v, y.v) })
+		if got := radixSort(es); !slices.Equal(got, want) {
+			t.Errorf("%d entries: radix sort differs", n)
 		}
 	}
 }

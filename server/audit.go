@@ -1,11 +1,9 @@
 package server
 
 import (
-	"cmp"
 	"context"
 	"log/slog"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -13,13 +11,14 @@ import (
 	"github.com/credo-org/credo/policy"
 )
 
-// Audit batching bounds: a batch is written when it holds MaxAuditBatch
-// inquiries or its first is MaxAuditDelay old, whichever comes first; at
-// most AuditQueue inquiries wait behind the batch being written (a
-// decision waits for room beyond that rather than go unrecorded). A crash
-// loses at most the inquiries queued and the batch being written: those
-// of the last MaxAuditDelay plus one disk write, never more than
-// AuditQueue + MaxAuditBatch.
+// Audit batching bounds: a batch is written (one synced write) when it
+// holds MaxAuditBatch inquiries or its first is MaxAuditDelay old,
+// whichever comes first; while one is written, the decisions made meanwhile
+// gather for the next, up to AuditQueue of them (a decision waits for room
+// beyond that rather than go unrecorded), and the next batch takes them
+// all. A crash loses at most the inquiries gathered and the batch being
+// written: those of the last MaxAuditDelay plus one disk write, never more
+// than 2 × AuditQueue.
 const (
 	MaxAuditBatch = 1000
 	MaxAuditDelay = 50 * time.Millisecond
@@ -34,17 +33,36 @@ type auditItem struct {
 // AuditLog writes every decision to the audit trail in batches, off the
 // decision path, and completes each adverse-action notice with the
 // standing and records behind it. Close flushes what is queued.
+//
+// Decisions gather in pending, under mu, one lock a request however many
+// decisions it made; the writer takes them all at once and writes them
+// while the next batch gathers.
 type AuditLog struct {
 	logger *slog.Logger
 	audit  credo.Audit
 	ledger credo.Ledger
 	prgs   map[string]*policy.Program // by policy version, for notices
 
-	ch     chan auditItem
-	done   chan struct{}
-	mu     sync.RWMutex // Record holds it to read, Close to close ch
-	closed bool
-	err    error // the first failed write, read after done
+	mu      sync.Mutex
+	room    sync.Cond // on mu: the writer took pending
+	pending []auditItem
+	first   time.Time     // when pending got its first item
+	kick    chan struct{} // wakes the writer: pending got its first item or a batch's worth, or the log closed
+	closed  bool
+	done    chan struct{}
+	err     error // the first failed write, read after done
+
+	// indexer, when the trail has one to run (pebble's IndexAudit), runs
+	// beside the writer, once after each write at most.
+	indexer     auditIndexer
+	indexKick   chan struct{}
+	indexerDone chan struct{}
+}
+
+// auditIndexer is a trail that indexes what was written in bulk, apart
+// from the writes.
+type auditIndexer interface {
+	IndexAudit(ctx context.Context) error
 }
 
 // NewAuditLog starts the writer of audit. Notices are completed from
@@ -55,28 +73,73 @@ func NewAuditLog(logger *slog.Logger, audit credo.Audit, ledger credo.Ledger, pr
 		logger = slog.New(slog.DiscardHandler)
 	}
 	a := &AuditLog{logger: logger, audit: audit, ledger: ledger, prgs: map[string]*policy.Program{},
-		ch: make(chan auditItem, AuditQueue), done: make(chan struct{})}
+		kick: make(chan struct{}, 1), done: make(chan struct{})}
+	a.room.L = &a.mu
 	for _, p := range prgs {
 		a.prgs[p.VersionID()] = p
+	}
+	if ix, ok := audit.(auditIndexer); ok {
+		a.indexer, a.indexKick, a.indexerDone = ix, make(chan struct{}, 1), make(chan struct{})
+		go a.runIndexer()
 	}
 	go a.run()
 	return a
 }
 
+// runIndexer indexes the trail after writes, until the writer stops.
+func (a *AuditLog) runIndexer() {
+	defer close(a.indexerDone)
+	for range a.indexKick {
+		if err := a.indexer.IndexAudit(context.Background()); err != nil {
+			// The inquiries are written: reads find them unindexed.
+			a.logger.Error("audit: indexing the trail", slog.Any("err", err))
+		}
+	}
+}
+
 // Record queues one decision. It waits only when the queue is full.
 func (a *AuditLog) Record(ctx context.Context, inq *credo.Inquiry, n *credo.AdverseNotice) {
-	a.mu.RLock()
-	defer a.mu.RUnlock()
+	items := [1]auditItem{{inq, n}}
+	a.record(ctx, items[:])
+}
+
+// record queues a request's decisions, waiting for room when the queue is
+// full.
+func (a *AuditLog) record(ctx context.Context, items []auditItem) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	if a.closed { // a request that outlived the shutdown's grace
-		a.logger.ErrorContext(ctx, "audit: decision after the audit log closed", slog.String("request_id", inq.RequestID),
-			slog.String("consumer", inq.Consumer), slog.String("subject", inq.Subject.String()), slog.String("action", inq.Action), slog.Bool("decision", inq.Decision))
+		for _, it := range items {
+			inq := it.inq
+			a.logger.ErrorContext(ctx, "audit: decision after the audit log closed", slog.String("request_id", inq.RequestID),
+				slog.String("consumer", inq.Consumer), slog.String("subject", inq.Subject.String()), slog.String("action", inq.Action), slog.Bool("decision", inq.Decision))
+		}
 		return
 	}
+	for len(items) > 0 {
+		if len(a.pending) >= AuditQueue {
+			a.logger.WarnContext(ctx, "audit queue full: the decision waits for the audit writer", slog.String("request_id", items[0].inq.RequestID))
+			for len(a.pending) >= AuditQueue {
+				a.room.Wait()
+			}
+		}
+		n := min(len(items), AuditQueue-len(a.pending))
+		if len(a.pending) == 0 {
+			a.first = time.Now()
+			a.wake()
+		}
+		a.pending = append(a.pending, items[:n]...)
+		items = items[n:]
+		if len(a.pending) >= MaxAuditBatch {
+			a.wake()
+		}
+	}
+}
+
+func (a *AuditLog) wake() {
 	select {
-	case a.ch <- auditItem{inq, n}:
+	case a.kick <- struct{}{}:
 	default:
-		a.logger.WarnContext(ctx, "audit queue full: the decision waits for the audit writer", slog.String("request_id", inq.RequestID))
-		a.ch <- auditItem{inq, n}
 	}
 }
 
@@ -85,10 +148,8 @@ func (a *AuditLog) Record(ctx context.Context, inq *credo.Inquiry, n *credo.Adve
 // failed, if any did.
 func (a *AuditLog) Close() error {
 	a.mu.Lock()
-	if !a.closed {
-		a.closed = true
-		close(a.ch)
-	}
+	a.closed = true
+	a.wake()
 	a.mu.Unlock()
 	<-a.done
 	return a.err
@@ -96,66 +157,79 @@ func (a *AuditLog) Close() error {
 
 func (a *AuditLog) run() {
 	defer close(a.done)
+	if a.indexer != nil {
+		defer func() { close(a.indexKick); <-a.indexerDone }()
+	}
 	var (
+		spare   []auditItem
 		inqs    []*credo.Inquiry
 		notices []*credo.AdverseNotice
 		timer   = time.NewTimer(time.Hour)
 	)
 	timer.Stop()
-	flush := func() {
-		if len(inqs) == 0 {
+	for {
+		a.mu.Lock()
+		n, wait, closed := len(a.pending), MaxAuditDelay-time.Since(a.first), a.closed
+		if n == 0 && closed {
+			a.mu.Unlock()
 			return
 		}
-		ctx := context.Background()
-		memo := map[credo.SubjectRef][]*credo.Record{} // one read a subject a batch
-		for _, n := range notices {
-			a.complete(ctx, n, memo)
+		if n == 0 || (n < MaxAuditBatch && wait > 0 && !closed) {
+			a.mu.Unlock()
+			if n > 0 {
+				timer.Reset(wait)
+			}
+			select {
+			case <-a.kick:
+			case <-timer.C:
+			}
+			timer.Stop()
+			continue
 		}
-		// In the order a store keyed by subject and time keeps them: a
-		// sorted batch goes into an ordered store front to back.
-		slices.SortFunc(inqs, func(x, y *credo.Inquiry) int {
-			if c := cmp.Compare(x.Subject.Kind, y.Subject.Kind); c != 0 {
-				return c
-			}
-			if c := strings.Compare(x.Subject.ID, y.Subject.ID); c != 0 {
-				return c
-			}
-			return x.Time.Compare(y.Time)
-		})
-		if err := a.audit.AppendAudit(ctx, inqs, notices); err != nil {
-			if a.err == nil {
-				a.err = err
-			}
-			// The decisions were made; their trail must not be lost
-			// silently: log every one of them.
-			a.logger.Error("audit: writing a batch failed; the inquiries follow", slog.Any("err", err), slog.Int("inquiries", len(inqs)))
-			for _, q := range inqs {
-				a.logger.Error("audit: unwritten inquiry", slog.String("request_id", q.RequestID), slog.String("consumer", q.Consumer),
-					slog.String("subject", q.Subject.String()), slog.String("action", q.Action), slog.Bool("decision", q.Decision))
-			}
-		}
+		batch := a.pending
+		a.pending = spare[:0]
+		a.room.Broadcast()
+		a.mu.Unlock()
+
 		inqs, notices = inqs[:0], notices[:0]
-	}
-	for {
-		select {
-		case it, ok := <-a.ch:
-			if !ok {
-				flush()
-				return
-			}
-			if len(inqs) == 0 {
-				timer.Reset(MaxAuditDelay)
-			}
+		for _, it := range batch {
 			inqs = append(inqs, it.inq)
 			if it.notice != nil {
 				notices = append(notices, it.notice)
 			}
-			if len(inqs) >= MaxAuditBatch {
-				timer.Stop()
-				flush()
+		}
+		a.write(inqs, notices)
+		if a.indexer != nil {
+			select {
+			case a.indexKick <- struct{}{}:
+			default: // it is indexing: it will be asked again after the next write
 			}
-		case <-timer.C:
-			flush()
+		}
+		clear(batch) // the inquiries are written: let them go
+		spare = batch[:0]
+		clear(inqs)
+		clear(notices)
+	}
+}
+
+// write completes the notices and writes one batch; a failure is logged
+// with every inquiry of the batch.
+func (a *AuditLog) write(inqs []*credo.Inquiry, notices []*credo.AdverseNotice) {
+	ctx := context.Background()
+	memo := map[credo.SubjectRef][]*credo.Record{} // one read a subject a batch
+	for _, n := range notices {
+		a.complete(ctx, n, memo)
+	}
+	if err := a.audit.AppendAudit(ctx, inqs, notices); err != nil {
+		if a.err == nil {
+			a.err = err
+		}
+		// The decisions were made; their trail must not be lost
+		// silently: log every one of them.
+		a.logger.Error("audit: writing a batch failed; the inquiries follow", slog.Any("err", err), slog.Int("inquiries", len(inqs)))
+		for _, q := range inqs {
+			a.logger.Error("audit: unwritten inquiry", slog.String("request_id", q.RequestID), slog.String("consumer", q.Consumer),
+				slog.String("subject", q.Subject.String()), slog.String("action", q.Action), slog.Bool("decision", q.Decision))
 		}
 	}
 }

@@ -209,7 +209,7 @@ type evaluation struct {
 // subjectRef checks an AuthZEN subject: its type, and its id against the
 // check character of its scheme (GB 11643 for a person, GB 32100 for an
 // organisation).
-func subjectRef(s *azEntity) (credo.SubjectRef, *requestError) {
+func subjectRef(s *azEntity, now time.Time) (credo.SubjectRef, *requestError) {
 	if s == nil {
 		return credo.SubjectRef{}, badField("subject", "subject is required: {\"type\": \"person\" or \"organization\", \"id\": …}")
 	}
@@ -230,7 +230,7 @@ func subjectRef(s *azEntity) (credo.SubjectRef, *requestError) {
 	id := ident.Normalize(s.ID)
 	var res ident.Result
 	if kind == credo.Person {
-		res = ident.CheckPersonAt(id, time.Now())
+		res = ident.CheckPersonAt(id, now)
 	} else {
 		res = ident.CheckOrganization(id)
 	}
@@ -240,8 +240,8 @@ func subjectRef(s *azEntity) (credo.SubjectRef, *requestError) {
 	return credo.SubjectRef{Kind: kind, ID: id}, nil
 }
 
-func (e *azEvaluation) check() (evaluation, *requestError) {
-	ref, err := subjectRef(e.Subject)
+func (e *azEvaluation) check(now time.Time) (evaluation, *requestError) {
+	ref, err := subjectRef(e.Subject, now)
 	if err != nil {
 		return evaluation{}, err
 	}
@@ -273,23 +273,37 @@ func (d *decider) permitted(ctx context.Context, p *principal, ev evaluation) *r
 	return &requestError{http.StatusForbidden, "action.name", fmt.Sprintf("%s may not ask about %s", p.name, ev.action)}
 }
 
-// checked checks an evaluation request and whether p may ask it.
-func (d *decider) checked(ctx context.Context, p *principal, e *azEvaluation) (evaluation, *requestError) {
-	ev, err := e.check()
+// checked checks an evaluation request and whether p may ask it, at now.
+func (d *decider) checked(ctx context.Context, p *principal, e *azEvaluation, now time.Time) (evaluation, *requestError) {
+	ev, err := e.check(now)
 	if err == nil {
 		err = d.permitted(ctx, p, ev)
 	}
 	return ev, err
 }
 
-// decide evaluates ev for p and records it.
-func (d *decider) decide(ctx context.Context, p *principal, ev evaluation) azResponse {
+// decide evaluates ev for p at now, filling c with the answer's context,
+// and returns the answer and what puts it on the record (for record).
+func (d *decider) decide(ctx context.Context, p *principal, ev evaluation, now time.Time, c *DecisionContext) (azResponse, auditItem) {
 	r := d.table.Decide(ev.subject, ev.action, ev.context)
-	inq, notice := OnRecord(&r, time.Now().UTC(), info(ctx).id, p.name, ev.subject, ev.action, ev.context)
-	if d.audit != nil {
-		d.audit.Record(ctx, inq, notice)
+	inq, notice := OnRecord(&r, now, info(ctx).id, p.name, ev.subject, ev.action, ev.context)
+	fillContext(c, &r, inq)
+	return azResponse{Decision: inq.Decision, Context: c}, auditItem{inq, notice}
+}
+
+// record puts a request's decisions on the record.
+func (d *decider) record(ctx context.Context, items []auditItem) {
+	if d.audit != nil && len(items) > 0 {
+		d.audit.record(ctx, items)
 	}
-	return azResponse{Decision: inq.Decision, Context: ResponseContext(&r, inq)}
+}
+
+// decideOne evaluates ev for p and records it.
+func (d *decider) decideOne(ctx context.Context, p *principal, ev evaluation, now time.Time) azResponse {
+	res, it := d.decide(ctx, p, ev, now, new(DecisionContext))
+	items := [1]auditItem{it}
+	d.record(ctx, items[:])
+	return res
 }
 
 // OnRecord makes the inquiry that puts decision r on the record, and for
@@ -309,7 +323,7 @@ func OnRecord(r *decide.Result, now time.Time, requestID, consumer string, subje
 	if r.Effect != credo.Deny {
 		return inq, nil
 	}
-	notice := &credo.AdverseNotice{ID: newNoticeID(), Time: now, RequestID: requestID, Consumer: consumer,
+	notice := &credo.AdverseNotice{ID: newNoticeID(now), Time: now, RequestID: requestID, Consumer: consumer,
 		Subject: subject, Action: action, Object: HowToObject}
 	for o := range r.Outcomes() {
 		if o.Effect == credo.Deny {
@@ -324,18 +338,31 @@ func OnRecord(r *decide.Result, now time.Time, requestID, consumer string, subje
 // ResponseContext is an evaluation response's context for decision r,
 // put on the record as inq.
 func ResponseContext(r *decide.Result, inq *credo.Inquiry) *DecisionContext {
-	c := &DecisionContext{ReasonCodes: inq.Reasons, PolicyVersion: strings.Join(inq.PolicyVersions, ","),
-		Obligations: r.Obligations(), NoticeID: inq.NoticeID, known: r.Known}
-	c.SubjectKnown = &c.known // one allocation for both
+	c := new(DecisionContext)
+	fillContext(c, r, inq)
 	return c
 }
 
-// newNoticeID returns "aan_" and 96 bits from crypto/rand in hex: a
-// notice's id is what its subject names to object, and is not to be
-// guessed.
-func newNoticeID() string {
-	var b [12]byte
-	rand.Read(b[:])
+// fillContext sets c to the context ResponseContext makes.
+func fillContext(c *DecisionContext, r *decide.Result, inq *credo.Inquiry) {
+	*c = DecisionContext{ReasonCodes: inq.Reasons, PolicyVersion: r.PolicyVersion(),
+		Obligations: r.Obligations(), NoticeID: inq.NoticeID, known: r.Known}
+	c.SubjectKnown = &c.known // one allocation for both
+}
+
+// newNoticeID returns "aan_", the time in milliseconds (12 hex digits)
+// and 96 bits from crypto/rand in hex: a notice's id is what its subject
+// names to object, and is not to be guessed; led by the time, the ids of
+// notices made one after another grow, and the store appends them rather
+// than insert them at random.
+func newNoticeID(now time.Time) string {
+	var b [18]byte
+	ms := uint64(now.UnixMilli())
+	for i := 5; i >= 0; i-- {
+		b[i] = byte(ms)
+		ms >>= 8
+	}
+	rand.Read(b[6:])
 	return "aan_" + hex.EncodeToString(b[:])
 }
 
@@ -364,12 +391,13 @@ func handleEvaluation(d *decider) func(http.ResponseWriter, *http.Request, *prin
 				return
 			}
 		}
-		ev, err := d.checked(ctx, p, &req)
+		now := time.Now().UTC()
+		ev, err := d.checked(ctx, p, &req, now)
 		if err != nil {
 			writeRequestError(w, err)
 			return
 		}
-		res := d.decide(ctx, p, ev)
+		res := d.decideOne(ctx, p, ev, now)
 		writeResponse(w, &res)
 	}
 }
@@ -406,16 +434,22 @@ func handleEvaluations(d *decider) func(http.ResponseWriter, *http.Request, *pri
 			writeError(w, http.StatusBadRequest, "evaluations", fmt.Sprintf("%d evaluations: at most %d a request", len(req.Evaluations), maxEvaluations))
 			return
 		}
+		// One time for the request's decisions: they are made within
+		// microseconds of one another.
+		now := time.Now().UTC()
 		if req.Evaluations == nil { // no array: the defaults are one evaluation
-			ev, err := d.checked(ctx, p, &req.azEvaluation)
+			ev, err := d.checked(ctx, p, &req.azEvaluation, now)
 			if err != nil {
 				writeRequestError(w, err)
 				return
 			}
-			writeResponses(w, []azResponse{d.decide(ctx, p, ev)})
+			writeResponses(w, []azResponse{d.decideOne(ctx, p, ev, now)})
 			return
 		}
+		d.warm(&req)
 		out := make([]azResponse, 0, len(req.Evaluations))
+		contexts := make([]DecisionContext, len(req.Evaluations)) // one allocation for the answers' contexts
+		items := make([]auditItem, 0, len(req.Evaluations))
 		for i := range req.Evaluations {
 			item := req.azEvaluation // the defaults
 			over := &req.Evaluations[i]
@@ -435,11 +469,13 @@ func handleEvaluations(d *decider) func(http.ResponseWriter, *http.Request, *pri
 				if over.Context != nil {
 					item.Context = over.Context
 				}
-				ev, err := d.checked(ctx, p, &item)
+				ev, err := d.checked(ctx, p, &item, now)
 				if err != nil {
 					res = errorContext(err)
 				} else {
-					res = d.decide(ctx, p, ev)
+					var it auditItem
+					res, it = d.decide(ctx, p, ev, now, &contexts[i])
+					items = append(items, it)
 				}
 			}
 			out = append(out, res)
@@ -447,8 +483,32 @@ func handleEvaluations(d *decider) func(http.ResponseWriter, *http.Request, *pri
 				break
 			}
 		}
+		d.record(ctx, items)
 		writeResponses(w, out)
 	}
+}
+
+// warm has the table read the index slots of a batch's subjects at once
+// (decide.Table.Warm), before they are decided one by one.
+func (d *decider) warm(req *azEvaluationsTyped) {
+	keys := make([]uint64, 0, len(req.Evaluations))
+	for i := range req.Evaluations {
+		subj := req.Evaluations[i].Subject
+		if subj == nil {
+			subj = req.Subject
+		}
+		if subj == nil {
+			continue
+		}
+		kind := credo.Person
+		if subj.Type != "person" {
+			kind = credo.Organization
+		}
+		// the id as sent: one not normalised or invalid warms a slot for
+		// nothing, and is checked when decided
+		keys = append(keys, d.table.Key(credo.SubjectRef{Kind: kind, ID: subj.ID}))
+	}
+	d.table.Warm(keys)
 }
 
 // handleSearchAction is POST /access/v1/search/action: the actions a
@@ -462,7 +522,8 @@ func handleSearchAction(d *decider) func(http.ResponseWriter, *http.Request, *pr
 			writeRequestError(w, err)
 			return
 		}
-		ref, err := subjectRef(req.Subject)
+		now := time.Now().UTC()
+		ref, err := subjectRef(req.Subject, now)
 		if err != nil {
 			writeRequestError(w, err)
 			return
@@ -473,12 +534,15 @@ func handleSearchAction(d *decider) func(http.ResponseWriter, *http.Request, *pr
 			return
 		}
 		results := []map[string]string{}
+		var items []auditItem
 		for _, a := range d.table.Actions() {
-			res := d.decide(ctx, p, evaluation{subject: ref, action: a, context: req.Context})
+			res, it := d.decide(ctx, p, evaluation{subject: ref, action: a, context: req.Context}, now, new(DecisionContext))
+			items = append(items, it)
 			if res.Decision {
 				results = append(results, map[string]string{"name": a})
 			}
 		}
+		d.record(ctx, items)
 		writeJSON(w, http.StatusOK, map[string]any{"results": results, "page": map[string]string{"next_token": ""}})
 	}
 }

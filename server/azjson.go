@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -22,11 +23,23 @@ import (
 const maxScanDepth = 32
 
 // azScanner reads one JSON body. ok turns false at the first thing it is
-// not sure of, and stays false.
+// not sure of, and stays false. The body is scanned as a string, so that
+// the strings read from it (ids, names, purposes) are views of that one
+// copy rather than an allocation each; entities are allocated in slabs.
 type azScanner struct {
-	b  []byte
-	i  int
-	ok bool
+	b    string
+	i    int
+	ok   bool
+	ents []azEntity
+}
+
+// entity returns a new entity from the slab.
+func (s *azScanner) newEntity() *azEntity {
+	if len(s.ents) == cap(s.ents) {
+		s.ents = make([]azEntity, 0, min(64, 2*cap(s.ents)+1))
+	}
+	s.ents = s.ents[:len(s.ents)+1]
+	return &s.ents[len(s.ents)-1]
 }
 
 func (s *azScanner) fail() bool { s.ok = false; return false }
@@ -59,11 +72,11 @@ func (s *azScanner) eat(c byte) bool {
 	return true
 }
 
-// str reads a string of printable ASCII without escapes and returns its
-// bytes (a view of the body).
-func (s *azScanner) str() []byte {
+// str reads a string of printable ASCII without escapes and returns it
+// (a view of the body).
+func (s *azScanner) str() string {
 	if !s.eat('"') {
-		return nil
+		return ""
 	}
 	start := s.i
 	for ; s.i < len(s.b); s.i++ {
@@ -77,12 +90,12 @@ func (s *azScanner) str() []byte {
 		}
 	}
 	s.fail()
-	return nil
+	return ""
 }
 
 // lit reads the literal word.
 func (s *azScanner) lit(word string) bool {
-	if !bytes.HasPrefix(s.b[s.i:], []byte(word)) {
+	if !strings.HasPrefix(s.b[s.i:], word) {
 		return s.fail()
 	}
 	s.i += len(word)
@@ -129,7 +142,7 @@ func (s *azScanner) num() (float64, bool) {
 			return 0, s.fail()
 		}
 	}
-	f, err := strconv.ParseFloat(string(s.b[start:s.i]), 64)
+	f, err := strconv.ParseFloat(s.b[start:s.i], 64)
 	if err != nil {
 		return 0, s.fail()
 	}
@@ -137,7 +150,7 @@ func (s *azScanner) num() (float64, bool) {
 }
 
 // object reads an object, calling field with each key (the value next).
-func (s *azScanner) object(field func(key []byte) bool) bool {
+func (s *azScanner) object(field func(key string) bool) bool {
 	if !s.eat('{') {
 		return false
 	}
@@ -171,7 +184,7 @@ func (s *azScanner) skip(depth int) bool {
 	case c == '"':
 		s.str()
 	case c == '{':
-		s.object(func([]byte) bool { return s.skip(depth + 1) })
+		s.object(func(string) bool { return s.skip(depth + 1) })
 	case c == '[':
 		s.i++
 		if s.peek() == ']' {
@@ -203,12 +216,12 @@ func (s *azScanner) skip(depth int) bool {
 // known reports whether key names one of names — or differs from one of
 // them in case alone, which encoding/json would match too: the scanner
 // gives up on those.
-func (s *azScanner) known(key []byte, names ...string) (string, bool) {
+func (s *azScanner) known(key string, names ...string) (string, bool) {
 	for _, n := range names {
-		if string(key) == n {
+		if key == n {
 			return n, true
 		}
-		if bytes.EqualFold(key, []byte(n)) {
+		if strings.EqualFold(key, n) {
 			s.fail()
 			return "", false
 		}
@@ -221,26 +234,19 @@ func (s *azScanner) entity() *azEntity {
 	if s.null() {
 		return nil
 	}
-	e := &azEntity{}
+	e := s.newEntity()
 	var seen [3]bool
-	s.object(func(k []byte) bool {
+	s.object(func(k string) bool {
 		name, ok := s.known(k, "type", "id", "properties")
 		switch {
 		case !ok:
 			return s.skip(1)
 		case name == "type" && !seen[0]:
 			seen[0] = true
-			switch t := s.str(); string(t) {
-			case "person":
-				e.Type = "person"
-			case "organization":
-				e.Type = "organization"
-			default:
-				e.Type = string(t)
-			}
+			e.Type = s.str()
 		case name == "id" && !seen[1]:
 			seen[1] = true
-			e.ID = string(s.str())
+			e.ID = s.str()
 		case name == "properties" && !seen[2]:
 			seen[2] = true
 			if s.peek() != '{' && s.peek() != 'n' {
@@ -262,14 +268,14 @@ func (s *azScanner) action() *azAction {
 	}
 	a := &azAction{}
 	var seen [2]bool
-	s.object(func(k []byte) bool {
+	s.object(func(k string) bool {
 		name, ok := s.known(k, "name", "properties")
 		switch {
 		case !ok:
 			return s.skip(1)
 		case name == "name" && !seen[0]:
 			seen[0] = true
-			a.Name = string(s.str())
+			a.Name = s.str()
 		case name == "properties" && !seen[1]:
 			seen[1] = true
 			if s.peek() != '{' && s.peek() != 'n' {
@@ -291,14 +297,13 @@ func (s *azScanner) context() map[string]any {
 		return nil
 	}
 	m := map[string]any{}
-	s.object(func(k []byte) bool {
-		key := string(k)
+	s.object(func(key string) bool {
 		if _, dup := m[key]; dup {
 			return s.fail()
 		}
 		switch c := s.peek(); {
 		case c == '"':
-			m[key] = string(s.str())
+			m[key] = s.str()
 		case c == 't':
 			m[key] = s.lit("true")
 		case c == 'f':
@@ -318,7 +323,7 @@ func (s *azScanner) context() map[string]any {
 
 // evaluation reads one evaluation's field k into e, or reports that k is
 // not one of its fields (nothing read).
-func (s *azScanner) evaluation(k []byte, e *azEvaluation, seen *[4]bool) (bool, bool) {
+func (s *azScanner) evaluation(k string, e *azEvaluation, seen *[4]bool) (bool, bool) {
 	name, ok := s.known(k, "subject", "action", "resource", "context")
 	if !ok {
 		return false, s.ok
@@ -346,8 +351,11 @@ func (s *azScanner) evaluation(k []byte, e *azEvaluation, seen *[4]bool) (bool, 
 
 // end checks that nothing but white space follows.
 func (s *azScanner) end() bool {
-	if s.ok && s.peek() != 0 {
-		s.fail()
+	if s.ok {
+		s.ws()
+		if s.i != len(s.b) { // anything, a NUL byte too (which peek reads as the end)
+			s.fail()
+		}
 	}
 	return s.ok
 }
@@ -355,9 +363,9 @@ func (s *azScanner) end() bool {
 // scanEvaluation reads an evaluation request, reporting false when the
 // body is left to encoding/json.
 func scanEvaluation(body []byte, e *azEvaluation) bool {
-	s := azScanner{b: body, ok: true}
+	s := azScanner{b: string(body), ok: true}
 	var seen [4]bool
-	s.object(func(k []byte) bool {
+	s.object(func(k string) bool {
 		if took, ok := s.evaluation(k, e, &seen); took || !ok {
 			return ok
 		}
@@ -369,10 +377,10 @@ func scanEvaluation(body []byte, e *azEvaluation) bool {
 // scanEvaluations reads a batch, reporting false when the body is left to
 // encoding/json.
 func scanEvaluations(body []byte, req *azEvaluationsTyped) bool {
-	s := azScanner{b: body, ok: true}
+	s := azScanner{b: string(body), ok: true}
 	var seen [4]bool
 	var seenEvals, seenOpts bool
-	s.object(func(k []byte) bool {
+	s.object(func(k string) bool {
 		if took, ok := s.evaluation(k, &req.azEvaluation, &seen); took || !ok {
 			return ok
 		}
@@ -399,7 +407,7 @@ func scanEvaluations(body []byte, req *azEvaluationsTyped) bool {
 				req.Evaluations = append(req.Evaluations, azEvaluation{})
 				item := &req.Evaluations[len(req.Evaluations)-1]
 				var iseen [4]bool
-				s.object(func(k []byte) bool {
+				s.object(func(k string) bool {
 					if took, ok := s.evaluation(k, item, &iseen); took || !ok {
 						return ok
 					}
@@ -418,7 +426,7 @@ func scanEvaluations(body []byte, req *azEvaluationsTyped) bool {
 			}
 			req.Options = &azOptions{}
 			var seenSem bool
-			s.object(func(k []byte) bool {
+			s.object(func(k string) bool {
 				name, ok := s.known(k, "evaluations_semantic")
 				switch {
 				case !ok:
@@ -428,7 +436,7 @@ func scanEvaluations(body []byte, req *azEvaluationsTyped) bool {
 					if s.null() {
 						return true
 					}
-					sem := string(s.str())
+					sem := s.str()
 					req.Options.Semantic = &sem
 				default:
 					return s.fail()

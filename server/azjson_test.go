@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"reflect"
 	"testing"
+	"time"
 )
 
 var scanBodies = []string{
@@ -141,5 +142,19 @@ func TestAppendResponse(t *testing.T) {
 		if string(got) != want.String() {
 			t.Errorf("got  %s\nwant %s", got, want.String())
 		}
+	}
+}
+
+// TestNoticeIDsGrow checks that notice ids grow with time and never repeat.
+func TestNoticeIDsGrow(t *testing.T) {
+	base := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	prev := ""
+	seen := map[string]bool{}
+	for i := range 1000 {
+		id := newNoticeID(base.Add(time.Duration(i/10) * time.Millisecond))
+		if len(id) != len("aan_")+36 || seen[id] || (i%10 == 0 && id <= prev) {
+			t.Fatalf("id %d: %q after %q", i, id, prev)
+		}
+		seen[id], prev = true, id
 	}
 }

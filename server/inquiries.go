@@ -3,6 +3,7 @@ package server
 import (
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/credo-org/credo"
 )
@@ -18,7 +19,7 @@ func handleInquiries(logger *slog.Logger, audit credo.Audit) func(http.ResponseW
 			writeError(w, http.StatusServiceUnavailable, "", "this server keeps no audit trail")
 			return
 		}
-		ref, err := subjectRef(&azEntity{Type: r.PathValue("kind"), ID: r.PathValue("id")})
+		ref, err := subjectRef(&azEntity{Type: r.PathValue("kind"), ID: r.PathValue("id")}, time.Now())
 		if err != nil {
 			writeRequestError(w, err)
 			return

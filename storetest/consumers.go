@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -125,6 +126,14 @@ func testAudit(t *testing.T, b Backend) {
 	if err := s.AppendAudit(ctx, inqs, []*credo.AdverseNotice{notice}); err != nil {
 		t.Fatal(err)
 	}
+	// a later batch with an earlier inquiry, every field set: read back
+	// whole, and in time order with the rest
+	full := &credo.Inquiry{Time: base.Add(-time.Minute), RequestID: "full", Consumer: "airline", Subject: who, Action: "flight.book",
+		Purpose: "ticketing", Decision: false, Known: true, Reasons: []string{"national:dishonest_debtor", "xiamen:blacklist"},
+		PolicyVersions: []string{"national@1", "xiamen@2"}, NoticeID: "n0"}
+	if err := s.AppendAudit(ctx, []*credo.Inquiry{full}, nil); err != nil {
+		t.Fatal(err)
+	}
 	s = b.Reopen(t, s).(consumerStore)
 	var got []*credo.Inquiry
 	for q, err := range s.SubjectInquiries(ctx, who) {
@@ -133,8 +142,13 @@ func testAudit(t *testing.T, b Backend) {
 		}
 		got = append(got, q)
 	}
-	if len(got) != 6 {
-		t.Fatalf("%d inquiries, want 6", len(got))
+	if len(got) != 7 {
+		t.Fatalf("%d inquiries, want 7", len(got))
+	}
+	if g := got[0]; !g.Time.Equal(full.Time) || g.RequestID != full.RequestID || g.Consumer != full.Consumer || g.Subject != full.Subject ||
+		g.Action != full.Action || g.Purpose != full.Purpose || g.Decision != full.Decision || g.Known != full.Known ||
+		!slices.Equal(g.Reasons, full.Reasons) || !slices.Equal(g.PolicyVersions, full.PolicyVersions) || g.NoticeID != full.NoticeID {
+		t.Errorf("first inquiry %+v, want %+v", g, full)
 	}
 	for i := 1; i < len(got); i++ {
 		if got[i].Time.Before(got[i-1].Time) {

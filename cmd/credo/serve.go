@@ -73,6 +73,10 @@ Each request is logged on standard error (never its credentials).`,
 			// garbage now: give them back to the system at once rather
 			// than hold them until the scavenger gets there.
 			debug.FreeOSMemory()
+			// So do the pages of code that only starting used.
+			if err := server.ReleaseExecutablePages(); err != nil {
+				logger.Warn("credo serve: the pages of code used at start stay resident", slog.Any("err", err))
+			}
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
 				return fmt.Errorf("listen on %s: %w", addr, err)

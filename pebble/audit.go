@@ -98,14 +98,15 @@ func (s *Store) nextAuditBlockKey(now time.Time) ([]byte, error) {
 	return binary.BigEndian.AppendUint32(k, rand.Uint32()), nil
 }
 
-// AppendAudit implements credo.Audit. Calls must take turns (the
-// server's audit log writes from one goroutine; IndexAudit may run beside
-// them): a block's key follows the last block's, and the index's
-// watermark assumes that no block is written below it.
+// AppendAudit implements credo.Audit. Calls take turns (IndexAudit may
+// run beside them): a block's key follows the last block's, and the
+// index's watermark assumes that no block is written below it.
 func (s *Store) AppendAudit(ctx context.Context, inqs []*credo.Inquiry, notices []*credo.AdverseNotice) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	s.auditMu.Lock()
+	defer s.auditMu.Unlock()
 	for _, q := range inqs {
 		if !q.Subject.Resolved() {
 			return fmt.Errorf("inquiry %s: %w: no subject", q.RequestID, credo.ErrInvalid)

@@ -43,8 +43,12 @@ import (
 //	T G B X H W                    → standings, their indexes by grade, list and
 //	                                 next change, score history, watermarks (standings.go)
 //	C c                            → consumers and their key hashes (consumers.go)
-//	L V                            → the audit trail of decisions and the
-//	                                 adverse-action notices         (audit.go)
+//	l time r                       → a block of the audit trail's inquiries (audit.go)
+//	V notice id                    → adverse-action notice (JSON)
+//	L kind id 0x00 time r          → inquiry (JSON), the trail as written before its log
+//
+// In the index engine besides K, S and E: L kind id 0x00 block key → ∅
+// (a subject's inquiries by block) and Maudit, how far they are indexed.
 //
 // Free tags are kept for what comes: D F J and the other lower-case letters.
 //

@@ -101,6 +101,7 @@ type Store struct {
 	// store without them pay nothing for them.
 	resolveMu      sync.Mutex
 	reviewMu       sync.Mutex // serialises the review queue's read-modify-writes
+	auditMu        sync.Mutex // AppendAudit calls take turns (audit.go)
 	projectionMu   sync.Mutex // ExtendProjection calls take turns
 	hasAssignments atomic.Bool
 	hasMerges      atomic.Bool

@@ -51,12 +51,14 @@ import (
 // nanoseconds. A block is
 //
 //	byte 2, uvarint entries, uvarint strings, each uvarint length and bytes,
-//	then each entry: byte kind, uvarint id length, id, uvarint body length, body
+//	then each entry: byte kind, uvarint id length, id, uvarint summary
+//	length, summary, uvarint body length, body
 //
 // where a body is a standing's (or, in h, a change's) encoding with each
 // string given as its number among the block's strings: the policy
 // version, grades, bands and list names a few hundred subjects share are
-// written once a block.
+// written once a block. A summary (empty in h) is what a decision reads
+// of the standing (appendSummary), for the decision table's load.
 const (
 	tagStanding  = 'T'
 	tagBlock     = 'F'
@@ -406,11 +408,14 @@ func (s *Store) standingJurisdictions() ([]string, error) {
 type cursor struct {
 	ctx    context.Context
 	j      string
-	tp     int // length of T's prefix
+	tp, fp int // lengths of T's and F's prefixes
 	ti, fi *pebble.Iterator
 	tok    bool // ti is at a standing stored alone
 	fseen  bool // fi has been positioned
 	fdone  bool // no block entry is left in range
+	final  bool // the block open is the last that may hold one
+	first  bool // the block open is the first read
+	fseen2 bool // a block has been opened
 	blk    blockReader
 	bopen  bool
 	bok    bool // blk is at an entry in range
@@ -426,8 +431,10 @@ type cursor struct {
 	// (and the block's strings) kept meanwhile in body (and dict)
 	lazy    bool
 	pending bool
-	body    []byte
-	dict    []string
+	// lean: a block entry's standing is read as readSummary reads it
+	lean bool
+	body []byte
+	dict []string
 }
 
 // load decodes the standing a lazy cursor is at into st. Its block's
@@ -477,7 +484,7 @@ func (s *Store) newCursor(ctx context.Context, j string, after, upto []byte, kee
 		ti.Close()
 		return nil, err
 	}
-	c := &cursor{ctx: ctx, j: j, tp: len(tp), ti: ti, fi: fi, after: after, upto: upto, keep: keep, bulk: true}
+	c := &cursor{ctx: ctx, j: j, tp: len(tp), fp: len(fp), ti: ti, fi: fi, after: after, upto: upto, keep: keep, bulk: true}
 	c.tok = ti.First()
 	c.advanceBlock()
 	return c, nil
@@ -493,10 +500,10 @@ func (c *cursor) advanceBlock() {
 	c.bok = false
 	for !c.fdone && c.err == nil {
 		if c.bopen && c.blk.next() {
-			if c.after != nil && c.blk.compare(c.after) <= 0 {
+			if c.first && c.after != nil && c.blk.compare(c.after) <= 0 {
 				continue
 			}
-			if c.upto != nil && c.blk.compare(c.upto) > 0 {
+			if c.final && c.blk.compare(c.upto) > 0 {
 				c.fdone = true
 				return
 			}
@@ -505,6 +512,10 @@ func (c *cursor) advanceBlock() {
 		}
 		if c.blk.r.err != nil {
 			c.err = c.blk.r.err
+			return
+		}
+		if c.final {
+			c.fdone = true // the block read last reached past upto
 			return
 		}
 		var ok bool
@@ -517,20 +528,23 @@ func (c *cursor) advanceBlock() {
 			c.fdone, c.err = true, c.fi.Error()
 			return
 		}
+		// only the first block may hold entries up to after, the last
+		// past upto
+		c.first = !c.fseen2
+		c.fseen2 = true
+		c.final = c.upto != nil && bytes.Compare(c.fi.Key()[c.fp:], c.upto) >= 0
 		v, err := c.fi.ValueAndErr()
+		if err == nil {
+			c.blk, err = openBlock(v, "")
+		}
+		if c.bopen = err == nil && (c.keep == nil || c.keep(c.blk.dict)); c.bopen && c.bulk {
+			// read again as a string, whose views its standings' strings are
+			c.blk, err = openBlock(v, string(v))
+		}
 		if err != nil {
-			c.err = err
-			return
-		}
-		src := ""
-		if c.bulk {
-			src = string(v)
-		}
-		if c.blk, err = openBlock(v, src); err != nil {
 			c.err = fmt.Errorf("standings under %s: block %x: %w", c.j, c.fi.Key(), err)
 			return
 		}
-		c.bopen = c.keep == nil || c.keep(c.blk.dict)
 	}
 }
 
@@ -574,7 +588,14 @@ func (c *cursor) next() bool {
 	default:
 		c.suf = append(append(c.suf[:0], c.blk.kind), c.blk.id...)
 		c.st.Subject = c.blk.ref()
-		if c.lazy {
+		if c.lean {
+			r := reader{b: c.blk.sum, dict: c.blk.dict}
+			readSummary(&r, &c.st)
+			if r.err != nil {
+				c.err = fmt.Errorf("standing of %x under %s: %w", c.suf, c.j, r.err)
+				return false
+			}
+		} else if c.lazy {
 			// the entry's body and strings, kept for load
 			c.body, c.dict, c.pending = c.blk.body, c.blk.dict, true
 		} else if err := c.blk.decode(&c.st); err != nil {
@@ -786,7 +807,9 @@ func (s *Store) SetWatermark(ctx context.Context, policyVersion string, seq uint
 // a subject's standings under every jurisdiction one after another. The
 // parts follow the blocks of the last full recomputes (table f), so
 // standings stored only alone are read in one part. The standing a part
-// yields is reused by its next step.
+// yields is reused by its next step, and holds what a decision reads
+// (subject, jurisdiction, policy version, score, grade, grade reason's
+// By, list names); of a standing stored alone, everything.
 func (s *Store) StandingParts(ctx context.Context, n int) []iter.Seq2[*credo.Standing, error] {
 	fail := func(err error) []iter.Seq2[*credo.Standing, error] {
 		return []iter.Seq2[*credo.Standing, error]{func(yield func(*credo.Standing, error) bool) { yield(nil, err) }}
@@ -857,6 +880,7 @@ func (s *Store) standingsPart(ctx context.Context, js []string, after, upto []by
 				yield(nil, err)
 				return
 			}
+			c.lean = true
 			cs = append(cs, c)
 		}
 		ok := make([]bool, len(cs))
@@ -1195,6 +1219,41 @@ func readBody(r *reader, st *credo.Standing) {
 	st.NextChange = r.time("next change")
 }
 
+// appendSummary encodes what a decision reads of a standing — policy
+// version, score, grade, whether the grade is direct, list names — ahead
+// of its body in a block, so that the decision table's load, which reads
+// tens of millions, reads only it.
+func appendSummary(b []byte, st *credo.Standing, d *dict) []byte {
+	b = putS(b, d, 0, st.PolicyVersion)
+	b = putNum(b, st.Score)
+	b = putS(b, d, 1, st.Grade)
+	b = putS(b, d, 2, st.GradeReason.By)
+	b = binary.AppendUvarint(b, uint64(len(st.Lists)))
+	for i := range st.Lists {
+		b = putS(b, d, 8, st.Lists[i].List)
+	}
+	return b
+}
+
+// readSummary reads what appendSummary wrote into st; its other fields
+// are left zero.
+func readSummary(r *reader, st *credo.Standing) {
+	st.PolicyVersion = r.str("policy version")
+	st.AsOf, st.NextChange = time.Time{}, time.Time{}
+	st.Score = r.num("score")
+	st.Grade = r.str("grade")
+	st.GradeReason = credo.GradeReason{By: r.str("grade reason")}
+	n := r.count("lists", 1)
+	st.Lists = st.Lists[:0]
+	for range n {
+		st.Lists = append(st.Lists, credo.Membership{List: r.str("list")})
+	}
+	st.Contributions = st.Contributions[:0]
+	if r.err == nil && len(r.b) > 0 {
+		r.err = fmt.Errorf("corrupt standing summary: %d bytes left over", len(r.b))
+	}
+}
+
 // decodeChange decodes a history entry, its strings inline or numbers in
 // dict.
 func decodeChange(b []byte, dict []string) (credo.StandingChange, error) {
@@ -1220,17 +1279,31 @@ func decodeChange(b []byte, dict []string) (credo.StandingChange, error) {
 
 // blockWriter builds one block (see the layout above).
 type blockWriter struct {
-	d       dict
-	entries []byte
-	body    []byte // the caller's scratch for an entry's body
-	n       int
-	last    []byte // the last entry's subject suffix
+	d         dict
+	entries   []byte
+	sum, body []byte // scratch
+	n         int
+	last      []byte // the last entry's subject suffix
 }
 
-// add appends the entry of ref, whose body was encoded with w.d.
-func (w *blockWriter) add(ref credo.SubjectRef, body []byte) {
+// addStanding appends st's entry: its summary and body.
+func (w *blockWriter) addStanding(st *credo.Standing) {
+	w.sum = appendSummary(w.sum[:0], st, &w.d)
+	w.body = appendBody(w.body[:0], st, &w.d)
+	w.add(st.Subject, w.sum, w.body)
+}
+
+// addChange appends the entry of st's history entry (no summary).
+func (w *blockWriter) addChange(st *credo.Standing) {
+	w.body = appendChange(w.body[:0], st, &w.d)
+	w.add(st.Subject, nil, w.body)
+}
+
+func (w *blockWriter) add(ref credo.SubjectRef, sum, body []byte) {
 	w.entries = append(w.entries, byte(ref.Kind))
 	w.entries = putStr(w.entries, ref.ID)
+	w.entries = binary.AppendUvarint(w.entries, uint64(len(sum)))
+	w.entries = append(w.entries, sum...)
 	w.entries = binary.AppendUvarint(w.entries, uint64(len(body)))
 	w.entries = append(w.entries, body...)
 	w.n++
@@ -1264,6 +1337,7 @@ type blockReader struct {
 	kind byte
 	id   []byte // the entry's subject id, a view of the block
 	idAt int    // where id starts in r.src
+	sum  []byte // the entry's summary (standings' blocks)
 	body []byte
 }
 
@@ -1300,6 +1374,12 @@ func (br *blockReader) next() bool {
 	br.idAt = br.r.n0 - len(br.r.b)
 	br.id, br.r.b = br.r.b[:n], br.r.b[n:]
 	m := br.r.uvarint("block entry")
+	if m > uint64(len(br.r.b)) {
+		br.r.fail("block entry")
+		return false
+	}
+	br.sum, br.r.b = br.r.b[:m], br.r.b[m:]
+	m = br.r.uvarint("block entry")
 	if m > uint64(len(br.r.b)) {
 		br.r.fail("block entry")
 		return false
@@ -1417,12 +1497,18 @@ func (s *Store) ReplaceStandingsFunc(ctx context.Context, jurisdiction string, n
 				}
 				st = credo.Standing{}
 				at(hi-1, &st)
-				old, err := s.newCursor(ctx, jurisdiction, after, subjectSuffix(nil, st.Subject), nil)
+				// a standing under another version than its old one is a
+				// change: only the old blocks that name the version are read
+				// (a standing of the share under another version than its
+				// last is looked up alone)
+				version := st.PolicyVersion
+				old, err := s.newCursor(ctx, jurisdiction, after, subjectSuffix(nil, st.Subject), func(dict []string) bool { return slices.Contains(dict, version) })
 				if err != nil {
 					fail(err)
 					return
 				}
 				old.lazy = true
+				l := &lookup{s: s}
 				oldOK := old.next()
 				for b := b0; b < b1; b++ {
 					blk := &blocks[b]
@@ -1442,22 +1528,28 @@ func (s *Store) ReplaceStandingsFunc(ctx context.Context, jurisdiction string, n
 						for oldOK && bytes.Compare(old.suf, suf) < 0 {
 							oldOK = old.next()
 						}
-						fw.body = appendBody(fw.body[:0], &st, &fw.d)
-						fw.add(st.Subject, fw.body)
-						changed := !oldOK || !bytes.Equal(old.suf, suf)
-						if !changed {
-							// a new version changes every standing: its
-							// old one need not be decoded
-							if changed = old.pending && !slices.Contains(old.dict, st.PolicyVersion); !changed {
-								if err = old.load(); err != nil {
-									break
-								}
-								changed = changedStanding(&old.st, &st)
+						fw.addStanding(&st)
+						var changed bool
+						switch {
+						case st.PolicyVersion != version:
+							found, _, lerr := l.current(jurisdiction, st.Subject)
+							if err = lerr; err != nil {
+								break
 							}
+							changed = !found || changedStanding(&l.st, &st)
+						case !oldOK || !bytes.Equal(old.suf, suf):
+							changed = true
+						default:
+							if err = old.load(); err != nil {
+								break
+							}
+							changed = changedStanding(&old.st, &st)
+						}
+						if err != nil {
+							break
 						}
 						if changed {
-							hw.body = appendChange(hw.body[:0], &st, &hw.d)
-							hw.add(st.Subject, hw.body)
+							hw.addChange(&st)
 						}
 						if t := st.NextChange; !t.IsZero() && (!blk.hasDue || t.UnixNano() < blk.due) {
 							blk.due, blk.hasDue = t.UnixNano(), true
@@ -1477,6 +1569,7 @@ func (s *Store) ReplaceStandingsFunc(ctx context.Context, jurisdiction string, n
 					err = old.err
 				}
 				old.close()
+				l.close()
 				if err != nil {
 					fail(err)
 					return

@@ -65,8 +65,8 @@ func FuzzDecodeStanding(f *testing.F) {
 		// in a block, twice (the second entry's strings found by slot)
 		var w blockWriter
 		for _, id := range []string{"1", "2"} {
-			w.body = appendBody(w.body[:0], st, &w.d)
-			w.add(credo.SubjectRef{Kind: credo.Person, ID: id}, w.body)
+			st.Subject = credo.SubjectRef{Kind: credo.Person, ID: id}
+			w.addStanding(st)
 		}
 		blk := w.finish()
 		for _, src := range []string{"", string(blk)} {
@@ -82,6 +82,12 @@ func FuzzDecodeStanding(f *testing.F) {
 				if again := appendStanding(nil, &got); string(again) != string(once) || br.ref().ID != []string{"1", "2"}[i] {
 					t.Fatalf("in a block, %x decodes as %x (%s)", once, again, br.ref())
 				}
+				var sum credo.Standing
+				r := reader{b: br.sum, dict: br.dict}
+				if readSummary(&r, &sum); r.err != nil || sum.PolicyVersion != got.PolicyVersion || sum.Score != got.Score && got.Score == got.Score ||
+					sum.Grade != got.Grade || sum.GradeReason.By != got.GradeReason.By || len(sum.Lists) != len(got.Lists) {
+					t.Fatalf("the summary of %+v: %+v, %v", got, sum, r.err)
+				}
 			}
 			if br.r.err != nil {
 				t.Fatal(br.r.err)
@@ -95,8 +101,8 @@ func FuzzDecodeStanding(f *testing.F) {
 func FuzzOpenBlock(f *testing.F) {
 	var w blockWriter
 	st := &credo.Standing{PolicyVersion: "x@1", Grade: "A", Lists: []credo.Membership{{List: "l"}}}
-	w.body = appendBody(w.body[:0], st, &w.d)
-	w.add(credo.SubjectRef{Kind: credo.Person, ID: "1"}, w.body)
+	st.Subject = credo.SubjectRef{Kind: credo.Person, ID: "1"}
+	w.addStanding(st)
 	f.Add(w.finish())
 	f.Fuzz(func(t *testing.T, b []byte) {
 		br, err := openBlock(b, string(b))
@@ -108,6 +114,8 @@ func FuzzOpenBlock(f *testing.F) {
 			br.decode(&st)
 			br.ref()
 			decodeChange(br.body, br.dict)
+			r := reader{b: br.sum, dict: br.dict}
+			readSummary(&r, &st)
 		}
 	})
 }

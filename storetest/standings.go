@@ -554,6 +554,20 @@ func testStandingReplaced(t *testing.T, b Backend) {
 	if got := dueBy(base.AddDate(2, 0, 0)); len(got) != 8 {
 		t.Fatalf("due after the second replacement: %v", got)
 	}
+	// standings under two versions: one under another version than the
+	// rest, replaced unchanged, enters no history
+	mixed := slices.Clone(sts[:10])
+	s0 := *sts[0]
+	s0.PolicyVersion, s0.AsOf = "rongcheng@0", base.Add(2*time.Hour)
+	mixed[0] = &s0
+	for range 2 {
+		if err := rs.ReplaceStandings(ctx, "rongcheng", mixed); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if h := history(t, s, s0.Subject, "rongcheng"); len(h) != 2 || h[1].PolicyVersion != s0.PolicyVersion {
+		t.Fatalf("history of a standing under another version, replaced twice: %+v", h)
+	}
 	if err := rs.ReplaceStandings(ctx, "rongcheng", []*credo.Standing{sts[2], sts[1]}); !errors.Is(err, credo.ErrInvalid) {
 		t.Fatalf("standings out of order: %v, want ErrInvalid", err)
 	}

@@ -481,8 +481,37 @@ type ProjBlock struct {
 	Data  []byte // the records
 }
 
-// ReadProjection reads the whole scoring projection into memory.
+// ReadProjection reads the whole scoring projection into memory: its
+// dictionaries (ReadProjectionMeta), subjects (ProjectionSubjects) and
+// blocks.
 func (s *Store) ReadProjection(ctx context.Context) (*Projection, error) {
+	pj, err := s.ReadProjectionMeta(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// the subjects and the blocks are read side by side
+	blocksDone := make(chan error, 1)
+	go func() {
+		blocksDone <- s.ProjectionBlocks(ctx, 0, math.MaxUint64, func(b ProjBlock) error {
+			b.Data = append([]byte(nil), b.Data...)
+			pj.Blocks = append(pj.Blocks, b)
+			return nil
+		})
+	}()
+	err = s.ProjectionSubjects(ctx, pj)
+	if berr := <-blocksDone; err == nil {
+		err = berr
+	}
+	if err != nil {
+		return nil, err
+	}
+	return pj, nil
+}
+
+// ReadProjectionMeta reads what the projection's records refer to: its
+// watermark, the highest subject number, and the dictionaries of kinds,
+// attribute names and tuples; not the subjects or the blocks.
+func (s *Store) ReadProjectionMeta(ctx context.Context) (*Projection, error) {
 	through, next, _, format, err := s.projMetaRead()
 	if err != nil {
 		return nil, err
@@ -500,23 +529,18 @@ func (s *Store) ReadProjection(ctx context.Context) (*Projection, error) {
 	if pj.Attrs, err = s.projDict(ctx, projAttr); err != nil {
 		return nil, err
 	}
-	// the subjects and the blocks are read side by side
-	blocksDone := make(chan error, 1)
-	go func() {
-		blocksDone <- s.scanProj(ctx, projKey(projBlockK), func(k, v []byte) error {
-			if len(k) != 10 || len(v) < 4 {
-				return fmt.Errorf("scoring projection: corrupt block %x", k)
-			}
-			pj.Blocks = append(pj.Blocks, ProjBlock{First: binary.BigEndian.Uint64(k[2:]), Count: int(binary.BigEndian.Uint32(v)), Data: append([]byte(nil), v[4:]...)})
-			return nil
-		})
-	}()
-	pj.Subjects = make([]credo.SubjectRef, 0, next)
-	pj.Numbers = make([]uint32, 0, next)
+	return pj, nil
+}
+
+// ProjectionSubjects reads the numbered subjects into pj.Subjects and
+// pj.Numbers.
+func (s *Store) ProjectionSubjects(ctx context.Context, pj *Projection) error {
+	pj.Subjects = make([]credo.SubjectRef, 0, pj.MaxNum)
+	pj.Numbers = make([]uint32, 0, pj.MaxNum)
 	// the ids in one allocation, cut after
 	var arena []byte
 	var ends []int
-	err = s.scanProj(ctx, projKey(projSubject), func(k, v []byte) error {
+	err := s.scanProj(ctx, projKey(projSubject), func(k, v []byte) error {
 		if len(k) < 4 || len(v) != 4 {
 			return fmt.Errorf("scoring projection: corrupt subject entry %x", k)
 		}
@@ -531,13 +555,37 @@ func (s *Store) ReadProjection(ctx context.Context) (*Projection, error) {
 		pj.Subjects[i].ID = ids[from:end]
 		from = end
 	}
-	if berr := <-blocksDone; err == nil {
-		err = berr
+	return err
+}
+
+// ProjectionBlocks calls fn with each block of the projection whose first
+// sequence number is in [lo, hi), in order; the block's data is valid
+// during the call only (a view of the engine's). Goroutines reading
+// disjoint ranges read the projection on several cores, copying nothing.
+func (s *Store) ProjectionBlocks(ctx context.Context, lo, hi uint64, fn func(ProjBlock) error) error {
+	upper := projKey(projBlockK, binary.BigEndian.AppendUint64(nil, hi)...)
+	if hi == math.MaxUint64 {
+		upper = prefixEnd(projKey(projBlockK))
 	}
+	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: projKey(projBlockK, binary.BigEndian.AppendUint64(nil, lo)...), UpperBound: upper})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return pj, nil
+	defer it.Close()
+	for ok := it.First(); ok; ok = it.Next() {
+		k := it.Key()
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return err
+		}
+		if len(k) != 10 || len(v) < 4 {
+			return fmt.Errorf("scoring projection: corrupt block %x", k)
+		}
+		if err := fn(ProjBlock{First: binary.BigEndian.Uint64(k[2:]), Count: int(binary.BigEndian.Uint32(v)), Data: v[4:]}); err != nil {
+			return err
+		}
+	}
+	return it.Error()
 }
 
 // ProjRecord is one record of a block (see ProjBlock.Records).

@@ -535,6 +535,11 @@ func (c *cursor) advanceBlock() {
 		c.final = c.upto != nil && bytes.Compare(c.fi.Key()[c.fp:], c.upto) >= 0
 		v, err := c.fi.ValueAndErr()
 		if err == nil {
+			if c.keep == nil && c.bulk {
+				c.blk, err = openBlock(v, string(v))
+				c.bopen = err == nil
+				continue
+			}
 			c.blk, err = openBlock(v, "")
 		}
 		if c.bopen = err == nil && (c.keep == nil || c.keep(c.blk.dict)); c.bopen && c.bulk {
@@ -586,13 +591,15 @@ func (c *cursor) next() bool {
 		c.st.Subject = credo.SubjectRef{Kind: credo.SubjectKind(tsuf[0]), ID: string(tsuf[1:])}
 		c.tok = c.ti.Next()
 	default:
-		c.suf = append(append(c.suf[:0], c.blk.kind), c.blk.id...)
+		if !c.lean {
+			c.suf = append(append(c.suf[:0], c.blk.kind), c.blk.id...)
+		}
 		c.st.Subject = c.blk.ref()
 		if c.lean {
 			r := reader{b: c.blk.sum, dict: c.blk.dict}
 			readSummary(&r, &c.st)
 			if r.err != nil {
-				c.err = fmt.Errorf("standing of %x under %s: %w", c.suf, c.j, r.err)
+				c.err = fmt.Errorf("standing of %s under %s: %w", c.st.Subject, c.j, r.err)
 				return false
 			}
 		} else if c.lazy {
@@ -887,20 +894,19 @@ func (s *Store) standingsPart(ctx context.Context, js []string, after, upto []by
 		for i, c := range cs {
 			ok[i] = c.next()
 		}
-		var cur []byte
 		for {
 			least := -1
 			for i, c := range cs {
-				if ok[i] && (least < 0 || bytes.Compare(c.suf, cs[least].suf) < 0) {
+				if ok[i] && (least < 0 || compareSuffix(c.st.Subject, cs[least].st.Subject) < 0) {
 					least = i
 				}
 			}
 			if least < 0 {
 				break
 			}
-			cur = append(cur[:0], cs[least].suf...)
+			cur := cs[least].st.Subject
 			for i, c := range cs {
-				if ok[i] && bytes.Equal(c.suf, cur) {
+				if ok[i] && c.st.Subject == cur {
 					if !yield(&c.st, nil) {
 						return
 					}
@@ -1455,7 +1461,10 @@ func (s *Store) ReplaceStandingsFunc(ctx context.Context, jurisdiction string, n
 		hasDue       bool
 	}
 	blocks := make([]block, (n+standingBlock-1)/standingBlock)
-	const claim = 8 // blocks a goroutine takes at once
+	// the blocks a goroutine takes at once, each share with a cursor over
+	// its old standings: a few shares a goroutine
+	workers := max(1, runtime.GOMAXPROCS(0))
+	claim := int64(max(1, len(blocks)/(8*workers)))
 	var (
 		next   atomic.Int64
 		mu     sync.Mutex
@@ -1471,7 +1480,7 @@ func (s *Store) ReplaceStandingsFunc(ctx context.Context, jurisdiction string, n
 		mu.Unlock()
 		failed.Store(true)
 	}
-	for range max(1, runtime.GOMAXPROCS(0)) {
+	for range workers {
 		wg.Go(func() {
 			var (
 				st       credo.Standing
@@ -1479,11 +1488,11 @@ func (s *Store) ReplaceStandingsFunc(ctx context.Context, jurisdiction string, n
 				suf, prv []byte
 			)
 			for !failed.Load() {
-				b0 := int(next.Add(claim)) - claim
+				b0 := int(next.Add(claim) - claim)
 				if b0 >= len(blocks) {
 					return
 				}
-				b1 := min(b0+claim, len(blocks))
+				b1 := min(b0+int(claim), len(blocks))
 				lo, hi := b0*standingBlock, min(b1*standingBlock, n)
 				// the old standings of the share: after the subject before
 				// it, through its last

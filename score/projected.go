@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 	"time"
@@ -19,7 +20,9 @@ import (
 type ProjectionStore interface {
 	Store
 	ExtendProjection(ctx context.Context) (pebble.ProjectionStats, error)
-	ReadProjection(ctx context.Context) (*pebble.Projection, error)
+	ReadProjectionMeta(ctx context.Context) (*pebble.Projection, error)
+	ProjectionSubjects(ctx context.Context, pj *pebble.Projection) error
+	ProjectionBlocks(ctx context.Context, lo, hi uint64, fn func(pebble.ProjBlock) error) error
 	ReplaceStandingsFunc(ctx context.Context, jurisdiction string, n int, at func(i int, st *credo.Standing)) error
 }
 
@@ -138,36 +141,20 @@ func recomputeProjected(ctx context.Context, s ProjectionStore, p *policy.Progra
 	res.Projected = ext.Records
 	res.ProjectionTook = ext.Took
 	phase("extend projection")
-	pj, err := s.ReadProjection(ctx)
+	pj, err := s.ReadProjectionMeta(ctx)
 	if err != nil {
 		return res, fmt.Errorf("score %s: %w", p.VersionID(), err)
 	}
-	phase("read projection")
 	ov, err := readOverlay(ctx, s)
 	if err != nil {
 		return res, fmt.Errorf("score %s: %w", p.VersionID(), err)
 	}
 	res.Through = pj.Through
 	n := int(pj.MaxNum) + 1
-	refOf := make([]int32, n) // subject number → index in pj.Subjects, -1 when none
-	for i := range refOf {
-		refOf[i] = -1
-	}
-	for i, num := range pj.Numbers {
-		if int(num) < n {
-			refOf[num] = int32(i)
-		}
-	}
-	kindOf := make([]credo.SubjectKind, n) // subject number → kind
-	var scored [256]bool                   // the subject kinds p scores
-	for k := range scored {
-		scored[k] = p.Scores(credo.SubjectKind(k))
-	}
-	for i, num := range pj.Numbers {
-		if int(num) < n {
-			kindOf[num] = pj.Subjects[i].Kind
-		}
-	}
+	// the subjects are read while the blocks are matched: what the match
+	// would ask of a subject's kind waits for after
+	subjectsRead := make(chan error, 1)
+	go func() { subjectsRead <- s.ProjectionSubjects(ctx, pj) }()
 	slow := make([]bool, n)
 	extra := map[credo.SubjectRef]bool{} // subjects scored from their records that may have no number
 	for _, a := range ov.assigned {
@@ -213,38 +200,34 @@ func recomputeProjected(ctx context.Context, s ProjectionStore, p *policy.Progra
 		tuples  []*tupleInfo // by number
 		records int64
 		slow    []uint32
-		reps    []credo.SubjectRef
+		linked  []uint32 // subjects of records of a linked kind
 		err     error
 	}
 	parts := make([]part, min(o.Workers, numberedWorker))
-	records := 0
-	for _, b := range pj.Blocks {
-		records += b.Count
-	}
+	// each worker its range of the ledger, read by an iterator of its own
+	span := pj.Through/uint64(len(parts)) + 1
 	for i := range parts {
-		parts[i].evs = make([]projEvent, 0, records/len(parts)) // most records have hits
+		parts[i].evs = make([]projEvent, 0, span) // most records have hits
 	}
 	var next int
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for w := range parts {
 		pt := &parts[w]
+		lo, hi := 1+uint64(w)*span, 1+uint64(w+1)*span
+		if w == len(parts)-1 {
+			hi = math.MaxUint64
+		}
 		wg.Go(func() {
 			tuples := map[string]uint32{}
 			var rec pebble.ProjRecord
-			for {
-				mu.Lock()
-				bi := next
-				next++
-				mu.Unlock()
-				if bi >= len(pj.Blocks) || ctx.Err() != nil {
-					return
+			pt.err = s.ProjectionBlocks(ctx, lo, hi, func(blk pebble.ProjBlock) error {
+				if err := ctx.Err(); err != nil {
+					return err
 				}
-				blk := pj.Blocks[bi]
-				subs, tups, ats, inline, err := blk.Columns() // this goroutine's err
+				subs, tups, ats, inline, err := blk.Columns()
 				if err != nil {
-					pt.err = fmt.Errorf("block at %d: %w", blk.First, err)
-					return
+					return fmt.Errorf("block at %d: %w", blk.First, err)
 				}
 				for k := range blk.Count {
 					rec.Subject = binary.LittleEndian.Uint32(subs[4*k:])
@@ -252,8 +235,7 @@ func recomputeProjected(ctx context.Context, s ProjectionStore, p *policy.Progra
 					rec.At = int64(binary.LittleEndian.Uint64(ats[8*k:]))
 					if rec.TupleNum == 0 {
 						if rec.Tuple, inline, err = pebble.NextInline(inline); err != nil {
-							pt.err = fmt.Errorf("block at %d: %w", blk.First, err)
-							return
+							return fmt.Errorf("block at %d: %w", blk.First, err)
 						}
 					}
 					pt.records++
@@ -269,31 +251,24 @@ func recomputeProjected(ctx context.Context, s ProjectionStore, p *policy.Progra
 					if rec.Subject == 0 || int(rec.Subject) >= n {
 						continue
 					}
-					sk := kindOf[rec.Subject]
-					if sk == credo.Unresolved {
-						continue // a number without a subject entry
-					}
 					var ti *tupleInfo
 					var tn uint32
 					if rec.TupleNum > 0 {
 						if int(rec.TupleNum) >= len(numbered) {
-							pt.err = fmt.Errorf("block at %d: tuple %d of %d", blk.First, rec.TupleNum, len(numbered)-1)
-							return
+							return fmt.Errorf("block at %d: tuple %d of %d", blk.First, rec.TupleNum, len(numbered)-1)
 						}
 						ti, tn = numbered[rec.TupleNum], numberedWorker<<24|rec.TupleNum
 					} else {
 						var seen bool
 						if tn, seen = tuples[string(rec.Tuple)]; !seen {
 							if len(pt.tuples) == 1<<24 {
-								pt.err = fmt.Errorf("more than %d distinct record tuples in one worker's share", 1<<24)
-								return
+								return fmt.Errorf("more than %d distinct record tuples in one worker's share", 1<<24)
 							}
 							mu.Lock() // tupleOf shares its hits
 							t, err := tupleOf(rec.Tuple)
 							mu.Unlock()
 							if err != nil {
-								pt.err = fmt.Errorf("block at %d: %w", blk.First, err)
-								return
+								return fmt.Errorf("block at %d: %w", blk.First, err)
 							}
 							tn = uint32(w)<<24 | uint32(len(pt.tuples))
 							pt.tuples = append(pt.tuples, t)
@@ -301,26 +276,35 @@ func recomputeProjected(ctx context.Context, s ProjectionStore, p *policy.Progra
 						}
 						ti = pt.tuples[tn&(1<<24-1)]
 					}
-					if withReps && sk == credo.Organization && slices.Contains(linked, ti.kind) {
-						if rep, ok := o.Reps[pj.Subjects[refOf[rec.Subject]]]; ok {
-							pt.reps = append(pt.reps, rep)
-						}
+					if withReps && slices.Contains(linked, ti.kind) {
+						pt.linked = append(pt.linked, rec.Subject) // an organisation's, it reaches its representative
 					}
-					if !scored[byte(sk)] {
-						continue
-					}
+					// events and slow marks of a subject p does not score
+					// (or of a number without a subject) are passed over
+					// later: no subject in the list has its number
 					if ti.special {
 						pt.slow = append(pt.slow, rec.Subject)
-						continue
-					}
-					if len(ti.hits) > 0 {
+					} else if len(ti.hits) > 0 {
 						pt.evs = append(pt.evs, projEvent{rec.Subject, tn, rec.At})
 					}
 				}
-			}
+				return nil
+			})
 		})
 	}
 	wg.Wait()
+	if err := <-subjectsRead; err != nil {
+		return res, fmt.Errorf("score %s: %w", p.VersionID(), err)
+	}
+	refOf := make([]int32, n) // subject number → index in pj.Subjects, -1 when none
+	for i := range refOf {
+		refOf[i] = -1
+	}
+	for i, num := range pj.Numbers {
+		if int(num) < n {
+			refOf[num] = int32(i)
+		}
+	}
 	total := 0
 	for i := range parts {
 		if parts[i].err != nil {
@@ -331,14 +315,18 @@ func recomputeProjected(ctx context.Context, s ProjectionStore, p *policy.Progra
 		for _, num := range parts[i].slow {
 			slow[num] = true
 		}
-		for _, rep := range parts[i].reps {
-			extra[rep] = true
+		for _, num := range parts[i].linked {
+			if k := refOf[num]; k >= 0 && pj.Subjects[k].Kind == credo.Organization {
+				if rep, ok := o.Reps[pj.Subjects[k]]; ok {
+					extra[rep] = true
+				}
+			}
 		}
 	}
 	if err := ctx.Err(); err != nil {
 		return res, err
 	}
-	phase("match")
+	phase("read and match")
 	// group the events by subject number: a counting sort, each worker's
 	// events counted and placed by a goroutine of their own (a subject's
 	// events in the order of the workers, then of the ledger)

@@ -1,11 +1,13 @@
 package storetest
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"iter"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -248,16 +250,7 @@ func testStandingDue(t *testing.T, b Backend) {
 	if err := s.PutStandings(ctx, []*credo.Standing{sa, sc, sd}); err != nil {
 		t.Fatal(err)
 	}
-	due := func(at time.Time) []string {
-		var out []string
-		for ref, err := range s.DueStandings(ctx, "rongcheng", at) {
-			if err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, ref.ID)
-		}
-		return out
-	}
+	due := func(at time.Time) []string { return dueIDs(t, s, "rongcheng", at) }
 	if got := due(base); len(got) != 0 {
 		t.Fatalf("due now: %v", got)
 	}
@@ -457,16 +450,7 @@ func testStandingReplaced(t *testing.T, b Backend) {
 	if got := count(credo.StandingFilter{List: "dishonest_debtor"}); got != n/50+len(xm)/25 {
 		t.Fatalf("%d on the list, want %d", got, n/50+len(xm)/25)
 	}
-	dueBy := func(at time.Time) []string {
-		var out []string
-		for ref, err := range s.DueStandings(ctx, "rongcheng", at) {
-			if err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, ref.ID)
-		}
-		return out
-	}
+	dueBy := func(at time.Time) []string { return dueIDs(t, s, "rongcheng", at) }
 	if got := dueBy(base); len(got) != 0 {
 		t.Fatalf("due now: %v", got)
 	}
@@ -574,14 +558,18 @@ func testStandingReplaced(t *testing.T, b Backend) {
 }
 
 func compareRefs(a, b credo.SubjectRef) int {
-	if a.Kind != b.Kind {
-		return int(a.Kind) - int(b.Kind)
+	return cmp.Or(cmp.Compare(a.Kind, b.Kind), strings.Compare(a.ID, b.ID))
+}
+
+// dueIDs is what DueStandings yields under j at at, the subjects' ids.
+func dueIDs(t *testing.T, s credo.Standings, j string, at time.Time) []string {
+	t.Helper()
+	var out []string
+	for ref, err := range s.DueStandings(context.Background(), j, at) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, ref.ID)
 	}
-	switch {
-	case a.ID < b.ID:
-		return -1
-	case a.ID > b.ID:
-		return 1
-	}
-	return 0
+	return out
 }

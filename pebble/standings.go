@@ -1066,6 +1066,15 @@ func (r *reader) fail(what string) {
 }
 
 func (r *reader) uvarint(what string) uint64 {
+	b := r.b
+	if len(b) == 0 || b[0] >= 0x80 {
+		return r.uvarintLong(what)
+	}
+	r.b = b[1:] // most are one byte: inlined, no call
+	return uint64(b[0])
+}
+
+func (r *reader) uvarintLong(what string) uint64 {
 	v, n := binary.Uvarint(r.b)
 	if n <= 0 {
 		r.fail(what)

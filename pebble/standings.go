@@ -32,8 +32,7 @@ import (
 //
 //	F jurisdiction 0x00 last                       → a block of standings (below)
 //	T jurisdiction 0x00 kind id                    → a standing stored alone
-//	X jurisdiction 0x00 next-change kind id        → ∅  (a standing stored alone is due by time)
-//	X jurisdiction 0x00 next-change 0x00 last      → ∅  (a block's first due entry)
+//	X jurisdiction 0x00 next-change kind id        → ∅  (due by time: every standing, in a block or alone)
 //	H kind id 0x00 jurisdiction 0x00 as-of         → change (score history of standings stored alone)
 //	h jurisdiction 0x00 generation (8) last        → a block of changes (a full recompute's history)
 //	f jurisdiction 0x00                            → the last subjects of the blocks, each uvarint length and bytes
@@ -160,24 +159,23 @@ func (l *lookup) close() {
 }
 
 // current reads ref's current standing under j into l.st: the one stored
-// alone, else its entry in a block. found says whether there is one,
-// alone whether it is stored alone.
-func (l *lookup) current(j string, ref credo.SubjectRef) (found, alone bool, err error) {
+// alone, else its entry in a block; found says whether there is one.
+func (l *lookup) current(j string, ref credo.SubjectRef) (found bool, err error) {
 	l.key = standingKey(l.key[:0], j, ref)
 	var v []byte
 	var closer interface{ Close() error }
 	if l.single {
 		if l.ti == nil {
 			if l.ti, err = l.s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{tagStanding}, UpperBound: []byte{tagStanding + 1}}); err != nil {
-				return false, false, err
+				return false, err
 			}
 		}
 		if l.ti.SeekGE(l.key) && bytes.Equal(l.ti.Key(), l.key) {
 			if v, err = l.ti.ValueAndErr(); err != nil {
-				return false, false, err
+				return false, err
 			}
 		} else if err := l.ti.Error(); err != nil {
-			return false, false, err
+			return false, err
 		}
 	} else {
 		v, closer, err = l.s.db.Get(l.key)
@@ -185,7 +183,7 @@ func (l *lookup) current(j string, ref credo.SubjectRef) (found, alone bool, err
 			v, err = nil, nil
 		}
 		if err != nil {
-			return false, false, err
+			return false, err
 		}
 	}
 	if v != nil {
@@ -194,26 +192,26 @@ func (l *lookup) current(j string, ref credo.SubjectRef) (found, alone bool, err
 			closer.Close()
 		}
 		l.st.Subject, l.st.Jurisdiction = ref, j
-		return err == nil, true, err
+		return err == nil, err
 	}
 	// the block holding it, when there is one: the first whose last
 	// subject is at or after it
 	if l.fi == nil {
 		if l.fi, err = l.s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{tagBlock}, UpperBound: []byte{tagBlock + 1}}); err != nil {
-			return false, false, err
+			return false, err
 		}
 	}
 	l.fkey = subjectSuffix(jPrefix(l.fkey[:0], tagBlock, j), ref)
 	suffix := l.fkey[len(l.fkey)-len(ref.ID)-1:]
 	if !l.fi.SeekGE(l.fkey) || !bytes.HasPrefix(l.fi.Key(), l.fkey[:len(l.fkey)-len(suffix)]) {
-		return false, false, l.fi.Error()
+		return false, l.fi.Error()
 	}
 	if v, err = l.fi.ValueAndErr(); err != nil {
-		return false, false, err
+		return false, err
 	}
 	found, err = findInBlock(v, suffix, &l.st)
 	l.st.Subject, l.st.Jurisdiction = ref, j
-	return found, false, err
+	return found, err
 }
 
 // findInBlock decodes the entry of subject suffix in block v into st.
@@ -253,14 +251,12 @@ func (s *Store) PutStandings(ctx context.Context, sts []*credo.Standing) error {
 		if err := validStanding(st); err != nil {
 			return err
 		}
-		found, alone, err := l.current(st.Jurisdiction, st.Subject)
+		found, err := l.current(st.Jurisdiction, st.Subject)
 		if err != nil {
 			return fmt.Errorf("standing of %s under %s: %w", st.Subject, st.Jurisdiction, err)
 		}
 		prev := &l.st
-		if alone && !prev.NextChange.IsZero() {
-			// a block's due entry stays: DueStandings passes over the
-			// entries stored alone since
+		if found && !prev.NextChange.IsZero() {
 			if err := b.Delete(dueKey(key[:0], st.Jurisdiction, prev.NextChange, st.Subject), nil); err != nil {
 				return err
 			}
@@ -307,7 +303,7 @@ func (s *Store) Standing(ctx context.Context, ref credo.SubjectRef, jurisdiction
 	}
 	l := &lookup{s: s}
 	defer l.close()
-	found, _, err := l.current(jurisdiction, ref)
+	found, err := l.current(jurisdiction, ref)
 	if err != nil {
 		return nil, fmt.Errorf("standing of %s under %s: %w", ref, jurisdiction, err)
 	}
@@ -704,75 +700,18 @@ func (s *Store) history(ctx context.Context, ref credo.SubjectRef, jurisdiction 
 	return out, nil
 }
 
-// DueStandings implements credo.Standings: the subjects stored alone
-// whose next change is due, and the entries of the blocks whose first
-// change is, not stored alone since; by time, then subject.
+// DueStandings implements credo.Standings: by time, then subject.
 func (s *Store) DueStandings(ctx context.Context, jurisdiction string, t time.Time) iter.Seq2[credo.SubjectRef, error] {
-	type due struct {
-		at  int64
-		ref credo.SubjectRef
-	}
-	return func(yield func(credo.SubjectRef, error) bool) {
-		prefix := jPrefix(nil, tagDue, jurisdiction)
-		upper := append(timeBits(slices.Clip(prefix), t), 0xff)
-		var out []due
-		l := &lookup{s: s}
-		defer l.close()
-		var st credo.Standing
-		for key, err := range scan(ctx, s.db, prefix, upper, func(k, _ []byte) ([]byte, bool, error) { return k, true, nil }) {
-			if err != nil {
-				yield(credo.SubjectRef{}, err)
-				return
-			}
-			k := key[len(prefix):]
-			if len(k) < 10 {
-				yield(credo.SubjectRef{}, fmt.Errorf("corrupt due key %x", key))
-				return
-			}
-			at := int64(binary.BigEndian.Uint64(k) ^ (1 << 63))
-			if k[8] != 0 {
-				ref, err := parseSubjectSuffix(k[8:])
-				if err != nil {
-					yield(credo.SubjectRef{}, err)
-					return
-				}
-				out = append(out, due{at, ref})
-				continue
-			}
-			// a block: its entries due, but those stored alone since
-			v, closer, err := s.db.Get(append(jPrefix(nil, tagBlock, jurisdiction), k[9:]...))
-			if err != nil {
-				yield(credo.SubjectRef{}, fmt.Errorf("due block %x: %w", k[9:], err))
-				return
-			}
-			br, err := openBlock(v, "")
-			for err == nil && br.next() {
-				if err = br.decode(&st); err != nil || st.NextChange.IsZero() || st.NextChange.After(t) {
-					continue
-				}
-				ref := br.ref()
-				if _, alone, lerr := l.current(jurisdiction, ref); lerr != nil {
-					err = lerr
-				} else if !alone {
-					out = append(out, due{st.NextChange.UnixNano(), ref})
-				}
-			}
-			if err == nil {
-				err = br.r.err
-			}
-			closer.Close()
-			if err != nil {
-				yield(credo.SubjectRef{}, fmt.Errorf("due block %x: %w", k[9:], err))
-				return
-			}
+	prefix := jPrefix(nil, tagDue, jurisdiction)
+	upper := append(timeBits(slices.Clip(prefix), t), 0xff)
+	return scan(ctx, s.db, prefix, upper, func(key, _ []byte) (credo.SubjectRef, bool, error) {
+		k := key[len(prefix):]
+		if len(k) < 8 {
+			return credo.SubjectRef{}, false, fmt.Errorf("corrupt due key %x", key)
 		}
-		slices.SortFunc(out, func(a, b due) int { return cmp.Or(cmp.Compare(a.at, b.at), compareSuffix(a.ref, b.ref)) })
-		for _, d := range out {
-			if !yield(d.ref, nil) {
-				return
-			}
-		}
-	}
+		ref, err := parseSubjectSuffix(k[8:])
+		return ref, err == nil, err
+	})
 }
 
 // Watermark implements credo.Standings.
@@ -1466,8 +1405,11 @@ func (s *Store) ReplaceStandingsFunc(ctx context.Context, jurisdiction string, n
 	type block struct {
 		f, h         []byte
 		fLast, hLast []byte
-		due          int64 // the first next change of its entries
-		hasDue       bool
+		// its entries due by time: when, and the subjects (kind id) one
+		// after the other, each ending at dueEnd
+		dueAt  []int64
+		dueSuf []byte
+		dueEnd []int32
 	}
 	blocks := make([]block, (n+standingBlock-1)/standingBlock)
 	// the blocks a goroutine takes at once, each share with a cursor over
@@ -1550,7 +1492,7 @@ func (s *Store) ReplaceStandingsFunc(ctx context.Context, jurisdiction string, n
 						var changed bool
 						switch {
 						case st.PolicyVersion != version:
-							found, _, lerr := l.current(jurisdiction, st.Subject)
+							found, lerr := l.current(jurisdiction, st.Subject)
 							if err = lerr; err != nil {
 								break
 							}
@@ -1569,8 +1511,10 @@ func (s *Store) ReplaceStandingsFunc(ctx context.Context, jurisdiction string, n
 						if changed {
 							hw.addChange(&st)
 						}
-						if t := st.NextChange; !t.IsZero() && (!blk.hasDue || t.UnixNano() < blk.due) {
-							blk.due, blk.hasDue = t.UnixNano(), true
+						if t := st.NextChange; !t.IsZero() {
+							blk.dueAt = append(blk.dueAt, t.UnixNano())
+							blk.dueSuf = append(blk.dueSuf, suf...)
+							blk.dueEnd = append(blk.dueEnd, int32(len(blk.dueSuf)))
 						}
 					}
 					if err != nil {
@@ -1644,17 +1588,31 @@ func (s *Store) ReplaceStandingsFunc(ctx context.Context, jurisdiction string, n
 			return nil
 		}},
 		{tagDue, true, func(add func(k, v []byte) error) error {
-			var ds []int
-			for i, b := range blocks {
-				if b.hasDue {
-					ds = append(ds, i)
+			// every entry due by time, by (time, subject): blocks are in
+			// subject order, so by (time, block, place)
+			type due struct {
+				at   int64
+				b, k int32
+			}
+			var ds []due
+			for b := range blocks {
+				for k, at := range blocks[b].dueAt {
+					ds = append(ds, due{at, int32(b), int32(k)})
 				}
 			}
-			slices.SortFunc(ds, func(a, b int) int { return cmp.Or(cmp.Compare(blocks[a].due, blocks[b].due), cmp.Compare(a, b)) })
-			var key []byte
-			for _, i := range ds {
-				key = binary.BigEndian.AppendUint64(jPrefix(key[:0], tagDue, jurisdiction), uint64(blocks[i].due)^(1<<63))
-				if err := add(append(append(key, 0), blocks[i].fLast...), nil); err != nil {
+			slices.SortFunc(ds, func(x, y due) int {
+				return cmp.Or(cmp.Compare(x.at, y.at), cmp.Compare(x.b, y.b), cmp.Compare(x.k, y.k))
+			})
+			key := jPrefix(nil, tagDue, jurisdiction)
+			n := len(key)
+			for _, d := range ds {
+				blk := &blocks[d.b]
+				from := int32(0)
+				if d.k > 0 {
+					from = blk.dueEnd[d.k-1]
+				}
+				key = binary.BigEndian.AppendUint64(key[:n], uint64(d.at)^(1<<63))
+				if err := add(append(key, blk.dueSuf[from:blk.dueEnd[d.k]]...), nil); err != nil {
 					return err
 				}
 			}

@@ -1405,11 +1405,10 @@ func (s *Store) ReplaceStandingsFunc(ctx context.Context, jurisdiction string, n
 	type block struct {
 		f, h         []byte
 		fLast, hLast []byte
-		// its entries due by time: when, and the subjects (kind id) one
-		// after the other, each ending at dueEnd
-		dueAt  []int64
+		// its entries due by time, by (time, subject), their subjects
+		// (kind id) in dueSuf
+		dues   []dueEntry
 		dueSuf []byte
-		dueEnd []int32
 	}
 	blocks := make([]block, (n+standingBlock-1)/standingBlock)
 	// the blocks a goroutine takes at once, each share with a cursor over
@@ -1512,14 +1511,20 @@ func (s *Store) ReplaceStandingsFunc(ctx context.Context, jurisdiction string, n
 							hw.addChange(&st)
 						}
 						if t := st.NextChange; !t.IsZero() {
-							blk.dueAt = append(blk.dueAt, t.UnixNano())
+							blk.dues = append(blk.dues, dueEntry{t.UnixNano(), int32(len(blk.dueSuf)), int32(len(blk.dueSuf) + len(suf))})
 							blk.dueSuf = append(blk.dueSuf, suf...)
-							blk.dueEnd = append(blk.dueEnd, int32(len(blk.dueSuf)))
 						}
 					}
 					if err != nil {
 						break
 					}
+					// in subject order already: by time, the earlier subject first
+					slices.SortFunc(blk.dues, func(x, y dueEntry) int {
+						if x.at != y.at {
+							return cmp.Compare(x.at, y.at)
+						}
+						return cmp.Compare(x.from, y.from)
+					})
 					blk.fLast = slices.Clone(fw.last)
 					blk.f = fw.finish()
 					if hw.n > 0 {
@@ -1588,33 +1593,54 @@ func (s *Store) ReplaceStandingsFunc(ctx context.Context, jurisdiction string, n
 			return nil
 		}},
 		{tagDue, true, func(add func(k, v []byte) error) error {
-			// every entry due by time, by (time, subject): blocks are in
-			// subject order, so by (time, block, place)
-			type due struct {
-				at   int64
-				b, k int32
+			// every entry due by time, by (time, subject): the blocks'
+			// sorted entries merged, of two at one time the one of the
+			// earlier block (blocks are in subject order) first
+			pos := make([]int, len(blocks))
+			var h []int32 // a heap of the blocks with entries left
+			less := func(a, b int32) bool {
+				x, y := blocks[a].dues[pos[a]].at, blocks[b].dues[pos[b]].at
+				return x < y || (x == y && a < b)
 			}
-			var ds []due
-			for b := range blocks {
-				for k, at := range blocks[b].dueAt {
-					ds = append(ds, due{at, int32(b), int32(k)})
+			down := func(i int) {
+				for {
+					c := 2*i + 1
+					if c >= len(h) {
+						return
+					}
+					if c+1 < len(h) && less(h[c+1], h[c]) {
+						c++
+					}
+					if !less(h[c], h[i]) {
+						return
+					}
+					h[i], h[c] = h[c], h[i]
+					i = c
 				}
 			}
-			slices.SortFunc(ds, func(x, y due) int {
-				return cmp.Or(cmp.Compare(x.at, y.at), cmp.Compare(x.b, y.b), cmp.Compare(x.k, y.k))
-			})
+			for b := range blocks {
+				if len(blocks[b].dues) > 0 {
+					h = append(h, int32(b))
+				}
+			}
+			for i := len(h)/2 - 1; i >= 0; i-- {
+				down(i)
+			}
 			key := jPrefix(nil, tagDue, jurisdiction)
 			n := len(key)
-			for _, d := range ds {
-				blk := &blocks[d.b]
-				from := int32(0)
-				if d.k > 0 {
-					from = blk.dueEnd[d.k-1]
-				}
+			for len(h) > 0 {
+				b := h[0]
+				blk := &blocks[b]
+				d := blk.dues[pos[b]]
 				key = binary.BigEndian.AppendUint64(key[:n], uint64(d.at)^(1<<63))
-				if err := add(append(key, blk.dueSuf[from:blk.dueEnd[d.k]]...), nil); err != nil {
+				if err := add(append(key, blk.dueSuf[d.from:d.to]...), nil); err != nil {
 					return err
 				}
+				if pos[b]++; pos[b] == len(blk.dues) {
+					h[0] = h[len(h)-1]
+					h = h[:len(h)-1]
+				}
+				down(0)
 			}
 			return nil
 		}},
@@ -1658,6 +1684,13 @@ func (s *Store) ReplaceStandingsFunc(ctx context.Context, jurisdiction string, n
 		return fmt.Errorf("standings under %s: ingest: %w", jurisdiction, err)
 	}
 	return nil
+}
+
+// dueEntry is a standing of a block due by time: when, and where its
+// subject is in the block's dueSuf.
+type dueEntry struct {
+	at       int64
+	from, to int32
 }
 
 // anyUnder reports whether any key starts with prefix.

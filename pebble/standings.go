@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -1405,10 +1406,7 @@ func (s *Store) ReplaceStandingsFunc(ctx context.Context, jurisdiction string, n
 	type block struct {
 		f, h         []byte
 		fLast, hLast []byte
-		// its entries due by time, by (time, subject), their subjects
-		// (kind id) in dueSuf
-		dues   []dueEntry
-		dueSuf []byte
+		due          blockDues
 	}
 	blocks := make([]block, (n+standingBlock-1)/standingBlock)
 	// the blocks a goroutine takes at once, each share with a cursor over
@@ -1511,15 +1509,16 @@ func (s *Store) ReplaceStandingsFunc(ctx context.Context, jurisdiction string, n
 							hw.addChange(&st)
 						}
 						if t := st.NextChange; !t.IsZero() {
-							blk.dues = append(blk.dues, dueEntry{t.UnixNano(), int32(len(blk.dueSuf)), int32(len(blk.dueSuf) + len(suf))})
-							blk.dueSuf = append(blk.dueSuf, suf...)
+							d := &blk.due
+							d.dues = append(d.dues, dueEntry{t.UnixNano(), int32(len(d.suf)), int32(len(d.suf) + len(suf))})
+							d.suf = append(d.suf, suf...)
 						}
 					}
 					if err != nil {
 						break
 					}
 					// in subject order already: by time, the earlier subject first
-					slices.SortFunc(blk.dues, func(x, y dueEntry) int {
+					slices.SortFunc(blk.due.dues, func(x, y dueEntry) int {
 						if x.at != y.at {
 							return cmp.Compare(x.at, y.at)
 						}
@@ -1556,14 +1555,9 @@ func (s *Store) ReplaceStandingsFunc(ctx context.Context, jurisdiction string, n
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	type table struct {
-		tag  byte
-		del  bool // the table deletes the jurisdiction's old entries of its tag
-		rows func(add func(k, v []byte) error) error
-	}
 	gen := uint64(time.Now().UnixNano()) // history blocks are kept, a generation each
-	tables := []table{
-		{tagBlock, true, func(add func(k, v []byte) error) error {
+	tables := []standingTable{
+		{tag: tagBlock, del: true, rows: func(add func(k, v []byte) error) error {
 			var key []byte
 			for _, b := range blocks {
 				key = append(jPrefix(key[:0], tagBlock, jurisdiction), b.fLast...)
@@ -1573,14 +1567,14 @@ func (s *Store) ReplaceStandingsFunc(ctx context.Context, jurisdiction string, n
 			}
 			return nil
 		}},
-		{tagBlockDir, true, func(add func(k, v []byte) error) error {
+		{tag: tagBlockDir, del: true, rows: func(add func(k, v []byte) error) error {
 			var dir []byte
 			for _, b := range blocks {
 				dir = putStr(dir, string(b.fLast))
 			}
 			return add(jPrefix(nil, tagBlockDir, jurisdiction), dir)
 		}},
-		{tagHistBlock, false, func(add func(k, v []byte) error) error {
+		{tag: tagHistBlock, rows: func(add func(k, v []byte) error) error {
 			var key []byte
 			for _, b := range blocks {
 				if b.h != nil {
@@ -1592,59 +1586,12 @@ func (s *Store) ReplaceStandingsFunc(ctx context.Context, jurisdiction string, n
 			}
 			return nil
 		}},
-		{tagDue, true, func(add func(k, v []byte) error) error {
-			// every entry due by time, by (time, subject): the blocks'
-			// sorted entries merged, of two at one time the one of the
-			// earlier block (blocks are in subject order) first
-			pos := make([]int, len(blocks))
-			var h []int32 // a heap of the blocks with entries left
-			less := func(a, b int32) bool {
-				x, y := blocks[a].dues[pos[a]].at, blocks[b].dues[pos[b]].at
-				return x < y || (x == y && a < b)
-			}
-			down := func(i int) {
-				for {
-					c := 2*i + 1
-					if c >= len(h) {
-						return
-					}
-					if c+1 < len(h) && less(h[c+1], h[c]) {
-						c++
-					}
-					if !less(h[c], h[i]) {
-						return
-					}
-					h[i], h[c] = h[c], h[i]
-					i = c
-				}
-			}
-			for b := range blocks {
-				if len(blocks[b].dues) > 0 {
-					h = append(h, int32(b))
-				}
-			}
-			for i := len(h)/2 - 1; i >= 0; i-- {
-				down(i)
-			}
-			key := jPrefix(nil, tagDue, jurisdiction)
-			n := len(key)
-			for len(h) > 0 {
-				b := h[0]
-				blk := &blocks[b]
-				d := blk.dues[pos[b]]
-				key = binary.BigEndian.AppendUint64(key[:n], uint64(d.at)^(1<<63))
-				if err := add(append(key, blk.dueSuf[d.from:d.to]...), nil); err != nil {
-					return err
-				}
-				if pos[b]++; pos[b] == len(blk.dues) {
-					h[0] = h[len(h)-1]
-					h = h[:len(h)-1]
-				}
-				down(0)
-			}
-			return nil
-		}},
 	}
+	dues := make([]*blockDues, len(blocks))
+	for i := range blocks {
+		dues[i] = &blocks[i].due
+	}
+	tables = append(tables, dueTables(jurisdiction, dues)...)
 	// the standings stored alone, and the index entries of directories
 	// written before blocks, are deleted when there are any
 	for _, tag := range []byte{tagStanding, tagByGrade, tagByList} {
@@ -1653,16 +1600,16 @@ func (s *Store) ReplaceStandingsFunc(ctx context.Context, jurisdiction string, n
 			return err
 		}
 		if any {
-			tables = append(tables, table{tag, true, func(func(k, v []byte) error) error { return nil }})
+			tables = append(tables, standingTable{tag: tag, del: true, rows: func(func(k, v []byte) error) error { return nil }})
 		}
 	}
 	paths := make([]string, len(tables))
 	errs := make([]error, len(tables))
 	var twg sync.WaitGroup
 	for i, tb := range tables {
-		paths[i] = filepath.Join(dir, fmt.Sprintf("standings-%d-%c.sst", time.Now().UnixNano(), tb.tag))
+		paths[i] = filepath.Join(dir, fmt.Sprintf("standings-%d-%c-%d.sst", time.Now().UnixNano(), tb.tag, i))
 		twg.Go(func() {
-			var lo, hi []byte
+			lo, hi := tb.lo, tb.hi
 			if tb.del {
 				lo = jPrefix(nil, tb.tag, jurisdiction)
 				hi = prefixEnd(lo)
@@ -1686,11 +1633,120 @@ func (s *Store) ReplaceStandingsFunc(ctx context.Context, jurisdiction string, n
 	return nil
 }
 
+// standingTable is one of the sorted tables a full recompute ingests:
+// its rows, after the deletion of the jurisdiction's old entries of its
+// tag (del) or of those in [lo, hi) (lo given).
+type standingTable struct {
+	tag    byte
+	del    bool
+	lo, hi []byte
+	rows   func(add func(k, v []byte) error) error
+}
+
 // dueEntry is a standing of a block due by time: when, and where its
-// subject is in the block's dueSuf.
+// subject is in the block's blockDues.suf.
 type dueEntry struct {
 	at       int64
 	from, to int32
+}
+
+// blockDues are a block's standings due by time, by (time, subject), and
+// their subjects (kind id) one after the other.
+type blockDues struct {
+	dues []dueEntry
+	suf  []byte
+}
+
+// dueTables are the tables of a full recompute's due entries (X), one a
+// core, each a range of times with the deletion of the old entries in it:
+// the blocks' sorted entries merged, of two at one time the one of the
+// earlier block (blocks are in subject order) first.
+func dueTables(jurisdiction string, blocks []*blockDues) []standingTable {
+	// the ranges' bounds: quantiles of the blocks' middle times
+	var mids []int64
+	for _, b := range blocks {
+		if len(b.dues) > 0 {
+			mids = append(mids, b.dues[len(b.dues)/2].at)
+		}
+	}
+	slices.Sort(mids)
+	P := max(1, runtime.GOMAXPROCS(0))
+	bounds := []int64{math.MinInt64}
+	for i := 1; i < P && len(mids) > 0; i++ {
+		if m := mids[i*len(mids)/P]; m > bounds[len(bounds)-1] {
+			bounds = append(bounds, m)
+		}
+	}
+	prefix := jPrefix(nil, tagDue, jurisdiction)
+	var out []standingTable
+	for r := range bounds {
+		from, to := bounds[r], int64(math.MaxInt64)
+		lo, hi := prefix, prefixEnd(prefix)
+		if r > 0 {
+			lo = binary.BigEndian.AppendUint64(slices.Clip(prefix), uint64(from)^(1<<63))
+		}
+		if r+1 < len(bounds) {
+			to = bounds[r+1]
+			hi = binary.BigEndian.AppendUint64(slices.Clip(prefix), uint64(to)^(1<<63))
+		}
+		out = append(out, standingTable{tag: tagDue, lo: lo, hi: hi, rows: func(add func(k, v []byte) error) error {
+			return mergeDues(blocks, prefix, from, to, add)
+		}})
+	}
+	return out
+}
+
+// mergeDues adds the due entries of blocks at times in [from, to), by
+// (time, subject).
+func mergeDues(blocks []*blockDues, prefix []byte, from, to int64, add func(k, v []byte) error) error {
+	pos, end := make([]int, len(blocks)), make([]int, len(blocks))
+	var h []int32 // a heap of the blocks with entries left
+	for b, d := range blocks {
+		pos[b] = sort.Search(len(d.dues), func(i int) bool { return d.dues[i].at >= from })
+		end[b] = sort.Search(len(d.dues), func(i int) bool { return d.dues[i].at >= to })
+		if pos[b] < end[b] {
+			h = append(h, int32(b))
+		}
+	}
+	less := func(a, b int32) bool {
+		x, y := blocks[a].dues[pos[a]].at, blocks[b].dues[pos[b]].at
+		return x < y || (x == y && a < b)
+	}
+	down := func(i int) {
+		for {
+			c := 2*i + 1
+			if c >= len(h) {
+				return
+			}
+			if c+1 < len(h) && less(h[c+1], h[c]) {
+				c++
+			}
+			if !less(h[c], h[i]) {
+				return
+			}
+			h[i], h[c] = h[c], h[i]
+			i = c
+		}
+	}
+	for i := len(h)/2 - 1; i >= 0; i-- {
+		down(i)
+	}
+	key := slices.Clip(prefix)
+	n := len(key)
+	for len(h) > 0 {
+		b := h[0]
+		d := blocks[b].dues[pos[b]]
+		key = binary.BigEndian.AppendUint64(key[:n], uint64(d.at)^(1<<63))
+		if err := add(append(key, blocks[b].suf[d.from:d.to]...), nil); err != nil {
+			return err
+		}
+		if pos[b]++; pos[b] == end[b] {
+			h[0] = h[len(h)-1]
+			h = h[:len(h)-1]
+		}
+		down(0)
+	}
+	return nil
 }
 
 // anyUnder reports whether any key starts with prefix.

@@ -153,8 +153,8 @@ func envInt(name string, def int) int {
 }
 
 // TestPolicyRecompute is what bench/policy.sh runs: it builds a store of
-// CREDO_POLICY_SUBJECTS subjects with 10 records each (or reuses
-// CREDO_POLICY_DATA), writes the records as CSV for PostgreSQL to
+// CREDO_POLICY_SUBJECTS subjects with 10 records each (in
+// CREDO_POLICY_DATA when set, reused by the next run), writes the records as CSV for PostgreSQL to
 // CREDO_POLICY_OUT/records.csv, then times CREDO_POLICY_RUNS full
 // recomputes under the rongcheng pack and prints the median. Skipped
 // unless CREDO_POLICY_OUT is set.
@@ -170,7 +170,21 @@ func TestPolicyRecompute(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	s := policyStore(t, filepath.Join(out, "data"), subjects, perSubject)
+	var s *pebble.Store
+	if dir := os.Getenv("CREDO_POLICY_DATA"); dir != "" {
+		// a store an earlier run built, kept to iterate on the recompute
+		var err error
+		if _, err = os.Stat(filepath.Join(dir, "ledger")); err == nil {
+			s, err = pebble.Open(dir, &pebble.Options{NoSync: true})
+		} else {
+			s, err = policyStore(t, dir, subjects, perSubject), nil
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		s = policyStore(t, filepath.Join(out, "data"), subjects, perSubject)
+	}
 	defer func() { s.Close() }()
 	fmt.Printf("setup: %d records appended in %s\n", subjects*perSubject, time.Since(start).Round(time.Millisecond))
 	// the ingest side: the scoring projection, which `credo score` and

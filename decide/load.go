@@ -104,6 +104,26 @@ func (t *Table) LoadParts(ctx context.Context, parts []iter.Seq2[*credo.Standing
 	return nil
 }
 
+// PartedStandings is a store of standings that reads them in parts by
+// subject, each subject's standings under every jurisdiction together in
+// one part (package pebble: storetest.StandingParter); a standing yielded
+// needs to hold only what the table keeps (subject, jurisdiction, score,
+// grade, grade reason's By, list names).
+type PartedStandings interface {
+	StandingParts(ctx context.Context, n int) []iter.Seq2[*credo.Standing, error]
+}
+
+// LoadStandings replaces the table's contents with every standing stored
+// in s: read in as many parts as there are cores, a goroutine each, when s
+// can read them so (PartedStandings), else in one sequence. It is how
+// `credo serve` loads its table.
+func (t *Table) LoadStandings(ctx context.Context, s credo.Standings) error {
+	if ps, ok := s.(PartedStandings); ok {
+		return t.LoadParts(ctx, ps.StandingParts(ctx, runtime.GOMAXPROCS(0)), 0)
+	}
+	return t.Load(ctx, s.ListStandings(ctx, credo.StandingFilter{}), 0)
+}
+
 // readAll reads the standings into chunks of entries handed to full.
 func (t *Table) readAll(ctx context.Context, standings iter.Seq2[*credo.Standing, error], full chan<- []loadEntry, free <-chan []loadEntry) error {
 	chunk := <-free

@@ -10,6 +10,8 @@ import (
 
 	"github.com/credo-org/credo"
 	"github.com/credo-org/credo/decide"
+	"github.com/credo-org/credo/pebble"
+	"github.com/credo-org/credo/policy"
 )
 
 // TestLoadInParts loads enough subjects for Load to split the work across
@@ -97,5 +99,83 @@ func TestLoadInParts(t *testing.T) {
 				t.Errorf("%.1f bytes a subject", b)
 			}
 		})
+	}
+}
+
+// TestLoadStandings loads the table from the standings stored in a real
+// store — stored whole by a full recompute of each jurisdiction, then a
+// few stored alone over them, as `credo serve` finds them — and checks
+// every subject against a table built one Update at a time.
+func TestLoadStandings(t *testing.T) {
+	ctx := context.Background()
+	prgs := shipped(t, nil)
+	s, err := pebble.Open(t.TempDir(), &pebble.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ref, err := decide.New(prgs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const people = 5000
+	mk := func(i int, p *policy.Program) *credo.Standing {
+		pol := p.Policy()
+		st := &credo.Standing{Subject: credo.SubjectRef{Kind: credo.Person, ID: fmt.Sprintf("110101%012dX", i)}, Jurisdiction: p.Jurisdiction,
+			PolicyVersion: p.VersionID(), AsOf: asOf, Score: float64(500 + i%700), Grade: pol.Grades[i%len(pol.Grades)].Grade}
+		if i%37 == 0 && len(pol.Lists) > 0 {
+			st.Lists = []credo.Membership{{List: pol.Lists[i%len(pol.Lists)].Name}}
+		}
+		if i%101 == 0 {
+			st.GradeReason.By = "direct"
+		}
+		return st
+	}
+	var later []*credo.Standing
+	for k, p := range prgs {
+		if !p.Scores(credo.Person) {
+			continue
+		}
+		var sts []*credo.Standing
+		for i := range people {
+			if (i+k)%3 != 0 { // each subject in some jurisdictions only
+				sts = append(sts, mk(i, p))
+			}
+		}
+		if err := s.ReplaceStandings(ctx, p.Jurisdiction, sts); err != nil {
+			t.Fatal(err)
+		}
+		for i := k; i < people; i += 97 {
+			st := mk(i+1, p)
+			st.Subject = mk(i, p).Subject
+			later = append(later, st)
+		}
+		for _, st := range sts {
+			ref.Update(st)
+		}
+	}
+	if err := s.PutStandings(ctx, later); err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range later {
+		ref.Update(st)
+	}
+	tb, err := decide.New(prgs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tb.LoadStandings(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	if tb.Len() != ref.Len() {
+		t.Fatalf("%d subjects, want %d", tb.Len(), ref.Len())
+	}
+	for i := range people + 1 {
+		subject := credo.SubjectRef{Kind: credo.Person, ID: fmt.Sprintf("110101%012dX", i)}
+		got, gok := tb.Lookup(subject)
+		want, wok := ref.Lookup(subject)
+		if gok != wok || !reflect.DeepEqual(got, want) {
+			t.Fatalf("%s: %v %v, want %v %v", subject, gok, got, wok, want)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"iter"
 	"math"
 	"time"
 
@@ -19,21 +20,34 @@ import (
 // score` and `credo ingest`, so that publishing a policy version reads
 // only it:
 //
-//	J 'm'                      → projected through seq (8) ‖ next subject number (4) ‖ last block's first seq (8)
+//	J 'm'                      → projected through seq (8) ‖ next subject number (4) ‖ last block's first seq (8) ‖ format (1)
 //	J 'k' number (2)           → a record kind
 //	J 'a' number (2)           → an attribute name
+//	J 't' number (4)           → a tuple (below), numbered from 1
 //	J 's' kind id              → the subject's number (4): dense, from 1
 //	J 'b' first seq (8)        → a block: count (4), then count records
 //
-// A record in a block (the sequence number is the block's first plus its
-// position; a gap in the ledger starts a new block):
+// A block holds its records by column, so that a recompute reads a record
+// with three loads and no decoding (the sequence number of a record is the
+// block's first plus its position; a gap in the ledger starts a new block):
 //
-//	uvarint subject number (0: no resolved subject)
-//	varint  occurred_at seconds, uvarint nanoseconds
-//	uvarint tuple length, then the tuple: what a rule can read of it —
-//	uvarint kind number, byte polarity+1 | special<<4, uvarint attribute
-//	count, each uvarint name number, byte value kind, value
+//	count × subject number (4, little-endian; 0: no resolved subject)
+//	count × tuple number (4; 0: the record's tuple is inline, below)
+//	count × occurred_at (8, Unix nanoseconds)
+//	the inline tuples, each uvarint length and bytes, in record order
 //
+// The first projTuples distinct tuples are numbered, so that what a policy
+// makes of each is looked up by number; the rest (records with attributes
+// that are seldom equal) are carried inline.
+//
+// A tuple is what a rule can read of a record: uvarint kind number, byte
+// polarity+1 | special<<4, uvarint attribute count, each uvarint name
+// number, byte value kind, value.
+//
+// The format byte is projFormat; a projection of an older format (one
+// without it, whose records carried every tuple inline) is built again
+// from the ledger by the next extension.
+
 // A record is special when it corrects or retracts another or
 // is credo's own (a resolution): its subject is then scored from its full
 // records. The tuple of two records is equal exactly when what a
@@ -54,6 +68,11 @@ const (
 	// it; past it, it starts a new block, so that a run that adds a
 	// record or two does not rewrite a full block each time.
 	projTail = 16 << 10
+	// projTuples is how many distinct tuples are numbered: the
+	// dictionary an extension reads stays small.
+	projTuples = 1 << 16
+	projTuple  = 't'
+	projFormat = 2
 )
 
 // ProjSpecial is the flag bit, in a tuple's polarity byte, of a special
@@ -78,24 +97,32 @@ type projWriter struct {
 	kinds    map[string]uint16
 	attrs    map[string]uint16
 	subjects map[credo.SubjectRef]uint32
+	tuples   map[string]uint32
 	nextSubj uint32
 	b        *pebble.Batch
 	stats    ProjectionStats
 }
 
-func (s *Store) projMetaRead() (through uint64, nextSubj uint32, lastBlock uint64, err error) {
+// projMetaRead reads the projection's meta; format is 0 when there is no
+// projection.
+func (s *Store) projMetaRead() (through uint64, nextSubj uint32, lastBlock uint64, format byte, err error) {
 	v, closer, err := s.db.Get(projKey(projMeta))
 	if errors.Is(err, pebble.ErrNotFound) {
-		return 0, 1, 0, nil
+		return 0, 1, 0, 0, nil
 	}
 	if err != nil {
-		return 0, 0, 0, fmt.Errorf("scoring projection: %w", err)
+		return 0, 0, 0, 0, fmt.Errorf("scoring projection: %w", err)
 	}
 	defer closer.Close()
-	if len(v) != 20 {
-		return 0, 0, 0, fmt.Errorf("scoring projection: corrupt meta %x", v)
+	switch len(v) {
+	case 20:
+		format = 1
+	case 21:
+		format = v[20]
+	default:
+		return 0, 0, 0, 0, fmt.Errorf("scoring projection: corrupt meta %x", v)
 	}
-	return binary.BigEndian.Uint64(v), binary.BigEndian.Uint32(v[8:]), binary.BigEndian.Uint64(v[12:]), nil
+	return binary.BigEndian.Uint64(v), binary.BigEndian.Uint32(v[8:]), binary.BigEndian.Uint64(v[12:]), format, nil
 }
 
 // projDict reads the kind or attribute dictionary, by number.
@@ -143,11 +170,18 @@ func (s *Store) ExtendProjection(ctx context.Context) (ProjectionStats, error) {
 	s.projectionMu.Lock()
 	defer s.projectionMu.Unlock()
 	start := time.Now()
-	through, nextSubj, lastBlock, err := s.projMetaRead()
+	through, nextSubj, lastBlock, format, err := s.projMetaRead()
 	if err != nil {
 		return ProjectionStats{}, err
 	}
-	w := &projWriter{s: s, kinds: map[string]uint16{}, attrs: map[string]uint16{}, subjects: map[credo.SubjectRef]uint32{}, nextSubj: nextSubj}
+	if format != 0 && format != projFormat {
+		// an older format: built again
+		if err := s.db.DeleteRange([]byte{tagProjection}, []byte{tagProjection + 1}, pebble.NoSync); err != nil {
+			return ProjectionStats{}, fmt.Errorf("scoring projection of format %d: %w", format, err)
+		}
+		through, nextSubj, lastBlock = 0, 1, 0
+	}
+	w := &projWriter{s: s, kinds: map[string]uint16{}, attrs: map[string]uint16{}, subjects: map[credo.SubjectRef]uint32{}, tuples: map[string]uint32{}, nextSubj: nextSubj}
 	w.stats.Through = through
 	head, err := s.Head(ctx)
 	if err != nil {
@@ -166,11 +200,17 @@ func (s *Store) ExtendProjection(ctx context.Context) (ProjectionStats, error) {
 			d[name] = uint16(n)
 		}
 	}
+	tuples, err := s.projTuples(ctx)
+	if err != nil {
+		return w.stats, err
+	}
+	for n, t := range tuples[1:] {
+		w.tuples[string(t)] = uint32(n + 1)
+	}
 	// the last block, when not full, is extended
 	var (
-		blk      []byte // count (4) ‖ records
+		blk      projCols
 		blkFirst uint64
-		blkCount uint32
 	)
 	if through > 0 {
 		// read by key: a reverse scan would wade through every version
@@ -181,7 +221,12 @@ func (s *Store) ExtendProjection(ctx context.Context) (ProjectionStats, error) {
 			if len(v) >= 4 {
 				n := binary.BigEndian.Uint32(v)
 				if n < ProjectionBlock && len(v) < projTail && lastBlock+uint64(n) == through+1 {
-					blk, blkFirst, blkCount = append([]byte(nil), v...), lastBlock, n
+					pb := ProjBlock{First: lastBlock, Count: int(n), Data: v[4:]}
+					if blk, err = pb.cols(); err != nil {
+						closer.Close()
+						return w.stats, err
+					}
+					blkFirst = lastBlock
 				}
 			}
 			closer.Close()
@@ -192,9 +237,8 @@ func (s *Store) ExtendProjection(ctx context.Context) (ProjectionStats, error) {
 	w.b = s.db.NewBatch()
 	defer func() { w.b.Close() }()
 	flush := func(commit bool) error {
-		if blkCount > 0 {
-			binary.BigEndian.PutUint32(blk, blkCount)
-			if err := w.b.Set(projKey(projBlockK, binary.BigEndian.AppendUint64(nil, blkFirst)...), blk, nil); err != nil {
+		if len(blk.subs) > 0 {
+			if err := w.b.Set(projKey(projBlockK, binary.BigEndian.AppendUint64(nil, blkFirst)...), blk.encode(), nil); err != nil {
 				return err
 			}
 		}
@@ -204,6 +248,7 @@ func (s *Store) ExtendProjection(ctx context.Context) (ProjectionStats, error) {
 		meta := binary.BigEndian.AppendUint64(nil, w.stats.Through)
 		meta = binary.BigEndian.AppendUint32(meta, w.nextSubj)
 		meta = binary.BigEndian.AppendUint64(meta, blkFirst)
+		meta = append(meta, projFormat)
 		if err := w.b.Set(projKey(projMeta), meta, nil); err != nil {
 			return err
 		}
@@ -219,19 +264,20 @@ func (s *Store) ExtendProjection(ctx context.Context) (ProjectionStats, error) {
 		if err != nil {
 			return w.stats, fmt.Errorf("scoring projection: %w", err)
 		}
-		if blkCount == ProjectionBlock || (blkCount > 0 && r.Seq != blkFirst+uint64(blkCount)) {
+		count := len(blk.subs)
+		if count == ProjectionBlock || (count > 0 && r.Seq != blkFirst+uint64(count)) {
 			if err := flush(false); err != nil {
 				return w.stats, err
 			}
-			blk, blkCount = nil, 0
+			blk.reset()
+			count = 0
 		}
-		if blkCount == 0 {
-			blk, blkFirst = append(blk[:0], 0, 0, 0, 0), r.Seq
+		if count == 0 {
+			blkFirst = r.Seq
 		}
-		if blk, err = w.appendRecord(blk, r); err != nil {
+		if err = w.appendRecord(&blk, r); err != nil {
 			return w.stats, err
 		}
-		blkCount++
 		w.stats.Records++
 		w.stats.Through = r.Seq
 		if sincecommit++; sincecommit >= 1<<20 {
@@ -294,18 +340,61 @@ func (w *projWriter) number(d map[string]uint16, sub byte, name string) (uint16,
 	return n, w.b.Set(projKey(sub, byte(n>>8), byte(n)), []byte(name), nil)
 }
 
-func (w *projWriter) appendRecord(b []byte, r *credo.Record) ([]byte, error) {
+// projCols is a block being written, by column (see Projection).
+type projCols struct {
+	subs, tups []uint32
+	ats        []int64
+	inline     []byte
+}
+
+func (c *projCols) reset() {
+	c.subs, c.tups, c.ats, c.inline = c.subs[:0], c.tups[:0], c.ats[:0], c.inline[:0]
+}
+
+// encode is the block's value: count (4, big-endian), then the columns.
+func (c *projCols) encode() []byte {
+	n := len(c.subs)
+	b := make([]byte, 0, 4+16*n+len(c.inline))
+	b = binary.BigEndian.AppendUint32(b, uint32(n))
+	for _, v := range c.subs {
+		b = binary.LittleEndian.AppendUint32(b, v)
+	}
+	for _, v := range c.tups {
+		b = binary.LittleEndian.AppendUint32(b, v)
+	}
+	for _, v := range c.ats {
+		b = binary.LittleEndian.AppendUint64(b, uint64(v))
+	}
+	return append(b, c.inline...)
+}
+
+// cols reads a block back into columns (to extend it).
+func (b *ProjBlock) cols() (projCols, error) {
+	subs, tups, ats, inline, err := b.Columns()
+	if err != nil {
+		return projCols{}, err
+	}
+	var c projCols
+	for k := range b.Count {
+		c.subs = append(c.subs, binary.LittleEndian.Uint32(subs[4*k:]))
+		c.tups = append(c.tups, binary.LittleEndian.Uint32(tups[4*k:]))
+		c.ats = append(c.ats, int64(binary.LittleEndian.Uint64(ats[8*k:])))
+	}
+	c.inline = append(c.inline, inline...)
+	return c, nil
+}
+
+func (w *projWriter) appendRecord(c *projCols, r *credo.Record) error {
 	subj, err := w.subject(r.Subject)
 	if err != nil {
-		return b, err
+		return err
 	}
 	kind, err := w.number(w.kinds, projKind, r.Kind)
 	if err != nil {
-		return b, err
+		return err
 	}
-	b = binary.AppendUvarint(b, uint64(subj))
-	b = binary.AppendVarint(b, r.OccurredAt.Unix())
-	b = binary.AppendUvarint(b, uint64(r.OccurredAt.Nanosecond()))
+	c.subs = append(c.subs, subj)
+	c.ats = append(c.ats, r.OccurredAt.UnixNano())
 	var tup [256]byte
 	t := binary.AppendUvarint(tup[:0], uint64(kind))
 	flags := byte(int8(r.Polarity) + 1)
@@ -317,7 +406,7 @@ func (w *projWriter) appendRecord(b []byte, r *credo.Record) ([]byte, error) {
 	for _, a := range r.Attributes {
 		n, err := w.number(w.attrs, projAttr, a.Key)
 		if err != nil {
-			return b, err
+			return err
 		}
 		t = binary.AppendUvarint(t, uint64(n))
 		v := a.Value
@@ -340,8 +429,33 @@ func (w *projWriter) appendRecord(b []byte, r *credo.Record) ([]byte, error) {
 			}
 		}
 	}
-	b = binary.AppendUvarint(b, uint64(len(t)))
-	return append(b, t...), nil
+	n, ok := w.tuples[string(t)]
+	if !ok && len(w.tuples) < projTuples {
+		n = uint32(len(w.tuples) + 1)
+		w.tuples[string(t)] = n
+		if err := w.b.Set(projKey(projTuple, binary.BigEndian.AppendUint32(nil, n)...), t, nil); err != nil {
+			return err
+		}
+	}
+	c.tups = append(c.tups, n)
+	if n == 0 {
+		c.inline = binary.AppendUvarint(c.inline, uint64(len(t)))
+		c.inline = append(c.inline, t...)
+	}
+	return nil
+}
+
+// projTuples reads the numbered tuples, by number (0: none).
+func (s *Store) projTuples(ctx context.Context) ([][]byte, error) {
+	out := [][]byte{nil}
+	err := s.scanProj(ctx, projKey(projTuple), func(k, v []byte) error {
+		if len(k) != 6 || binary.BigEndian.Uint32(k[2:]) != uint32(len(out)) {
+			return fmt.Errorf("scoring projection: corrupt tuple key %x", k)
+		}
+		out = append(out, append([]byte(nil), v...))
+		return nil
+	})
+	return out, err
 }
 
 // Projection is the scoring projection as a full recompute reads it (see
@@ -355,7 +469,8 @@ type Projection struct {
 	// their numbers.
 	Subjects []credo.SubjectRef
 	Numbers  []uint32
-	MaxNum   uint32 // the highest subject number
+	MaxNum   uint32   // the highest subject number
+	Tuples   [][]byte // the numbered tuples, by number (0: none)
 	Blocks   []ProjBlock
 }
 
@@ -366,36 +481,66 @@ type ProjBlock struct {
 	Data  []byte // the records
 }
 
-// ReadProjection reads the whole scoring projection into memory.
+// ReadProjection reads the whole scoring projection into memory: its
+// dictionaries (ReadProjectionMeta), subjects (ProjectionSubjects) and
+// blocks.
 func (s *Store) ReadProjection(ctx context.Context) (*Projection, error) {
-	through, next, _, err := s.projMetaRead()
+	pj, err := s.ReadProjectionMeta(ctx)
 	if err != nil {
 		return nil, err
 	}
+	// the subjects and the blocks are read side by side
+	blocksDone := make(chan error, 1)
+	go func() {
+		blocksDone <- s.ProjectionBlocks(ctx, 0, math.MaxUint64, func(b ProjBlock) error {
+			b.Data = append([]byte(nil), b.Data...)
+			pj.Blocks = append(pj.Blocks, b)
+			return nil
+		})
+	}()
+	err = s.ProjectionSubjects(ctx, pj)
+	if berr := <-blocksDone; err == nil {
+		err = berr
+	}
+	if err != nil {
+		return nil, err
+	}
+	return pj, nil
+}
+
+// ReadProjectionMeta reads what the projection's records refer to: its
+// watermark, the highest subject number, and the dictionaries of kinds,
+// attribute names and tuples; not the subjects or the blocks.
+func (s *Store) ReadProjectionMeta(ctx context.Context) (*Projection, error) {
+	through, next, _, format, err := s.projMetaRead()
+	if err != nil {
+		return nil, err
+	}
+	if format != 0 && format != projFormat {
+		return nil, fmt.Errorf("scoring projection: format %d, want %d: extend it first", format, projFormat)
+	}
 	pj := &Projection{Through: through, MaxNum: next - 1}
+	if pj.Tuples, err = s.projTuples(ctx); err != nil {
+		return nil, err
+	}
 	if pj.Kinds, err = s.projDict(ctx, projKind); err != nil {
 		return nil, err
 	}
 	if pj.Attrs, err = s.projDict(ctx, projAttr); err != nil {
 		return nil, err
 	}
-	// the subjects and the blocks are read side by side
-	blocksDone := make(chan error, 1)
-	go func() {
-		blocksDone <- s.scanProj(ctx, projKey(projBlockK), func(k, v []byte) error {
-			if len(k) != 10 || len(v) < 4 {
-				return fmt.Errorf("scoring projection: corrupt block %x", k)
-			}
-			pj.Blocks = append(pj.Blocks, ProjBlock{First: binary.BigEndian.Uint64(k[2:]), Count: int(binary.BigEndian.Uint32(v)), Data: append([]byte(nil), v[4:]...)})
-			return nil
-		})
-	}()
-	pj.Subjects = make([]credo.SubjectRef, 0, next)
-	pj.Numbers = make([]uint32, 0, next)
+	return pj, nil
+}
+
+// ProjectionSubjects reads the numbered subjects into pj.Subjects and
+// pj.Numbers.
+func (s *Store) ProjectionSubjects(ctx context.Context, pj *Projection) error {
+	pj.Subjects = make([]credo.SubjectRef, 0, pj.MaxNum)
+	pj.Numbers = make([]uint32, 0, pj.MaxNum)
 	// the ids in one allocation, cut after
 	var arena []byte
 	var ends []int
-	err = s.scanProj(ctx, projKey(projSubject), func(k, v []byte) error {
+	err := s.scanProj(ctx, projKey(projSubject), func(k, v []byte) error {
 		if len(k) < 4 || len(v) != 4 {
 			return fmt.Errorf("scoring projection: corrupt subject entry %x", k)
 		}
@@ -410,25 +555,61 @@ func (s *Store) ReadProjection(ctx context.Context) (*Projection, error) {
 		pj.Subjects[i].ID = ids[from:end]
 		from = end
 	}
-	if berr := <-blocksDone; err == nil {
-		err = berr
+	return err
+}
+
+// ProjectionBlocks calls fn with each block of the projection whose first
+// sequence number is in [lo, hi), in order; the block's data is valid
+// during the call only (a view of the engine's). Goroutines reading
+// disjoint ranges read the projection on several cores, copying nothing.
+func (s *Store) ProjectionBlocks(ctx context.Context, lo, hi uint64, fn func(ProjBlock) error) error {
+	upper := projKey(projBlockK, binary.BigEndian.AppendUint64(nil, hi)...)
+	if hi == math.MaxUint64 {
+		upper = prefixEnd(projKey(projBlockK))
 	}
+	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: projKey(projBlockK, binary.BigEndian.AppendUint64(nil, lo)...), UpperBound: upper})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return pj, nil
+	defer it.Close()
+	for ok := it.First(); ok; ok = it.Next() {
+		k := it.Key()
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return err
+		}
+		if len(k) != 10 || len(v) < 4 {
+			return fmt.Errorf("scoring projection: corrupt block %x", k)
+		}
+		if err := fn(ProjBlock{First: binary.BigEndian.Uint64(k[2:]), Count: int(binary.BigEndian.Uint32(v)), Data: v[4:]}); err != nil {
+			return err
+		}
+	}
+	return it.Error()
 }
 
-// ProjRecord is one record of a block as DecodeNext reads it.
+// ProjRecord is one record of a block (see ProjBlock.Records).
 type ProjRecord struct {
-	Subject uint32
-	At      int64  // occurred_at, Unix nanoseconds
-	Tuple   []byte // kind, flags, attributes: see Projection
+	Subject  uint32
+	At       int64  // occurred_at, Unix nanoseconds
+	TupleNum uint32 // its tuple's number in Projection.Tuples; 0: inline
+	Tuple    []byte // kind, flags, attributes (see Projection), when inline
 }
 
-// Special reports whether the record must be read in full (see
-// Projection).
-func (r *ProjRecord) Special() bool { return len(r.Tuple) > 1 && tupleFlags(r.Tuple)&ProjSpecial != 0 }
+// Tuple is r's tuple: inline, or the numbered one.
+func (pj *Projection) Tuple(r *ProjRecord) ([]byte, error) {
+	if r.TupleNum == 0 {
+		return r.Tuple, nil
+	}
+	if int(r.TupleNum) >= len(pj.Tuples) {
+		return nil, errCorruptProj
+	}
+	return pj.Tuples[r.TupleNum], nil
+}
+
+// SpecialTuple reports whether a record of tuple t must be read in full
+// (see Projection).
+func SpecialTuple(t []byte) bool { return len(t) > 1 && tupleFlags(t)&ProjSpecial != 0 }
 
 func tupleFlags(t []byte) byte {
 	_, n := binary.Uvarint(t)
@@ -438,32 +619,51 @@ func tupleFlags(t []byte) byte {
 	return t[n]
 }
 
-// DecodeNext reads the record at the start of b into r and returns the
-// rest of b.
-func DecodeNext(b []byte, r *ProjRecord) ([]byte, error) {
-	subj, n := binary.Uvarint(b)
-	if n <= 0 {
-		return nil, errCorruptProj
+// Columns views the block's records by column: record k's subject number
+// is little-endian uint32 at subs[4k:], its tuple number at tups[4k:] (0:
+// the next of the inline tuples, NextInline), its occurrence (Unix
+// nanoseconds) int64 at ats[8k:].
+func (b *ProjBlock) Columns() (subs, tups, ats, inline []byte, err error) {
+	n := b.Count
+	if n < 0 || len(b.Data) < 16*n {
+		return nil, nil, nil, nil, errCorruptProj
 	}
-	b = b[n:]
-	sec, n := binary.Varint(b)
-	if n <= 0 {
-		return nil, errCorruptProj
+	return b.Data[:4*n], b.Data[4*n : 8*n], b.Data[8*n : 16*n], b.Data[16*n:], nil
+}
+
+// NextInline reads the inline tuple at the front of inline.
+func NextInline(inline []byte) (tuple, rest []byte, err error) {
+	tl, n := binary.Uvarint(inline)
+	if n <= 0 || tl > uint64(len(inline)-n) {
+		return nil, nil, errCorruptProj
 	}
-	b = b[n:]
-	ns, n := binary.Uvarint(b)
-	if n <= 0 {
-		return nil, errCorruptProj
+	return inline[n : n+int(tl)], inline[n+int(tl):], nil
+}
+
+// Records yields the block's records in order.
+func (b *ProjBlock) Records() iter.Seq2[ProjRecord, error] {
+	return func(yield func(ProjRecord, error) bool) {
+		subs, tups, ats, inline, err := b.Columns()
+		if err != nil {
+			yield(ProjRecord{}, err)
+			return
+		}
+		for k := range b.Count {
+			r := ProjRecord{Subject: binary.LittleEndian.Uint32(subs[4*k:]), TupleNum: binary.LittleEndian.Uint32(tups[4*k:]), At: int64(binary.LittleEndian.Uint64(ats[8*k:]))}
+			if r.TupleNum == 0 {
+				if r.Tuple, inline, err = NextInline(inline); err != nil {
+					yield(ProjRecord{}, err)
+					return
+				}
+			}
+			if !yield(r, nil) {
+				return
+			}
+		}
+		if len(inline) > 0 {
+			yield(ProjRecord{}, errCorruptProj)
+		}
 	}
-	b = b[n:]
-	tl, n := binary.Uvarint(b)
-	if n <= 0 || tl > uint64(len(b)-n) {
-		return nil, errCorruptProj
-	}
-	r.Subject = uint32(subj)
-	r.At = sec*1e9 + int64(ns)
-	r.Tuple = b[n : n+int(tl)]
-	return b[n+int(tl):], nil
 }
 
 var errCorruptProj = errors.New("scoring projection: corrupt block")

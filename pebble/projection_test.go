@@ -2,6 +2,7 @@ package pebble
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"testing"
@@ -97,33 +98,99 @@ func TestProjection(t *testing.T) {
 		}
 		seq := 0
 		for _, b := range pj.Blocks {
-			data := b.Data
-			for k := range b.Count {
-				if b.First+uint64(k) != uint64(seq+1) {
-					t.Fatalf("%s: block at %d, record %d: seq %d", name, b.First, k, seq+1)
-				}
-				var pr ProjRecord
-				if data, err = DecodeNext(data, &pr); err != nil {
-					t.Fatal(err)
-				}
-				want := recs[seq]
-				got, err := pj.Record(pr.Tuple)
+			k := 0
+			for pr, err := range b.Records() {
 				if err != nil {
 					t.Fatal(err)
 				}
+				if b.First+uint64(k) != uint64(seq+1) {
+					t.Fatalf("%s: block at %d, record %d: seq %d", name, b.First, k, seq+1)
+				}
+				k++
+				want := recs[seq]
+				tuple, err := pj.Tuple(&pr)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := pj.Record(tuple)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if pr.TupleNum == 0 {
+					t.Fatalf("%s: record %d: its tuple inline, with %d numbered", name, seq+1, len(pj.Tuples))
+				}
 				if refOf[pr.Subject] != want.Subject || pr.At != want.OccurredAt.UnixNano() || got.Kind != want.Kind || got.Polarity != want.Polarity ||
-					pr.Special() != (want.Corrects != "") || fmt.Sprint(got.Attributes) != fmt.Sprint(want.Attributes) {
-					t.Fatalf("%s: record %d = %v %d %+v special %v, want %+v", name, seq+1, refOf[pr.Subject], pr.At, got, pr.Special(), want)
+					SpecialTuple(tuple) != (want.Corrects != "") || fmt.Sprint(got.Attributes) != fmt.Sprint(want.Attributes) {
+					t.Fatalf("%s: record %d = %v %d %+v special %v, want %+v", name, seq+1, refOf[pr.Subject], pr.At, got, SpecialTuple(tuple), want)
 				}
 				seq++
 			}
-			if len(data) != 0 {
-				t.Fatalf("%s: block at %d: %d bytes left", name, b.First, len(data))
+			if k != b.Count {
+				t.Fatalf("%s: block at %d: %d records of %d", name, b.First, k, b.Count)
 			}
 		}
 		if seq != n {
 			t.Fatalf("%s: %d records in the blocks", name, seq)
 		}
+	}
+}
+
+// TestProjectionFormat: a projection of the format before numbered tuples
+// is built again by the next extension, and refused until then; a record
+// with its tuple inline decodes.
+func TestProjectionFormat(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(t.TempDir(), &Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var recs []*credo.Record
+	for i := range 100 {
+		recs = append(recs, projRec(i))
+	}
+	if _, err := s.Append(ctx, recs); err != nil {
+		t.Fatal(err)
+	}
+	// format 1: a 20-byte meta, records with their tuples inline
+	meta := binary.BigEndian.AppendUint64(nil, 100)
+	meta = binary.BigEndian.AppendUint32(meta, 8)
+	meta = binary.BigEndian.AppendUint64(meta, 1)
+	if err := s.db.Set(projKey(projMeta), meta, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.db.Set(projKey(projBlockK, binary.BigEndian.AppendUint64(nil, 1)...), []byte{0, 0, 0, 1, 1, 2, 3, 4}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ReadProjection(ctx); err == nil {
+		t.Fatal("a projection of format 1 read")
+	}
+	if st, err := s.ExtendProjection(ctx); err != nil || st.Records != 100 || st.Subjects != 7 {
+		t.Fatalf("extend over format 1 = %+v, %v, want it built again", st, err)
+	}
+	pj, err := s.ReadProjection(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pj.Blocks) != 1 || pj.Blocks[0].Count != 100 || len(pj.Tuples) < 2 {
+		t.Fatalf("built again: %d blocks, %d tuples", len(pj.Blocks), len(pj.Tuples))
+	}
+	// a block of two records, the second's tuple inline
+	blk := projCols{subs: []uint32{5, 6}, tups: []uint32{1, 0}, ats: []int64{7, 8}, inline: []byte{3, 9, 8, 7}}
+	v := blk.encode()
+	pb := ProjBlock{First: 1, Count: 2, Data: v[4:]}
+	var got []ProjRecord
+	for pr, err := range pb.Records() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, pr)
+	}
+	if len(got) != 2 || got[1].Subject != 6 || got[1].At != 8 || string(got[1].Tuple) != "\x09\x08\x07" || got[0].TupleNum != 1 || got[0].Tuple != nil {
+		t.Fatalf("a block with an inline tuple: %+v", got)
+	}
+	if back, err := pb.cols(); err != nil || string(back.encode()) != string(v) {
+		t.Fatalf("the block read back: %x, %v, want %x", back.encode(), err, v)
 	}
 }
 

@@ -2,7 +2,9 @@ package score
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 	"time"
@@ -18,7 +20,9 @@ import (
 type ProjectionStore interface {
 	Store
 	ExtendProjection(ctx context.Context) (pebble.ProjectionStats, error)
-	ReadProjection(ctx context.Context) (*pebble.Projection, error)
+	ReadProjectionMeta(ctx context.Context) (*pebble.Projection, error)
+	ProjectionSubjects(ctx context.Context, pj *pebble.Projection) error
+	ProjectionBlocks(ctx context.Context, lo, hi uint64, fn func(pebble.ProjBlock) error) error
 	ReplaceStandingsFunc(ctx context.Context, jurisdiction string, n int, at func(i int, st *credo.Standing)) error
 }
 
@@ -94,6 +98,22 @@ type projEvent struct {
 	at   int64
 }
 
+// sortByTime sorts a subject's few events by time in place: an insertion
+// sort on the integers, so that the aggregator's own sort (by a compare
+// function, over larger events) finds them in order.
+func sortByTime(evs []groupedEvent) []groupedEvent {
+	for i := 1; i < len(evs); i++ {
+		for j := i; j > 0 && evs[j].at < evs[j-1].at; j-- {
+			evs[j], evs[j-1] = evs[j-1], evs[j]
+		}
+	}
+	return evs
+}
+
+// numberedWorker is the top byte of an event's tuple when the tuple is a
+// numbered one of the projection, not one a worker met inline.
+const numberedWorker = 255
+
 // groupedEvent is a projEvent once grouped by subject.
 type groupedEvent struct {
 	at  int64
@@ -121,36 +141,20 @@ func recomputeProjected(ctx context.Context, s ProjectionStore, p *policy.Progra
 	res.Projected = ext.Records
 	res.ProjectionTook = ext.Took
 	phase("extend projection")
-	pj, err := s.ReadProjection(ctx)
+	pj, err := s.ReadProjectionMeta(ctx)
 	if err != nil {
 		return res, fmt.Errorf("score %s: %w", p.VersionID(), err)
 	}
-	phase("read projection")
 	ov, err := readOverlay(ctx, s)
 	if err != nil {
 		return res, fmt.Errorf("score %s: %w", p.VersionID(), err)
 	}
 	res.Through = pj.Through
 	n := int(pj.MaxNum) + 1
-	refOf := make([]int32, n) // subject number → index in pj.Subjects, -1 when none
-	for i := range refOf {
-		refOf[i] = -1
-	}
-	for i, num := range pj.Numbers {
-		if int(num) < n {
-			refOf[num] = int32(i)
-		}
-	}
-	kindOf := make([]credo.SubjectKind, n) // subject number → kind
-	var scored [256]bool                   // the subject kinds p scores
-	for k := range scored {
-		scored[k] = p.Scores(credo.SubjectKind(k))
-	}
-	for i, num := range pj.Numbers {
-		if int(num) < n {
-			kindOf[num] = pj.Subjects[i].Kind
-		}
-	}
+	// the subjects are read while the blocks are matched: what the match
+	// would ask of a subject's kind waits for after
+	subjectsRead := make(chan error, 1)
+	go func() { subjectsRead <- s.ProjectionSubjects(ctx, pj) }()
 	slow := make([]bool, n)
 	extra := map[credo.SubjectRef]bool{} // subjects scored from their records that may have no number
 	for _, a := range ov.assigned {
@@ -165,40 +169,74 @@ func recomputeProjected(ctx context.Context, s ProjectionStore, p *policy.Progra
 	scoresPersons := p.Scores(credo.Person)
 	withReps := scoresPersons && len(linked) > 0 && len(o.Reps) > 0
 
+	// what p makes of a tuple: computed once for each numbered tuple, here,
+	// and for each distinct inline one by the worker that meets it
+	var hits []policy.Hit
+	tupleOf := func(tuple []byte) (*tupleInfo, error) {
+		r, err := pj.Record(tuple)
+		if err != nil {
+			return nil, err
+		}
+		ti := &tupleInfo{kind: r.Kind, special: pebble.SpecialTuple(tuple)}
+		if !p.Projectable(r.Kind) {
+			ti.special = true
+		} else {
+			hits = p.Match(credo.SubjectRef{}, r, hits[:0])
+			ti.hits = slices.Clone(hits)
+			ti.special = ti.special || !p.Simple(hits) || (len(hits) == 0 && p.Relevant(r, hits))
+		}
+		return ti, nil
+	}
+	numbered := make([]*tupleInfo, len(pj.Tuples))
+	for n := 1; n < len(pj.Tuples); n++ {
+		if numbered[n], err = tupleOf(pj.Tuples[n]); err != nil {
+			return res, fmt.Errorf("score %s: tuple %d: %w", p.VersionID(), n, err)
+		}
+	}
+
 	// pass 1: the blocks, over every core, each worker its own tuples and events
 	type part struct {
 		evs     []projEvent
 		tuples  []*tupleInfo // by number
 		records int64
 		slow    []uint32
-		reps    []credo.SubjectRef
+		linked  []uint32 // subjects of records of a linked kind
 		err     error
 	}
-	parts := make([]part, min(o.Workers, 255))
+	parts := make([]part, min(o.Workers, numberedWorker))
+	// each worker its range of the ledger, read by an iterator of its own
+	span := pj.Through/uint64(len(parts)) + 1
+	for i := range parts {
+		parts[i].evs = make([]projEvent, 0, span) // most records have hits
+	}
 	var next int
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for w := range parts {
 		pt := &parts[w]
+		lo, hi := 1+uint64(w)*span, 1+uint64(w+1)*span
+		if w == len(parts)-1 {
+			hi = math.MaxUint64
+		}
 		wg.Go(func() {
 			tuples := map[string]uint32{}
 			var rec pebble.ProjRecord
-			var hits []policy.Hit
-			for {
-				mu.Lock()
-				bi := next
-				next++
-				mu.Unlock()
-				if bi >= len(pj.Blocks) || ctx.Err() != nil {
-					return
+			pt.err = s.ProjectionBlocks(ctx, lo, hi, func(blk pebble.ProjBlock) error {
+				if err := ctx.Err(); err != nil {
+					return err
 				}
-				blk := pj.Blocks[bi]
-				b := blk.Data
-				var err error // this goroutine's
+				subs, tups, ats, inline, err := blk.Columns()
+				if err != nil {
+					return fmt.Errorf("block at %d: %w", blk.First, err)
+				}
 				for k := range blk.Count {
-					if b, err = pebble.DecodeNext(b, &rec); err != nil {
-						pt.err = fmt.Errorf("block at %d: %w", blk.First, err)
-						return
+					rec.Subject = binary.LittleEndian.Uint32(subs[4*k:])
+					rec.TupleNum = binary.LittleEndian.Uint32(tups[4*k:])
+					rec.At = int64(binary.LittleEndian.Uint64(ats[8*k:]))
+					if rec.TupleNum == 0 {
+						if rec.Tuple, inline, err = pebble.NextInline(inline); err != nil {
+							return fmt.Errorf("block at %d: %w", blk.First, err)
+						}
 					}
 					pt.records++
 					seq := blk.First + uint64(k)
@@ -213,54 +251,60 @@ func recomputeProjected(ctx context.Context, s ProjectionStore, p *policy.Progra
 					if rec.Subject == 0 || int(rec.Subject) >= n {
 						continue
 					}
-					sk := kindOf[rec.Subject]
-					if sk == credo.Unresolved {
-						continue // a number without a subject entry
-					}
-					tn, seen := tuples[string(rec.Tuple)]
-					if !seen {
-						r, err := pj.Record(rec.Tuple)
-						if err != nil {
-							pt.err = fmt.Errorf("block at %d: %w", blk.First, err)
-							return
+					var ti *tupleInfo
+					var tn uint32
+					if rec.TupleNum > 0 {
+						if int(rec.TupleNum) >= len(numbered) {
+							return fmt.Errorf("block at %d: tuple %d of %d", blk.First, rec.TupleNum, len(numbered)-1)
 						}
-						if len(pt.tuples) == 1<<24 {
-							pt.err = fmt.Errorf("more than %d distinct record tuples in one worker's share", 1<<24)
-							return
+						ti, tn = numbered[rec.TupleNum], numberedWorker<<24|rec.TupleNum
+					} else {
+						var seen bool
+						if tn, seen = tuples[string(rec.Tuple)]; !seen {
+							if len(pt.tuples) == 1<<24 {
+								return fmt.Errorf("more than %d distinct record tuples in one worker's share", 1<<24)
+							}
+							mu.Lock() // tupleOf shares its hits
+							t, err := tupleOf(rec.Tuple)
+							mu.Unlock()
+							if err != nil {
+								return fmt.Errorf("block at %d: %w", blk.First, err)
+							}
+							tn = uint32(w)<<24 | uint32(len(pt.tuples))
+							pt.tuples = append(pt.tuples, t)
+							tuples[string(rec.Tuple)] = tn
 						}
-						ti := &tupleInfo{kind: r.Kind}
-						if !p.Projectable(r.Kind) {
-							ti.special = true
-						} else {
-							hits = p.Match(credo.SubjectRef{}, r, hits[:0])
-							ti.hits = slices.Clone(hits)
-							ti.special = !p.Simple(hits) || (len(hits) == 0 && p.Relevant(r, hits))
-						}
-						tn = uint32(w)<<24 | uint32(len(pt.tuples))
-						pt.tuples = append(pt.tuples, ti)
-						tuples[string(rec.Tuple)] = tn
+						ti = pt.tuples[tn&(1<<24-1)]
 					}
-					ti := pt.tuples[tn&(1<<24-1)]
-					if withReps && sk == credo.Organization && slices.Contains(linked, ti.kind) {
-						if rep, ok := o.Reps[pj.Subjects[refOf[rec.Subject]]]; ok {
-							pt.reps = append(pt.reps, rep)
-						}
+					if withReps && slices.Contains(linked, ti.kind) {
+						pt.linked = append(pt.linked, rec.Subject) // an organisation's, it reaches its representative
 					}
-					if !scored[byte(sk)] {
-						continue
-					}
-					if ti.special || rec.Special() {
+					// events and slow marks of a subject p does not score
+					// (or of a number without a subject) are passed over
+					// later: no subject in the list has its number
+					if ti.special {
 						pt.slow = append(pt.slow, rec.Subject)
-						continue
-					}
-					if len(ti.hits) > 0 {
+					} else if len(ti.hits) > 0 {
 						pt.evs = append(pt.evs, projEvent{rec.Subject, tn, rec.At})
 					}
 				}
-			}
+				return nil
+			})
 		})
 	}
 	wg.Wait()
+	if err := <-subjectsRead; err != nil {
+		return res, fmt.Errorf("score %s: %w", p.VersionID(), err)
+	}
+	refOf := make([]int32, n) // subject number → index in pj.Subjects, -1 when none
+	for i := range refOf {
+		refOf[i] = -1
+	}
+	for i, num := range pj.Numbers {
+		if int(num) < n {
+			refOf[num] = int32(i)
+		}
+	}
 	total := 0
 	for i := range parts {
 		if parts[i].err != nil {
@@ -271,34 +315,62 @@ func recomputeProjected(ctx context.Context, s ProjectionStore, p *policy.Progra
 		for _, num := range parts[i].slow {
 			slow[num] = true
 		}
-		for _, rep := range parts[i].reps {
-			extra[rep] = true
+		for _, num := range parts[i].linked {
+			if k := refOf[num]; k >= 0 && pj.Subjects[k].Kind == credo.Organization {
+				if rep, ok := o.Reps[pj.Subjects[k]]; ok {
+					extra[rep] = true
+				}
+			}
 		}
 	}
 	if err := ctx.Err(); err != nil {
 		return res, err
 	}
-	phase("match")
-	// group the events by subject number: a counting sort
-	offs := make([]int32, n+1)
+	phase("read and match")
+	// group the events by subject number: a counting sort, each worker's
+	// events counted and placed by a goroutine of their own (a subject's
+	// events in the order of the workers, then of the ledger)
+	cnts := make([][]int32, len(parts))
 	for i := range parts {
-		for _, e := range parts[i].evs {
-			offs[e.subj+1]++
+		wg.Go(func() {
+			c := make([]int32, n)
+			for _, e := range parts[i].evs {
+				c[e.subj]++
+			}
+			cnts[i] = c
+		})
+	}
+	wg.Wait()
+	offs := make([]int32, n+1)
+	var sum int32
+	for subj := range n {
+		offs[subj] = sum
+		for i := range cnts {
+			c := cnts[i][subj]
+			cnts[i][subj] = sum // where worker i's events of subj start
+			sum += c
 		}
 	}
-	for i := 1; i <= n; i++ {
-		offs[i] += offs[i-1]
-	}
-	fill := slices.Clone(offs[:n])
+	offs[n] = sum
 	events := make([]groupedEvent, total)
 	for i := range parts {
-		for _, e := range parts[i].evs {
-			events[fill[e.subj]] = groupedEvent{e.at, e.tup}
-			fill[e.subj]++
-		}
-		parts[i].evs = nil
+		wg.Go(func() {
+			pos := cnts[i]
+			for _, e := range parts[i].evs {
+				events[pos[e.subj]] = groupedEvent{e.at, e.tup}
+				pos[e.subj]++
+			}
+			parts[i].evs = nil
+		})
 	}
-	hitsOf := func(tup uint32) []policy.Hit { return parts[tup>>24].tuples[tup&(1<<24-1)].hits }
+	wg.Wait()
+	cnts = nil
+	hitsOf := func(tup uint32) []policy.Hit {
+		if tup>>24 == numberedWorker {
+			return numbered[tup&(1<<24-1)].hits
+		}
+		return parts[tup>>24].tuples[tup&(1<<24-1)].hits
+	}
 	// the subjects that get a standing, in order: the numbered ones the
 	// policy scores (not merged into another), and the extra ones
 	subjects := make([]credo.SubjectRef, 0, len(pj.Subjects)+len(extra))
@@ -368,7 +440,7 @@ func recomputeProjected(ctx context.Context, s ProjectionStore, p *policy.Progra
 					ok := false
 					if num != 0 && !slow[num] {
 						evs = evs[:0]
-						for _, e := range events[offs[num]:offs[num+1]] {
+						for _, e := range sortByTime(events[offs[num]:offs[num+1]]) {
 							evs = append(evs, policy.Event{At: e.at, Hits: hitsOf(e.tup)})
 						}
 						rows[i], ok = agg.Quick(evs)

@@ -1,10 +1,13 @@
 package storetest
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -22,6 +25,7 @@ func RunStandings(t *testing.T, b Backend) {
 		{"ManyReplaced", testStandingMany},
 		{"Watermark", testWatermark},
 		{"Invalid", testStandingInvalid},
+		{"Replaced", testStandingReplaced},
 	}.run(t, b)
 }
 
@@ -246,16 +250,7 @@ func testStandingDue(t *testing.T, b Backend) {
 	if err := s.PutStandings(ctx, []*credo.Standing{sa, sc, sd}); err != nil {
 		t.Fatal(err)
 	}
-	due := func(at time.Time) []string {
-		var out []string
-		for ref, err := range s.DueStandings(ctx, "rongcheng", at) {
-			if err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, ref.ID)
-		}
-		return out
-	}
+	due := func(at time.Time) []string { return dueIDs(t, s, "rongcheng", at) }
 	if got := due(base); len(got) != 0 {
 		t.Fatalf("due now: %v", got)
 	}
@@ -355,4 +350,229 @@ func testStandingInvalid(t *testing.T, b Backend) {
 	if err := s.PutStandings(cancelled, []*credo.Standing{standing(person("110101199003074518"), "rongcheng", 1, "D")}); !errors.Is(err, context.Canceled) {
 		t.Errorf("PutStandings with a cancelled context: %v", err)
 	}
+}
+
+// StandingReplacer is implemented by a store that stores a jurisdiction's
+// standings whole, as a full recompute does (the embedded store).
+type StandingReplacer interface {
+	ReplaceStandings(ctx context.Context, jurisdiction string, sts []*credo.Standing) error
+}
+
+// StandingParter is implemented by a store that reads its standings in
+// parts by subject, a subject's standings under every jurisdiction
+// together (the embedded store; the decision table loads so).
+type StandingParter interface {
+	StandingParts(ctx context.Context, n int) []iter.Seq2[*credo.Standing, error]
+}
+
+// testStandingReplaced: standings stored whole (ReplaceStandings) replace
+// every earlier one of their jurisdiction, read back like standings
+// stored one by one — by subject, listed, due, with their history — and
+// are replaced in turn by standings stored one by one; StandingParts
+// reads them all, in parts. Skipped for a store without ReplaceStandings.
+func testStandingReplaced(t *testing.T, b Backend) {
+	ctx := context.Background()
+	s := newStandings(t, b)
+	defer func() { s.Close() }()
+	rs, ok := s.(StandingReplacer)
+	if !ok {
+		t.Skipf("%T stores no standings whole", s)
+	}
+	grades := []string{"A", "B", "C", "D"}
+	make1 := func(i int, j string, asOf time.Time) *credo.Standing {
+		st := standing(person(fmt.Sprintf("1101011990%08d", i)), j, float64(1000-i%300), grades[i%4])
+		st.AsOf = asOf
+		st.Contributions = nil
+		st.GradeReason = credo.GradeReason{By: "band", Band: grades[i%4] + " band"}
+		st.NextChange = base.AddDate(0, 0, 1+i%400)
+		if i%50 == 0 {
+			st.Lists = []credo.Membership{{List: "dishonest_debtor", Type: "blacklist", Since: base}}
+		}
+		if i%7 == 0 {
+			st.NextChange = time.Time{}
+		}
+		return st
+	}
+	// before: one subject stored alone that the replacement leaves out,
+	// one it keeps unchanged
+	gone, kept := make1(99_999, "rongcheng", base), make1(3, "rongcheng", base)
+	if err := s.PutStandings(ctx, []*credo.Standing{gone, kept}); err != nil {
+		t.Fatal(err)
+	}
+	const n = 1500
+	var sts, xm []*credo.Standing
+	for i := range n {
+		sts = append(sts, make1(i, "rongcheng", base))
+		if i%2 == 0 {
+			xm = append(xm, make1(i, "xiamen", base))
+		}
+	}
+	for j, v := range map[string][]*credo.Standing{"rongcheng": sts, "xiamen": xm} {
+		if err := rs.ReplaceStandings(ctx, j, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s = reopenStandings(t, b, s)
+	rs = s.(StandingReplacer)
+	for _, i := range []int{0, 1, 511, 512, 513, 1024, n - 1} {
+		got, err := s.Standing(ctx, sts[i].Subject, "rongcheng")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameStanding(t, fmt.Sprintf("standing %d stored whole", i), got, sts[i])
+	}
+	if _, err := s.Standing(ctx, gone.Subject, "rongcheng"); !errors.Is(err, credo.ErrNotFound) {
+		t.Fatalf("a subject the replacement left out: %v, want ErrNotFound", err)
+	}
+	if _, err := s.Standing(ctx, sts[1].Subject, "national"); !errors.Is(err, credo.ErrNotFound) {
+		t.Fatalf("under another jurisdiction: %v, want ErrNotFound", err)
+	}
+	if h := history(t, s, kept.Subject, "rongcheng"); len(h) != 1 {
+		t.Fatalf("history of a subject replaced unchanged: %+v, want its one entry", h)
+	}
+	if h := history(t, s, sts[5].Subject, "rongcheng"); len(h) != 1 || h[0].Grade != sts[5].Grade || h[0].Score != sts[5].Score {
+		t.Fatalf("history of a subject stored whole: %+v", h)
+	}
+	count := func(f credo.StandingFilter) int {
+		t.Helper()
+		got := listed(t, s, f)
+		if !slices.IsSorted(got) {
+			t.Fatalf("ListStandings(%+v) out of order", f)
+		}
+		return len(got)
+	}
+	if got := count(credo.StandingFilter{}); got != n+len(xm) {
+		t.Fatalf("%d standings listed, want %d", got, n+len(xm))
+	}
+	if got := count(credo.StandingFilter{Jurisdiction: "rongcheng", Grade: "D"}); got != n/4 {
+		t.Fatalf("%d of grade D, want %d", got, n/4)
+	}
+	if got := count(credo.StandingFilter{List: "dishonest_debtor"}); got != n/50+len(xm)/25 {
+		t.Fatalf("%d on the list, want %d", got, n/50+len(xm)/25)
+	}
+	dueBy := func(at time.Time) []string { return dueIDs(t, s, "rongcheng", at) }
+	if got := dueBy(base); len(got) != 0 {
+		t.Fatalf("due now: %v", got)
+	}
+	due3 := dueBy(base.AddDate(0, 0, 3)) // i%400 in 0..2, but i%7 == 0: by time, then subject
+	var want3 []string
+	for d := range 3 {
+		for i := range n {
+			if i%7 != 0 && i%400 == d {
+				want3 = append(want3, sts[i].Subject.ID)
+			}
+		}
+	}
+	want := len(want3)
+	if !slices.Equal(due3, want3) {
+		t.Fatalf("due in 3 days: %v, want %v", due3, want3)
+	}
+
+	// stored one by one since: a standing replaced, one added
+	upd := make1(400, "rongcheng", base.Add(time.Hour))
+	upd.Grade, upd.NextChange = "C", base.AddDate(2, 0, 0)
+	added := make1(n+5, "rongcheng", base.Add(time.Hour))
+	if err := s.PutStandings(ctx, []*credo.Standing{upd, added}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Standing(ctx, upd.Subject, "rongcheng")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameStanding(t, "a standing stored alone over one stored whole", got, upd)
+	if h := history(t, s, upd.Subject, "rongcheng"); len(h) != 2 || h[1].Grade != "C" {
+		t.Fatalf("history after storing alone: %+v", h)
+	}
+	if got := dueBy(base.AddDate(0, 0, 3)); len(got) != want-1 || slices.Contains(got, upd.Subject.ID) {
+		t.Fatalf("due after storing %s alone: %v", upd.Subject.ID, got)
+	}
+	if got := count(credo.StandingFilter{Jurisdiction: "rongcheng"}); got != n+1 {
+		t.Fatalf("%d listed after storing alone, want %d", got, n+1)
+	}
+	var grade string
+	for st, err := range s.ListStandings(ctx, credo.StandingFilter{Jurisdiction: "rongcheng"}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Subject == upd.Subject {
+			grade = st.Grade
+		}
+	}
+	if grade != "C" {
+		t.Fatalf("listed with grade %q, want the one stored alone", grade)
+	}
+
+	// in parts, a subject's standings together
+	if sp, ok := s.(StandingParter); ok {
+		for _, parts := range []int{1, 3} {
+			var all []string
+			for _, part := range sp.StandingParts(ctx, parts) {
+				var prev credo.SubjectRef
+				for st, err := range part {
+					if err != nil {
+						t.Fatal(err)
+					}
+					if prev.ID != "" && compareRefs(st.Subject, prev) < 0 {
+						t.Fatalf("%d parts: %s after %s", parts, st.Subject, prev)
+					}
+					prev = st.Subject
+					all = append(all, st.Subject.ID+"/"+st.Jurisdiction+"/"+st.Grade)
+				}
+			}
+			if len(all) != n+1+len(xm) || slices.Index(all, upd.Subject.ID+"/rongcheng/C") < 0 {
+				t.Fatalf("%d parts: %d standings, want %d", parts, len(all), n+1+len(xm))
+			}
+		}
+	}
+
+	// replaced whole again: what was stored alone goes
+	if err := rs.ReplaceStandings(ctx, "rongcheng", sts[:10]); err != nil {
+		t.Fatal(err)
+	}
+	if got := count(credo.StandingFilter{Jurisdiction: "rongcheng"}); got != 10 {
+		t.Fatalf("%d listed after the second replacement, want 10", got)
+	}
+	if _, err := s.Standing(ctx, added.Subject, "rongcheng"); !errors.Is(err, credo.ErrNotFound) {
+		t.Fatalf("a standing stored alone, then left out: %v", err)
+	}
+	if h := history(t, s, upd.Subject, "rongcheng"); len(h) != 2 {
+		t.Fatalf("history of a subject left out: %+v, want it kept", h)
+	}
+	if got := dueBy(base.AddDate(2, 0, 0)); len(got) != 8 {
+		t.Fatalf("due after the second replacement: %v", got)
+	}
+	// standings under two versions: one under another version than the
+	// rest, replaced unchanged, enters no history
+	mixed := slices.Clone(sts[:10])
+	s0 := *sts[0]
+	s0.PolicyVersion, s0.AsOf = "rongcheng@0", base.Add(2*time.Hour)
+	mixed[0] = &s0
+	for range 2 {
+		if err := rs.ReplaceStandings(ctx, "rongcheng", mixed); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if h := history(t, s, s0.Subject, "rongcheng"); len(h) != 2 || h[1].PolicyVersion != s0.PolicyVersion {
+		t.Fatalf("history of a standing under another version, replaced twice: %+v", h)
+	}
+	if err := rs.ReplaceStandings(ctx, "rongcheng", []*credo.Standing{sts[2], sts[1]}); !errors.Is(err, credo.ErrInvalid) {
+		t.Fatalf("standings out of order: %v, want ErrInvalid", err)
+	}
+}
+
+func compareRefs(a, b credo.SubjectRef) int {
+	return cmp.Or(cmp.Compare(a.Kind, b.Kind), strings.Compare(a.ID, b.ID))
+}
+
+// dueIDs is what DueStandings yields under j at at, the subjects' ids.
+func dueIDs(t *testing.T, s credo.Standings, j string, at time.Time) []string {
+	t.Helper()
+	var out []string
+	for ref, err := range s.DueStandings(context.Background(), j, at) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, ref.ID)
+	}
+	return out
 }

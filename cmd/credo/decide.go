@@ -68,11 +68,13 @@ func loadDecisionTableLinked(ctx context.Context, logger *slog.Logger, s *pebble
 			stored = false
 		}
 	}
-	from, standings := "the ledger", decide.FromLedgerLinked(ctx, s, prgs, reps, time.Now())
+	from := "the ledger"
 	if stored {
-		from, standings = "stored standings", s.ListStandings(ctx, credo.StandingFilter{})
+		from, err = "stored standings", table.LoadStandings(ctx, s)
+	} else {
+		err = table.Load(ctx, decide.FromLedgerLinked(ctx, s, prgs, reps, time.Now()), 0)
 	}
-	if err := table.Load(ctx, standings, 0); err != nil {
+	if err != nil {
 		return nil, 0, fmt.Errorf("decision table from %s: %w", from, err)
 	}
 	logger.Info("decision table loaded", slog.String("from", from), slog.Int("subjects", table.Len()), slog.Int("profiles", table.Profiles()),

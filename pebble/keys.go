@@ -40,8 +40,12 @@ import (
 //	a key hash                     → source name
 //	P jurisdiction, version        → published policy              (policies.go)
 //	I seq                          → review item (JSON)            (reviews.go)
-//	T G B X H W                    → standings, their indexes by grade, list and
-//	                                 next change, score history, watermarks (standings.go)
+//	F f T X h H W                  → standings: a full recompute's in blocks of 512
+//	                                 subjects and the blocks' last subjects, those
+//	                                 stored alone since, due by next change, score
+//	                                 history (by block; alone), watermarks (standings.go;
+//	                                 G and B of older directories, deleted by a recompute)
+//	J                              → the scoring projection (projection.go)
 //	C c                            → consumers and their key hashes (consumers.go)
 //	l time r                       → a block of the audit trail's inquiries (audit.go)
 //	V notice id                    → adverse-action notice (JSON)
@@ -50,7 +54,7 @@ import (
 // In the index engine besides K, S and E: L kind id 0x00 block key → ∅
 // (a subject's inquiries by block) and Maudit, how far they are indexed.
 //
-// Free tags are kept for what comes: D F J and the other lower-case letters.
+// Free tags are kept for what comes: D and the other lower-case letters.
 //
 // Integers are big-endian so that byte order is numeric order; times are
 // nanoseconds biased by 2^63 so that negative times sort first.

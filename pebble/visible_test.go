@@ -1,4 +1,4 @@
-package pebble_test
+package pebble
 
 import (
 	"context"
@@ -9,16 +9,16 @@ import (
 
 	"github.com/credo-org/credo"
 	"github.com/credo-org/credo/ident"
-	"github.com/credo-org/credo/pebble"
 )
 
-// TestReadsWaitForSync: a batch appended with AppendAsync is in the engine
-// (and in the index's tail) as soon as it is applied, but no read yields
-// its records until its sync has been waited for: a crash before then
-// could take them back, and nothing read may vanish.
+// TestReadsWaitForSync: a batch appended with AppendAsync is in the chain's
+// files (and in the index's tail) as soon as it is written, but no read
+// yields its records until the chain is synced: a crash before then could
+// take them back, and nothing read may vanish. The test holds the chain's
+// sync back while it reads.
 func TestReadsWaitForSync(t *testing.T) {
 	ctx := context.Background()
-	s, err := pebble.Open(t.TempDir(), nil)
+	s, err := Open(t.TempDir(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,8 +71,11 @@ func TestReadsWaitForSync(t *testing.T) {
 		}
 		return scan, subject, source, unresolved, err == nil
 	}
+	s.chain.syncMu.Lock()
 	wait := s.AppendAsync(ctx, append(batch(2, 3, who), batch(5, 1, credo.SubjectRef{Kind: credo.Unresolved})...))
-	if sc, su, so, un, id := reads(); sc != 2 || su != 2 || so != 2 || un != 0 || id {
+	sc, su, so, un, id := reads()
+	s.chain.syncMu.Unlock()
+	if sc != 2 || su != 2 || so != 2 || un != 0 || id {
 		t.Errorf("before the sync: scan %d, subject %d, source %d, unresolved %d records, by id %v; want 2, 2, 2, 0, false", sc, su, so, un, id)
 	}
 	if _, err := wait(); err != nil {

@@ -353,6 +353,29 @@ func CheckOrganization(s string) Result {
 // for: digits (and X) only read as a person, anything else as an
 // organisation.
 func guessKind(s string) Kind {
+	// ASCII, byte by byte: any character but a digit, space, hyphen or X
+	// settles it.
+	digits := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= utf8.RuneSelf:
+			return guessKindWide(s)
+		case c-'0' <= 9:
+			digits++
+		case c == ' ', c == '-', c|0x20 == 'x':
+		default:
+			return Organization
+		}
+	}
+	if digits > 0 {
+		return Person
+	}
+	return Unknown
+}
+
+// guessKindWide is guessKind for a string that is not all ASCII.
+func guessKindWide(s string) Kind {
 	digits, other := 0, 0
 	for _, r := range s {
 		switch {

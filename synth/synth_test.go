@@ -580,6 +580,23 @@ func TestAppendJSONString(t *testing.T) {
 		}
 		cases = append(cases, string(b))
 	}
+	// Longer, mostly plain ASCII, one odd byte here and there: what the
+	// eight-bytes-at-a-time path sees.
+	plain := []byte("0123456789ABCXYZabcxyz -_.:/")
+	for range 20000 {
+		b := make([]byte, r.intn(40))
+		for i := range b {
+			if r.intn(16) == 0 {
+				b[i] = alphabet[r.intn(len(alphabet))]
+			} else {
+				b[i] = plain[r.intn(len(plain))]
+			}
+		}
+		cases = append(cases, string(b))
+	}
+	for c := range 256 { // every byte, alone among plain ones
+		cases = append(cases, "abcdefg"+string([]byte{byte(c)})+"hijklmnopq")
+	}
 	for _, s := range cases {
 		want, _ := json.Marshal(s)
 		if got := appendJSONString(nil, s); string(got) != string(want) {

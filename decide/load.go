@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/credo-org/credo"
+	"github.com/credo-org/credo/internal/countsort"
 )
 
 // loadEntry is one standing as Load's reader hands it to its interner:
@@ -229,17 +230,7 @@ func sortByHome(idx *slots, keys []uint64, profs []uint32) (sk []uint64, sp []ui
 	})
 	// bucket b of part i starts after every earlier bucket, and bucket b of
 	// earlier parts
-	base := make([]int32, G+1)
-	var sum int32
-	for b := range G {
-		base[b] = sum
-		for i := range P {
-			c := counts[i][b]
-			counts[i][b] = sum
-			sum += c
-		}
-	}
-	base[G] = sum
+	base := countsort.Offsets(counts, G)
 	sk, sp = make([]uint64, len(keys)), make([]uint32, len(keys))
 	parallel(P, func(i int) {
 		pos := counts[i]

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/credo-org/credo"
+	"github.com/credo-org/credo/internal/countsort"
 	"github.com/credo-org/credo/pebble"
 	"github.com/credo-org/credo/policy"
 )
@@ -341,17 +342,7 @@ func recomputeProjected(ctx context.Context, s ProjectionStore, p *policy.Progra
 		})
 	}
 	wg.Wait()
-	offs := make([]int32, n+1)
-	var sum int32
-	for subj := range n {
-		offs[subj] = sum
-		for i := range cnts {
-			c := cnts[i][subj]
-			cnts[i][subj] = sum // where worker i's events of subj start
-			sum += c
-		}
-	}
-	offs[n] = sum
+	offs := countsort.Offsets(cnts, n) // cnts[i][subj]: where worker i's events of subj start
 	events := make([]groupedEvent, total)
 	for i := range parts {
 		wg.Go(func() {

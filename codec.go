@@ -222,3 +222,86 @@ func DecodeCanonical(b []byte, r *Record) error {
 
 // float guards: NaN has many encodings, so it is refused at append time.
 func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
+
+// skipStr and skipTime pass over a string and a time without decoding them.
+func (d *decoder) skipStr(what string) {
+	n := d.uvarint(what)
+	if d.err != nil || n > uint64(len(d.b)) {
+		d.fail(what)
+		return
+	}
+	d.b = d.b[n:]
+}
+
+func (d *decoder) skipTime(what string) {
+	if d.byte1(what) == 1 {
+		d.varint(what)
+	}
+}
+
+// payloadSpans finds, in the canonical encoding b, where recorded_at
+// begins and ends and where the provenance begins: the parts of a record
+// that are bookkeeping rather than payload (see SamePayload).
+func payloadSpans(b []byte) (recorded0, recorded1, provenance int, err error) {
+	d := decoder{b: b}
+	if v := d.byte1("version"); v != codecVersion && d.err == nil {
+		return 0, 0, 0, fmt.Errorf("%w: unknown version %d", errCorrupt, v)
+	}
+	d.byte1("subject kind")
+	for _, what := range []string{"subject id", "source", "source record id", "kind"} {
+		d.skipStr(what)
+	}
+	d.byte1("polarity")
+	d.skipTime("occurred_at")
+	recorded0 = len(b) - len(d.b)
+	d.skipTime("recorded_at")
+	recorded1 = len(b) - len(d.b)
+	for _, what := range []string{"legal basis", "evidence", "corrects", "retracts", "identity id", "identity name", "identity birth date"} {
+		d.skipStr(what)
+	}
+	d.byte1("identity sex")
+	d.skipStr("identity phone")
+	d.skipStr("identity address")
+	n := d.uvarint("attribute count")
+	if n > uint64(len(d.b)) {
+		d.fail("attribute count")
+	}
+	for i := uint64(0); i < n && d.err == nil; i++ {
+		d.skipStr("attribute key")
+		switch ValueKind(d.byte1("attribute type")) {
+		case KindString:
+			d.skipStr("attribute value")
+		case KindNumber, KindInt, KindTime:
+			d.uint64("attribute value")
+		case KindBool:
+			d.byte1("attribute value")
+		case KindNull:
+		default:
+			d.fail("attribute type")
+		}
+	}
+	provenance = len(b) - len(d.b)
+	d.skipStr("provenance file")
+	d.varint("provenance row")
+	d.skipStr("provenance request")
+	if d.err == nil && len(d.b) != 0 {
+		d.err = fmt.Errorf("%w: %d trailing bytes", errCorrupt, len(d.b))
+	}
+	return recorded0, recorded1, provenance, d.err
+}
+
+// SameEncodedPayload is SamePayload over two canonical encodings, without
+// decoding them: they say the same thing when they agree on everything but
+// recorded_at and the provenance. A store checks a re-sent record against
+// the one it holds this way.
+func SameEncodedPayload(a, b []byte) (bool, error) {
+	ar0, ar1, ap, err := payloadSpans(a)
+	if err != nil {
+		return false, err
+	}
+	br0, br1, bp, err := payloadSpans(b)
+	if err != nil {
+		return false, err
+	}
+	return bytes.Equal(a[:ar0], b[:br0]) && bytes.Equal(a[ar1:ap], b[br1:bp]), nil
+}

@@ -26,3 +26,51 @@ func TestSamePayload(t *testing.T) {
 		t.Fatalf("%v allocations a comparison", n)
 	}
 }
+
+// TestSameEncodedPayload agrees with SamePayload on pairs of records that
+// differ in one field each (bookkeeping or payload), and allocates nothing.
+func TestSameEncodedPayload(t *testing.T) {
+	base := func() *Record {
+		return &Record{Subject: SubjectRef{Kind: Person, ID: "11010519491231002X"}, Source: "court", SourceRecordID: "J1",
+			Kind: "court.judgment_default", Polarity: Negative, OccurredAt: time.Date(2024, 3, 5, 0, 0, 0, 0, time.UTC),
+			RecordedAt: time.Date(2024, 3, 7, 0, 0, 0, 0, time.UTC), LegalBasis: "民事诉讼法", Evidence: "(2024)京0105执1号",
+			Identity:   Identity{Name: "王伟", Phone: "13800000000"},
+			Attributes: Attributes{{Key: "amount", Value: Number(3)}, {Key: "paid", Value: Bool(false)}, {Key: "place", Value: String("北京")}},
+			Provenance: Provenance{File: "ab12", Row: 7}}
+	}
+	changes := map[string]func(r *Record){
+		"nothing":            func(r *Record) {},
+		"recorded_at":        func(r *Record) { r.RecordedAt = r.RecordedAt.Add(time.Hour) },
+		"no recorded_at":     func(r *Record) { r.RecordedAt = time.Time{} },
+		"provenance":         func(r *Record) { r.Provenance = Provenance{Request: "req-9"} },
+		"subject":            func(r *Record) { r.Subject.ID = "110105194912310029" },
+		"kind":               func(r *Record) { r.Kind = "court.judgment" },
+		"occurred_at":        func(r *Record) { r.OccurredAt = r.OccurredAt.Add(time.Second) },
+		"legal basis":        func(r *Record) { r.LegalBasis = "" },
+		"identity":           func(r *Record) { r.Identity.Phone = "13900000000" },
+		"attribute value":    func(r *Record) { r.Attributes[0].Value = Number(4) },
+		"attribute type":     func(r *Record) { r.Attributes[0].Value = Int(3) },
+		"one attribute less": func(r *Record) { r.Attributes = r.Attributes[:2] },
+		"polarity":           func(r *Record) { r.Polarity = Positive },
+	}
+	a := base()
+	ea := a.AppendCanonical(nil)
+	for name, change := range changes {
+		b := base()
+		change(b)
+		eb := b.AppendCanonical(nil)
+		got, err := SameEncodedPayload(ea, eb)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if want := SamePayload(a, b); got != want {
+			t.Errorf("%s: SameEncodedPayload %v, SamePayload %v", name, got, want)
+		}
+	}
+	if _, err := SameEncodedPayload(ea, ea[:len(ea)-3]); err == nil {
+		t.Error("a cut encoding compared without error")
+	}
+	if n := testing.AllocsPerRun(100, func() { SameEncodedPayload(ea, ea) }); n != 0 {
+		t.Errorf("%v allocations a comparison", n)
+	}
+}

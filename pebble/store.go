@@ -739,11 +739,21 @@ func (s *Store) build(ctx context.Context, recs []*credo.Record, p *prepared, op
 				return nil, nil, head, credo.Counts{}, fmt.Errorf("append record %d (%s/%s): %w", i, r.Source, r.SourceRecordID, err)
 			}
 			if existing != 0 {
-				old, err := s.recordAt(existing)
+				// Compared as encoded, the stored record against the
+				// prepared one: a re-sent file is mostly such rows, and
+				// decoding each would cost more than the rest.
+				v, ok, err := s.chain.read(existing)
+				if err == nil && (!ok || len(v) < 32) {
+					err = fmt.Errorf("record %d: %w", existing, credo.ErrNotFound)
+				}
+				var same bool
+				if err == nil {
+					same, err = credo.SameEncodedPayload(v[32:], p.encs[i][chainHeader:])
+				}
 				if err != nil {
 					return nil, nil, head, credo.Counts{}, fmt.Errorf("append record %d (%s/%s): read existing record %d: %w", i, r.Source, r.SourceRecordID, existing, err)
 				}
-				res[i] = s.against(old, r, id, existing)
+				res[i] = s.classify(same, r, id, existing)
 				continue
 			}
 		}
@@ -866,7 +876,13 @@ func (cb *chainBatch) release() {
 
 // against classifies r, which arrived under the key of existing record old.
 func (s *Store) against(old, r *credo.Record, id string, seq uint64) credo.AppendResult {
-	if credo.SamePayload(old, r) {
+	return s.classify(credo.SamePayload(old, r), r, id, seq)
+}
+
+// classify is the result for r, which arrived under the key of record seq:
+// a duplicate when it says the same (same), else a conflict.
+func (s *Store) classify(same bool, r *credo.Record, id string, seq uint64) credo.AppendResult {
+	if same {
 		return credo.AppendResult{Status: credo.Duplicate, ID: id, Seq: seq}
 	}
 	return credo.AppendResult{Status: credo.Conflict, ID: id, Seq: seq,

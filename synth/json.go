@@ -186,23 +186,6 @@ var jsonSafe = func() (t [utf8.RuneSelf]bool) {
 
 const hexDigits = "0123456789abcdef"
 
-// load64 reads s[i:i+8] as a little-endian word (one load: the compiler
-// combines the bytes).
-func load64(s string, i int) uint64 {
-	s = s[i : i+8]
-	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
-		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
-}
-
-// jsonSafe8 reports whether every byte of x is one jsonSafe passes:
-// ASCII, not a control character, and none of the quote, the backslash, <, > and &.
-func jsonSafe8(x uint64) bool {
-	const lo, hi = 0x0101010101010101, 0x8080808080808080
-	has := func(c byte) uint64 { v := x ^ uint64(c)*lo; return (v - lo) &^ v & hi }
-	ctrl := (x - 0x20*lo) &^ x & hi // a byte below 0x20 (x is ASCII here)
-	return x&hi == 0 && ctrl|has('"')|has('\\')|has('<')|has('>')|has('&') == 0
-}
-
 // plainLead3 marks the lead bytes of three-byte runes that are valid
 // whenever two continuation bytes follow and are never U+2028 or U+2029:
 // E1–EC and EE–EF.
@@ -219,12 +202,6 @@ func appendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
-		// Eight plain ASCII bytes at a time: the ids, numbers and codes
-		// that make up most of an event.
-		if i+8 <= len(s) && jsonSafe8(load64(s, i)) {
-			i += 8
-			continue
-		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if jsonSafe[c] {

@@ -218,3 +218,47 @@ func TestFromLedgerLinked(t *testing.T) {
 		})
 	}
 }
+
+// TestFromLedgerResolved: a record the agency sent without a usable id and
+// the resolver linked to a subject counts for that subject, as it does in
+// the stored standings: a judgment default linked to a person bars the
+// person from flying.
+func TestFromLedgerResolved(t *testing.T) {
+	ctx := context.Background()
+	s, err := pebble.Open(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	who := credo.SubjectRef{Kind: credo.Person, ID: "11010519491231002X"}
+	recs := []*credo.Record{
+		{Subject: who, Source: "police", SourceRecordID: "T-1", Kind: "traffic.red_light", Polarity: credo.Negative,
+			OccurredAt: time.Now().AddDate(0, -1, 0), Evidence: "T-1", Provenance: credo.Provenance{File: "f", Row: 1}},
+		{Source: "court", SourceRecordID: "J-1", Kind: "court.judgment_default", Polarity: credo.Negative,
+			OccurredAt: time.Now().AddDate(0, -1, 0), Evidence: "J-1", Identity: credo.Identity{Name: "王伟", BirthDate: "1949-12-31"},
+			Provenance: credo.Provenance{File: "f", Row: 2}},
+	}
+	if _, err := s.Append(ctx, recs); err != nil {
+		t.Fatal(err)
+	}
+	prgs := shipped(t, nil)
+	decideFor := func() credo.Effect {
+		tb, err := decide.New(prgs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := tb.Load(ctx, decide.FromLedger(ctx, s, prgs, time.Now()), 0); err != nil {
+			t.Fatal(err)
+		}
+		return tb.Decide(who, "flight.book", nil).Effect
+	}
+	if got := decideFor(); got != credo.Permit {
+		t.Fatalf("before the link: %v", got)
+	}
+	if _, err := s.Resolve(ctx, []credo.Resolution{{Action: credo.Link, Record: recs[1].ID, Subject: who, By: "resolver", Why: "name and birth date"}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := decideFor(); got != credo.Deny {
+		t.Fatalf("after the link: %v, want the judgment default to count", got)
+	}
+}

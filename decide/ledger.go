@@ -17,7 +17,8 @@ import (
 )
 
 // FromLedger computes the standings of every resolved subject in the
-// ledger under each of prgs that scores its kind, as of asOf: what the
+// ledger (each record with the subject the resolutions give it) under
+// each of prgs that scores its kind, as of asOf: what the
 // table is loaded from until standings are stored. It reads the whole
 // ledger into memory, grouped by subject, and scores the subjects on every
 // CPU; standings come out grouped by subject, in subject order.
@@ -32,14 +33,21 @@ func FromLedger(ctx context.Context, l credo.Ledger, prgs []*policy.Program, asO
 func FromLedgerLinked(ctx context.Context, l credo.Ledger, prgs []*policy.Program, reps score.Representatives, asOf time.Time) iter.Seq2[*credo.Standing, error] {
 	represents := newLinks(reps).represents
 	return func(yield func(*credo.Standing, error) bool) {
+		// Each record counts for the subject it belongs to now, after the
+		// resolutions: links, splits and merges.
+		owner, err := score.Owners(ctx, l)
+		if err != nil {
+			yield(nil, err)
+			return
+		}
 		bySubject := map[credo.SubjectRef][]*credo.Record{}
 		for r, err := range l.Scan(ctx, 0) {
 			if err != nil {
 				yield(nil, err)
 				return
 			}
-			if r.Subject.Resolved() {
-				bySubject[r.Subject] = append(bySubject[r.Subject], r)
+			if ref := owner(r); ref.Resolved() {
+				bySubject[ref] = append(bySubject[ref], r)
 			}
 		}
 		subjects := slices.SortedFunc(maps.Keys(bySubject), func(a, b credo.SubjectRef) int {

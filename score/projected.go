@@ -44,7 +44,7 @@ type overlay struct {
 	merged   map[credo.SubjectRef]credo.SubjectRef
 }
 
-func readOverlay(ctx context.Context, s Store) (overlay, error) {
+func readOverlay(ctx context.Context, s credo.Ledger) (overlay, error) {
 	rs, ok := s.(credo.Resolutions)
 	if !ok {
 		return overlay{}, nil
@@ -54,6 +54,18 @@ func readOverlay(ctx context.Context, s Store) (overlay, error) {
 		return overlay{}, fmt.Errorf("resolutions: %w", err)
 	}
 	return overlay{assigned: a, merged: m}, nil
+}
+
+// Owners returns what says which subject each record of a full scan of
+// l belongs to now: the one it carries, unless a resolution linked it
+// elsewhere, split it off (then unresolved) or merged its subject into
+// another. A ledger without resolutions leaves every record its own.
+func Owners(ctx context.Context, l credo.Ledger) (func(*credo.Record) credo.SubjectRef, error) {
+	o, err := readOverlay(ctx, l)
+	if err != nil {
+		return nil, err
+	}
+	return o.owner, nil
 }
 
 // root follows merges from ref to the subject it is now part of.

@@ -14,8 +14,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-
-	"golang.org/x/sys/unix"
 )
 
 // The chain — every record's hash and canonical encoding, in sequence
@@ -306,7 +304,7 @@ func (l *chainLog) active(first uint64, size int64) (*chainSegment, error) {
 	if sg != nil {
 		// The segment whole, before the next begins: at open, only the
 		// last segment is checked.
-		if err := errors.Join(unix.Fdatasync(int(sg.log.Fd())), unix.Fdatasync(int(sg.idx.Fd()))); err != nil {
+		if err := errors.Join(syncData(sg.log), syncData(sg.idx)); err != nil {
 			return nil, fmt.Errorf("chain: sync segment %d: %w", sg.first, err)
 		}
 		l.noteSynced(l.end)
@@ -345,7 +343,7 @@ func (l *chainLog) syncThrough(seq uint64) error {
 		l.sinceSync = 0
 	}
 	l.wmu.Unlock()
-	if err := unix.Fdatasync(int(sg.log.Fd())); err != nil {
+	if err := syncData(sg.log); err != nil {
 		return fmt.Errorf("chain: sync: %w", err)
 	}
 	l.noteSynced(end)
@@ -368,7 +366,7 @@ func (l *chainLog) noteSynced(end uint64) {
 // syncIndex syncs sg's .idx and notes that everything through end is
 // listed durably.
 func (l *chainLog) syncIndex(sg *chainSegment, end uint64) error {
-	if err := unix.Fdatasync(int(sg.idx.Fd())); err != nil {
+	if err := syncData(sg.idx); err != nil {
 		return fmt.Errorf("chain: sync index: %w", err)
 	}
 	var b [8]byte
@@ -531,7 +529,7 @@ func (l *chainLog) truncateAfter(seq uint64) error {
 	if err := errors.Join(sg.log.Truncate(off), sg.idx.Truncate(int64(keep)*4)); err != nil {
 		return fmt.Errorf("chain: %w", err)
 	}
-	if err := errors.Join(unix.Fdatasync(int(sg.log.Fd())), unix.Fdatasync(int(sg.idx.Fd()))); err != nil {
+	if err := errors.Join(syncData(sg.log), syncData(sg.idx)); err != nil {
 		return fmt.Errorf("chain: %w", err)
 	}
 	sg.size = off
@@ -548,7 +546,7 @@ func (l *chainLog) close() error {
 	var errs []error
 	if n := len(l.segs); n > 0 {
 		sg := l.segs[n-1]
-		if err := unix.Fdatasync(int(sg.log.Fd())); err != nil {
+		if err := syncData(sg.log); err != nil {
 			errs = append(errs, err)
 		} else if err := l.syncIndex(sg, l.end); err != nil {
 			errs = append(errs, err)

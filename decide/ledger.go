@@ -40,8 +40,14 @@ func FromLedgerLinked(ctx context.Context, l credo.Ledger, prgs []*policy.Progra
 			yield(nil, err)
 			return
 		}
+		// What scoring reads of each record, where the store can give only
+		// that (no identity, provenance or hash): every record is held.
+		scan := l.Scan
+		if p, ok := l.(score.Projector); ok {
+			scan = p.ScanScoring
+		}
 		bySubject := map[credo.SubjectRef][]*credo.Record{}
-		for r, err := range l.Scan(ctx, 0) {
+		for r, err := range scan(ctx, 0) {
 			if err != nil {
 				yield(nil, err)
 				return

@@ -9,6 +9,7 @@ import (
 	"github.com/credo-org/credo"
 	"github.com/credo-org/credo/decide"
 	"github.com/credo-org/credo/pebble"
+	"github.com/credo-org/credo/policy"
 	"github.com/credo-org/credo/score"
 )
 
@@ -16,28 +17,15 @@ import (
 // a judgment default, and catches up: the subject is then denied.
 func TestCatchUpFollowsTheLedger(t *testing.T) {
 	ctx := context.Background()
-	s, err := pebble.Open(t.TempDir(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openStore(t)
 	who := credo.SubjectRef{Kind: credo.Person, ID: "11010519491231002X"}
-	rec := func(id, kind string) *credo.Record {
-		return &credo.Record{Subject: who, Source: "court", SourceRecordID: id, Kind: kind, Polarity: credo.Negative,
-			OccurredAt: time.Now().AddDate(0, -1, 0), Evidence: id, Provenance: credo.Provenance{File: "f", Row: 1}}
-	}
+	rec := func(id, kind string) *credo.Record { return monthOld(who, "court", id, kind) }
 	if _, err := s.Append(ctx, []*credo.Record{rec("T-1", "traffic.red_light")}); err != nil {
 		t.Fatal(err)
 	}
 	prgs := shipped(t, nil)
-	tb, err := decide.New(prgs)
-	if err != nil {
-		t.Fatal(err)
-	}
 	head, _ := s.Head(ctx)
-	if err := tb.Load(ctx, decide.FromLedger(ctx, s, prgs, time.Now()), 0); err != nil {
-		t.Fatal(err)
-	}
+	tb := tableFromLedger(t, s, prgs, nil)
 	if r := tb.Decide(who, "flight.book", nil); r.Effect != credo.Permit || !r.Known {
 		t.Fatalf("before: %v known %v", r.Effect, r.Known)
 	}
@@ -61,17 +49,10 @@ func TestCatchUpFollowsTheLedger(t *testing.T) {
 // represents it, and the table denies the person too.
 func TestCatchUpLinked(t *testing.T) {
 	ctx := context.Background()
-	s, err := pebble.Open(t.TempDir(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openStore(t)
 	who := credo.SubjectRef{Kind: credo.Person, ID: "11010519491231002X"}
 	org := credo.SubjectRef{Kind: credo.Organization, ID: "91350100M000100Y43"}
-	rec := func(sub credo.SubjectRef, id, kind string) *credo.Record {
-		return &credo.Record{Subject: sub, Source: "court", SourceRecordID: id, Kind: kind, Polarity: credo.Negative,
-			OccurredAt: time.Now().AddDate(0, -1, 0), Evidence: id, Provenance: credo.Provenance{File: "f", Row: 1}}
-	}
+	rec := func(sub credo.SubjectRef, id, kind string) *credo.Record { return monthOld(sub, "court", id, kind) }
 	if _, err := s.Append(ctx, []*credo.Record{rec(who, "T-1", "traffic.red_light")}); err != nil {
 		t.Fatal(err)
 	}
@@ -85,14 +66,8 @@ func TestCatchUpLinked(t *testing.T) {
 		{"with the registry", score.Representatives{org: who}, credo.Deny},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			tb, err := decide.New(prgs)
-			if err != nil {
-				t.Fatal(err)
-			}
 			head, _ := s.Head(ctx)
-			if err := tb.Load(ctx, decide.FromLedger(ctx, s, prgs, time.Now()), 0); err != nil {
-				t.Fatal(err)
-			}
+			tb := tableFromLedger(t, s, prgs, nil)
 			if r := tb.Decide(who, "flight.book", nil); r.Effect != credo.Permit {
 				t.Fatalf("before: %v", r.Effect)
 			}
@@ -117,11 +92,7 @@ func TestCatchUpLinked(t *testing.T) {
 // subject whose standing has since changed by time alone up to date.
 func TestExpire(t *testing.T) {
 	ctx := context.Background()
-	s, err := pebble.Open(t.TempDir(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openStore(t)
 	who := credo.SubjectRef{Kind: credo.Person, ID: "11010519491231002X"}
 	occurred := time.Now().AddDate(-6, 0, 0)
 	if _, err := s.Append(ctx, []*credo.Record{{Subject: who, Source: "court", SourceRecordID: "J-1", Kind: "court.judgment_default",
@@ -154,13 +125,7 @@ func TestExpire(t *testing.T) {
 		t.Fatalf("Expire = %d, %v", n, err)
 	}
 	// the reference: a table computed from the ledger as of now
-	now, err := decide.New(prgs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := now.Load(ctx, decide.FromLedger(ctx, s, prgs, time.Now()), 0); err != nil {
-		t.Fatal(err)
-	}
+	now := tableFromLedger(t, s, prgs, nil)
 	got, _ := tb.Lookup(who)
 	want, _ := now.Lookup(who)
 	if !reflect.DeepEqual(got, want) {
@@ -176,19 +141,10 @@ func TestExpire(t *testing.T) {
 // representative is denied from the start; without it, not.
 func TestFromLedgerLinked(t *testing.T) {
 	ctx := context.Background()
-	s, err := pebble.Open(t.TempDir(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openStore(t)
 	who := credo.SubjectRef{Kind: credo.Person, ID: "11010519491231002X"}
 	org := credo.SubjectRef{Kind: credo.Organization, ID: "91350100M000100Y43"}
-	recs := []*credo.Record{
-		{Subject: who, Source: "police", SourceRecordID: "T-1", Kind: "traffic.red_light", Polarity: credo.Negative,
-			OccurredAt: time.Now().AddDate(0, -1, 0), Evidence: "T-1", Provenance: credo.Provenance{File: "f", Row: 1}},
-		{Subject: org, Source: "court", SourceRecordID: "J-1", Kind: "court.judgment_default", Polarity: credo.Negative,
-			OccurredAt: time.Now().AddDate(0, -1, 0), Evidence: "J-1", Provenance: credo.Provenance{File: "f", Row: 2}},
-	}
+	recs := []*credo.Record{monthOld(who, "police", "T-1", "traffic.red_light"), monthOld(org, "court", "J-1", "court.judgment_default")}
 	if _, err := s.Append(ctx, recs); err != nil {
 		t.Fatal(err)
 	}
@@ -202,13 +158,7 @@ func TestFromLedgerLinked(t *testing.T) {
 		{"with the registry", score.Representatives{org: who}, credo.Deny},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			tb, err := decide.New(prgs)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := tb.Load(ctx, decide.FromLedgerLinked(ctx, s, prgs, tc.reps, time.Now()), 0); err != nil {
-				t.Fatal(err)
-			}
+			tb := tableFromLedger(t, s, prgs, tc.reps)
 			if r := tb.Decide(who, "flight.book", nil); r.Effect != tc.want {
 				t.Errorf("the representative: %v, want %v", r.Effect, tc.want)
 			}
@@ -225,32 +175,17 @@ func TestFromLedgerLinked(t *testing.T) {
 // person from flying.
 func TestFromLedgerResolved(t *testing.T) {
 	ctx := context.Background()
-	s, err := pebble.Open(t.TempDir(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openStore(t)
 	who := credo.SubjectRef{Kind: credo.Person, ID: "11010519491231002X"}
-	recs := []*credo.Record{
-		{Subject: who, Source: "police", SourceRecordID: "T-1", Kind: "traffic.red_light", Polarity: credo.Negative,
-			OccurredAt: time.Now().AddDate(0, -1, 0), Evidence: "T-1", Provenance: credo.Provenance{File: "f", Row: 1}},
-		{Source: "court", SourceRecordID: "J-1", Kind: "court.judgment_default", Polarity: credo.Negative,
-			OccurredAt: time.Now().AddDate(0, -1, 0), Evidence: "J-1", Identity: credo.Identity{Name: "王伟", BirthDate: "1949-12-31"},
-			Provenance: credo.Provenance{File: "f", Row: 2}},
-	}
+	loose := monthOld(credo.SubjectRef{}, "court", "J-1", "court.judgment_default")
+	loose.Identity = credo.Identity{Name: "王伟", BirthDate: "1949-12-31"}
+	recs := []*credo.Record{monthOld(who, "police", "T-1", "traffic.red_light"), loose}
 	if _, err := s.Append(ctx, recs); err != nil {
 		t.Fatal(err)
 	}
 	prgs := shipped(t, nil)
 	decideFor := func() credo.Effect {
-		tb, err := decide.New(prgs)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := tb.Load(ctx, decide.FromLedger(ctx, s, prgs, time.Now()), 0); err != nil {
-			t.Fatal(err)
-		}
-		return tb.Decide(who, "flight.book", nil).Effect
+		return tableFromLedger(t, s, prgs, nil).Decide(who, "flight.book", nil).Effect
 	}
 	if got := decideFor(); got != credo.Permit {
 		t.Fatalf("before the link: %v", got)
@@ -261,4 +196,35 @@ func TestFromLedgerResolved(t *testing.T) {
 	if got := decideFor(); got != credo.Deny {
 		t.Fatalf("after the link: %v, want the judgment default to count", got)
 	}
+}
+
+// openStore opens a store in a temporary directory, closed with the test.
+func openStore(t *testing.T) *pebble.Store {
+	t.Helper()
+	s, err := pebble.Open(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// monthOld is a negative record of subject from source, a month old.
+func monthOld(subject credo.SubjectRef, source, id, kind string) *credo.Record {
+	return &credo.Record{Subject: subject, Source: source, SourceRecordID: id, Kind: kind, Polarity: credo.Negative,
+		OccurredAt: time.Now().AddDate(0, -1, 0), Evidence: id, Provenance: credo.Provenance{File: "f", Row: 1}}
+}
+
+// tableFromLedger is a table of prgs loaded from the ledger of s as of
+// now, with the registry of legal representatives reps.
+func tableFromLedger(t *testing.T, s *pebble.Store, prgs []*policy.Program, reps score.Representatives) *decide.Table {
+	t.Helper()
+	tb, err := decide.New(prgs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tb.Load(context.Background(), decide.FromLedgerLinked(context.Background(), s, prgs, reps, time.Now()), 0); err != nil {
+		t.Fatal(err)
+	}
+	return tb
 }

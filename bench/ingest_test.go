@@ -403,30 +403,8 @@ func benchParse(b *testing.B, format string) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu0 := cpuTime()
-	r, err := ingest.Open(path, spec)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer r.Close()
-	m, err := ingest.NewMapper(spec, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	m.SetHeader(r.Header())
 	n := 0
-	for {
-		row, err := r.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			b.Fatal(err)
-		}
-		if res := m.Map(&row, credo.Provenance{File: "9f86d081884c7d659a2feaa0c55ad015"}); res.Record == nil {
-			b.Fatalf("row %d: %v", row.Num, res.Problems)
-		}
-		n++
-	}
+	mapRows(b, path, spec, func(*credo.Record) { n++ })
 	if n != b.N {
 		b.Fatalf("%d rows, want %d", n, b.N)
 	}
@@ -442,31 +420,8 @@ func benchParse(b *testing.B, format string) {
 func BenchmarkIngestAppendCSV(b *testing.B) {
 	dir := b.TempDir()
 	path, spec := trafficFile(b, dir, "csv", b.N)
-	r, err := ingest.Open(path, spec)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer r.Close()
-	m, err := ingest.NewMapper(spec, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	m.SetHeader(r.Header())
 	recs := make([]*credo.Record, 0, b.N)
-	for {
-		row, err := r.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			b.Fatal(err)
-		}
-		res := m.Map(&row, credo.Provenance{File: "9f86d081884c7d659a2feaa0c55ad015", Row: row.Num})
-		if res.Record == nil {
-			b.Fatalf("row %d: %v", row.Num, res.Problems)
-		}
-		recs = append(recs, res.Record)
-	}
+	mapRows(b, path, spec, func(r *credo.Record) { recs = append(recs, r) })
 	s, err := pebble.Open(filepath.Join(dir, "data"), nil)
 	if err != nil {
 		b.Fatal(err)
@@ -491,4 +446,33 @@ func BenchmarkIngestAppendCSV(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/row")
+}
+
+// mapRows reads the file at path as spec says, maps every row and hands
+// each record to each, failing b on a row that does not map.
+func mapRows(b *testing.B, path string, spec *ingest.Spec, each func(*credo.Record)) {
+	r, err := ingest.Open(path, spec)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer r.Close()
+	m, err := ingest.NewMapper(spec, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	m.SetHeader(r.Header())
+	for {
+		row, err := r.Next()
+		if err == io.EOF {
+			return
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		res := m.Map(&row, credo.Provenance{File: "9f86d081884c7d659a2feaa0c55ad015", Row: row.Num})
+		if res.Record == nil {
+			b.Fatalf("row %d: %v", row.Num, res.Problems)
+		}
+		each(res.Record)
+	}
 }

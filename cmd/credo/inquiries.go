@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/credo-org/credo"
 	"github.com/credo-org/credo/pebble"
 )
 
@@ -25,12 +24,9 @@ func newSubjectInquiriesCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			out := []*credo.Inquiry{}
-			for q, err := range s.SubjectInquiries(ctx, ref) {
-				if err != nil {
-					return err
-				}
-				out = append(out, q)
+			out, err := collectAll(s.SubjectInquiries(ctx, ref))
+			if err != nil {
+				return err
 			}
 			if e.json {
 				return writeJSON(e.stdout, out)

@@ -30,12 +30,9 @@ func (e *env) quarantined(cmd *cobra.Command, source string) ([]*credo.Quarantin
 		return nil, err
 	}
 	defer s.Close()
-	rows := []*credo.QuarantinedRow{}
-	for q, err := range s.Quarantined(ctx, source) {
-		if err != nil {
-			return nil, err
-		}
-		rows = append(rows, q)
+	rows, err := collectAll(s.Quarantined(ctx, source))
+	if err != nil {
+		return nil, err
 	}
 	return rows, nil
 }

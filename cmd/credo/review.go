@@ -50,12 +50,9 @@ func newReviewListCmd(e *env) *cobra.Command {
 			default:
 				return fmt.Errorf("--status %q: want open, accepted, rejected or all", status)
 			}
-			items := []*credo.ReviewItem{}
-			for it, err := range s.ReviewItems(ctx, st) {
-				if err != nil {
-					return err
-				}
-				items = append(items, it)
+			items, err := collectAll(s.ReviewItems(ctx, st))
+			if err != nil {
+				return err
 			}
 			if e.json {
 				return writeJSON(e.stdout, items)
@@ -287,12 +284,9 @@ func newSubjectResolutionCmds(e *env) []*cobra.Command {
 		Short: "The links, splits and merges about a subject (or a record, by its id), oldest first",
 		Args:  cobra.ExactArgs(1),
 		RunE: e.withStore(func(ctx context.Context, s *pebble.Store, cmd *cobra.Command, args []string) error {
-			out := []credo.Resolution{}
-			for r, err := range s.ResolutionHistory(ctx, args[0]) {
-				if err != nil {
-					return err
-				}
-				out = append(out, r)
+			out, err := collectAll(s.ResolutionHistory(ctx, args[0]))
+			if err != nil {
+				return err
 			}
 			if e.json {
 				return writeJSON(e.stdout, out)

@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/credo-org/credo"
 	"github.com/credo-org/credo/pebble"
 )
 
@@ -18,12 +17,9 @@ func newRunsCmd(e *env) *cobra.Command {
 		Short: "List the ingest runs: source, file digest, counts, start and end",
 		Args:  cobra.NoArgs,
 		RunE: e.withStore(func(ctx context.Context, s *pebble.Store, cmd *cobra.Command, args []string) error {
-			runs := []*credo.Run{}
-			for r, err := range s.Runs(ctx) {
-				if err != nil {
-					return err
-				}
-				runs = append(runs, r)
+			runs, err := collectAll(s.Runs(ctx))
+			if err != nil {
+				return err
 			}
 			if e.json {
 				return writeJSON(e.stdout, runs)

@@ -912,23 +912,17 @@ func (d *countsDelta) add(source, kind string) {
 	d.kindRun++
 }
 
-func (d *countsDelta) flushSource() {
-	if d.sourceRun > 0 {
-		if d.bySource == nil {
-			d.bySource = map[string]int64{}
-		}
-		d.bySource[d.source] += d.sourceRun
-		d.sourceRun = 0
-	}
-}
+func (d *countsDelta) flushSource() { flushRun(&d.bySource, d.source, &d.sourceRun) }
+func (d *countsDelta) flushKind()   { flushRun(&d.byKind, d.kind, &d.kindRun) }
 
-func (d *countsDelta) flushKind() {
-	if d.kindRun > 0 {
-		if d.byKind == nil {
-			d.byKind = map[string]int64{}
+// flushRun adds a run of n under key to *m (made when first needed).
+func flushRun(m *map[string]int64, key string, n *int64) {
+	if *n > 0 {
+		if *m == nil {
+			*m = map[string]int64{}
 		}
-		d.byKind[d.kind] += d.kindRun
-		d.kindRun = 0
+		(*m)[key] += *n
+		*n = 0
 	}
 }
 

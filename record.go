@@ -173,16 +173,11 @@ func ChainHash(prev [32]byte, seq uint64, canonical []byte) [32]byte {
 // are not part of the payload: the same row re-sent in another file is a
 // duplicate, not a conflict.
 func SamePayload(a, b *Record) bool {
-	x, y := *a, *b
-	for _, r := range []*Record{&x, &y} {
-		r.Seq, r.ID, r.Hash = 0, "", [32]byte{}
-		r.RecordedAt = time.Time{}
-		r.Provenance = Provenance{}
-	}
-	// On the stack for a typical record: re-ingesting a file compares
-	// every row so.
+	// One definition of what is bookkeeping: SameEncodedPayload's. On the
+	// stack for a typical record: re-ingesting a file compares every row.
 	var bx, by [1024]byte
-	return string(x.AppendCanonical(bx[:0])) == string(y.AppendCanonical(by[:0]))
+	same, err := SameEncodedPayload(a.AppendCanonical(bx[:0]), b.AppendCanonical(by[:0]))
+	return same && err == nil
 }
 
 // MarshalText writes the polarity by name ("negative"), as JSON shows it.

@@ -136,6 +136,12 @@ else
 fi
 row "CSV UTF-8 again: every row a duplicate (rows/s)" "$(rate dup "$ROWS")" "-"
 row "CSV GB18030 (rows/s)" "$(rate gb "$ROWS")" "300000" "target ≥ 1.0"
+# Issue 3 sets GB18030's 300,000 and XLSX's 100,000 rows/s on a machine
+# where COPY into the keyed table ran at about 300,000 rows/s: beside
+# this run's COPY, the same targets at this machine's pace.
+if [ -n "$pgkey" ]; then
+  row "  GB18030 vs COPY into keyed table (rows/s)" "$(rate gb "$ROWS")" "$(printf '%.0f' "$pgkey")" "at this machine's pace: target ≥ 1.0 (300,000/300,000 on the issue's)"
+fi
 row "XLSX, $XLSX_ROWS rows (rows/s)" "$(rate xlsx "$XLSX_ROWS")" "100000" "target ≥ 1.0"
 row "peak RSS, CSV ingest of $ROWS rows (MB)" "$(peak csv)" "-"
 row "sides apart, $SIDE_ROWS rows: CSV read+map alone (rows/s)" "$(side BenchmarkIngestParseCSV rows/s)" "-" "$(side BenchmarkIngestParseCSV cpu-ns/row) CPU ns/row"

@@ -189,8 +189,9 @@ func BenchmarkDecide(b *testing.B) {
 
 // BenchmarkTableLoad loads the table the way `credo serve` does
 // (decide.Table.LoadStandings) from decideSubjects() subjects' standings
-// (three jurisdictions each) stored in a real Pebble store as a full
-// recompute stores them, read in a part a core (pebble.StandingParts), and
+// (four jurisdictions each) stored in a real Pebble store as a full
+// recompute stores them, read in a part a core as summaries
+// (pebble.StandingSummaryParts), and
 // reports the time scaled to 10,000,000 subjects (target ≤ 2 s) and the
 // bytes a subject costs, beside the reading alone (the parts drained
 // without a table), the same load from a generator instead of the store,
@@ -221,19 +222,19 @@ func BenchmarkTableLoad(b *testing.B) {
 	if tb.Len() != n {
 		b.Fatalf("table holds %d subjects, want %d", tb.Len(), n)
 	}
-	// the store's reading alone, in the same parts
+	// the store's reading alone, in the same parts, as the load reads it
 	r0, rc0 := time.Now(), cpuTime()
-	parts := s.StandingParts(ctx, runtime.GOMAXPROCS(0))
+	parts := s.StandingSummaryParts(ctx, runtime.GOMAXPROCS(0))
 	counts := make([]int, len(parts))
 	var wg sync.WaitGroup
 	for i, part := range parts {
 		wg.Go(func() {
-			for st, err := range part {
+			for sm, err := range part {
 				if err != nil {
 					b.Error(err)
 					return
 				}
-				counts[i] += len(st.Grade)
+				counts[i] += len(sm.Summaries)
 			}
 		})
 	}

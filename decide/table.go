@@ -43,9 +43,19 @@ func (t *Table) Key(ref credo.SubjectRef) uint64 {
 	return h | 1<<63 | uint64(ref.Kind)
 }
 
+// keyBytes is Key of the subject of kind with identifier id.
+func (t *Table) keyBytes(kind credo.SubjectKind, id []byte) uint64 {
+	if kind == credo.Person && len(id) == 18 {
+		if v, ok := digits17(id); ok {
+			return v + 1
+		}
+	}
+	return maphash.Bytes(t.seed, id) | 1<<63 | uint64(kind) // maphash.String's hash of the same bytes
+}
+
 // digits17 parses the 17 leading characters of s (at least 17 long) as a
 // decimal number, eight digits at a time.
-func digits17(s string) (uint64, bool) {
+func digits17[S string | []byte](s S) (uint64, bool) {
 	a, ok1 := digits8(s[0:8])
 	b, ok2 := digits8(s[8:16])
 	c := uint64(s[16]) - '0'
@@ -56,7 +66,7 @@ func digits17(s string) (uint64, bool) {
 }
 
 // digits8 parses 8 decimal digits with SWAR arithmetic.
-func digits8(s string) (uint64, bool) {
+func digits8[S string | []byte](s S) (uint64, bool) {
 	x := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
 		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 	const lo, hi = 0x0101010101010101, 0x8080808080808080
@@ -217,9 +227,16 @@ func newSlots(subjects int) *slots {
 	return s
 }
 
-func (s *slots) home(k uint64) int {
-	h, _ := bits.Mul64(k*0x9E3779B97F4A7C15, uint64(len(s.keys)))
-	return int(h)
+// hashKey scatters keys over the 64-bit integers; home places a key by
+// its hash, in the hashes' order.
+func hashKey(k uint64) uint64 { return k * 0x9E3779B97F4A7C15 }
+
+func (s *slots) home(k uint64) int { return s.homeOf(hashKey(k)) }
+
+// homeOf is the slot of hash h: h scaled to the index's length.
+func (s *slots) homeOf(h uint64) int {
+	i, _ := bits.Mul64(h, uint64(len(s.keys)))
+	return int(i)
 }
 
 // Warm reads the index slots where the subjects of keys (Key) are, so
@@ -288,28 +305,25 @@ func (s *slots) resized(subjects int) *slots {
 	return g
 }
 
-// writer is the state a Load or an Update changes, published as snapshots.
-type writer struct {
-	t      *Table
-	snap   *snapshot
-	intern *internTable
+// profiles numbers distinct profiles: profile p is words[p*J:(p+1)*J].
+type profiles struct {
 	J      int
-	buf    []uint64
+	words  []uint64
+	intern *internTable
 }
 
-// profileOf interns words and returns its profile number, appending it to
-// the writer's words. It reports whether the words grew (a new snapshot is
-// then needed before a reader may see the profile).
-func (w *writer) profileOf(words []uint64) (uint32, bool) {
+// number returns the number of the profile words, appending it to
+// ps.words when it is new (added).
+func (ps *profiles) number(words []uint64) (p uint32, added bool) {
 	var h uint64 = 14695981039346656037
 	for _, x := range words {
 		h = (h ^ x) * 1099511628211
 		h ^= h >> 29
 	}
 	h |= 1 // never 0, the empty slot
-	J := w.J
-	all := w.snap.words
-	if p, ok := w.intern.get(h); ok {
+	J := ps.J
+	all := ps.words
+	if p, ok := ps.intern.get(h); ok {
 		if same(all[int(p)*J:int(p+1)*J], words) {
 			return p, false
 		}
@@ -319,13 +333,40 @@ func (w *writer) profileOf(words []uint64) (uint32, bool) {
 			}
 		}
 	}
-	p := uint32(len(all) / J)
-	// Appending writes past the length readers see, never within it.
-	w.snap = &snapshot{idx: w.snap.idx, words: append(all, words...)}
-	if _, ok := w.intern.get(h); !ok {
-		w.intern.add(h, p)
+	p = uint32(len(all) / J)
+	ps.words = append(all, words...)
+	if _, ok := ps.intern.get(h); !ok {
+		ps.intern.add(h, p)
 	}
 	return p, true
+}
+
+// writer is the state a Load or an Update changes, published as snapshots.
+type writer struct {
+	t    *Table
+	snap *snapshot
+	ps   profiles // its words are snap.words
+	J    int
+	buf  []uint64
+}
+
+// newWriter is a writer that starts from snap, the profiles of snap.words
+// interned in intern.
+func (t *Table) newWriter(snap *snapshot, intern *internTable) *writer {
+	J := len(t.schema.juris)
+	return &writer{t: t, snap: snap, ps: profiles{J: J, words: snap.words, intern: intern}, J: J}
+}
+
+// profileOf interns words and returns its profile number, appending it to
+// the writer's words. It reports whether the words grew (a new snapshot is
+// then needed before a reader may see the profile).
+func (w *writer) profileOf(words []uint64) (uint32, bool) {
+	p, added := w.ps.number(words)
+	if added {
+		// Appending writes past the length readers see, never within it.
+		w.snap = &snapshot{idx: w.snap.idx, words: w.ps.words}
+	}
+	return p, added
 }
 
 func same(a, b []uint64) bool {
@@ -391,7 +432,7 @@ func (t *Table) Update(st *credo.Standing) bool {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	w := &writer{t: t, snap: t.snap.Load(), intern: t.intern, J: len(t.schema.juris)}
+	w := t.newWriter(t.snap.Load(), t.intern)
 	k := t.Key(st.Subject)
 	words := w.current(k)
 	words[j] = t.pack(j, st)

@@ -365,6 +365,56 @@ type StandingParter interface {
 	StandingParts(ctx context.Context, n int) []iter.Seq2[*credo.Standing, error]
 }
 
+// StandingSummaryParter is implemented by a store that reads, in parts
+// as StandingParts does, what a decision reads of its standings, in
+// batches (the embedded store; the decision table loads so).
+type StandingSummaryParter interface {
+	StandingSummaryParts(ctx context.Context, n int) []iter.Seq2[*credo.StandingSummaries, error]
+}
+
+// summarized is what a decision reads of each standing in parts, the
+// parts one after another: from StandingParts, or from
+// StandingSummaryParts when summaries.
+func summarized(t *testing.T, s standingStore, parts int, summaries bool) []string {
+	t.Helper()
+	ctx := context.Background()
+	one := func(kind credo.SubjectKind, id, j, version, grade, by string, score float64, lists []string) string {
+		return fmt.Sprintf("%s/%s/%s/%s/%s/%s/%v/%v", kind, id, j, version, grade, by, score, lists)
+	}
+	var out []string
+	if !summaries {
+		for _, part := range s.(StandingParter).StandingParts(ctx, parts) {
+			for st, err := range part {
+				if err != nil {
+					t.Fatal(err)
+				}
+				var lists []string
+				for _, m := range st.Lists {
+					lists = append(lists, m.List)
+				}
+				out = append(out, one(st.Subject.Kind, st.Subject.ID, st.Jurisdiction, st.PolicyVersion, st.Grade, st.GradeReason.By, st.Score, lists))
+			}
+		}
+		return out
+	}
+	for _, part := range s.(StandingSummaryParter).StandingSummaryParts(ctx, parts) {
+		for b, err := range part {
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, sm := range b.Summaries {
+				var lists []string
+				for _, l := range b.Lists[sm.ListsFrom:sm.ListsTo] {
+					lists = append(lists, b.Strings[l])
+				}
+				out = append(out, one(sm.Kind, string(b.IDs[sm.IDFrom:sm.IDTo]), b.Strings[sm.Jurisdiction], b.Strings[sm.PolicyVersion],
+					b.Strings[sm.Grade], b.Strings[sm.GradeBy], sm.Score, lists))
+			}
+		}
+	}
+	return out
+}
+
 // testStandingReplaced: standings stored whole (ReplaceStandings) replace
 // every earlier one of their jurisdiction, read back like standings
 // stored one by one — by subject, listed, due, with their history — and
@@ -521,6 +571,19 @@ func testStandingReplaced(t *testing.T, b Backend) {
 			}
 			if len(all) != n+1+len(xm) || slices.Index(all, upd.Subject.ID+"/rongcheng/C") < 0 {
 				t.Fatalf("%d parts: %d standings, want %d", parts, len(all), n+1+len(xm))
+			}
+		}
+	}
+	// and as summaries, the same
+	_, parted := s.(StandingParter)
+	if _, ok := s.(StandingSummaryParter); ok && parted {
+		for _, parts := range []int{1, 3} {
+			want := summarized(t, s, parts, false)
+			if len(want) != n+1+len(xm) {
+				t.Fatalf("%d parts: %d standings, want %d", parts, len(want), n+1+len(xm))
+			}
+			if got := summarized(t, s, parts, true); !slices.Equal(got, want) {
+				t.Fatalf("%d parts: summaries\n%v\nwant the standings'\n%v", parts, got, want)
 			}
 		}
 	}

@@ -47,7 +47,7 @@ func (t *Table) Load(ctx context.Context, standings iter.Seq2[*credo.Standing, e
 func (t *Table) LoadParts(ctx context.Context, parts []iter.Seq2[*credo.Standing, error], subjects int) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	w := t.newWriter(t.empty(0), newInternTable())
+	w := t.newWriter(t.empty(t.snap.Load().seed), newInternTable())
 
 	// Each reader holds at most two chunks; the rest are queued or being
 	// interned.
@@ -122,7 +122,7 @@ func (t *Table) loadSummaries(ctx context.Context, parts []iter.Seq2[*credo.Stan
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	t.build(t.newWriter(t.empty(0), newInternTable()), gs)
+	t.build(t.newWriter(t.empty(t.snap.Load().seed), newInternTable()), gs)
 	return nil
 }
 
@@ -130,6 +130,7 @@ func (t *Table) loadSummaries(ctx context.Context, parts []iter.Seq2[*credo.Stan
 // and gathers its subjects with their profiles, numbered in the part.
 func (t *Table) gatherSummaries(ctx context.Context, part iter.Seq2[*credo.StandingSummaries, error]) (*gathered, error) {
 	J := len(t.schema.juris)
+	sd := t.snap.Load().seed // Load's writers hold t.mu: it stays
 	g := &gathered{own: &profiles{J: J, intern: newInternTable()}}
 	var (
 		m       meanings
@@ -166,7 +167,7 @@ func (t *Table) gatherSummaries(ctx context.Context, part iter.Seq2[*credo.Stand
 				from, to = sm.IDFrom, sm.IDTo
 				key = 0
 				if sm.Kind != credo.Unresolved && to > from {
-					key = t.keyBytes(sm.Kind, b.IDs[from:to])
+					key = subjectKey(sd, sm.Kind, b.IDs[from:to])
 				}
 			}
 			j := m.jur[sm.Jurisdiction]
@@ -379,7 +380,7 @@ func (t *Table) build(w *writer, gs []*gathered) {
 		}
 	}
 	idx := newSlots(n)
-	w.snap = &snapshot{idx: idx, words: w.snap.words}
+	w.snap = &snapshot{idx: idx, words: w.snap.words, seed: w.snap.seed}
 	for _, e := range insertGathered(idx, gs) {
 		k, p := e.key, e.prof
 		if old, ok := idx.find(k); ok && old != p { // the subject came before, apart: merge

@@ -103,11 +103,7 @@ func TestLoadInParts(t *testing.T) {
 func TestLoadStandings(t *testing.T) {
 	ctx := context.Background()
 	prgs := shipped(t, nil)
-	s, err := pebble.Open(t.TempDir(), &pebble.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openStore(t)
 	ref, err := decide.New(prgs)
 	if err != nil {
 		t.Fatal(err)

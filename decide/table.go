@@ -9,8 +9,9 @@
 // interned: subjects share one copy of each distinct combination (a
 // profile), and each subject costs one 8-byte key and one 4-byte profile
 // number in an open-addressed index kept ≤ 80% full (about 15 bytes a
-// subject). The table is built from a sequence of standings (Load) and kept
-// current one standing at a time (Update); readers never lock.
+// subject). The table is built from a sequence of standings (Load), or
+// read whole from its snapshot of the stored standings (ReadSnapshot), and
+// kept current one standing at a time (Update); readers never lock.
 //
 // The measures of the policies the table is made for are compiled to run
 // over it: the common shapes (list membership, grade equality and sets,
@@ -19,7 +20,6 @@
 package decide
 
 import (
-	"hash/maphash"
 	"math"
 	"math/bits"
 	"sync"
@@ -31,26 +31,20 @@ import (
 
 // Key is a subject's 8-byte key in the table: a resident identity number's
 // 17 leading digits exactly (its 18th is a check character), a unified
-// social credit code hashed (a collision among a million organisations has
-// odds of about 1 in 10^7). Zero is never a key.
+// social credit code hashed under the table's seed (a collision among a
+// million organisations has odds of about 1 in 10^7). Zero is never a key.
 func (t *Table) Key(ref credo.SubjectRef) uint64 {
-	if ref.Kind == credo.Person && len(ref.ID) == 18 {
-		if v, ok := digits17(ref.ID); ok {
+	return subjectKey(t.snap.Load().seed, ref.Kind, ref.ID)
+}
+
+// subjectKey is Key of the subject of kind with identifier id, under sd.
+func subjectKey[S string | []byte](sd seed, kind credo.SubjectKind, id S) uint64 {
+	if kind == credo.Person && len(id) == 18 {
+		if v, ok := digits17(id); ok {
 			return v + 1 // top bit clear
 		}
 	}
-	h := maphash.String(t.seed, ref.ID)
-	return h | 1<<63 | uint64(ref.Kind)
-}
-
-// keyBytes is Key of the subject of kind with identifier id.
-func (t *Table) keyBytes(kind credo.SubjectKind, id []byte) uint64 {
-	if kind == credo.Person && len(id) == 18 {
-		if v, ok := digits17(id); ok {
-			return v + 1
-		}
-	}
-	return maphash.Bytes(t.seed, id) | 1<<63 | uint64(kind) // maphash.String's hash of the same bytes
+	return sipHash(sd, id) | 1<<63 | uint64(kind)
 }
 
 // digits17 parses the 17 leading characters of s (at least 17 long) as a
@@ -112,10 +106,12 @@ type slots struct {
 }
 
 // snapshot is what readers load: the index and the interned profiles,
-// profile p being words[p*J:(p+1)*J] for J jurisdictions.
+// profile p being words[p*J:(p+1)*J] for J jurisdictions, and the seed of
+// the keys the index holds.
 type snapshot struct {
 	idx   *slots
 	words []uint64
+	seed  seed
 }
 
 // Table is the decision table. Decide and Lookup may be called
@@ -123,7 +119,6 @@ type snapshot struct {
 // lock, and see the table Load replaces until the new one is complete.
 type Table struct {
 	schema *schema
-	seed   maphash.Seed
 	snap   atomic.Pointer[snapshot]
 
 	mu     sync.Mutex // writers: Load and Update
@@ -183,16 +178,17 @@ func New(prgs []*policy.Program) (*Table, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &Table{schema: sc, seed: maphash.MakeSeed()}
-	t.snap.Store(t.empty(0))
+	t := &Table{schema: sc}
+	t.snap.Store(t.empty(newSeed()))
 	t.intern = newInternTable()
 	return t, nil
 }
 
-func (t *Table) empty(subjects int) *snapshot {
+// empty is an empty table's snapshot, its keys under sd.
+func (t *Table) empty(sd seed) *snapshot {
 	J := max(len(t.schema.juris), 1)
 	w := make([]uint64, J, 256*J) // profile 0: known nowhere
-	return &snapshot{idx: newSlots(subjects), words: w}
+	return &snapshot{idx: newSlots(0), words: w, seed: sd}
 }
 
 // Len is the number of subjects the table holds.
@@ -364,7 +360,7 @@ func (w *writer) profileOf(words []uint64) (uint32, bool) {
 	p, added := w.ps.number(words)
 	if added {
 		// Appending writes past the length readers see, never within it.
-		w.snap = &snapshot{idx: w.snap.idx, words: w.ps.words}
+		w.snap = &snapshot{idx: w.snap.idx, words: w.ps.words, seed: w.snap.seed}
 	}
 	return p, added
 }
@@ -384,7 +380,7 @@ func same(a, b []uint64) bool {
 func (w *writer) set(k uint64, words []uint64, publish bool) {
 	p, grew := w.profileOf(words)
 	if w.snap.idx.n+1 > len(w.snap.idx.keys)*4/5 {
-		w.snap = &snapshot{idx: w.snap.idx.grown(), words: w.snap.words}
+		w.snap = &snapshot{idx: w.snap.idx.grown(), words: w.snap.words, seed: w.snap.seed}
 		grew = true
 	}
 	if grew && publish {
@@ -440,11 +436,11 @@ func (t *Table) Update(st *credo.Standing) bool {
 	return true
 }
 
-// lookup returns subject k's packed standings, or nil when the table does
+// lookup returns subject's packed standings, or nil when the table does
 // not know the subject. The slice is shared: read it, never change it.
-func (t *Table) lookup(k uint64) []uint64 {
+func (t *Table) lookup(subject credo.SubjectRef) []uint64 {
 	s := t.snap.Load()
-	p, ok := s.idx.find(k)
+	p, ok := s.idx.find(subjectKey(s.seed, subject.Kind, subject.ID))
 	if !ok {
 		return nil
 	}

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"crypto/rand"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"iter"
@@ -38,6 +40,7 @@ import (
 //	h jurisdiction 0x00 generation (8) last        → a block of changes (a full recompute's history)
 //	f jurisdiction 0x00                            → the last subjects of the blocks, each uvarint length and bytes
 //	W jurisdiction@version                         → seq (scored through)
+//	v                                              → the standings' version (StandingsVersion)
 //
 // "last" is the subject (kind id) of a block's last entry, so that the
 // block holding a subject is the first at or after it. Directories written
@@ -69,6 +72,7 @@ const (
 	tagHistBlock = 'h'
 	tagBlockDir  = 'f'
 	tagWatermark = 'W'
+	tagVersion   = 'v'
 
 	// standingBlock is how many subjects a block holds: few enough that
 	// finding one in it (a catch-up replacing its standing) is a scan of
@@ -232,6 +236,50 @@ func findInBlock(v, suffix []byte, st *credo.Standing) (bool, error) {
 	return false, br.r.err
 }
 
+// standingsVersionKey holds the standings' version: random bytes written
+// anew with every change to the standings, in the same batch or ingest,
+// so that a version names one state of them (a decision table saved from
+// them is theirs while it is unchanged), and a version seen before and
+// after reading them says that nothing changed between.
+var standingsVersionKey = []byte{tagVersion}
+
+func newStandingsVersion() []byte {
+	v := make([]byte, 16)
+	rand.Read(v)
+	return v
+}
+
+// ensureStandingsVersion gives the standings a version when they have
+// none: a new directory's, or one written before versions.
+func (s *Store) ensureStandingsVersion() error {
+	_, closer, err := s.db.Get(standingsVersionKey)
+	if err == nil {
+		return closer.Close()
+	}
+	if !errors.Is(err, pebble.ErrNotFound) {
+		return fmt.Errorf("standings' version: %w", err)
+	}
+	if err := s.db.Set(standingsVersionKey, newStandingsVersion(), s.wo); err != nil {
+		return fmt.Errorf("standings' version: %w", err)
+	}
+	return nil
+}
+
+// StandingsVersion names the state of the stored standings: it changes
+// whenever a standing is stored (PutStandings, ReplaceStandings), and only
+// then, also across reopening.
+func (s *Store) StandingsVersion(ctx context.Context) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	v, closer, err := s.db.Get(standingsVersionKey)
+	if err != nil {
+		return "", fmt.Errorf("standings' version in %s: %w", s.dir, err)
+	}
+	defer closer.Close()
+	return hex.EncodeToString(v), nil
+}
+
 // PutStandings implements credo.Standings.
 func (s *Store) PutStandings(ctx context.Context, sts []*credo.Standing) error {
 	if len(sts) == 0 {
@@ -239,6 +287,9 @@ func (s *Store) PutStandings(ctx context.Context, sts []*credo.Standing) error {
 	}
 	b := s.db.NewBatch()
 	defer b.Close()
+	if err := b.Set(standingsVersionKey, newStandingsVersion(), nil); err != nil {
+		return err
+	}
 	// The standings a call replaces are read with iterators kept from one
 	// look-up to the next (callers pass subjects in order, and successive
 	// seeks forward are cheap), or, for a few stored alone, one look-up each.
@@ -1857,6 +1908,10 @@ func (s *Store) ReplaceStandingsFunc(ctx context.Context, jurisdiction string, n
 		dues[i] = &blocks[i].due
 	}
 	tables = append(tables, dueTables(jurisdiction, dues)...)
+	// the standings' new version, ingested with them
+	tables = append(tables, standingTable{tag: tagVersion, rows: func(add func(k, v []byte) error) error {
+		return add(standingsVersionKey, newStandingsVersion())
+	}})
 	// the standings stored alone, and the index entries of directories
 	// written before blocks, are deleted when there are any
 	for _, tag := range []byte{tagStanding, tagByGrade, tagByList} {

@@ -26,7 +26,84 @@ func RunStandings(t *testing.T, b Backend) {
 		{"Watermark", testWatermark},
 		{"Invalid", testStandingInvalid},
 		{"Replaced", testStandingReplaced},
+		{"Version", testStandingsVersion},
 	}.run(t, b)
+}
+
+// StandingsVersioner is implemented by a store that names each state of
+// its standings (the embedded store; a decision table saved from them
+// is theirs while the version is unchanged).
+type StandingsVersioner interface {
+	StandingsVersion(ctx context.Context) (string, error)
+}
+
+// testStandingsVersion: the standings' version stays as it is across
+// reads, watermarks and reopening, and changes with every standing
+// stored, alone or whole, even one stored again unchanged. Skipped for a
+// store without versions.
+func testStandingsVersion(t *testing.T, b Backend) {
+	ctx := context.Background()
+	s := newStandings(t, b)
+	defer func() { s.Close() }()
+	if _, ok := s.(StandingsVersioner); !ok {
+		t.Skipf("%T names no versions of its standings", s)
+	}
+	version := func() string {
+		t.Helper()
+		v, err := s.(StandingsVersioner).StandingsVersion(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v == "" {
+			t.Fatal("an empty version")
+		}
+		return v
+	}
+	seen := map[string]bool{}
+	changed := func(what string) string {
+		t.Helper()
+		v := version()
+		if seen[v] {
+			t.Fatalf("after %s: version %s seen before", what, v)
+		}
+		seen[v] = true
+		return v
+	}
+	changed("opening")
+	st := standing(person("110101199003074518"), "rongcheng", 900, "B")
+	if err := s.PutStandings(ctx, []*credo.Standing{st}); err != nil {
+		t.Fatal(err)
+	}
+	changed("storing a standing")
+	if err := s.PutStandings(ctx, []*credo.Standing{st}); err != nil {
+		t.Fatal(err)
+	}
+	v := changed("storing it again unchanged")
+	if _, err := s.Standing(ctx, st.Subject, "rongcheng"); err != nil {
+		t.Fatal(err)
+	}
+	for _, err := range s.ListStandings(ctx, credo.StandingFilter{}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.SetWatermark(ctx, "rongcheng@1", 5); err != nil {
+		t.Fatal(err)
+	}
+	s = reopenStandings(t, b, s)
+	if got := version(); got != v {
+		t.Fatalf("after reads, a watermark and reopening: version %s, want %s as before", got, v)
+	}
+	if rs, ok := s.(StandingReplacer); ok {
+		if err := rs.ReplaceStandings(ctx, "rongcheng", []*credo.Standing{st}); err != nil {
+			t.Fatal(err)
+		}
+		v = changed("storing the standings whole")
+		s = reopenStandings(t, b, s)
+		if got := version(); got != v {
+			t.Fatalf("after storing whole and reopening: version %s, want %s", got, v)
+		}
+	}
 }
 
 type standingStore interface {

@@ -53,3 +53,38 @@ type Standings interface {
 	Watermark(ctx context.Context, policyVersion string) (uint64, error)
 	SetWatermark(ctx context.Context, policyVersion string, seq uint64) error
 }
+
+// StandingSummaries is a batch of stored standings as the decision table
+// loads them: of each, only what a decision reads (StandingSummary), its
+// strings given by number. A store holding many standings reads them so in
+// bulk, without a Standing, and its strings, for each.
+type StandingSummaries struct {
+	// Strings are the strings the summaries name by number:
+	// jurisdictions, policy versions, grades, grade reasons' By, list
+	// names. In one sequence of batches, each batch's Strings begin with
+	// all of the batch before's, so that a reader works out what a string
+	// means once.
+	Strings []string
+	// IDs are the subjects' identifiers, one after another.
+	IDs []byte
+	// Lists are the summaries' list memberships: list names by number in
+	// Strings.
+	Lists []uint32
+	// Summaries are the standings by subject, a subject's under every
+	// jurisdiction one after another, and a subject's all in one batch.
+	Summaries []StandingSummary
+}
+
+// StandingSummary is what a decision reads of one standing (a summary in
+// a batch, StandingSummaries).
+type StandingSummary struct {
+	Kind SubjectKind
+	// The subject's identifier is IDs[IDFrom:IDTo]; the summaries of one
+	// subject share it.
+	IDFrom, IDTo uint32
+	// Numbers in Strings.
+	Jurisdiction, PolicyVersion, Grade, GradeBy uint32
+	Score                                       float64
+	// Its list memberships are Lists[ListsFrom:ListsTo].
+	ListsFrom, ListsTo uint32
+}

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"slices"
 	"strconv"
@@ -187,18 +189,21 @@ func BenchmarkDecide(b *testing.B) {
 	}
 }
 
-// BenchmarkTableLoad loads the table the way `credo serve` does
-// (decide.Table.LoadStandings) from decideSubjects() subjects' standings
-// (three jurisdictions each) stored in a real Pebble store as a full
-// recompute stores them, read in a part a core (pebble.StandingParts), and
-// reports the time scaled to 10,000,000 subjects (target ≤ 2 s) and the
-// bytes a subject costs, beside the reading alone (the parts drained
-// without a table), the same load from a generator instead of the store,
-// and the reference: a Go map from the same 8-byte keys to 4-byte values.
-// CREDO_BENCH_TABLE_DATA keeps the store there for the next run. The
-// subjects' ids are let go while the store path is timed, as `credo
-// serve` holds none: ten million strings would otherwise be scanned by
-// every collection the load triggers.
+// BenchmarkTableLoad builds the table the way `credo serve` does when it
+// has no snapshot of the standings (decide.Table.LoadStandings) from
+// decideSubjects() subjects' standings (four jurisdictions each) stored in
+// a real Pebble store as a full recompute stores them, read in a part a
+// core as summaries (pebble.StandingSummaryParts), and reports the time
+// scaled to 10,000,000 subjects (target ≤ 2 s) and the bytes a subject
+// costs, beside the reading alone (the parts drained without a table), the
+// same load from a generator instead of the store, and the reference: a
+// Go map from the same 8-byte keys to 4-byte values. Then it saves the
+// table's snapshot and reads it back, as `credo serve` starts when the
+// snapshot is of the stored standings (decide.Table.LoadSnapshot), and
+// reports both times and the file's size. CREDO_BENCH_TABLE_DATA keeps
+// the store there for the next run. The subjects' ids are let go while the
+// store path is timed, as `credo serve` holds none: ten million strings
+// would otherwise be scanned by every collection the load triggers.
 func BenchmarkTableLoad(b *testing.B) {
 	ctx := context.Background()
 	prgs := shippedPacks(b)
@@ -221,25 +226,65 @@ func BenchmarkTableLoad(b *testing.B) {
 	if tb.Len() != n {
 		b.Fatalf("table holds %d subjects, want %d", tb.Len(), n)
 	}
-	// the store's reading alone, in the same parts
+	// the store's reading alone, in the same parts, as the load reads it
 	r0, rc0 := time.Now(), cpuTime()
-	parts := s.StandingParts(ctx, runtime.GOMAXPROCS(0))
+	parts := s.StandingSummaryParts(ctx, runtime.GOMAXPROCS(0))
 	counts := make([]int, len(parts))
 	var wg sync.WaitGroup
 	for i, part := range parts {
 		wg.Go(func() {
-			for st, err := range part {
+			for sm, err := range part {
 				if err != nil {
 					b.Error(err)
 					return
 				}
-				counts[i] += len(st.Grade)
+				counts[i] += len(sm.Summaries)
 			}
 		})
 	}
 	wg.Wait()
 	readPer, readCPUPer := time.Since(r0).Seconds()/float64(n), (cpuTime()-rc0).Seconds()/float64(n)
+	// the snapshot: saved, then read as a start reads it (best of three),
+	// answering as the table built
+	version, err := s.StandingsVersion(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	path := filepath.Join(b.TempDir(), "decision-table")
+	w0 := time.Now()
+	if err := tb.SaveSnapshot(path, version); err != nil {
+		b.Fatal(err)
+	}
+	writePer := time.Since(w0).Seconds() / float64(n)
+	fi, err := os.Stat(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	snapPer, snapCPUPer := math.Inf(1), 0.0
+	var fromSnap *decide.Table
+	for range 3 {
+		if fromSnap, err = decide.New(prgs); err != nil {
+			b.Fatal(err)
+		}
+		runtime.GC()
+		s0, sc0 := time.Now(), cpuTime()
+		if err := fromSnap.LoadSnapshot(path, version); err != nil {
+			b.Fatal(err)
+		}
+		if per := time.Since(s0).Seconds() / float64(n); per < snapPer {
+			snapPer, snapCPUPer = per, (cpuTime()-sc0).Seconds()/float64(n)
+		}
+	}
 	ids := benchIDs(n)
+	for i := 0; i < len(ids); i += max(1, len(ids)/10_000) {
+		ref := credo.SubjectRef{Kind: credo.Person, ID: ids[i]}
+		got, gok := fromSnap.Lookup(ref)
+		want, wok := tb.Lookup(ref)
+		if gok != wok || !wok || !reflect.DeepEqual(got, want) {
+			b.Fatalf("%s from the snapshot: %v %v, built %v %v", ids[i], gok, got, wok, want)
+		}
+	}
+	fromSnap = nil
 	// beside it, the same table loaded from a generator in as many parts
 	// (no store: what the load itself costs)
 	g0 := time.Now()
@@ -262,6 +307,10 @@ func BenchmarkTableLoad(b *testing.B) {
 	b.ReportMetric(readPer*1e7, "read-s/10M-subjects")
 	b.ReportMetric(readCPUPer*1e7, "read-cpu-s/10M-subjects")
 	b.ReportMetric(genPer*1e7, "from-generator-s/10M-subjects")
+	b.ReportMetric(writePer*1e7, "snapshot-save-s/10M-subjects")
+	b.ReportMetric(snapPer*1e7, "snapshot-read-s/10M-subjects")
+	b.ReportMetric(snapCPUPer*1e7, "snapshot-read-cpu-s/10M-subjects")
+	b.ReportMetric(float64(fi.Size())/float64(n), "snapshot-bytes/subject")
 	b.ReportMetric(float64(len(parts)), "parts")
 	b.ReportMetric(tb.BytesPerSubject(), "bytes/subject")
 	b.ReportMetric(float64(tb.Profiles()), "profiles")

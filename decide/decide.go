@@ -60,7 +60,7 @@ func (t *Table) Decide(subject credo.SubjectRef, action string, context map[stri
 		return r
 	}
 	r.a = a
-	words := t.lookup(t.Key(subject))
+	words := t.lookup(subject)
 	r.Known = words != nil
 	denied, permitted := false, false
 	v := view{kind: subject.Kind, ctx: context, act: action}
@@ -241,7 +241,7 @@ type Summary struct {
 // Lookup returns what the table holds of subject, per jurisdiction that
 // has a standing for it; ok is false when the subject is unknown.
 func (t *Table) Lookup(subject credo.SubjectRef) (out []Summary, ok bool) {
-	words := t.lookup(t.Key(subject))
+	words := t.lookup(subject)
 	if words == nil {
 		return nil, false
 	}

@@ -5,11 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"math"
 	"runtime"
 	"sync"
 
 	"github.com/credo-org/credo"
-	"github.com/credo-org/credo/internal/countsort"
 )
 
 // loadEntry is one standing as Load's reader hands it to its interner:
@@ -33,12 +33,8 @@ const loadChunk = 4096
 //
 // Load uses every core it is given. The caller's goroutine reads the
 // standings and packs what the table keeps; a second goroutine groups them
-// by subject and interns the profiles, gathering (subject, profile) pairs.
-// The pairs are then sorted by their place in the index (a counting sort,
-// each core counting and placing a part) and inserted front to back, each
-// core filling its own stretch of the index; the few subjects whose probe
-// would cross into the next stretch are inserted after, one at a time.
-// Nothing is allocated per subject.
+// by subject and interns the profiles, gathering (subject, profile) pairs
+// by where in the index they go (build). Nothing is allocated per subject.
 func (t *Table) Load(ctx context.Context, standings iter.Seq2[*credo.Standing, error], subjects int) error {
 	return t.LoadParts(ctx, []iter.Seq2[*credo.Standing, error]{standings}, subjects)
 }
@@ -51,8 +47,7 @@ func (t *Table) Load(ctx context.Context, standings iter.Seq2[*credo.Standing, e
 func (t *Table) LoadParts(ctx context.Context, parts []iter.Seq2[*credo.Standing, error], subjects int) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	J := len(t.schema.juris)
-	w := &writer{t: t, snap: t.empty(0), intern: newInternTable(), J: J}
+	w := t.newWriter(t.empty(t.snap.Load().seed), newInternTable())
 
 	// Each reader holds at most two chunks; the rest are queued or being
 	// interned.
@@ -61,12 +56,11 @@ func (t *Table) LoadParts(ctx context.Context, parts []iter.Seq2[*credo.Standing
 	for range cap(free) {
 		free <- make([]loadEntry, 0, loadChunk)
 	}
-	var keys []uint64
-	var profs []uint32
+	var g *gathered
 	packed := make(chan struct{})
 	go func() {
 		defer close(packed)
-		keys, profs = t.packAll(w, full, free, subjects)
+		g = t.packAll(w, full, free, subjects)
 	}()
 	errs := make([]error, len(parts))
 	parallel(len(parts), func(i int) { errs[i] = t.readAll(ctx, parts[i], full, free) })
@@ -79,29 +73,7 @@ func (t *Table) LoadParts(ctx context.Context, parts []iter.Seq2[*credo.Standing
 	if err != nil {
 		return err
 	}
-	idx := newSlots(len(keys))
-	w.snap = &snapshot{idx: idx, words: w.snap.words}
-	sk, sp, bounds := sortByHome(idx, keys, profs)
-	keys, profs = nil, nil
-	late := insertParts(idx, sk, sp, bounds)
-	sk, sp = nil, nil
-	for _, e := range late {
-		k, p := e.key, e.prof
-		if old, ok := idx.find(k); ok && old != p { // the subject came before, apart: merge
-			words := make([]uint64, J)
-			copy(words, w.snap.words[int(old)*J:int(old+1)*J])
-			nw := w.snap.words[int(p)*J : int(p+1)*J]
-			for j := range words {
-				if nw[j] != 0 {
-					words[j] = nw[j]
-				}
-			}
-			p, _ = w.profileOf(words)
-		}
-		idx.put(k, p)
-	}
-	t.intern = w.intern
-	t.snap.Store(w.snap)
+	t.build(w, []*gathered{g})
 	return nil
 }
 
@@ -114,15 +86,149 @@ type PartedStandings interface {
 	StandingParts(ctx context.Context, n int) []iter.Seq2[*credo.Standing, error]
 }
 
+// SummarizedStandings is a store of standings that reads, in parts as
+// PartedStandings does, only what a decision reads of them, in batches
+// (package pebble).
+type SummarizedStandings interface {
+	StandingSummaryParts(ctx context.Context, n int) []iter.Seq2[*credo.StandingSummaries, error]
+}
+
 // LoadStandings replaces the table's contents with every standing stored
-// in s: read in as many parts as there are cores, a goroutine each, when s
-// can read them so (PartedStandings), else in one sequence. It is how
-// `credo serve` loads its table.
+// in s: read in as many parts as there are cores, a goroutine each, as
+// summaries when s can read them so (SummarizedStandings), else as
+// standings (PartedStandings), else in one sequence. It is how `credo
+// serve` loads its table.
 func (t *Table) LoadStandings(ctx context.Context, s credo.Standings) error {
+	n := runtime.GOMAXPROCS(0)
+	if ss, ok := s.(SummarizedStandings); ok {
+		return t.loadSummaries(ctx, ss.StandingSummaryParts(ctx, n))
+	}
 	if ps, ok := s.(PartedStandings); ok {
-		return t.LoadParts(ctx, ps.StandingParts(ctx, runtime.GOMAXPROCS(0)), 0)
+		return t.LoadParts(ctx, ps.StandingParts(ctx, n), 0)
 	}
 	return t.Load(ctx, s.ListStandings(ctx, credo.StandingFilter{}), 0)
+}
+
+// loadSummaries replaces the table's contents with the standings the
+// parts yield as summaries, a goroutine a part: each packs its standings,
+// numbers its own profiles and gathers its subjects by where in the index
+// they go, with nothing to share until build.
+func (t *Table) loadSummaries(ctx context.Context, parts []iter.Seq2[*credo.StandingSummaries, error]) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	gs := make([]*gathered, len(parts))
+	errs := make([]error, len(parts))
+	parallel(len(parts), func(i int) { gs[i], errs[i] = t.gatherSummaries(ctx, parts[i]) })
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	t.build(t.newWriter(t.empty(t.snap.Load().seed), newInternTable()), gs)
+	return nil
+}
+
+// gatherSummaries packs the standings of one part's batches of summaries
+// and gathers its subjects with their profiles, numbered in the part.
+func (t *Table) gatherSummaries(ctx context.Context, part iter.Seq2[*credo.StandingSummaries, error]) (*gathered, error) {
+	J := len(t.schema.juris)
+	sd := t.snap.Load().seed // Load's writers hold t.mu: it stays
+	g := &gathered{own: &profiles{J: J, intern: newInternTable()}}
+	var (
+		m       meanings
+		words   = make([]uint64, J)
+		key     uint64
+		pending bool
+	)
+	flush := func() {
+		if pending {
+			p, _ := g.own.number(words)
+			g.add(key, p)
+			clear(words)
+			pending = false
+		}
+	}
+	for b, err := range part {
+		if err != nil {
+			return nil, fmt.Errorf("decision table: reading standings: %w", err)
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		m.learn(t.schema, b.Strings)
+		n := uint32(len(m.jur))
+		var from, to uint32
+		for i := range b.Summaries {
+			sm := &b.Summaries[i]
+			if max(sm.Jurisdiction, sm.PolicyVersion, sm.Grade, sm.GradeBy) >= n ||
+				sm.IDFrom > sm.IDTo || sm.IDTo > uint32(len(b.IDs)) || sm.ListsFrom > sm.ListsTo || sm.ListsTo > uint32(len(b.Lists)) {
+				return nil, fmt.Errorf("decision table: reading standings: summary %d of a batch out of range", i)
+			}
+			if i == 0 || sm.IDFrom != from || sm.IDTo != to { // the next subject
+				flush()
+				from, to = sm.IDFrom, sm.IDTo
+				key = 0
+				if sm.Kind != credo.Unresolved && to > from {
+					key = subjectKey(sd, sm.Kind, b.IDs[from:to])
+				}
+			}
+			j := m.jur[sm.Jurisdiction]
+			if key == 0 || j < 0 || !m.of(sm.PolicyVersion, j).versionOK {
+				continue
+			}
+			w := present | uint64(math.Float32bits(float32(sm.Score))) | uint64(m.of(sm.Grade, j).grade)<<gradeSh
+			if m.direct[sm.GradeBy] {
+				w |= direct
+			}
+			for _, l := range b.Lists[sm.ListsFrom:sm.ListsTo] {
+				if l >= n {
+					return nil, fmt.Errorf("decision table: reading standings: list %d of a batch out of range", l)
+				}
+				w |= m.of(l, j).list
+			}
+			words[j] = w
+			pending = true
+		}
+	}
+	flush()
+	return g, nil
+}
+
+// meanings is what the strings of a part's summaries mean to the table,
+// by number, learnt as the strings come.
+type meanings struct {
+	J      int
+	jur    []int     // the jurisdiction of that name, or -1
+	direct []bool    // a grade reason's By saying the grade is direct
+	in     []meaning // [s*J+j]: what string s means in jurisdiction j
+}
+
+// meaning is what a string means in one jurisdiction.
+type meaning struct {
+	versionOK bool   // a policy version the jurisdiction's standings may have
+	grade     uint8  // the grade's index, or noGrade
+	list      uint64 // the list's bit in the packed word, or 0
+}
+
+func (m *meanings) of(s uint32, j int) *meaning { return &m.in[int(s)*m.J+j] }
+
+// learn works out what the strings after those learnt mean.
+func (m *meanings) learn(sc *schema, strs []string) {
+	m.J = len(sc.juris)
+	for _, s := range strs[len(m.jur):] {
+		jur := -1
+		for j := range sc.juris {
+			jd := &sc.juris[j]
+			if jd.name == s {
+				jur = j
+			}
+			var bit uint64
+			if b, ok := jd.lists[s]; ok {
+				bit = 1 << (listShft + b)
+			}
+			m.in = append(m.in, meaning{versionOK: s == "" || s == jd.version, grade: uint8(jd.gradeIndex(s)), list: bit})
+		}
+		m.jur = append(m.jur, jur)
+		m.direct = append(m.direct, s == "direct")
+	}
 }
 
 // readAll reads the standings into chunks of entries handed to full.
@@ -172,20 +278,18 @@ func (t *Table) readAll(ctx context.Context, standings iter.Seq2[*credo.Standing
 }
 
 // packAll groups the entries handed to full by subject and interns each
-// subject's profile, returning the subjects' keys and profiles in the
-// order they came.
-func (t *Table) packAll(w *writer, full <-chan []loadEntry, free chan<- []loadEntry, subjects int) ([]uint64, []uint32) {
+// subject's profile in w, gathering the subjects and their profiles.
+func (t *Table) packAll(w *writer, full <-chan []loadEntry, free chan<- []loadEntry, subjects int) *gathered {
+	g := &gathered{hint: subjects}
 	var (
 		curKey  uint64
 		words   = make([]uint64, w.J)
 		pending bool
-		keys    = make([]uint64, 0, subjects)
-		profs   = make([]uint32, 0, subjects)
 	)
 	flush := func() {
 		if pending {
 			p, _ := w.profileOf(words)
-			keys, profs = append(keys, curKey), append(profs, p)
+			g.add(curKey, p)
 			clear(words)
 			pending = false
 		}
@@ -201,98 +305,157 @@ func (t *Table) packAll(w *writer, full <-chan []loadEntry, free chan<- []loadEn
 		free <- chunk[:0]
 	}
 	flush()
-	return keys, profs
+	return g
 }
 
-// homeGroup is the log2 of how many index slots a counting-sort bucket
-// spans.
-const homeGroup = 6
+// gatherBits is the log2 of how many stretches of the index a load
+// gathers its subjects in: about 600 KB of slots a stretch at ten million
+// subjects, which stay in a core's cache while it fills the stretch.
+const (
+	gatherBits = 8
+	gatherings = 1 << gatherBits
+)
 
-// sortByHome returns keys and profs ordered by their home bucket in idx
-// (a stable counting sort, each core counting and placing a part), and the
-// bucket boundaries of the parts insertParts fills: part i holds
-// sk[bounds[i].from:bounds[i].to], homes in slots [bounds[i].lo, bounds[i].hi).
-func sortByHome(idx *slots, keys []uint64, profs []uint32) (sk []uint64, sp []uint32, bounds []part) {
-	P := max(1, min(runtime.GOMAXPROCS(0), 8))
-	if len(keys) < 1<<16 {
-		P = 1
-	}
-	G := len(idx.keys)>>homeGroup + 1
-	counts := make([][]int32, P)
-	span := func(i int) (int, int) { return i * len(keys) / P, (i + 1) * len(keys) / P }
-	parallel(P, func(i int) {
-		c := make([]int32, G)
-		from, to := span(i)
-		for _, k := range keys[from:to] {
-			c[idx.home(k)>>homeGroup]++
-		}
-		counts[i] = c
-	})
-	// bucket b of part i starts after every earlier bucket, and bucket b of
-	// earlier parts
-	base := countsort.Offsets(counts, G)
-	sk, sp = make([]uint64, len(keys)), make([]uint32, len(keys))
-	parallel(P, func(i int) {
-		pos := counts[i]
-		from, to := span(i)
-		for n, k := range keys[from:to] {
-			b := idx.home(k) >> homeGroup
-			sk[pos[b]], sp[pos[b]] = k, profs[from+n]
-			pos[b]++
-		}
-	})
-	bounds = make([]part, P)
-	for i := range P {
-		g0, g1 := i*G/P, (i+1)*G/P
-		bounds[i] = part{from: int(base[g0]), to: int(base[g1]), lo: g0 << homeGroup, hi: min(g1<<homeGroup, len(idx.keys))}
-	}
-	return sk, sp, bounds
+// gathered is the subjects one part of a load gathered, with their
+// profiles: in gatherings by the high bits of their key's hash, which
+// stretch of the index (any index: slots.home keeps the hashes' order)
+// each goes in. A gathering is a list of chunks, filled in turn and never
+// copied.
+type gathered struct {
+	full [gatherings][][]subjectProfile
+	cur  [gatherings][]subjectProfile // the chunk being filled
+	n    int
+	hint int // how many subjects to expect, or 0
+	// own numbers the part's profiles when it numbered them itself
+	// (else the profiles are the table's), and remap is then their
+	// numbers in the table
+	own   *profiles
+	remap []uint32
 }
 
-// part is a stretch of the index one core fills.
-type part struct {
-	from, to int // in the sorted keys
-	lo, hi   int // slots
-}
-
-// lateEntry is a subject insertParts left for after.
-type lateEntry struct {
+// subjectProfile is a subject's key and profile number.
+type subjectProfile struct {
 	key  uint64
 	prof uint32
 }
 
-// insertParts inserts the sorted keys into idx, a part a core, with plain
-// stores (idx is not yet published). A key whose probe would leave its
-// part's slots, or that is already there under another profile (a subject
-// whose standings came apart), is returned for the caller to insert after.
-func insertParts(idx *slots, sk []uint64, sp []uint32, bounds []part) []lateEntry {
-	lates := make([][]lateEntry, len(bounds))
-	placed := make([]int, len(bounds))
-	parallel(len(bounds), func(pi int) {
-		pt := bounds[pi]
-		var late []lateEntry
-		n0 := 0
-	next:
-		for n := pt.from; n < pt.to; n++ {
-			k, p := sk[n], sp[n]
-			for i := idx.home(k); i < pt.hi; i++ {
-				switch idx.keys[i] {
-				case k:
-					if idx.prof[i] != p {
-						late = append(late, lateEntry{k, p})
-					}
-					continue next
-				case 0:
-					idx.keys[i], idx.prof[i] = k, p
-					n0++
-					continue next
+// maxChunk is the most subjects a chunk of a gathering holds: 64 KB.
+const maxChunk = 4096
+
+func (g *gathered) add(k uint64, p uint32) {
+	i := hashKey(k) >> (64 - gatherBits)
+	if c := g.cur[i]; len(c) == cap(c) {
+		if len(c) > 0 {
+			g.full[i] = append(g.full[i], c)
+		}
+		g.cur[i] = make([]subjectProfile, 0, min(max(2*cap(c), g.hint/gatherings, 64), maxChunk))
+	}
+	g.cur[i] = append(g.cur[i], subjectProfile{k, p})
+	g.n++
+}
+
+// each calls f with each chunk of gathering i, in order.
+func (g *gathered) each(i int, f func([]subjectProfile)) {
+	for _, c := range g.full[i] {
+		f(c)
+	}
+	f(g.cur[i])
+}
+
+// build makes the index of the subjects gathered, their profiles numbered
+// in w, and publishes it with w's profiles. Each core fills the stretch
+// of the index of a share of the gatherings, with plain stores (the index
+// is not yet published); the few subjects whose probe would cross into the
+// next stretch, or that came twice, are put in after, one at a time.
+func (t *Table) build(w *writer, gs []*gathered) {
+	J := w.J
+	n := 0
+	for _, g := range gs {
+		n += g.n
+		if g.own != nil {
+			g.remap = make([]uint32, len(g.own.words)/max(J, 1))
+			for p := range g.remap {
+				g.remap[p], _ = w.profileOf(g.own.words[p*J : (p+1)*J])
+			}
+		}
+	}
+	idx := newSlots(n)
+	w.snap = &snapshot{idx: idx, words: w.snap.words, seed: w.snap.seed}
+	for _, e := range insertGathered(idx, gs) {
+		k, p := e.key, e.prof
+		if old, ok := idx.find(k); ok && old != p { // the subject came before, apart: merge
+			words := make([]uint64, J)
+			copy(words, w.snap.words[int(old)*J:int(old+1)*J])
+			nw := w.snap.words[int(p)*J : int(p+1)*J]
+			for j := range words {
+				if nw[j] != 0 {
+					words[j] = nw[j]
 				}
 			}
-			late = append(late, lateEntry{k, p})
+			p, _ = w.profileOf(words)
+		}
+		idx.put(k, p)
+	}
+	t.intern = w.ps.intern
+	t.snap.Store(w.snap)
+}
+
+// insertGathered inserts the subjects gathered into idx, a share of the
+// gatherings a core, with plain stores (idx is not yet published). A key
+// whose probe would leave its share's slots, or that is already there
+// under another profile (a subject whose standings came apart), is
+// returned for the caller to insert after, in the order it came.
+func insertGathered(idx *slots, gs []*gathered) []subjectProfile {
+	n := 0
+	for _, g := range gs {
+		n += g.n
+	}
+	P := max(1, min(runtime.GOMAXPROCS(0), 8))
+	if n < 1<<16 {
+		P = 1
+	}
+	lates := make([][]subjectProfile, P)
+	placed := make([]int, P)
+	parallel(P, func(pi int) {
+		g0, g1 := pi*gatherings/P, (pi+1)*gatherings/P
+		// the slots after those of gatherings [g0, g1), where the hashes
+		// of their keys go
+		hi := len(idx.keys)
+		if g1 < gatherings {
+			hi = idx.homeOf(uint64(g1) << (64 - gatherBits))
+		}
+		var late []subjectProfile
+		n0 := 0
+		for gi := g0; gi < g1; gi++ {
+			for _, g := range gs {
+				g.each(gi, func(c []subjectProfile) {
+				next:
+					for _, e := range c {
+						k, p := e.key, e.prof
+						if g.remap != nil {
+							p = g.remap[p]
+						}
+						for i := idx.home(k); i < hi; i++ {
+							switch idx.keys[i] {
+							case k:
+								if idx.prof[i] != p {
+									late = append(late, subjectProfile{k, p})
+								}
+								continue next
+							case 0:
+								idx.keys[i], idx.prof[i] = k, p
+								n0++
+								continue next
+							}
+						}
+						late = append(late, subjectProfile{k, p})
+					}
+				})
+			}
 		}
 		lates[pi], placed[pi] = late, n0
 	})
-	var out []lateEntry
+	var out []subjectProfile
 	for pi, l := range lates {
 		idx.n += placed[pi]
 		out = append(out, l...)

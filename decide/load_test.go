@@ -40,13 +40,7 @@ func TestLoadInParts(t *testing.T) {
 			sts = append(sts, st)
 		}
 	}
-	ref, err := decide.New(prgs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range sts {
-		ref.Update(&sts[i])
-	}
+	ref := updated(t, prgs, sts)
 	apart := make([]credo.Standing, 0, len(sts))
 	for _, p := range prgs {
 		for _, st := range sts {
@@ -88,13 +82,11 @@ func TestLoadInParts(t *testing.T) {
 			if tb.Len() != people {
 				t.Fatalf("%d subjects, want %d", tb.Len(), people)
 			}
+			var subjects []credo.SubjectRef
 			for i := range sts {
-				got, ok := tb.Lookup(sts[i].Subject)
-				want, _ := ref.Lookup(sts[i].Subject)
-				if !ok || !reflect.DeepEqual(got, want) {
-					t.Fatalf("%s: %v %v, want %v", sts[i].Subject, ok, got, want)
-				}
+				subjects = append(subjects, sts[i].Subject)
 			}
+			sameLookups(t, tb, ref, subjects)
 			if b := tb.BytesPerSubject(); tc.name != "shuffled" && tc.name != "apart" && b > 16 {
 				t.Errorf("%.1f bytes a subject", b)
 			}
@@ -104,24 +96,28 @@ func TestLoadInParts(t *testing.T) {
 
 // TestLoadStandings loads the table from the standings stored in a real
 // store — stored whole by a full recompute of each jurisdiction, then a
-// few stored alone over them, as `credo serve` finds them — and checks
-// every subject against a table built one Update at a time.
+// few stored alone over them, as `credo serve` finds them — in each way a
+// store may offer them (summaries, standings in parts, one sequence), and
+// checks every subject, person and organisation, against a table built
+// one Update at a time.
 func TestLoadStandings(t *testing.T) {
 	ctx := context.Background()
 	prgs := shipped(t, nil)
-	s, err := pebble.Open(t.TempDir(), &pebble.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openStore(t)
 	ref, err := decide.New(prgs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	const people = 5000
+	const people, orgs = 5000, 700
+	subject := func(i int) credo.SubjectRef {
+		if i >= people {
+			return credo.SubjectRef{Kind: credo.Organization, ID: fmt.Sprintf("91350200%09dX", i)}
+		}
+		return credo.SubjectRef{Kind: credo.Person, ID: fmt.Sprintf("110101%012dX", i)}
+	}
 	mk := func(i int, p *policy.Program) *credo.Standing {
 		pol := p.Policy()
-		st := &credo.Standing{Subject: credo.SubjectRef{Kind: credo.Person, ID: fmt.Sprintf("110101%012dX", i)}, Jurisdiction: p.Jurisdiction,
+		st := &credo.Standing{Subject: subject(i), Jurisdiction: p.Jurisdiction,
 			PolicyVersion: p.VersionID(), AsOf: asOf, Score: float64(500 + i%700), Grade: pol.Grades[i%len(pol.Grades)].Grade}
 		if i%37 == 0 && len(pol.Lists) > 0 {
 			st.Lists = []credo.Membership{{List: pol.Lists[i%len(pol.Lists)].Name}}
@@ -133,49 +129,100 @@ func TestLoadStandings(t *testing.T) {
 	}
 	var later []*credo.Standing
 	for k, p := range prgs {
-		if !p.Scores(credo.Person) {
-			continue
-		}
 		var sts []*credo.Standing
-		for i := range people {
-			if (i+k)%3 != 0 { // each subject in some jurisdictions only
+		for i := range people + orgs {
+			if p.Scores(subject(i).Kind) && (i+k)%3 != 0 { // each subject in some jurisdictions only
 				sts = append(sts, mk(i, p))
 			}
 		}
 		if err := s.ReplaceStandings(ctx, p.Jurisdiction, sts); err != nil {
 			t.Fatal(err)
 		}
-		for i := k; i < people; i += 97 {
-			st := mk(i+1, p)
-			st.Subject = mk(i, p).Subject
-			later = append(later, st)
-		}
 		for _, st := range sts {
 			ref.Update(st)
 		}
+		for i := k; i < people+orgs; i += 97 {
+			if p.Scores(subject(i).Kind) {
+				st := mk(i+1, p)
+				st.Subject = subject(i)
+				later = append(later, st)
+			}
+		}
 	}
+	// a standing under a version the table was not made for, stored alone
+	other := mk(3, prgs[0])
+	other.PolicyVersion, other.Grade = prgs[0].Jurisdiction+"@0", "Z"
+	later = append(later, other)
 	if err := s.PutStandings(ctx, later); err != nil {
 		t.Fatal(err)
 	}
 	for _, st := range later {
 		ref.Update(st)
 	}
+	for _, way := range []struct {
+		name string
+		s    credo.Standings
+	}{
+		{"summaries", s},
+		{"standings in parts", partedOnly{s, s}},
+		{"one sequence", standingsOnly{s}},
+	} {
+		t.Run(way.name, func(t *testing.T) {
+			tb, err := decide.New(prgs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := tb.LoadStandings(ctx, way.s); err != nil {
+				t.Fatal(err)
+			}
+			if tb.Len() != ref.Len() {
+				t.Fatalf("%d subjects, want %d", tb.Len(), ref.Len())
+			}
+			var subjects []credo.SubjectRef
+			for i := range people + orgs + 1 {
+				subjects = append(subjects, subject(i))
+			}
+			sameLookups(t, tb, ref, subjects)
+		})
+	}
+}
+
+// partedOnly is a store of standings that reads them in parts, but not as
+// summaries.
+type partedOnly struct {
+	credo.Standings
+	s *pebble.Store
+}
+
+func (p partedOnly) StandingParts(ctx context.Context, n int) []iter.Seq2[*credo.Standing, error] {
+	return p.s.StandingParts(ctx, n)
+}
+
+// standingsOnly is a store of standings that reads them only as
+// credo.Standings does.
+type standingsOnly struct{ credo.Standings }
+
+// updated is a table of prgs built from sts one Update at a time.
+func updated(t *testing.T, prgs []*policy.Program, sts []credo.Standing) *decide.Table {
+	t.Helper()
 	tb, err := decide.New(prgs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := tb.LoadStandings(ctx, s); err != nil {
-		t.Fatal(err)
+	for i := range sts {
+		tb.Update(&sts[i])
 	}
-	if tb.Len() != ref.Len() {
-		t.Fatalf("%d subjects, want %d", tb.Len(), ref.Len())
-	}
-	for i := range people + 1 {
-		subject := credo.SubjectRef{Kind: credo.Person, ID: fmt.Sprintf("110101%012dX", i)}
-		got, gok := tb.Lookup(subject)
-		want, wok := ref.Lookup(subject)
-		if gok != wok || !reflect.DeepEqual(got, want) {
-			t.Fatalf("%s: %v %v, want %v %v", subject, gok, got, wok, want)
+	return tb
+}
+
+// sameLookups checks that got knows each of subjects as want does.
+func sameLookups(t *testing.T, got, want *decide.Table, subjects []credo.SubjectRef) {
+	t.Helper()
+	for _, s := range subjects {
+		g, gok := got.Lookup(s)
+		w, wok := want.Lookup(s)
+		if gok != wok || !reflect.DeepEqual(g, w) {
+			t.Fatalf("%s: %v %v, want %v %v", s, gok, g, wok, w)
 		}
 	}
 }

@@ -9,8 +9,9 @@
 // interned: subjects share one copy of each distinct combination (a
 // profile), and each subject costs one 8-byte key and one 4-byte profile
 // number in an open-addressed index kept ≤ 80% full (about 15 bytes a
-// subject). The table is built from a sequence of standings (Load) and kept
-// current one standing at a time (Update); readers never lock.
+// subject). The table is built from a sequence of standings (Load), or
+// read whole from its snapshot of the stored standings (ReadSnapshot), and
+// kept current one standing at a time (Update); readers never lock.
 //
 // The measures of the policies the table is made for are compiled to run
 // over it: the common shapes (list membership, grade equality and sets,
@@ -19,7 +20,6 @@
 package decide
 
 import (
-	"hash/maphash"
 	"math"
 	"math/bits"
 	"sync"
@@ -31,21 +31,25 @@ import (
 
 // Key is a subject's 8-byte key in the table: a resident identity number's
 // 17 leading digits exactly (its 18th is a check character), a unified
-// social credit code hashed (a collision among a million organisations has
-// odds of about 1 in 10^7). Zero is never a key.
+// social credit code hashed under the table's seed (a collision among a
+// million organisations has odds of about 1 in 10^7). Zero is never a key.
 func (t *Table) Key(ref credo.SubjectRef) uint64 {
-	if ref.Kind == credo.Person && len(ref.ID) == 18 {
-		if v, ok := digits17(ref.ID); ok {
+	return subjectKey(t.snap.Load().seed, ref.Kind, ref.ID)
+}
+
+// subjectKey is Key of the subject of kind with identifier id, under sd.
+func subjectKey[S string | []byte](sd seed, kind credo.SubjectKind, id S) uint64 {
+	if kind == credo.Person && len(id) == 18 {
+		if v, ok := digits17(id); ok {
 			return v + 1 // top bit clear
 		}
 	}
-	h := maphash.String(t.seed, ref.ID)
-	return h | 1<<63 | uint64(ref.Kind)
+	return sipHash(sd, id) | 1<<63 | uint64(kind)
 }
 
 // digits17 parses the 17 leading characters of s (at least 17 long) as a
 // decimal number, eight digits at a time.
-func digits17(s string) (uint64, bool) {
+func digits17[S string | []byte](s S) (uint64, bool) {
 	a, ok1 := digits8(s[0:8])
 	b, ok2 := digits8(s[8:16])
 	c := uint64(s[16]) - '0'
@@ -56,7 +60,7 @@ func digits17(s string) (uint64, bool) {
 }
 
 // digits8 parses 8 decimal digits with SWAR arithmetic.
-func digits8(s string) (uint64, bool) {
+func digits8[S string | []byte](s S) (uint64, bool) {
 	x := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
 		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 	const lo, hi = 0x0101010101010101, 0x8080808080808080
@@ -102,10 +106,12 @@ type slots struct {
 }
 
 // snapshot is what readers load: the index and the interned profiles,
-// profile p being words[p*J:(p+1)*J] for J jurisdictions.
+// profile p being words[p*J:(p+1)*J] for J jurisdictions, and the seed of
+// the keys the index holds.
 type snapshot struct {
 	idx   *slots
 	words []uint64
+	seed  seed
 }
 
 // Table is the decision table. Decide and Lookup may be called
@@ -113,7 +119,6 @@ type snapshot struct {
 // lock, and see the table Load replaces until the new one is complete.
 type Table struct {
 	schema *schema
-	seed   maphash.Seed
 	snap   atomic.Pointer[snapshot]
 
 	mu     sync.Mutex // writers: Load and Update
@@ -173,16 +178,17 @@ func New(prgs []*policy.Program) (*Table, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &Table{schema: sc, seed: maphash.MakeSeed()}
-	t.snap.Store(t.empty(0))
+	t := &Table{schema: sc}
+	t.snap.Store(t.empty(newSeed()))
 	t.intern = newInternTable()
 	return t, nil
 }
 
-func (t *Table) empty(subjects int) *snapshot {
+// empty is an empty table's snapshot, its keys under sd.
+func (t *Table) empty(sd seed) *snapshot {
 	J := max(len(t.schema.juris), 1)
 	w := make([]uint64, J, 256*J) // profile 0: known nowhere
-	return &snapshot{idx: newSlots(subjects), words: w}
+	return &snapshot{idx: newSlots(0), words: w, seed: sd}
 }
 
 // Len is the number of subjects the table holds.
@@ -217,9 +223,16 @@ func newSlots(subjects int) *slots {
 	return s
 }
 
-func (s *slots) home(k uint64) int {
-	h, _ := bits.Mul64(k*0x9E3779B97F4A7C15, uint64(len(s.keys)))
-	return int(h)
+// hashKey scatters keys over the 64-bit integers; home places a key by
+// its hash, in the hashes' order.
+func hashKey(k uint64) uint64 { return k * 0x9E3779B97F4A7C15 }
+
+func (s *slots) home(k uint64) int { return s.homeOf(hashKey(k)) }
+
+// homeOf is the slot of hash h: h scaled to the index's length.
+func (s *slots) homeOf(h uint64) int {
+	i, _ := bits.Mul64(h, uint64(len(s.keys)))
+	return int(i)
 }
 
 // Warm reads the index slots where the subjects of keys (Key) are, so
@@ -288,28 +301,25 @@ func (s *slots) resized(subjects int) *slots {
 	return g
 }
 
-// writer is the state a Load or an Update changes, published as snapshots.
-type writer struct {
-	t      *Table
-	snap   *snapshot
-	intern *internTable
+// profiles numbers distinct profiles: profile p is words[p*J:(p+1)*J].
+type profiles struct {
 	J      int
-	buf    []uint64
+	words  []uint64
+	intern *internTable
 }
 
-// profileOf interns words and returns its profile number, appending it to
-// the writer's words. It reports whether the words grew (a new snapshot is
-// then needed before a reader may see the profile).
-func (w *writer) profileOf(words []uint64) (uint32, bool) {
+// number returns the number of the profile words, appending it to
+// ps.words when it is new (added).
+func (ps *profiles) number(words []uint64) (p uint32, added bool) {
 	var h uint64 = 14695981039346656037
 	for _, x := range words {
 		h = (h ^ x) * 1099511628211
 		h ^= h >> 29
 	}
 	h |= 1 // never 0, the empty slot
-	J := w.J
-	all := w.snap.words
-	if p, ok := w.intern.get(h); ok {
+	J := ps.J
+	all := ps.words
+	if p, ok := ps.intern.get(h); ok {
 		if same(all[int(p)*J:int(p+1)*J], words) {
 			return p, false
 		}
@@ -319,13 +329,40 @@ func (w *writer) profileOf(words []uint64) (uint32, bool) {
 			}
 		}
 	}
-	p := uint32(len(all) / J)
-	// Appending writes past the length readers see, never within it.
-	w.snap = &snapshot{idx: w.snap.idx, words: append(all, words...)}
-	if _, ok := w.intern.get(h); !ok {
-		w.intern.add(h, p)
+	p = uint32(len(all) / J)
+	ps.words = append(all, words...)
+	if _, ok := ps.intern.get(h); !ok {
+		ps.intern.add(h, p)
 	}
 	return p, true
+}
+
+// writer is the state a Load or an Update changes, published as snapshots.
+type writer struct {
+	t    *Table
+	snap *snapshot
+	ps   profiles // its words are snap.words
+	J    int
+	buf  []uint64
+}
+
+// newWriter is a writer that starts from snap, the profiles of snap.words
+// interned in intern.
+func (t *Table) newWriter(snap *snapshot, intern *internTable) *writer {
+	J := len(t.schema.juris)
+	return &writer{t: t, snap: snap, ps: profiles{J: J, words: snap.words, intern: intern}, J: J}
+}
+
+// profileOf interns words and returns its profile number, appending it to
+// the writer's words. It reports whether the words grew (a new snapshot is
+// then needed before a reader may see the profile).
+func (w *writer) profileOf(words []uint64) (uint32, bool) {
+	p, added := w.ps.number(words)
+	if added {
+		// Appending writes past the length readers see, never within it.
+		w.snap = &snapshot{idx: w.snap.idx, words: w.ps.words, seed: w.snap.seed}
+	}
+	return p, added
 }
 
 func same(a, b []uint64) bool {
@@ -343,7 +380,7 @@ func same(a, b []uint64) bool {
 func (w *writer) set(k uint64, words []uint64, publish bool) {
 	p, grew := w.profileOf(words)
 	if w.snap.idx.n+1 > len(w.snap.idx.keys)*4/5 {
-		w.snap = &snapshot{idx: w.snap.idx.grown(), words: w.snap.words}
+		w.snap = &snapshot{idx: w.snap.idx.grown(), words: w.snap.words, seed: w.snap.seed}
 		grew = true
 	}
 	if grew && publish {
@@ -391,7 +428,7 @@ func (t *Table) Update(st *credo.Standing) bool {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	w := &writer{t: t, snap: t.snap.Load(), intern: t.intern, J: len(t.schema.juris)}
+	w := t.newWriter(t.snap.Load(), t.intern)
 	k := t.Key(st.Subject)
 	words := w.current(k)
 	words[j] = t.pack(j, st)
@@ -399,11 +436,11 @@ func (t *Table) Update(st *credo.Standing) bool {
 	return true
 }
 
-// lookup returns subject k's packed standings, or nil when the table does
+// lookup returns subject's packed standings, or nil when the table does
 // not know the subject. The slice is shared: read it, never change it.
-func (t *Table) lookup(k uint64) []uint64 {
+func (t *Table) lookup(subject credo.SubjectRef) []uint64 {
 	s := t.snap.Load()
-	p, ok := s.idx.find(k)
+	p, ok := s.idx.find(subjectKey(s.seed, subject.Kind, subject.ID))
 	if !ok {
 		return nil
 	}

@@ -40,11 +40,12 @@ import (
 //	a key hash                     → source name
 //	P jurisdiction, version        → published policy              (policies.go)
 //	I seq                          → review item (JSON)            (reviews.go)
-//	F f T X h H W                  → standings: a full recompute's in blocks of 512
+//	F f T X h H W v                → standings: a full recompute's in blocks of 512
 //	                                 subjects and the blocks' last subjects, those
 //	                                 stored alone since, due by next change, score
-//	                                 history (by block; alone), watermarks (standings.go;
-//	                                 G and B of older directories, deleted by a recompute)
+//	                                 history (by block; alone), watermarks, the
+//	                                 standings' version (standings.go; G and B of
+//	                                 older directories, deleted by a recompute)
 //	J                              → the scoring projection (projection.go)
 //	C c                            → consumers and their key hashes (consumers.go)
 //	l time r                       → a block of the audit trail's inquiries (audit.go)
@@ -55,6 +56,8 @@ import (
 // (a subject's inquiries by block) and Maudit, how far they are indexed.
 //
 // Free tags are kept for what comes: D and the other lower-case letters.
+// The data directory holds one file besides the engines' and the chain's:
+// decision-table, the decision table's snapshot (package decide).
 //
 // Integers are big-endian so that byte order is numeric order; times are
 // nanoseconds biased by 2^63 so that negative times sort first.

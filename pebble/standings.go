@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"crypto/rand"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"iter"
@@ -38,6 +40,7 @@ import (
 //	h jurisdiction 0x00 generation (8) last        → a block of changes (a full recompute's history)
 //	f jurisdiction 0x00                            → the last subjects of the blocks, each uvarint length and bytes
 //	W jurisdiction@version                         → seq (scored through)
+//	v                                              → the standings' version (StandingsVersion)
 //
 // "last" is the subject (kind id) of a block's last entry, so that the
 // block holding a subject is the first at or after it. Directories written
@@ -69,6 +72,7 @@ const (
 	tagHistBlock = 'h'
 	tagBlockDir  = 'f'
 	tagWatermark = 'W'
+	tagVersion   = 'v'
 
 	// standingBlock is how many subjects a block holds: few enough that
 	// finding one in it (a catch-up replacing its standing) is a scan of
@@ -232,6 +236,50 @@ func findInBlock(v, suffix []byte, st *credo.Standing) (bool, error) {
 	return false, br.r.err
 }
 
+// standingsVersionKey holds the standings' version: random bytes written
+// anew with every change to the standings, in the same batch or ingest,
+// so that a version names one state of them (a decision table saved from
+// them is theirs while it is unchanged), and a version seen before and
+// after reading them says that nothing changed between.
+var standingsVersionKey = []byte{tagVersion}
+
+func newStandingsVersion() []byte {
+	v := make([]byte, 16)
+	rand.Read(v)
+	return v
+}
+
+// ensureStandingsVersion gives the standings a version when they have
+// none: a new directory's, or one written before versions.
+func (s *Store) ensureStandingsVersion() error {
+	_, closer, err := s.db.Get(standingsVersionKey)
+	if err == nil {
+		return closer.Close()
+	}
+	if !errors.Is(err, pebble.ErrNotFound) {
+		return fmt.Errorf("standings' version: %w", err)
+	}
+	if err := s.db.Set(standingsVersionKey, newStandingsVersion(), s.wo); err != nil {
+		return fmt.Errorf("standings' version: %w", err)
+	}
+	return nil
+}
+
+// StandingsVersion names the state of the stored standings: it changes
+// whenever a standing is stored (PutStandings, ReplaceStandings), and only
+// then, also across reopening.
+func (s *Store) StandingsVersion(ctx context.Context) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	v, closer, err := s.db.Get(standingsVersionKey)
+	if err != nil {
+		return "", fmt.Errorf("standings' version in %s: %w", s.dir, err)
+	}
+	defer closer.Close()
+	return hex.EncodeToString(v), nil
+}
+
 // PutStandings implements credo.Standings.
 func (s *Store) PutStandings(ctx context.Context, sts []*credo.Standing) error {
 	if len(sts) == 0 {
@@ -239,6 +287,9 @@ func (s *Store) PutStandings(ctx context.Context, sts []*credo.Standing) error {
 	}
 	b := s.db.NewBatch()
 	defer b.Close()
+	if err := b.Set(standingsVersionKey, newStandingsVersion(), nil); err != nil {
+		return err
+	}
 	// The standings a call replaces are read with iterators kept from one
 	// look-up to the next (callers pass subjects in order, and successive
 	// seeks forward are cheap), or, for a few stored alone, one look-up each.
@@ -432,6 +483,17 @@ type cursor struct {
 	lean bool
 	body []byte
 	dict []string
+	// raw: a block entry is not decoded at all, its summary copied to sum
+	// with its block's strings in dict (alone false); a standing stored
+	// alone is decoded into st (alone true). blocks counts the blocks
+	// opened, so that a reader of dict knows when it changed: dictAt is
+	// the count when the entry was read.
+	raw    bool
+	alone  bool
+	ord    int // its place among the cursors bySubject walks
+	sum    []byte
+	blocks int
+	dictAt int
 }
 
 // load decodes the standing a lazy cursor is at into st. Its block's
@@ -527,19 +589,20 @@ func (c *cursor) advanceBlock() {
 		}
 		// only the first block may hold entries up to after, the last
 		// past upto
+		c.blocks++
 		c.first = !c.fseen2
 		c.fseen2 = true
 		c.final = c.upto != nil && bytes.Compare(c.fi.Key()[c.fp:], c.upto) >= 0
 		v, err := c.fi.ValueAndErr()
 		if err == nil {
-			if c.keep == nil && c.bulk {
+			if c.keep == nil && c.bulk && !c.raw {
 				c.blk, err = openBlock(v, string(v))
 				c.bopen = err == nil
 				continue
 			}
 			c.blk, err = openBlock(v, "")
 		}
-		if c.bopen = err == nil && (c.keep == nil || c.keep(c.blk.dict)); c.bopen && c.bulk {
+		if c.bopen = err == nil && (c.keep == nil || c.keep(c.blk.dict)); c.bopen && c.bulk && !c.raw {
 			// read again as a string, whose views its standings' strings are
 			c.blk, err = openBlock(v, string(v))
 		}
@@ -586,10 +649,17 @@ func (c *cursor) next() bool {
 			return false
 		}
 		c.st.Subject = credo.SubjectRef{Kind: credo.SubjectKind(tsuf[0]), ID: string(tsuf[1:])}
+		c.alone = true
 		c.tok = c.ti.Next()
 	default:
-		if !c.lean {
-			c.suf = append(append(c.suf[:0], c.blk.kind), c.blk.id...)
+		// copied: the step to the next entry may leave the block, and the
+		// memory the engine gave it
+		c.suf = append(append(c.suf[:0], c.blk.kind), c.blk.id...)
+		if c.raw {
+			c.sum = append(c.sum[:0], c.blk.sum...)
+			c.dict, c.dictAt, c.alone = c.blk.dict, c.blocks, false
+			c.advanceBlock()
+			return true
 		}
 		c.st.Subject = c.blk.ref()
 		if c.lean {
@@ -600,8 +670,9 @@ func (c *cursor) next() bool {
 				return false
 			}
 		} else if c.lazy {
-			// the entry's body and strings, kept for load
-			c.body, c.dict, c.pending = c.blk.body, c.blk.dict, true
+			// the entry's body (copied, as its subject) and strings,
+			// kept for load
+			c.body, c.dict, c.pending = append(c.body[:0], c.blk.body...), c.blk.dict, true
 		} else if err := c.blk.decode(&c.st); err != nil {
 			c.err = fmt.Errorf("standing of %x under %s: %w", c.suf, c.j, err)
 			return false
@@ -758,12 +829,88 @@ func (s *Store) SetWatermark(ctx context.Context, policyVersion string, seq uint
 // (subject, jurisdiction, policy version, score, grade, grade reason's
 // By, list names); of a standing stored alone, everything.
 func (s *Store) StandingParts(ctx context.Context, n int) []iter.Seq2[*credo.Standing, error] {
-	fail := func(err error) []iter.Seq2[*credo.Standing, error] {
-		return []iter.Seq2[*credo.Standing, error]{func(yield func(*credo.Standing, error) bool) { yield(nil, err) }}
+	return standingParts(s, n, func(js []string, r subjectRange, yield func(*credo.Standing, error) bool) {
+		err := s.bySubject(ctx, js, r.after, r.upto, func(c *cursor) { c.lean = true }, func(at []*cursor) bool {
+			for _, c := range at {
+				if !yield(&c.st, nil) {
+					return false
+				}
+			}
+			return true
+		})
+		if err != nil {
+			yield(nil, err)
+		}
+	})
+}
+
+// standingParts is at most n parts of s's standings, by subject (see
+// StandingParts): part reads the subjects of range r under jurisdictions
+// js.
+func standingParts[T any](s *Store, n int, part func(js []string, r subjectRange, yield func(T, error) bool)) []iter.Seq2[T, error] {
+	js, ranges, err := s.standingRanges(n)
+	if err != nil {
+		var zero T
+		return []iter.Seq2[T, error]{func(yield func(T, error) bool) { yield(zero, err) }}
 	}
+	parts := make([]iter.Seq2[T, error], len(ranges))
+	for i, r := range ranges {
+		parts[i] = func(yield func(T, error) bool) { part(js, r, yield) }
+	}
+	return parts
+}
+
+// summaryBatch is about how many summaries a batch of
+// StandingSummaryParts holds: a few hundred kilobytes, which stay in the
+// cache between the store writing them and the reader reading them.
+const summaryBatch = 4096
+
+// StandingSummaryParts is StandingParts as the decision table loads it:
+// each part yields batches of what a decision reads of the standings,
+// their strings by number, without decoding the rest of a standing or
+// making its strings. A batch is reused by the part's next step.
+func (s *Store) StandingSummaryParts(ctx context.Context, n int) []iter.Seq2[*credo.StandingSummaries, error] {
+	return standingParts(s, n, func(js []string, r subjectRange, yield func(*credo.StandingSummaries, error) bool) {
+		b := &summaryBuilder{index: map[string]uint32{}, remaps: make([]blockRemap, len(js))}
+		for _, j := range js {
+			b.juris = append(b.juris, b.str(j))
+		}
+		stopped := false
+		err := s.bySubject(ctx, js, r.after, r.upto, func(c *cursor) { c.raw = true }, func(at []*cursor) bool {
+			if err := b.add(at); err != nil {
+				b.err = err
+				return false
+			}
+			if len(b.out.Summaries) >= summaryBatch {
+				if !yield(&b.out, nil) {
+					stopped = true
+					return false
+				}
+				b.reset()
+			}
+			return true
+		})
+		switch {
+		case stopped:
+		case err != nil:
+			yield(nil, err)
+		case b.err != nil:
+			yield(nil, b.err)
+		case len(b.out.Summaries) > 0:
+			yield(&b.out, nil)
+		}
+	})
+}
+
+// subjectRange is the subjects in (after, upto]; nil bounds are open.
+type subjectRange struct{ after, upto []byte }
+
+// standingRanges lists the jurisdictions with stored standings and splits
+// the subjects into at most n ranges of about as many blocks each.
+func (s *Store) standingRanges(n int) ([]string, []subjectRange, error) {
 	js, err := s.standingJurisdictions()
 	if err != nil {
-		return fail(err)
+		return nil, nil, err
 	}
 	var lasts [][]byte // every block's last subject
 	for _, j := range js {
@@ -772,7 +919,7 @@ func (s *Store) StandingParts(ctx context.Context, n int) []iter.Seq2[*credo.Sta
 			continue
 		}
 		if err != nil {
-			return fail(fmt.Errorf("standings under %s: %w", j, err))
+			return nil, nil, fmt.Errorf("standings under %s: %w", j, err)
 		}
 		r := &reader{b: v}
 		for len(r.b) > 0 && r.err == nil {
@@ -786,7 +933,7 @@ func (s *Store) StandingParts(ctx context.Context, n int) []iter.Seq2[*credo.Sta
 		}
 		closer.Close()
 		if r.err != nil {
-			return fail(fmt.Errorf("standings under %s: %w", j, r.err))
+			return nil, nil, fmt.Errorf("standings under %s: %w", j, r.err)
 		}
 	}
 	slices.SortFunc(lasts, bytes.Compare)
@@ -797,70 +944,202 @@ func (s *Store) StandingParts(ctx context.Context, n int) []iter.Seq2[*credo.Sta
 			bounds = append(bounds, b)
 		}
 	}
-	parts := make([]iter.Seq2[*credo.Standing, error], len(bounds)+1)
-	for i := range parts {
-		var after, upto []byte
+	ranges := make([]subjectRange, len(bounds)+1)
+	for i := range ranges {
 		if i > 0 {
-			after = bounds[i-1]
+			ranges[i].after = bounds[i-1]
 		}
 		if i < len(bounds) {
-			upto = bounds[i]
+			ranges[i].upto = bounds[i]
 		}
-		parts[i] = s.standingsPart(ctx, js, after, upto)
 	}
-	return parts
+	return js, ranges, nil
 }
 
-// standingsPart yields the standings of the subjects in (after, upto]
-// under jurisdictions js, by subject.
-func (s *Store) standingsPart(ctx context.Context, js []string, after, upto []byte) iter.Seq2[*credo.Standing, error] {
-	return func(yield func(*credo.Standing, error) bool) {
-		cs := make([]*cursor, 0, len(js))
-		defer func() {
-			for _, c := range cs {
-				c.close()
-			}
-		}()
-		for _, j := range js {
-			c, err := s.newCursor(ctx, j, after, upto, nil)
-			if err != nil {
-				yield(nil, err)
-				return
-			}
-			c.lean = true
-			cs = append(cs, c)
+// bySubject walks the standings of the subjects in (after, upto] under
+// jurisdictions js, a cursor each (set up by mode before its first step),
+// by subject: f is given the cursors at each subject's standings, in the
+// order of js, until it returns false.
+func (s *Store) bySubject(ctx context.Context, js []string, after, upto []byte, mode func(*cursor), f func(at []*cursor) bool) error {
+	cs := make([]*cursor, 0, len(js))
+	defer func() {
+		for _, c := range cs {
+			c.close()
 		}
-		ok := make([]bool, len(cs))
+	}()
+	for _, j := range js {
+		c, err := s.newCursor(ctx, j, after, upto, nil)
+		if err != nil {
+			return err
+		}
+		c.ord = len(cs)
+		mode(c)
+		cs = append(cs, c)
+	}
+	ok := make([]bool, len(cs))
+	for i, c := range cs {
+		ok[i] = c.next()
+	}
+	at := make([]*cursor, 0, len(cs))
+	for {
+		// most subjects have a standing under every jurisdiction: the
+		// cursors are all at the same one
+		all := true
 		for i, c := range cs {
-			ok[i] = c.next()
-		}
-		for {
-			least := -1
-			for i, c := range cs {
-				if ok[i] && (least < 0 || compareSuffix(c.st.Subject, cs[least].st.Subject) < 0) {
-					least = i
-				}
-			}
-			if least < 0 {
+			if !ok[i] || !bytes.Equal(c.suf, cs[0].suf) {
+				all = false
 				break
 			}
-			cur := cs[least].st.Subject
+		}
+		at = at[:0]
+		if all {
+			at = append(at, cs...)
+		} else {
+			var least []byte
 			for i, c := range cs {
-				if ok[i] && c.st.Subject == cur {
-					if !yield(&c.st, nil) {
-						return
-					}
-					ok[i] = c.next()
+				if ok[i] && (least == nil || bytes.Compare(c.suf, least) < 0) {
+					least = c.suf
+				}
+			}
+			for i, c := range cs {
+				if ok[i] && least != nil && bytes.Equal(c.suf, least) {
+					at = append(at, c)
 				}
 			}
 		}
-		for _, c := range cs {
-			if c.err != nil {
-				yield(nil, c.err)
-				return
-			}
+		if len(at) == 0 {
+			break
+		}
+		if !f(at) {
+			return nil
+		}
+		for _, c := range at {
+			ok[c.ord] = c.next()
 		}
 	}
+	for _, c := range cs {
+		if c.err != nil {
+			return c.err
+		}
+	}
+	return nil
+}
+
+// summaryBuilder gathers a part's batches of summaries.
+type summaryBuilder struct {
+	out    credo.StandingSummaries
+	index  map[string]uint32 // out.Strings' numbers
+	juris  []uint32          // each cursor's jurisdiction, by number
+	remaps []blockRemap      // each cursor's block strings, by number
+	err    error
+}
+
+// summaryShort reads summary s (appendSummary's encoding) into sm and
+// lists, its strings' numbers in the block by nums, when every number in
+// it takes a byte, as nearly all do (a block has a few strings). It
+// reports false, having changed nothing, for any other summary.
+func summaryShort(s []byte, nums []uint32, sm *credo.StandingSummary, lists *[]uint32) bool {
+	if len(s) < 12 || (s[0]|s[9]|s[10]|s[11]) >= 0x80 || len(s) != 12+int(s[11]) {
+		return false
+	}
+	n := len(nums)
+	v, g, by := int(s[0]), int(s[9]), int(s[10])
+	if v >= n || g >= n || by >= n {
+		return false
+	}
+	for _, l := range s[12:] {
+		if l >= 0x80 || int(l) >= n {
+			return false
+		}
+	}
+	sm.PolicyVersion, sm.Grade, sm.GradeBy = nums[v], nums[g], nums[by]
+	sm.Score = math.Float64frombits(binary.LittleEndian.Uint64(s[1:9]))
+	for _, l := range s[12:] {
+		*lists = append(*lists, nums[l])
+	}
+	return true
+}
+
+// blockRemap is the numbers in a part's strings of the strings of the
+// block a cursor has open (blocks: which).
+type blockRemap struct {
+	blocks int
+	nums   []uint32
+}
+
+func (b *summaryBuilder) reset() {
+	b.out.IDs, b.out.Lists, b.out.Summaries = b.out.IDs[:0], b.out.Lists[:0], b.out.Summaries[:0]
+}
+
+// str is s's number in the part's strings.
+func (b *summaryBuilder) str(s string) uint32 {
+	n, ok := b.index[s]
+	if !ok {
+		n = uint32(len(b.out.Strings))
+		b.index[s] = n
+		b.out.Strings = append(b.out.Strings, s)
+	}
+	return n
+}
+
+// add adds the summaries of the standings the cursors at are at, all of
+// one subject.
+func (b *summaryBuilder) add(at []*cursor) error {
+	suf := at[0].suf
+	from := uint32(len(b.out.IDs))
+	b.out.IDs = append(b.out.IDs, suf[1:]...)
+	sm := credo.StandingSummary{Kind: credo.SubjectKind(suf[0]), IDFrom: from, IDTo: uint32(len(b.out.IDs))}
+	for _, c := range at {
+		sm.Jurisdiction = b.juris[c.ord]
+		sm.ListsFrom = uint32(len(b.out.Lists))
+		if c.alone {
+			st := &c.st
+			sm.PolicyVersion, sm.Grade, sm.GradeBy, sm.Score = b.str(st.PolicyVersion), b.str(st.Grade), b.str(st.GradeReason.By), st.Score
+			for i := range st.Lists {
+				b.out.Lists = append(b.out.Lists, b.str(st.Lists[i].List))
+			}
+		} else if err := b.summary(c, &sm); err != nil {
+			return fmt.Errorf("standing of %x under %s: %w", c.suf, c.j, err)
+		}
+		sm.ListsTo = uint32(len(b.out.Lists))
+		b.out.Summaries = append(b.out.Summaries, sm)
+	}
+	return nil
+}
+
+// summary reads the summary of the block entry c is at (appendSummary's
+// encoding) into sm and the batch's lists.
+func (b *summaryBuilder) summary(c *cursor, sm *credo.StandingSummary) error {
+	rm := &b.remaps[c.ord]
+	if rm.blocks != c.dictAt {
+		rm.blocks, rm.nums = c.dictAt, rm.nums[:0]
+		for _, s := range c.dict {
+			rm.nums = append(rm.nums, b.str(s))
+		}
+	}
+	if summaryShort(c.sum, rm.nums, sm, &b.out.Lists) {
+		return nil
+	}
+	r := reader{b: c.sum}
+	num := func(what string) uint32 {
+		i := r.uvarint(what)
+		if i >= uint64(len(rm.nums)) {
+			r.fail(what)
+			return 0
+		}
+		return rm.nums[i]
+	}
+	sm.PolicyVersion = num("policy version")
+	sm.Score = r.num("score")
+	sm.Grade = num("grade")
+	sm.GradeBy = num("grade reason")
+	for range r.count("lists", 1) {
+		b.out.Lists = append(b.out.Lists, num("list"))
+	}
+	if r.err == nil && len(r.b) > 0 {
+		r.err = fmt.Errorf("corrupt standing summary: %d bytes left over", len(r.b))
+	}
+	return r.err
 }
 
 // The binary encoding of standings and history entries.
@@ -1006,12 +1285,11 @@ func (r *reader) fail(what string) {
 }
 
 func (r *reader) uvarint(what string) uint64 {
-	b := r.b
-	if len(b) == 0 || b[0] >= 0x80 {
-		return r.uvarintLong(what)
+	if b := r.b; len(b) > 0 && b[0] < 0x80 {
+		r.b = b[1:] // most are one byte: inlined, no call
+		return uint64(b[0])
 	}
-	r.b = b[1:] // most are one byte: inlined, no call
-	return uint64(b[0])
+	return r.uvarintLong(what)
 }
 
 func (r *reader) uvarintLong(what string) uint64 {
@@ -1320,6 +1598,11 @@ func (br *blockReader) next() bool {
 		return false
 	}
 	br.left--
+	return br.nextShort() || br.nextLong()
+}
+
+// nextLong reads the next entry, whatever the lengths of its parts.
+func (br *blockReader) nextLong() bool {
 	br.kind = br.r.byte1("block subject")
 	n := br.r.uvarint("block subject")
 	if n == 0 || n > uint64(len(br.r.b)) {
@@ -1341,6 +1624,39 @@ func (br *blockReader) next() bool {
 	}
 	br.body, br.r.b = br.r.b[:m], br.r.b[m:]
 	return br.r.err == nil
+}
+
+// nextShort reads the next entry when its subject and summary lengths
+// take a byte each and its body's one or two, as nearly all do, without
+// the reader's checks for every field (a load reads tens of millions).
+// It reports false, having read nothing, for any other entry.
+func (br *blockReader) nextShort() bool {
+	b := br.r.b
+	if len(b) < 4 || b[1] == 0 || b[1] >= 0x80 {
+		return false
+	}
+	id := 2 + int(b[1]) // the id's end, where the summary's length is
+	if id+1 >= len(b) || b[id] >= 0x80 {
+		return false
+	}
+	sum := id + 1 + int(b[id]) // the summary's end, where the body's length is
+	if sum+2 >= len(b) {
+		return false
+	}
+	m, body := int(b[sum]), sum+1
+	if m >= 0x80 {
+		if b[sum+1] >= 0x80 {
+			return false
+		}
+		m, body = m&0x7f|int(b[sum+1])<<7, sum+2
+	}
+	if body+m > len(b) {
+		return false
+	}
+	br.kind, br.idAt = b[0], br.r.n0-len(b)+2
+	br.id, br.sum, br.body = b[2:id], b[id+1:sum], b[body:body+m]
+	br.r.b = b[body+m:]
+	return true
 }
 
 // compare orders the entry's subject against the subject suffix (kind id).
@@ -1592,6 +1908,10 @@ func (s *Store) ReplaceStandingsFunc(ctx context.Context, jurisdiction string, n
 		dues[i] = &blocks[i].due
 	}
 	tables = append(tables, dueTables(jurisdiction, dues)...)
+	// the standings' new version, ingested with them
+	tables = append(tables, standingTable{tag: tagVersion, rows: func(add func(k, v []byte) error) error {
+		return add(standingsVersionKey, newStandingsVersion())
+	}})
 	// the standings stored alone, and the index entries of directories
 	// written before blocks, are deleted when there are any
 	for _, tag := range []byte{tagStanding, tagByGrade, tagByList} {
@@ -1777,10 +2097,6 @@ func (s *Store) writeStandingTable(path string, lo, hi []byte, rows func(add fun
 		}
 		return rows(func(k, v []byte) error { return w.Set(k, v) })
 	})
-}
-
-func compareSuffix(a, b credo.SubjectRef) int {
-	return cmp.Or(cmp.Compare(a.Kind, b.Kind), strings.Compare(a.ID, b.ID))
 }
 
 // ScanScoring yields every record from sequence number from on, in ledger

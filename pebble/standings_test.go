@@ -3,6 +3,9 @@ package pebble
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
 	"testing"
 	"time"
 
@@ -110,14 +113,118 @@ func FuzzOpenBlock(f *testing.F) {
 			return
 		}
 		var st credo.Standing
+		long, _ := openBlock(b, "")
 		for br.next() {
+			sameEntry(t, &br, &long)
 			br.decode(&st)
 			br.ref()
 			decodeChange(br.body, br.dict)
 			r := reader{b: br.sum, dict: br.dict}
 			readSummary(&r, &st)
+			sameSummary(t, br.sum, br.dict)
+		}
+		if long.left > 0 && long.nextLong() {
+			t.Fatalf("the reader stopped at %d entries left, reading all the long way found one", long.left)
 		}
 	})
+}
+
+// sameEntry checks that the entry br read (the short way where it could)
+// is the one long reads the long way.
+func sameEntry(t *testing.T, br, long *blockReader) {
+	t.Helper()
+	long.left--
+	if !long.nextLong() {
+		t.Fatalf("entry %x read, not the long way: %v", br.id, long.r.err)
+	}
+	if br.kind != long.kind || string(br.id) != string(long.id) || br.idAt != long.idAt ||
+		string(br.sum) != string(long.sum) || string(br.body) != string(long.body) || len(br.r.b) != len(long.r.b) {
+		t.Fatalf("entry %x: read as (%d %x %x %x), the long way (%d %x %x %x)", br.id, br.kind, br.id, br.sum, br.body, long.kind, long.id, long.sum, long.body)
+	}
+}
+
+// sameSummary checks that where summaryShort reads summary s of a block
+// with strings dict, it reads what readSummary does.
+func sameSummary(t *testing.T, s []byte, dict []string) {
+	t.Helper()
+	nums := make([]uint32, len(dict))
+	for i := range nums {
+		nums[i] = uint32(i)
+	}
+	var sm credo.StandingSummary
+	var lists []uint32
+	if !summaryShort(s, nums, &sm, &lists) {
+		return
+	}
+	var st credo.Standing
+	r := reader{b: s, dict: dict}
+	if readSummary(&r, &st); r.err != nil {
+		t.Fatalf("summary %x read the short way, not the long: %v", s, r.err)
+	}
+	got := []string{dict[sm.PolicyVersion], dict[sm.Grade], dict[sm.GradeBy]}
+	for _, l := range lists {
+		got = append(got, dict[l])
+	}
+	want := []string{st.PolicyVersion, st.Grade, st.GradeReason.By}
+	for _, m := range st.Lists {
+		want = append(want, m.List)
+	}
+	if !slices.Equal(got, want) || math.Float64bits(sm.Score) != math.Float64bits(st.Score) {
+		t.Fatalf("summary %x: read the short way %v %v, the long way %v %v", s, got, sm.Score, want, st.Score)
+	}
+}
+
+// TestBlockShortForms reads blocks whose entries' parts have lengths on
+// either side of what the short ways (blockReader.nextShort,
+// summaryShort) read: one-byte and longer lengths, more strings than a
+// byte numbers, and checks each entry against the long way.
+func TestBlockShortForms(t *testing.T) {
+	var w blockWriter
+	var want []*credo.Standing
+	i := 0
+	for _, idLen := range []int{1, 18, 127, 128} {
+		for _, contribs := range []int{0, 1, 4, 300} { // bodies up to past 16 KB: three-byte lengths
+			for _, lists := range []int{0, 1, 3} {
+				i++
+				st := &credo.Standing{Subject: credo.SubjectRef{Kind: credo.Person, ID: fmt.Sprintf("%0*d", idLen, i)},
+					PolicyVersion: "rongcheng@1", Score: float64(i), Grade: fmt.Sprintf("G%d", i%7), GradeReason: credo.GradeReason{By: "band"}}
+				for l := range lists {
+					// a list named late in the block numbers past a byte
+					st.Lists = append(st.Lists, credo.Membership{List: fmt.Sprintf("list%d", (i+l)%5+i/40*10)})
+				}
+				for c := range contribs {
+					st.Contributions = append(st.Contributions, credo.Contribution{Record: fmt.Sprintf("r%d-%d", i, c), Kind: "k", Points: 1})
+				}
+				w.addStanding(st)
+				want = append(want, st)
+			}
+		}
+	}
+	blk := w.finish()
+	br, err := openBlock(blk, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(br.dict) < 200 {
+		t.Fatalf("%d strings in the block, want more than a byte numbers", len(br.dict))
+	}
+	long, _ := openBlock(blk, "")
+	n := 0
+	for br.next() {
+		sameEntry(t, &br, &long)
+		sameSummary(t, br.sum, br.dict)
+		var got credo.Standing
+		if err := br.decode(&got); err != nil {
+			t.Fatal(err)
+		}
+		if st := want[n]; string(br.id) != st.Subject.ID || got.Grade != st.Grade || len(got.Contributions) != len(st.Contributions) || len(got.Lists) != len(st.Lists) {
+			t.Fatalf("entry %d: %s %+v, want %+v", n, br.id, got, st)
+		}
+		n++
+	}
+	if br.r.err != nil || n != len(want) {
+		t.Fatalf("%d entries read, want %d: %v", n, len(want), br.r.err)
+	}
 }
 
 func FuzzDecodeChange(f *testing.F) {

@@ -226,6 +226,10 @@ func Open(dir string, o *Options) (*Store, error) {
 		closeBoth()
 		return nil, fmt.Errorf("open data directory %s: %w", dir, err)
 	}
+	if err := s.ensureStandingsVersion(); err != nil {
+		closeBoth()
+		return nil, fmt.Errorf("open data directory %s: %w", dir, err)
+	}
 	// The records through the head were acknowledged: the chain keeps them
 	// whatever it finds (but a chain being moved out of the engine of an
 	// older directory is only a copy until the move ends).

@@ -26,7 +26,84 @@ func RunStandings(t *testing.T, b Backend) {
 		{"Watermark", testWatermark},
 		{"Invalid", testStandingInvalid},
 		{"Replaced", testStandingReplaced},
+		{"Version", testStandingsVersion},
 	}.run(t, b)
+}
+
+// StandingsVersioner is implemented by a store that names each state of
+// its standings (the embedded store; a decision table saved from them
+// is theirs while the version is unchanged).
+type StandingsVersioner interface {
+	StandingsVersion(ctx context.Context) (string, error)
+}
+
+// testStandingsVersion: the standings' version stays as it is across
+// reads, watermarks and reopening, and changes with every standing
+// stored, alone or whole, even one stored again unchanged. Skipped for a
+// store without versions.
+func testStandingsVersion(t *testing.T, b Backend) {
+	ctx := context.Background()
+	s := newStandings(t, b)
+	defer func() { s.Close() }()
+	if _, ok := s.(StandingsVersioner); !ok {
+		t.Skipf("%T names no versions of its standings", s)
+	}
+	version := func() string {
+		t.Helper()
+		v, err := s.(StandingsVersioner).StandingsVersion(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v == "" {
+			t.Fatal("an empty version")
+		}
+		return v
+	}
+	seen := map[string]bool{}
+	changed := func(what string) string {
+		t.Helper()
+		v := version()
+		if seen[v] {
+			t.Fatalf("after %s: version %s seen before", what, v)
+		}
+		seen[v] = true
+		return v
+	}
+	changed("opening")
+	st := standing(person("110101199003074518"), "rongcheng", 900, "B")
+	if err := s.PutStandings(ctx, []*credo.Standing{st}); err != nil {
+		t.Fatal(err)
+	}
+	changed("storing a standing")
+	if err := s.PutStandings(ctx, []*credo.Standing{st}); err != nil {
+		t.Fatal(err)
+	}
+	v := changed("storing it again unchanged")
+	if _, err := s.Standing(ctx, st.Subject, "rongcheng"); err != nil {
+		t.Fatal(err)
+	}
+	for _, err := range s.ListStandings(ctx, credo.StandingFilter{}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.SetWatermark(ctx, "rongcheng@1", 5); err != nil {
+		t.Fatal(err)
+	}
+	s = reopenStandings(t, b, s)
+	if got := version(); got != v {
+		t.Fatalf("after reads, a watermark and reopening: version %s, want %s as before", got, v)
+	}
+	if rs, ok := s.(StandingReplacer); ok {
+		if err := rs.ReplaceStandings(ctx, "rongcheng", []*credo.Standing{st}); err != nil {
+			t.Fatal(err)
+		}
+		v = changed("storing the standings whole")
+		s = reopenStandings(t, b, s)
+		if got := version(); got != v {
+			t.Fatalf("after storing whole and reopening: version %s, want %s", got, v)
+		}
+	}
 }
 
 type standingStore interface {
@@ -365,6 +442,56 @@ type StandingParter interface {
 	StandingParts(ctx context.Context, n int) []iter.Seq2[*credo.Standing, error]
 }
 
+// StandingSummaryParter is implemented by a store that reads, in parts
+// as StandingParts does, what a decision reads of its standings, in
+// batches (the embedded store; the decision table loads so).
+type StandingSummaryParter interface {
+	StandingSummaryParts(ctx context.Context, n int) []iter.Seq2[*credo.StandingSummaries, error]
+}
+
+// summarized is what a decision reads of each standing in parts, the
+// parts one after another: from StandingParts, or from
+// StandingSummaryParts when summaries.
+func summarized(t *testing.T, s standingStore, parts int, summaries bool) []string {
+	t.Helper()
+	ctx := context.Background()
+	one := func(kind credo.SubjectKind, id, j, version, grade, by string, score float64, lists []string) string {
+		return fmt.Sprintf("%s/%s/%s/%s/%s/%s/%v/%v", kind, id, j, version, grade, by, score, lists)
+	}
+	var out []string
+	if !summaries {
+		for _, part := range s.(StandingParter).StandingParts(ctx, parts) {
+			for st, err := range part {
+				if err != nil {
+					t.Fatal(err)
+				}
+				var lists []string
+				for _, m := range st.Lists {
+					lists = append(lists, m.List)
+				}
+				out = append(out, one(st.Subject.Kind, st.Subject.ID, st.Jurisdiction, st.PolicyVersion, st.Grade, st.GradeReason.By, st.Score, lists))
+			}
+		}
+		return out
+	}
+	for _, part := range s.(StandingSummaryParter).StandingSummaryParts(ctx, parts) {
+		for b, err := range part {
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, sm := range b.Summaries {
+				var lists []string
+				for _, l := range b.Lists[sm.ListsFrom:sm.ListsTo] {
+					lists = append(lists, b.Strings[l])
+				}
+				out = append(out, one(sm.Kind, string(b.IDs[sm.IDFrom:sm.IDTo]), b.Strings[sm.Jurisdiction], b.Strings[sm.PolicyVersion],
+					b.Strings[sm.Grade], b.Strings[sm.GradeBy], sm.Score, lists))
+			}
+		}
+	}
+	return out
+}
+
 // testStandingReplaced: standings stored whole (ReplaceStandings) replace
 // every earlier one of their jurisdiction, read back like standings
 // stored one by one — by subject, listed, due, with their history — and
@@ -521,6 +648,19 @@ func testStandingReplaced(t *testing.T, b Backend) {
 			}
 			if len(all) != n+1+len(xm) || slices.Index(all, upd.Subject.ID+"/rongcheng/C") < 0 {
 				t.Fatalf("%d parts: %d standings, want %d", parts, len(all), n+1+len(xm))
+			}
+		}
+	}
+	// and as summaries, the same
+	_, parted := s.(StandingParter)
+	if _, ok := s.(StandingSummaryParter); ok && parted {
+		for _, parts := range []int{1, 3} {
+			want := summarized(t, s, parts, false)
+			if len(want) != n+1+len(xm) {
+				t.Fatalf("%d parts: %d standings, want %d", parts, len(want), n+1+len(xm))
+			}
+			if got := summarized(t, s, parts, true); !slices.Equal(got, want) {
+				t.Fatalf("%d parts: summaries\n%v\nwant the standings'\n%v", parts, got, want)
 			}
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -40,8 +41,9 @@ func decisionPrograms(ctx context.Context, s credo.Policies) ([]*policy.Program,
 
 // loadDecisionTable builds the decision table over the store's subjects:
 // from the stored standings when every policy version has been scored
-// into the store (credo score, credo policy publish), else by scoring
-// every subject from the ledger at start (decide.FromLedger).
+// into the store (credo score, credo policy publish) — read from its
+// snapshot in the data directory when that is of those standings — else
+// by scoring every subject from the ledger at start (decide.FromLedger).
 //
 // It returns the ledger's head before loading: serveAll follows the ledger
 // from there.
@@ -62,15 +64,13 @@ func loadDecisionTableLinked(ctx context.Context, logger *slog.Logger, s *pebble
 	if err != nil {
 		return nil, 0, err
 	}
-	stored := len(prgs) > 0
-	for _, p := range prgs {
-		if w, err := s.Watermark(ctx, p.VersionID()); err != nil || w == 0 {
-			stored = false
-		}
-	}
 	from := "the ledger"
-	if stored {
-		from, err = "stored standings", table.LoadStandings(ctx, s)
+	if standingsStored(ctx, s, prgs) {
+		var snap bool
+		from = "stored standings"
+		if snap, err = table.LoadStandingsSnapshot(ctx, logger, s, tableSnapshotPath(s)); snap {
+			from = "its snapshot"
+		}
 	} else {
 		err = table.Load(ctx, decide.FromLedgerLinked(ctx, s, prgs, reps, time.Now()), 0)
 	}
@@ -80,6 +80,39 @@ func loadDecisionTableLinked(ctx context.Context, logger *slog.Logger, s *pebble
 	logger.Info("decision table loaded", slog.String("from", from), slog.Int("subjects", table.Len()), slog.Int("profiles", table.Profiles()),
 		slog.Float64("bytes_per_subject", table.BytesPerSubject()), slog.Duration("took", time.Since(t0)))
 	return table, head.Seq, nil
+}
+
+// standingsStored reports whether every one of prgs has scored into s's
+// stored standings: the decision table can then be loaded from them.
+func standingsStored(ctx context.Context, s credo.Standings, prgs []*policy.Program) bool {
+	for _, p := range prgs {
+		if w, err := s.Watermark(ctx, p.VersionID()); err != nil || w == 0 {
+			return false
+		}
+	}
+	return len(prgs) > 0
+}
+
+// tableSnapshotPath is where the data directory keeps the decision table
+// as last built from its stored standings.
+func tableSnapshotPath(s *pebble.Store) string { return filepath.Join(s.Dir(), "decision-table") }
+
+// saveTableSnapshot brings the decision table's snapshot up to date with
+// the stored standings, when credo serve would load them, so that the
+// next start reads it instead of building the table: after scoring. It is
+// derived data: failing to save it is logged, not an error.
+func (e *env) saveTableSnapshot(ctx context.Context, s *pebble.Store) {
+	prgs, err := decisionPrograms(ctx, s)
+	if err != nil || !standingsStored(ctx, s, prgs) {
+		return
+	}
+	table, err := decide.New(prgs)
+	if err == nil {
+		_, err = table.LoadStandingsSnapshot(ctx, e.logger(), s, tableSnapshotPath(s))
+	}
+	if err != nil {
+		e.logger().Warn("decision table: snapshot not saved", slog.Any("err", err))
+	}
 }
 
 func newDecideCmd(e *env) *cobra.Command {

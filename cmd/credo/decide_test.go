@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -198,7 +199,9 @@ func TestDemoServes(t *testing.T) {
 }
 
 // TestDecisionTableFromStoredStandings publishes a policy (which stores
-// every subject's standing under it) and loads the table from them.
+// every subject's standing under it, and saves the table's snapshot) and
+// loads the table: from its snapshot, and from the standings when the
+// snapshot is missing, damaged or of other standings, saving it again.
 func TestDecisionTableFromStoredStandings(t *testing.T) {
 	dir := decisionData(t)
 	if _, errOut, status := runCLI(t, "policy", "publish", "../../policies/national.yaml", "--data", dir); status != 0 {
@@ -214,15 +217,49 @@ func TestDecisionTableFromStoredStandings(t *testing.T) {
 	if err != nil || len(prgs) != 1 {
 		t.Fatalf("programs: %d %v", len(prgs), err)
 	}
-	var logs bytes.Buffer
-	table, _, err := loadDecisionTable(ctx, slog.New(slog.NewTextHandler(&logs, nil)), s, prgs)
+	path := tableSnapshotPath(s)
+	load := func(what, from, why string) {
+		t.Helper()
+		var logs bytes.Buffer
+		table, _, err := loadDecisionTable(ctx, slog.New(slog.NewTextHandler(&logs, nil)), s, prgs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(logs.String(), `from="`+from+`"`) || !strings.Contains(logs.String(), why) || table.Len() != 2 {
+			t.Fatalf("%s: %d subjects; %s", what, table.Len(), logs.String())
+		}
+		if r := table.Decide(credo.SubjectRef{Kind: credo.Person, ID: listedPerson}, "flight.book", nil); r.Effect != credo.Deny {
+			t.Errorf("%s: listed person: %v", what, r.Effect)
+		}
+		if _, err := os.Stat(path); err != nil {
+			t.Fatalf("%s: no snapshot after: %v", what, err)
+		}
+	}
+	load("after publishing", "its snapshot", "read from its snapshot")
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	load("without a snapshot", "stored standings", "no snapshot")
+	load("again", "its snapshot", "read from its snapshot")
+	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(logs.String(), `from="stored standings"`) || table.Len() != 2 {
-		t.Fatalf("%d subjects; %s", table.Len(), logs.String())
+	b[len(b)-9] ^= 1
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
 	}
-	if r := table.Decide(credo.SubjectRef{Kind: credo.Person, ID: listedPerson}, "flight.book", nil); r.Effect != credo.Deny {
-		t.Errorf("listed person: %v", r.Effect)
+	load("damaged", "stored standings", "damaged")
+	var st *credo.Standing
+	for x, err := range s.ListStandings(ctx, credo.StandingFilter{}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		st = x
 	}
+	if err := s.PutStandings(ctx, []*credo.Standing{st}); err != nil {
+		t.Fatal(err)
+	}
+	load("standings stored since", "stored standings", "not of the stored standings")
+	load("and again", "its snapshot", "read from its snapshot")
 }

@@ -42,6 +42,8 @@ and also those whose standing changes by time alone (a deduction expiring,
 a list membership lapsing); a version that has scored nothing yet, or
 --full, recomputes every subject. Run it after credo ingest (which runs it
 itself when a policy is published) and daily, so that time passing shows.
+It then saves the decision table built from the standings in the data
+directory, which credo serve reads at start.
 
 --legal-reps FILE loads the registry of legal representatives (CSV: an
 organisation's unified social credit code, its legal representative's
@@ -166,7 +168,8 @@ func publishedPrograms(ctx context.Context, s credo.Policies, named []string) ([
 }
 
 // scoreStore catches up (or, with full, recomputes) the standings under
-// each program.
+// each program, then saves the decision table's snapshot of them, which
+// credo serve reads at start.
 func (e *env) scoreStore(ctx context.Context, s *pebble.Store, prgs []*policy.Program, asOf time.Time, full bool) ([]score.Result, error) {
 	reps, err := e.representatives()
 	if err != nil {
@@ -186,6 +189,7 @@ func (e *env) scoreStore(ctx context.Context, s *pebble.Store, prgs []*policy.Pr
 		}
 		out = append(out, res)
 	}
+	e.saveTableSnapshot(ctx, s)
 	return out, nil
 }
 

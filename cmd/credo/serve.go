@@ -29,7 +29,9 @@ func newServeCmd(e *env) *cobra.Command {
 		Short: "Serve the HTTP API on the data directory: decisions (AuthZEN), the stream API for sources, inquiries, counterparty checks, /healthz, /readyz, /metrics",
 		Long: `serve opens the data directory, loads the decision table (every subject's
 standing under the published policies, or the shipped packs while none is
-published) and serves credo's HTTP API until it is interrupted (SIGINT,
+published: read from its snapshot in the data directory when that is of
+the stored standings, which credo score saves, else built from them and
+saved) and serves credo's HTTP API until it is interrupted (SIGINT,
 SIGTERM); it then stops accepting connections, finishes the requests in
 flight, writes the audit trail's last batch, and exits.
 

@@ -1,6 +1,6 @@
 // Package countsort holds the offsets pass of a counting sort done in
 // parts, one part a core, as the scoring's grouping of events by subject
-// and the decision table's placing of subjects in its index both do.
+// does.
 package countsort
 
 // Offsets turns counts[i][b] — how many items part i has in bucket b —

@@ -45,8 +45,10 @@ func decisionPrograms(ctx context.Context, s credo.Policies) ([]*policy.Program,
 // snapshot in the data directory when that is of those standings — else
 // by scoring every subject from the ledger at start (decide.FromLedger).
 //
-// It returns the ledger's head before loading: serveAll follows the ledger
-// from there.
+// It returns the sequence number serveAll follows the ledger from: the
+// stored standings' watermark, so that records appended since they were
+// scored (over the stream API, while an earlier server ran) are caught up
+// on; or, for a table scored from the ledger, the head before loading.
 func loadDecisionTable(ctx context.Context, logger *slog.Logger, s *pebble.Store, prgs []*policy.Program) (*decide.Table, uint64, error) {
 	return loadDecisionTableLinked(ctx, logger, s, prgs, nil)
 }
@@ -64,13 +66,17 @@ func loadDecisionTableLinked(ctx context.Context, logger *slog.Logger, s *pebble
 	if err != nil {
 		return nil, 0, err
 	}
-	from := "the ledger"
-	if standingsStored(ctx, s, prgs) {
+	from, seq := "the ledger", head.Seq
+	if w, ok := standingsWatermark(ctx, s, prgs); ok {
 		var snap bool
 		from = "stored standings"
 		if snap, err = table.LoadStandingsSnapshot(ctx, logger, s, tableSnapshotPath(s)); snap {
 			from = "its snapshot"
 		}
+		// The stored standings are scored through w: the records
+		// appended since (by sources over the stream API while an
+		// earlier server ran) are the table's to catch up on, from w.
+		seq = min(w, head.Seq)
 	} else {
 		err = table.Load(ctx, decide.FromLedgerLinked(ctx, s, prgs, reps, time.Now()), 0)
 	}
@@ -79,18 +85,30 @@ func loadDecisionTableLinked(ctx context.Context, logger *slog.Logger, s *pebble
 	}
 	logger.Info("decision table loaded", slog.String("from", from), slog.Int("subjects", table.Len()), slog.Int("profiles", table.Profiles()),
 		slog.Float64("bytes_per_subject", table.BytesPerSubject()), slog.Duration("took", time.Since(t0)))
-	return table, head.Seq, nil
+	return table, seq, nil
 }
 
 // standingsStored reports whether every one of prgs has scored into s's
 // stored standings: the decision table can then be loaded from them.
 func standingsStored(ctx context.Context, s credo.Standings, prgs []*policy.Program) bool {
-	for _, p := range prgs {
-		if w, err := s.Watermark(ctx, p.VersionID()); err != nil || w == 0 {
-			return false
+	_, ok := standingsWatermark(ctx, s, prgs)
+	return ok
+}
+
+// standingsWatermark returns the ledger sequence number through which every
+// one of prgs has scored into s's stored standings (the least of their
+// watermarks); ok is false when one of them has not scored at all.
+func standingsWatermark(ctx context.Context, s credo.Standings, prgs []*policy.Program) (seq uint64, ok bool) {
+	for i, p := range prgs {
+		w, err := s.Watermark(ctx, p.VersionID())
+		if err != nil || w == 0 {
+			return 0, false
+		}
+		if i == 0 || w < seq {
+			seq = w
 		}
 	}
-	return len(prgs) > 0
+	return seq, len(prgs) > 0
 }
 
 // tableSnapshotPath is where the data directory keeps the decision table

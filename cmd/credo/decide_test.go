@@ -263,3 +263,51 @@ func TestDecisionTableFromStoredStandings(t *testing.T) {
 	load("standings stored since", "stored standings", "not of the stored standings")
 	load("and again", "its snapshot", "read from its snapshot")
 }
+
+// TestDecisionTableCatchesUpFromStandings: records appended after the
+// standings were scored (as the stream API appends them while a server
+// runs, scoring them in its table alone) are caught up on by the next
+// server, which follows the ledger from the standings' watermark rather
+// than from its head.
+func TestDecisionTableCatchesUpFromStandings(t *testing.T) {
+	dir := decisionData(t)
+	if _, errOut, status := runCLI(t, "policy", "publish", "../../policies/national.yaml", "--data", dir); status != 0 {
+		t.Fatalf("publish: %s", errOut)
+	}
+	ctx := context.Background()
+	s, err := pebble.Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	prgs, err := decisionPrograms(ctx, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scored, err := s.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clean := credo.SubjectRef{Kind: credo.Person, ID: cleanPerson}
+	at := time.Now().UTC().AddDate(0, 0, -7)
+	if _, err := s.Append(ctx, []*credo.Record{{Subject: clean, Source: "court", SourceRecordID: "J-2", Kind: "court.judgment_default",
+		Polarity: credo.Negative, OccurredAt: at, Evidence: "J-2", Provenance: credo.Provenance{Request: "r1"}}}); err != nil {
+		t.Fatal(err)
+	}
+	table, from, err := loadDecisionTable(ctx, slog.New(slog.DiscardHandler), s, prgs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if from != scored.Seq {
+		t.Fatalf("follows from %d, want the standings' watermark %d", from, scored.Seq)
+	}
+	if r := table.Decide(clean, "flight.book", nil); r.Effect == credo.Deny {
+		t.Fatalf("the stored standings already deny: the test shows nothing")
+	}
+	if n, _, err := table.CatchUp(ctx, s, prgs, from); err != nil || n == 0 {
+		t.Fatalf("catch up: %d records, %v", n, err)
+	}
+	if r := table.Decide(clean, "flight.book", nil); r.Effect != credo.Deny {
+		t.Errorf("after catching up on a judgment default: %v, want deny", r.Effect)
+	}
+}

@@ -97,17 +97,17 @@ func NewServer(logger *slog.Logger, store credo.Store, cfg Config) http.Handler 
 		cfg.CheckBurst = 10
 	}
 	m := newMetrics(cfg.Registry, logger, store)
+	hot := newDecisionRoutes(logger, store, cfg)
 	mux := http.NewServeMux()
-	hot := addRoutes(mux, logger, store, cfg, m)
+	addRoutes(mux, logger, store, cfg, m, hot)
 	var h http.Handler = hotRoutes(hot, mux)
 	h = recoverPanics(logger, h)
 	h = observe(logger, m, h)
 	return h
 }
 
-// addRoutes is the server's whole surface. It returns the handlers of the
-// routes asked most (the decisions), by pattern, for hotRoutes.
-func addRoutes(mux *http.ServeMux, logger *slog.Logger, store credo.Store, cfg Config, m *metrics) map[string]http.Handler {
+// addRoutes is the server's whole surface.
+func addRoutes(mux *http.ServeMux, logger *slog.Logger, store credo.Store, cfg Config, m *metrics, hot *decisionRoutes) {
 	mux.Handle("GET /healthz", handleHealthz())
 	mux.Handle("GET /readyz", handleReadyz(logger, store))
 	// The metrics say how busy the service is and how big the ledger is:
@@ -120,15 +120,9 @@ func addRoutes(mux *http.ServeMux, logger *slog.Logger, store credo.Store, cfg C
 		requireSourceKey(logger, store, handlePostRecords(logger, store, cfg, m)))
 	mux.Handle("/v1/sources/{source}/records", handleMethodNotAllowed("POST"))
 
-	d := &decider{logger: logger, table: cfg.Decisions, audit: cfg.Audit}
-	deciders := []credo.Role{credo.RoleConsumer, credo.RoleOperator}
-	hot := map[string]http.Handler{
-		"POST /access/v1/evaluation":  requireDecisions(d, requireRole(logger, store, cfg.Consumers, handleEvaluation(d), deciders...)),
-		"POST /access/v1/evaluations": requireDecisions(d, requireRole(logger, store, cfg.Consumers, handleEvaluations(d), deciders...)),
-	}
-	for p, h := range hot {
-		mux.Handle(p, h)
-	}
+	mux.Handle(hot.eval.pattern, hot.handler(&hot.eval))
+	mux.Handle(hot.evals.pattern, hot.handler(&hot.evals))
+	d := hot.d
 	mux.Handle("POST /access/v1/search/action", requireDecisions(d, requireRole(logger, store, cfg.Consumers, handleSearchAction(d), credo.RoleSubject, credo.RoleOperator)))
 	standings, _ := store.(credo.Standings)
 	mux.Handle("POST /access/v1/search/subject", requireDecisions(d, requireRole(logger, store, cfg.Consumers, handleSearchSubject(d, standings), credo.RoleOperator)))
@@ -141,23 +135,22 @@ func addRoutes(mux *http.ServeMux, logger *slog.Logger, store credo.Store, cfg C
 	mux.Handle("GET /v1/organizations/{uscc}/check", rateLimit(cfg.CheckPerMinute, cfg.CheckBurst,
 		handleOrgCheck(logger, store, func() []*policy.Program { return programsOf(cfg.Decisions) })))
 	mux.Handle("/", handleNotFound())
-	return hot
 }
 
 // hotRoutes serves the decision routes' requests without the mux's
 // matching (a request to an exact decision path, POST, is what the mux
 // would send there), and the rest through the mux.
-func hotRoutes(hot map[string]http.Handler, mux *http.ServeMux) http.Handler {
-	eval, evals := hot["POST /access/v1/evaluation"], hot["POST /access/v1/evaluations"]
+func hotRoutes(hot *decisionRoutes, mux *http.ServeMux) http.Handler {
+	eval, evals := hot.handler(&hot.eval), hot.handler(&hot.evals)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost && r.Host != "" {
 			switch r.URL.Path {
-			case "/access/v1/evaluation":
-				r.Pattern = "POST /access/v1/evaluation"
+			case hot.eval.path:
+				r.Pattern = hot.eval.pattern
 				eval.ServeHTTP(w, r)
 				return
-			case "/access/v1/evaluations":
-				r.Pattern = "POST /access/v1/evaluations"
+			case hot.evals.path:
+				r.Pattern = hot.evals.pattern
 				evals.ServeHTTP(w, r)
 				return
 			}

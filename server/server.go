@@ -7,7 +7,10 @@
 // NewServer builds the whole handler from its dependencies; every route is
 // listed in addRoutes, every handler is made by a function that takes what
 // it needs, and the cross-cutting concerns (request ids, logging, metrics,
-// panics) are middleware functions around the routes.
+// panics) are middleware functions around the routes. Serve serves it with
+// fasthttp: the decision routes, asked tens of thousands of times a
+// second, natively (decision.go, fast.go), everything else through the
+// net/http handler (bridge.go).
 package server
 
 import (
@@ -64,8 +67,21 @@ type Config struct {
 	CheckPerMinute, CheckBurst int
 }
 
+// Server is credo's HTTP interface over a store: an http.Handler serving
+// every route, which Serve serves with fasthttp, the decision routes
+// answered natively there (see ServeFastHTTP).
+type Server struct {
+	logger *slog.Logger
+	m      *metrics
+	h      http.Handler    // every route, through the middleware
+	hot    *decisionRoutes // the decision routes, over either transport
+	// maxBody is the largest body a route takes (the records'), for the
+	// fasthttp server's setting.
+	maxBody int64
+}
+
 // NewServer returns credo's HTTP handler over store.
-func NewServer(logger *slog.Logger, store credo.Store, cfg Config) http.Handler {
+func NewServer(logger *slog.Logger, store credo.Store, cfg Config) *Server {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -103,8 +119,11 @@ func NewServer(logger *slog.Logger, store credo.Store, cfg Config) http.Handler 
 	var h http.Handler = hotRoutes(hot, mux)
 	h = recoverPanics(logger, h)
 	h = observe(logger, m, h)
-	return h
+	return &Server{logger: logger, m: m, h: h, hot: hot, maxBody: cfg.MaxBodyBytes}
 }
+
+// ServeHTTP serves every route over net/http.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.h.ServeHTTP(w, r) }
 
 // addRoutes is the server's whole surface.
 func addRoutes(mux *http.ServeMux, logger *slog.Logger, store credo.Store, cfg Config, m *metrics, hot *decisionRoutes) {

@@ -60,14 +60,14 @@ type fastRequest struct {
 func (s *Server) serveDecision(base context.Context, rc *fasthttp.RequestCtx, route *decisionRoute) {
 	fr := &fastRequest{}
 	var clientID string
-	if v := rc.Request.Header.Peek("X-Request-ID"); len(v) > 0 {
+	if v := rc.Request.Header.PeekCanonical(keyRequestID); len(v) > 0 {
 		clientID = string(v)
 	}
 	fr.st.begin(s.m, clientID)
 	fr.ctx = infoContext{Context: base, ri: &fr.st.info}
 	fr.x.rc = rc
 	ctx := &fr.ctx
-	rc.Response.Header.Set("X-Request-Id", fr.st.info.id)
+	rc.Response.Header.SetCanonical(keyRequestID, []byte(fr.st.info.id))
 	defer func() {
 		if v := recover(); v != nil {
 			logPanic(ctx, s.logger, route.pattern, v)
@@ -109,8 +109,28 @@ type fastExchange struct {
 	read   int64 // of the request's body
 }
 
+// Header names as fasthttp keeps them (normalised), so that reading and
+// setting the ones each decision uses skips normalising a copy of the name.
+var (
+	keyAuthorization = []byte("Authorization")
+	keyRequestID     = []byte("X-Request-Id")
+	keyNoSniff       = []byte("X-Content-Type-Options")
+	valueNoSniff     = []byte(noSniff[0])
+)
+
 func (x *fastExchange) header(name string) string {
-	return string(x.rc.Request.Header.Peek(name))
+	h := &x.rc.Request.Header
+	switch name {
+	case "Content-Type":
+		ct := h.ContentType()
+		if string(ct) == "application/json" {
+			return "application/json" // what clients send: no copy
+		}
+		return string(ct)
+	case "Authorization":
+		return string(h.PeekCanonical(keyAuthorization))
+	}
+	return string(h.Peek(name))
 }
 
 func (x *fastExchange) setHeader(name, value string) { x.rc.Response.Header.Set(name, value) }
@@ -126,7 +146,7 @@ func (x *fastExchange) writeJSON(status int, body []byte) {
 func writeFastJSON(rc *fasthttp.RequestCtx, status int, body []byte) {
 	rc.SetStatusCode(status)
 	rc.Response.Header.SetContentTypeBytes(jsonContentTypeBytes)
-	rc.Response.Header.Set("X-Content-Type-Options", noSniff[0])
+	rc.Response.Header.SetCanonical(keyNoSniff, valueNoSniff)
 	rc.SetBody(body)
 }
 

@@ -74,6 +74,9 @@ func Serve(ctx context.Context, logger *slog.Logger, ln net.Listener, h http.Han
 		SecureErrorLogMessage:        true, // no request's content in an error logged
 		Logger:                       fastLogger{logger},
 		ConnState:                    conns.track,
+		// fasthttp would read the clock for every request, for
+		// RequestCtx.Time, which credo does not use.
+		LazyRequestTime: true,
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

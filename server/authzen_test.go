@@ -37,19 +37,11 @@ type azFixture struct {
 }
 
 func shippedPrograms(t testing.TB) []*policy.Program {
-	var out []*policy.Program
-	for _, n := range policies.Names() {
-		path, data, err := policies.Read(n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := policy.Load(path, data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, p)
+	prgs, err := policies.Programs()
+	if err != nil {
+		t.Fatal(err)
 	}
-	return out
+	return prgs
 }
 
 func ledgerRecord(subject credo.SubjectRef, source, kind, srcID string, at time.Time, attrs map[string]credo.Value) *credo.Record {

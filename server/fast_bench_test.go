@@ -11,7 +11,6 @@ import (
 	"github.com/credo-org/credo"
 	"github.com/credo-org/credo/decide"
 	"github.com/credo-org/credo/policies"
-	"github.com/credo-org/credo/policy"
 )
 
 // oneConsumer is a key store of one consumer.
@@ -37,17 +36,9 @@ func (o oneConsumer) Consumers(context.Context) iter.Seq2[*credo.Consumer, error
 // allocations. The subject is unknown to the table: the default answer,
 // decided as any other.
 func BenchmarkFastDecision(b *testing.B) {
-	var prgs []*policy.Program
-	for _, n := range policies.Names() {
-		path, data, err := policies.Read(n)
-		if err != nil {
-			b.Fatal(err)
-		}
-		p, err := policy.Load(path, data)
-		if err != nil {
-			b.Fatal(err)
-		}
-		prgs = append(prgs, p)
+	prgs, err := policies.Programs()
+	if err != nil {
+		b.Fatal(err)
 	}
 	table, err := decide.New(prgs)
 	if err != nil {

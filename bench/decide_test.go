@@ -24,19 +24,11 @@ import (
 
 // shippedPacks compiles the shipped policy packs.
 func shippedPacks(b testing.TB) []*policy.Program {
-	var out []*policy.Program
-	for _, n := range policies.Names() {
-		path, data, err := policies.Read(n)
-		if err != nil {
-			b.Fatal(err)
-		}
-		p, err := policy.Load(path, data)
-		if err != nil {
-			b.Fatal(err)
-		}
-		out = append(out, p)
+	prgs, err := policies.Programs()
+	if err != nil {
+		b.Fatal(err)
 	}
-	return out
+	return prgs
 }
 
 // decideSubjects is how many subjects the decision benchmarks hold:

@@ -7,6 +7,8 @@ import (
 	"embed"
 	"io/fs"
 	"strings"
+
+	"github.com/credo-org/credo/policy"
 )
 
 //go:embed *.yaml
@@ -30,4 +32,21 @@ func Read(name string) (path string, data []byte, err error) {
 	path = name + ".yaml"
 	data, err = files.ReadFile(path)
 	return "policies/" + path, data, err
+}
+
+// Programs compiles every shipped pack, in Names' order.
+func Programs() ([]*policy.Program, error) {
+	var out []*policy.Program
+	for _, n := range Names() {
+		path, data, err := Read(n)
+		if err != nil {
+			return nil, err
+		}
+		p, err := policy.Load(path, data)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }

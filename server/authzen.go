@@ -7,9 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"mime"
 	"net/http"
 	"strings"
 	"time"
@@ -126,56 +124,32 @@ type DecisionError struct {
 
 // requestError is a request the API refuses, with the field at fault.
 type requestError struct {
-	status int
-	field  string
-	msg    string
+	status    int
+	field     string
+	msg       string
+	challenge string // WWW-Authenticate, for a 401
 }
 
 func (e *requestError) Error() string { return e.msg }
 
 func badField(field, format string, args ...any) *requestError {
-	return &requestError{http.StatusBadRequest, field, fmt.Sprintf(format, args...)}
+	return &requestError{status: http.StatusBadRequest, field: field, msg: fmt.Sprintf(format, args...)}
 }
 
 func writeRequestError(w http.ResponseWriter, e *requestError) {
+	if e.challenge != "" {
+		w.Header().Set("WWW-Authenticate", e.challenge)
+	}
 	writeError(w, e.status, e.field, e.msg)
 }
 
 // readJSON decodes the request's JSON body, of at most limit bytes, into v.
 func readJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) *requestError {
-	body, err := readBody(w, r, limit)
+	body, err := readJSONBody(&httpExchange{w, r}, limit)
 	if err != nil {
 		return err
 	}
 	return decodeJSON(body, v)
-}
-
-// readBody reads the request's body, of at most limit bytes, checking its
-// content type.
-func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, *requestError) {
-	if ct := r.Header.Get("Content-Type"); ct != "" && ct != "application/json" {
-		// JSON, or what curl -d sends when not told: the body decides
-		if mt, _, err := mime.ParseMediaType(ct); err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json") &&
-			mt != "application/x-www-form-urlencoded" && mt != "text/plain") {
-			return nil, &requestError{http.StatusUnsupportedMediaType, "Content-Type", fmt.Sprintf("Content-Type %q: send application/json", ct)}
-		}
-	}
-	if n := r.ContentLength; n > 0 && n <= limit { // read at once, in a buffer of the right size
-		body := make([]byte, n)
-		if _, err := io.ReadFull(r.Body, body); err != nil {
-			return nil, badField("body", "reading the body: %v", err)
-		}
-		return body, nil
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, &requestError{http.StatusRequestEntityTooLarge, "body", fmt.Sprintf("the body is larger than %d bytes", limit)}
-		}
-		return nil, badField("body", "reading the body: %v", err)
-	}
-	return body, nil
 }
 
 // decodeJSON decodes one JSON object from body into v, naming the field of
@@ -270,7 +244,7 @@ func (d *decider) permitted(ctx context.Context, p *principal, ev evaluation) *r
 	d.logger.WarnContext(ctx, "decision refused: action not registered for this key",
 		slog.String("principal", p.name), slog.String("role", string(p.role)), slog.String("action", ev.action),
 		slog.String("request_id", info(ctx).id))
-	return &requestError{http.StatusForbidden, "action.name", fmt.Sprintf("%s may not ask about %s", p.name, ev.action)}
+	return &requestError{status: http.StatusForbidden, field: "action.name", msg: fmt.Sprintf("%s may not ask about %s", p.name, ev.action)}
 }
 
 // checked checks an evaluation request and whether p may ask it, at now.
@@ -374,118 +348,102 @@ func errorContext(e *requestError) azResponse {
 	return azResponse{Decision: false, Context: &DecisionContext{Error: &DecisionError{Status: e.status, Field: e.field, Message: e.msg}}}
 }
 
-// handleEvaluation is POST /access/v1/evaluation.
-func handleEvaluation(d *decider) func(http.ResponseWriter, *http.Request, *principal) {
-	return func(w http.ResponseWriter, r *http.Request, p *principal) {
-		ctx := r.Context()
-		body, err := readBody(w, r, maxEvaluationBody)
-		if err != nil {
-			writeRequestError(w, err)
+// evaluation answers POST /access/v1/evaluation.
+func (d *decider) evaluation(ctx context.Context, x exchange, p *principal, body []byte) {
+	var req azEvaluation
+	if !scanEvaluation(body, &req) {
+		req = azEvaluation{}
+		if err := decodeJSON(body, &req); err != nil {
+			writeRequestErr(x, err)
 			return
 		}
-		var req azEvaluation
-		if !scanEvaluation(body, &req) {
-			req = azEvaluation{}
-			if err := decodeJSON(body, &req); err != nil {
-				writeRequestError(w, err)
-				return
-			}
-		}
-		now := time.Now().UTC()
-		ev, err := d.checked(ctx, p, &req, now)
-		if err != nil {
-			writeRequestError(w, err)
-			return
-		}
-		res := d.decideOne(ctx, p, ev, now)
-		writeResponse(w, &res)
 	}
+	now := time.Now().UTC()
+	ev, err := d.checked(ctx, p, &req, now)
+	if err != nil {
+		writeRequestErr(x, err)
+		return
+	}
+	res := d.decideOne(ctx, p, ev, now)
+	writeResponse(x, &res)
 }
 
-// handleEvaluations is POST /access/v1/evaluations: the top-level subject,
+// evaluations answers POST /access/v1/evaluations: the top-level subject,
 // action, resource and context are defaults each item may override;
 // results come in request order; a failing item is decision false with
 // context.error.
-func handleEvaluations(d *decider) func(http.ResponseWriter, *http.Request, *principal) {
-	return func(w http.ResponseWriter, r *http.Request, p *principal) {
-		ctx := r.Context()
-		body, err := readBody(w, r, maxEvaluationsBody)
+func (d *decider) evaluations(ctx context.Context, x exchange, p *principal, body []byte) {
+	req, itemErrs, err := decodeBatch(body)
+	if err != nil {
+		writeRequestErr(x, err)
+		return
+	}
+	semantic := "execute_all"
+	if req.Options != nil && req.Options.Semantic != nil {
+		semantic = *req.Options.Semantic
+	}
+	switch semantic {
+	case "execute_all", "deny_on_first_deny", "permit_on_first_permit":
+	default:
+		writeRequestErr(x, badField("options.evaluations_semantic",
+			"options.evaluations_semantic %q: want execute_all, deny_on_first_deny or permit_on_first_permit", semantic))
+		return
+	}
+	if len(req.Evaluations) > maxEvaluations {
+		writeRequestErr(x, badField("evaluations", "%d evaluations: at most %d a request", len(req.Evaluations), maxEvaluations))
+		return
+	}
+	// One time for the request's decisions: they are made within
+	// microseconds of one another.
+	now := time.Now().UTC()
+	if req.Evaluations == nil { // no array: the defaults are one evaluation
+		ev, err := d.checked(ctx, p, &req.azEvaluation, now)
 		if err != nil {
-			writeRequestError(w, err)
+			writeRequestErr(x, err)
 			return
 		}
-		req, itemErrs, err := decodeBatch(body)
-		if err != nil {
-			writeRequestError(w, err)
-			return
-		}
-		semantic := "execute_all"
-		if req.Options != nil && req.Options.Semantic != nil {
-			semantic = *req.Options.Semantic
-		}
-		switch semantic {
-		case "execute_all", "deny_on_first_deny", "permit_on_first_permit":
-		default:
-			writeError(w, http.StatusBadRequest, "options.evaluations_semantic",
-				fmt.Sprintf("options.evaluations_semantic %q: want execute_all, deny_on_first_deny or permit_on_first_permit", semantic))
-			return
-		}
-		if len(req.Evaluations) > maxEvaluations {
-			writeError(w, http.StatusBadRequest, "evaluations", fmt.Sprintf("%d evaluations: at most %d a request", len(req.Evaluations), maxEvaluations))
-			return
-		}
-		// One time for the request's decisions: they are made within
-		// microseconds of one another.
-		now := time.Now().UTC()
-		if req.Evaluations == nil { // no array: the defaults are one evaluation
-			ev, err := d.checked(ctx, p, &req.azEvaluation, now)
-			if err != nil {
-				writeRequestError(w, err)
-				return
+		writeResponses(x, []azResponse{d.decideOne(ctx, p, ev, now)})
+		return
+	}
+	d.warm(&req)
+	out := make([]azResponse, 0, len(req.Evaluations))
+	contexts := make([]DecisionContext, len(req.Evaluations)) // one allocation for the answers' contexts
+	items := make([]auditItem, 0, len(req.Evaluations))
+	for i := range req.Evaluations {
+		item := req.azEvaluation // the defaults
+		over := &req.Evaluations[i]
+		var res azResponse
+		if err := itemErrs[i]; err != nil {
+			res = errorContext(err)
+		} else {
+			if over.Subject != nil {
+				item.Subject = over.Subject
 			}
-			writeResponses(w, []azResponse{d.decideOne(ctx, p, ev, now)})
-			return
-		}
-		d.warm(&req)
-		out := make([]azResponse, 0, len(req.Evaluations))
-		contexts := make([]DecisionContext, len(req.Evaluations)) // one allocation for the answers' contexts
-		items := make([]auditItem, 0, len(req.Evaluations))
-		for i := range req.Evaluations {
-			item := req.azEvaluation // the defaults
-			over := &req.Evaluations[i]
-			var res azResponse
-			if err := itemErrs[i]; err != nil {
+			if over.Action != nil {
+				item.Action = over.Action
+			}
+			if over.Resource != nil {
+				item.Resource = over.Resource
+			}
+			if over.Context != nil {
+				item.Context = over.Context
+			}
+			ev, err := d.checked(ctx, p, &item, now)
+			if err != nil {
 				res = errorContext(err)
 			} else {
-				if over.Subject != nil {
-					item.Subject = over.Subject
-				}
-				if over.Action != nil {
-					item.Action = over.Action
-				}
-				if over.Resource != nil {
-					item.Resource = over.Resource
-				}
-				if over.Context != nil {
-					item.Context = over.Context
-				}
-				ev, err := d.checked(ctx, p, &item, now)
-				if err != nil {
-					res = errorContext(err)
-				} else {
-					var it auditItem
-					res, it = d.decide(ctx, p, ev, now, &contexts[i])
-					items = append(items, it)
-				}
-			}
-			out = append(out, res)
-			if (semantic == "deny_on_first_deny" && !res.Decision) || (semantic == "permit_on_first_permit" && res.Decision) {
-				break
+				var it auditItem
+				res, it = d.decide(ctx, p, ev, now, &contexts[i])
+				items = append(items, it)
 			}
 		}
-		d.record(ctx, items)
-		writeResponses(w, out)
+		out = append(out, res)
+		if (semantic == "deny_on_first_deny" && !res.Decision) || (semantic == "permit_on_first_permit" && res.Decision) {
+			break
+		}
 	}
+	d.record(ctx, items)
+	writeResponses(x, out)
 }
 
 // warm has the table read the index slots of a batch's subjects at once
@@ -572,11 +530,15 @@ func handleAuthZENConfiguration() http.Handler {
 	})
 }
 
+// errNoDecisions is the answer of the decision routes while the server
+// has no decision table.
+var errNoDecisions = &requestError{status: http.StatusServiceUnavailable, msg: "this server has no decision table"}
+
 // requireDecisions answers 503 while the server has no decision table.
 func requireDecisions(d *decider, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if d.table == nil {
-			writeError(w, http.StatusServiceUnavailable, "", "this server has no decision table")
+			writeRequestError(w, errNoDecisions)
 			return
 		}
 		next.ServeHTTP(w, r)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -38,19 +37,11 @@ type azFixture struct {
 }
 
 func shippedPrograms(t testing.TB) []*policy.Program {
-	var out []*policy.Program
-	for _, n := range policies.Names() {
-		path, data, err := policies.Read(n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := policy.Load(path, data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, p)
+	prgs, err := policies.Programs()
+	if err != nil {
+		t.Fatal(err)
 	}
-	return out
+	return prgs
 }
 
 func ledgerRecord(subject credo.SubjectRef, source, kind, srcID string, at time.Time, attrs map[string]credo.Value) *credo.Record {
@@ -62,7 +53,10 @@ func ledgerRecord(subject credo.SubjectRef, source, kind, srcID string, at time.
 	return r
 }
 
-func newAZFixture(t testing.TB) *azFixture {
+func newAZFixture(t testing.TB) *azFixture { return newAZFixtureOn(t, netHTTP) }
+
+// newAZFixtureOn is newAZFixture served over transport.
+func newAZFixtureOn(t testing.TB, transport string) *azFixture {
 	t.Helper()
 	f := newFixture(t)
 	ctx := context.Background()
@@ -112,8 +106,8 @@ func newAZFixture(t testing.TB) *azFixture {
 	logger := slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	al := server.NewAuditLog(logger, f.store, f.store, prgs)
 	f.srv.Close()
-	f.srv = httptest.NewServer(server.NewServer(logger, f.store, server.Config{MaxBodyBytes: maxBody, Decisions: table, Audit: al, CheckBurst: 1000}))
-	t.Cleanup(func() { f.srv.Close(); al.Close() })
+	t.Cleanup(func() { al.Close() }) // after the server's cleanup, which runs first
+	f.srv = serveOn(t, transport, logger, server.NewServer(logger, f.store, server.Config{MaxBodyBytes: maxBody, Decisions: table, Audit: al, CheckBurst: 1000}))
 	return &azFixture{fixture: f, table: table, audit: al}
 }
 
@@ -350,7 +344,13 @@ func TestSearchAction(t *testing.T) {
 
 // TestEveryEndpointEveryRole is the access matrix.
 func TestEveryEndpointEveryRole(t *testing.T) {
-	f := newAZFixture(t)
+	for _, tr := range transports {
+		t.Run(tr, func(t *testing.T) { testEveryEndpointEveryRole(t, tr) })
+	}
+}
+
+func testEveryEndpointEveryRole(t *testing.T, transport string) {
+	f := newAZFixtureOn(t, transport)
 	f.keys["source"] = f.keys["court"]
 	eval := evalBody("person", debtor, "flight.book")
 	batch := `{"subject": {"type": "person", "id": "` + debtor + `"}, "action": {"name": "flight.book"}, "evaluations": [{}]}`
@@ -472,16 +472,24 @@ func TestOrgCheck(t *testing.T) {
 	}
 }
 
+// TestOrgCheckRateLimited, over both transports: the limit is by the
+// client's address (the request's RemoteAddr).
 func TestOrgCheckRateLimited(t *testing.T) {
-	f := newFixture(t)
-	f.srv.Close()
-	f.srv = httptest.NewServer(server.NewServer(nil, f.store, server.Config{CheckPerMinute: 1, CheckBurst: 2}))
-	statuses := []int{}
-	for range 3 {
-		statuses = append(statuses, f.do(t, "GET", "/v1/organizations/"+orgOK+"/check", nil).status)
-	}
-	if !slices.Equal(statuses, []int{200, 200, 429}) {
-		t.Errorf("statuses %v", statuses)
+	for _, tr := range transports {
+		t.Run(tr, func(t *testing.T) {
+			f := newFixture(t)
+			f.srv.Close()
+			f.srv = serveOn(t, tr, slog.New(slog.DiscardHandler), server.NewServer(nil, f.store, server.Config{CheckPerMinute: 1, CheckBurst: 2}))
+			statuses := []int{}
+			var last response
+			for range 3 {
+				last = f.do(t, "GET", "/v1/organizations/"+orgOK+"/check", nil)
+				statuses = append(statuses, last.status)
+			}
+			if !slices.Equal(statuses, []int{200, 200, 429}) || last.header.Get("Retry-After") == "" {
+				t.Errorf("statuses %v, Retry-After %q", statuses, last.header.Get("Retry-After"))
+			}
+		})
 	}
 }
 

@@ -3,7 +3,6 @@ package server
 import (
 	"bytes"
 	"encoding/json"
-	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -535,39 +534,14 @@ func appendResponse(b []byte, r *azResponse) []byte {
 	return append(b, '}')
 }
 
-// Header values the decision answers share (never changed).
-var (
-	jsonContentType = []string{"application/json; charset=utf-8"}
-	noSniff         = []string{"nosniff"}
-)
-
-// writeAnswer writes 200 with the body fill appends, from a pooled buffer.
-func writeAnswer(w http.ResponseWriter, fill func([]byte) []byte) {
-	bp := bufPool.Get().(*[]byte)
-	b := fill((*bp)[:0])
-	b = append(b, '\n')
-	h := w.Header()
-	h["Content-Type"] = jsonContentType
-	h["X-Content-Type-Options"] = noSniff
-	if len(b) > 2000 { // net/http sets a short body's length itself; a long one would be chunked
-		h["Content-Length"] = []string{strconv.Itoa(len(b))}
-	}
-	w.WriteHeader(http.StatusOK)
-	w.Write(b) // the client may be gone; there is no one left to tell
-	if cap(b) <= 64<<10 {
-		*bp = b[:0]
-		bufPool.Put(bp)
-	}
-}
-
 // writeResponse writes one evaluation's answer.
-func writeResponse(w http.ResponseWriter, r *azResponse) {
-	writeAnswer(w, func(b []byte) []byte { return appendResponse(b, r) })
+func writeResponse(x exchange, r *azResponse) {
+	writeAnswer(x, func(b []byte) []byte { return appendResponse(b, r) })
 }
 
 // writeResponses writes a batch's answers.
-func writeResponses(w http.ResponseWriter, rs []azResponse) {
-	writeAnswer(w, func(b []byte) []byte {
+func writeResponses(x exchange, rs []azResponse) {
+	writeAnswer(x, func(b []byte) []byte {
 		b = append(b, `{"evaluations":[`...)
 		for i := range rs {
 			if i > 0 {

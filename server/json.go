@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 )
@@ -12,13 +13,21 @@ type errorBody struct {
 	Field string `json:"field,omitempty"`
 }
 
+// jsonBody is v as every JSON answer has it: without HTML escaping, and
+// a newline after it.
+func jsonBody(v any) []byte {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v)
+	return b.Bytes()
+}
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	enc.Encode(v) // the client may be gone; there is no one left to tell
+	w.Write(jsonBody(v)) // the client may be gone; there is no one left to tell
 }
 
 func writeError(w http.ResponseWriter, status int, field, msg string) {

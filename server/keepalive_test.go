@@ -27,7 +27,13 @@ func TestTenThousandKeepAliveConnections(t *testing.T) {
 	if testing.Short() {
 		t.Skip("short")
 	}
-	f := newAZFixture(t)
+	for _, tr := range transports {
+		t.Run(tr, func(t *testing.T) { testTenThousandKeepAliveConnections(t, tr) })
+	}
+}
+
+func testTenThousandKeepAliveConnections(t *testing.T, transport string) {
+	f := newAZFixtureOn(t, transport)
 	body := evalBody("person", clean, "flight.book")
 	cmd := exec.Command(os.Args[0], "-test.run=^TestKeepAliveClient$")
 	cmd.Env = append(os.Environ(),

@@ -65,11 +65,73 @@ func newRequestID() string {
 	return string(b[:])
 }
 
-// requestState is what observe keeps of a request.
+// requestState is what the middleware keeps of a request, over either
+// transport: its id, whom it comes from, when it began.
 type requestState struct {
 	info     requestInfo
+	start    time.Time
+	badID    bool // the client's X-Request-ID is not one: 400
 	w        statusWriter
 	idHeader [1]string
+}
+
+// begin starts a request whose X-Request-ID is clientID ("" : none): it
+// gets its id (the client's when valid, else a new one) and is counted
+// in flight until end.
+func (st *requestState) begin(m *metrics, clientID string) {
+	st.start = time.Now()
+	st.info.id = clientID
+	st.badID = clientID != "" && !validRequestID(clientID)
+	if clientID == "" || st.badID {
+		st.info.id = newRequestID()
+	}
+	st.idHeader[0] = st.info.id
+	m.inFlight.Inc()
+}
+
+// errBadRequestID is the answer to a malformed X-Request-ID.
+var errBadRequestID = &requestError{status: http.StatusBadRequest, field: "X-Request-ID",
+	msg: fmt.Sprintf("X-Request-ID must be 1 to %d letters, digits, '-', '_' or '.'", maxRequestIDLen)}
+
+// end counts the request, answered with status (0 : 200) on route ("" :
+// no route matched), and logs it: the method, route, path, status,
+// duration, sizes, source, consumer and request id — never a header's
+// value, the query string or the body, where a key could be.
+func (st *requestState) end(ctx context.Context, logger *slog.Logger, m *metrics, method, route, path string, status int, bytesIn, bytesOut int64) {
+	m.inFlight.Dec()
+	if route == "" {
+		route = "unmatched"
+	}
+	if status == 0 {
+		status = http.StatusOK
+	}
+	took := time.Since(st.start)
+	m.observe(route, status, took)
+	level := slog.LevelInfo
+	switch {
+	case status >= 500:
+		level = slog.LevelError
+	case status == http.StatusOK && strings.HasPrefix(route, "POST /access/v1/evaluation"):
+		// a decision answered: it is on the audit trail, under its
+		// request id, with more than this line would say
+		level = slog.LevelDebug
+	}
+	if !logger.Enabled(ctx, level) {
+		return
+	}
+	ri := &st.info
+	logger.LogAttrs(ctx, level, "request",
+		slog.String("method", method),
+		slog.String("route", route),
+		slog.String("path", path),
+		slog.Int("status", status),
+		slog.Duration("duration", took),
+		slog.Int64("bytes_in", bytesIn),
+		slog.Int64("bytes_out", bytesOut),
+		slog.String("source", ri.source),
+		slog.String("consumer", ri.consumer),
+		slog.String("request_id", ri.id),
+	)
 }
 
 // statusWriter remembers the status written through it.
@@ -99,68 +161,38 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // observe gives every request its id (echoed in X-Request-ID), then logs
-// it and counts it once it is done. It logs the method, route, path,
-// status, duration, source and request id: never a header's value, the
-// query string or the body, where a key could be.
+// it and counts it once it is done (requestState).
 func observe(logger *slog.Logger, m *metrics, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		st := &requestState{info: requestInfo{id: r.Header.Get("X-Request-ID")}} // one allocation for all three
-		ri := &st.info
-		badID := ri.id != "" && !validRequestID(ri.id)
-		if ri.id == "" || badID {
-			ri.id = newRequestID()
-		}
-		st.idHeader[0] = ri.id
+		st := &requestState{} // one allocation for the request's state, its writer and its id header
+		st.begin(m, r.Header.Get("X-Request-ID"))
 		w.Header()["X-Request-Id"] = st.idHeader[:] // the canonical form of X-Request-ID
 		st.w.ResponseWriter = w
 		sw := &st.w
-		r = r.WithContext(context.WithValue(r.Context(), infoKey{}, ri))
-		m.inFlight.Inc()
+		r = r.WithContext(context.WithValue(r.Context(), infoKey{}, &st.info))
 		defer func() {
-			m.inFlight.Dec()
-			route := r.Pattern
-			if route == "" {
-				route = "unmatched"
-			}
-			status := sw.status
-			if status == 0 {
-				status = http.StatusOK
-			}
-			took := time.Since(start)
-			m.observe(route, status, took)
-			level := slog.LevelInfo
-			switch {
-			case status >= 500:
-				level = slog.LevelError
-			case status == http.StatusOK && strings.HasPrefix(route, "POST /access/v1/evaluation"):
-				// a decision answered: it is on the audit trail, under
-				// its request id, with more than this line would say
-				level = slog.LevelDebug
-			}
-			if !logger.Enabled(r.Context(), level) {
-				return
-			}
-			logger.LogAttrs(r.Context(), level, "request",
-				slog.String("method", r.Method),
-				slog.String("route", route),
-				slog.String("path", r.URL.Path),
-				slog.Int("status", status),
-				slog.Duration("duration", took),
-				slog.Int64("bytes_in", r.ContentLength),
-				slog.Int64("bytes_out", sw.bytes),
-				slog.String("source", ri.source),
-				slog.String("consumer", ri.consumer),
-				slog.String("request_id", ri.id),
-			)
+			st.end(r.Context(), logger, m, r.Method, r.Pattern, r.URL.Path, sw.status, r.ContentLength, sw.bytes)
 		}()
-		if badID {
-			writeError(sw, http.StatusBadRequest, "X-Request-ID",
-				fmt.Sprintf("X-Request-ID must be 1 to %d letters, digits, '-', '_' or '.'", maxRequestIDLen))
+		if st.badID {
+			writeRequestError(sw, errBadRequestID)
 			return
 		}
 		next.ServeHTTP(sw, r)
 	})
+}
+
+// logPanic logs a handler's panic, with the stack.
+func logPanic(ctx context.Context, logger *slog.Logger, route string, v any) {
+	logger.ErrorContext(ctx, "panic serving request",
+		slog.String("route", route),
+		slog.String("request_id", info(ctx).id),
+		slog.Any("panic", v),
+		slog.String("stack", string(debug.Stack())))
+}
+
+// internalError is the answer to a request whose handler panicked.
+func internalError(ctx context.Context) *requestError {
+	return &requestError{status: http.StatusInternalServerError, msg: "internal error (request " + info(ctx).id + ")"}
 }
 
 // recoverPanics turns a panicking handler into a 500 and a logged error
@@ -175,15 +207,11 @@ func recoverPanics(logger *slog.Logger, next http.Handler) http.Handler {
 			if v == http.ErrAbortHandler {
 				panic(v)
 			}
-			logger.ErrorContext(r.Context(), "panic serving request",
-				slog.String("route", r.Pattern),
-				slog.String("request_id", info(r.Context()).id),
-				slog.Any("panic", v),
-				slog.String("stack", string(debug.Stack())))
+			logPanic(r.Context(), logger, r.Pattern, v)
 			if sw, ok := w.(*statusWriter); ok && sw.status != 0 {
 				return // the response has begun: nothing more can be said
 			}
-			writeError(w, http.StatusInternalServerError, "", "internal error (request "+info(r.Context()).id+")")
+			writeRequestError(w, internalError(r.Context()))
 		}()
 		next.ServeHTTP(w, r)
 	})

@@ -33,27 +33,24 @@ func (p *principal) is(roles ...credo.Role) bool {
 	return false
 }
 
-// authenticate finds who a request comes from. A request without an
-// Authorization header is anonymous (ok, nil); with a header that is
-// malformed, unknown or revoked, authenticate answers 401 itself and
-// returns ok false. A store failure is 503.
-func authenticate(ctx context.Context, logger *slog.Logger, store credo.Store, consumers credo.Consumers, w http.ResponseWriter, r *http.Request) (*principal, bool) {
-	unauthorized := func(challenge, msg string) (*principal, bool) {
-		w.Header().Set("WWW-Authenticate", challenge)
-		writeError(w, http.StatusUnauthorized, "Authorization", msg)
-		return nil, false
+// authenticate finds who a request bearing the Authorization header authz
+// comes from. A request without one is anonymous; a header that is
+// malformed, unknown or revoked is a 401 (with its challenge), and a store
+// failure a 503.
+func authenticate(ctx context.Context, logger *slog.Logger, store credo.Store, consumers credo.Consumers, authz string) (*principal, *requestError) {
+	unauthorized := func(challenge, msg string) (*principal, *requestError) {
+		return nil, &requestError{status: http.StatusUnauthorized, field: "Authorization", msg: msg, challenge: challenge}
 	}
-	token, present, ok := bearerToken(r.Header.Get("Authorization"))
+	token, present, ok := bearerToken(authz)
 	switch {
 	case !present:
-		return &principal{}, true
+		return &principal{}, nil
 	case !ok:
 		return unauthorized(`Bearer realm="credo", error="invalid_request"`, "malformed Authorization header: want Bearer <API key>")
 	}
-	unavailable := func(err error) (*principal, bool) {
+	unavailable := func(err error) (*principal, *requestError) {
 		logger.ErrorContext(ctx, "authenticate key", slog.Any("err", err), slog.String("request_id", info(ctx).id))
-		writeError(w, http.StatusServiceUnavailable, "", "cannot check the key now; try again")
-		return nil, false
+		return nil, &requestError{status: http.StatusServiceUnavailable, msg: "cannot check the key now; try again"}
 	}
 	switch {
 	case credo.LooksLikeSourceKey(token):
@@ -66,7 +63,7 @@ func authenticate(ctx context.Context, logger *slog.Logger, store credo.Store, c
 				return unauthorized(`Bearer realm="credo", error="invalid_token"`, "this API key has been revoked")
 			}
 			info(ctx).source = src.Name
-			return &principal{role: roleSource, name: src.Name}, true
+			return &principal{role: roleSource, name: src.Name}, nil
 		}
 	case strings.HasPrefix(token, credo.ConsumerKeyPrefix) && consumers != nil:
 		// A key of the wrong shape finds nothing by its hash, and is
@@ -80,30 +77,38 @@ func authenticate(ctx context.Context, logger *slog.Logger, store credo.Store, c
 				return unauthorized(`Bearer realm="credo", error="invalid_token"`, "this API key has been revoked")
 			}
 			info(ctx).consumer = c.Name
-			return &principal{role: c.Role, name: c.Name, consumer: c}, true
+			return &principal{role: c.Role, name: c.Name, consumer: c}, nil
 		}
 	}
 	return unauthorized(`Bearer realm="credo", error="invalid_token"`, "unknown API key")
 }
 
-// requireRole lets through the requests of the roles given: a request
-// without a key is 401, one with a key of another role 403.
+// authorize authenticates a request to route bearing the Authorization
+// header authz, and lets through the roles given: a request without a key
+// is 401, one with a key of another role 403.
+func authorize(ctx context.Context, logger *slog.Logger, store credo.Store, consumers credo.Consumers, authz, route string, roles ...credo.Role) (*principal, *requestError) {
+	p, err := authenticate(ctx, logger, store, consumers, authz)
+	if err != nil {
+		return nil, err
+	}
+	if p.role == "" {
+		return nil, &requestError{status: http.StatusUnauthorized, field: "Authorization",
+			msg: "missing Authorization header: send Authorization: Bearer <API key>", challenge: `Bearer realm="credo"`}
+	}
+	if !p.is(roles...) {
+		logger.WarnContext(ctx, "forbidden", slog.String("route", route), slog.String("role", string(p.role)),
+			slog.String("principal", p.name), slog.String("request_id", info(ctx).id))
+		return nil, &requestError{status: http.StatusForbidden, field: "Authorization", msg: "a " + string(p.role) + " key may not use " + route}
+	}
+	return p, nil
+}
+
+// requireRole lets through the requests of the roles given (authorize).
 func requireRole(logger *slog.Logger, store credo.Store, consumers credo.Consumers, next func(http.ResponseWriter, *http.Request, *principal), roles ...credo.Role) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := r.Context()
-		p, ok := authenticate(ctx, logger, store, consumers, w, r)
-		if !ok {
-			return
-		}
-		if p.role == "" {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="credo"`)
-			writeError(w, http.StatusUnauthorized, "Authorization", "missing Authorization header: send Authorization: Bearer <API key>")
-			return
-		}
-		if !p.is(roles...) {
-			logger.WarnContext(ctx, "forbidden", slog.String("route", r.Pattern), slog.String("role", string(p.role)),
-				slog.String("principal", p.name), slog.String("request_id", info(ctx).id))
-			writeError(w, http.StatusForbidden, "Authorization", "a "+string(p.role)+" key may not use "+r.Pattern)
+		p, err := authorize(r.Context(), logger, store, consumers, r.Header.Get("Authorization"), r.Pattern, roles...)
+		if err != nil {
+			writeRequestError(w, err)
 			return
 		}
 		next(w, r, p)

@@ -7,7 +7,10 @@
 // NewServer builds the whole handler from its dependencies; every route is
 // listed in addRoutes, every handler is made by a function that takes what
 // it needs, and the cross-cutting concerns (request ids, logging, metrics,
-// panics) are middleware functions around the routes.
+// panics) are middleware functions around the routes. Serve serves it with
+// fasthttp: the decision routes, asked tens of thousands of times a
+// second, natively (decision.go, fast.go), everything else through the
+// net/http handler (bridge.go).
 package server
 
 import (
@@ -64,8 +67,21 @@ type Config struct {
 	CheckPerMinute, CheckBurst int
 }
 
+// Server is credo's HTTP interface over a store: an http.Handler serving
+// every route, which Serve serves with fasthttp, the decision routes
+// answered natively there (see ServeFastHTTP).
+type Server struct {
+	logger *slog.Logger
+	m      *metrics
+	h      http.Handler    // every route, through the middleware
+	hot    *decisionRoutes // the decision routes, over either transport
+	// maxBody is the largest body a route takes (the records'), for the
+	// fasthttp server's setting.
+	maxBody int64
+}
+
 // NewServer returns credo's HTTP handler over store.
-func NewServer(logger *slog.Logger, store credo.Store, cfg Config) http.Handler {
+func NewServer(logger *slog.Logger, store credo.Store, cfg Config) *Server {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -97,17 +113,20 @@ func NewServer(logger *slog.Logger, store credo.Store, cfg Config) http.Handler 
 		cfg.CheckBurst = 10
 	}
 	m := newMetrics(cfg.Registry, logger, store)
+	hot := newDecisionRoutes(logger, store, cfg)
 	mux := http.NewServeMux()
-	hot := addRoutes(mux, logger, store, cfg, m)
+	addRoutes(mux, logger, store, cfg, m, hot)
 	var h http.Handler = hotRoutes(hot, mux)
 	h = recoverPanics(logger, h)
 	h = observe(logger, m, h)
-	return h
+	return &Server{logger: logger, m: m, h: h, hot: hot, maxBody: cfg.MaxBodyBytes}
 }
 
-// addRoutes is the server's whole surface. It returns the handlers of the
-// routes asked most (the decisions), by pattern, for hotRoutes.
-func addRoutes(mux *http.ServeMux, logger *slog.Logger, store credo.Store, cfg Config, m *metrics) map[string]http.Handler {
+// ServeHTTP serves every route over net/http.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.h.ServeHTTP(w, r) }
+
+// addRoutes is the server's whole surface.
+func addRoutes(mux *http.ServeMux, logger *slog.Logger, store credo.Store, cfg Config, m *metrics, hot *decisionRoutes) {
 	mux.Handle("GET /healthz", handleHealthz())
 	mux.Handle("GET /readyz", handleReadyz(logger, store))
 	// The metrics say how busy the service is and how big the ledger is:
@@ -120,15 +139,9 @@ func addRoutes(mux *http.ServeMux, logger *slog.Logger, store credo.Store, cfg C
 		requireSourceKey(logger, store, handlePostRecords(logger, store, cfg, m)))
 	mux.Handle("/v1/sources/{source}/records", handleMethodNotAllowed("POST"))
 
-	d := &decider{logger: logger, table: cfg.Decisions, audit: cfg.Audit}
-	deciders := []credo.Role{credo.RoleConsumer, credo.RoleOperator}
-	hot := map[string]http.Handler{
-		"POST /access/v1/evaluation":  requireDecisions(d, requireRole(logger, store, cfg.Consumers, handleEvaluation(d), deciders...)),
-		"POST /access/v1/evaluations": requireDecisions(d, requireRole(logger, store, cfg.Consumers, handleEvaluations(d), deciders...)),
-	}
-	for p, h := range hot {
-		mux.Handle(p, h)
-	}
+	mux.Handle(hot.eval.pattern, hot.handler(&hot.eval))
+	mux.Handle(hot.evals.pattern, hot.handler(&hot.evals))
+	d := hot.d
 	mux.Handle("POST /access/v1/search/action", requireDecisions(d, requireRole(logger, store, cfg.Consumers, handleSearchAction(d), credo.RoleSubject, credo.RoleOperator)))
 	standings, _ := store.(credo.Standings)
 	mux.Handle("POST /access/v1/search/subject", requireDecisions(d, requireRole(logger, store, cfg.Consumers, handleSearchSubject(d, standings), credo.RoleOperator)))
@@ -141,23 +154,22 @@ func addRoutes(mux *http.ServeMux, logger *slog.Logger, store credo.Store, cfg C
 	mux.Handle("GET /v1/organizations/{uscc}/check", rateLimit(cfg.CheckPerMinute, cfg.CheckBurst,
 		handleOrgCheck(logger, store, func() []*policy.Program { return programsOf(cfg.Decisions) })))
 	mux.Handle("/", handleNotFound())
-	return hot
 }
 
 // hotRoutes serves the decision routes' requests without the mux's
 // matching (a request to an exact decision path, POST, is what the mux
 // would send there), and the rest through the mux.
-func hotRoutes(hot map[string]http.Handler, mux *http.ServeMux) http.Handler {
-	eval, evals := hot["POST /access/v1/evaluation"], hot["POST /access/v1/evaluations"]
+func hotRoutes(hot *decisionRoutes, mux *http.ServeMux) http.Handler {
+	eval, evals := hot.handler(&hot.eval), hot.handler(&hot.evals)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost && r.Host != "" {
 			switch r.URL.Path {
-			case "/access/v1/evaluation":
-				r.Pattern = "POST /access/v1/evaluation"
+			case hot.eval.path:
+				r.Pattern = hot.eval.pattern
 				eval.ServeHTTP(w, r)
 				return
-			case "/access/v1/evaluations":
-				r.Pattern = "POST /access/v1/evaluations"
+			case hot.evals.path:
+				r.Pattern = hot.evals.pattern
 				evals.ServeHTTP(w, r)
 				return
 			}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -49,7 +50,7 @@ func (s *syncBuffer) String() string {
 // court and tax (active) and fines (revoked).
 type fixture struct {
 	store *pebble.Store
-	srv   *httptest.Server
+	srv   *testServer
 	keys  map[string]string
 	logs  *syncBuffer
 }
@@ -70,9 +71,62 @@ func newFixtureOpts(t testing.TB, o *pebble.Options) *fixture {
 	f.register(t, "tax", "testdata/tax.yaml", false)
 	f.register(t, "fines", "testdata/tax.yaml", true)
 	logger := slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	f.srv = httptest.NewServer(server.NewServer(logger, store, server.Config{MaxBodyBytes: maxBody}))
-	t.Cleanup(f.srv.Close)
+	f.srv = serveOn(t, netHTTP, logger, server.NewServer(logger, store, server.Config{MaxBodyBytes: maxBody}))
 	return f
+}
+
+// The transports a server is tested over: net/http (httptest over
+// NewServer's handler) and fasthttp (the real Serve, as credo serve
+// runs it).
+const (
+	netHTTP  = "net/http"
+	fastHTTP = "fasthttp"
+)
+
+var transports = []string{netHTTP, fastHTTP}
+
+// testServer is a server under test on a loopback port of its own.
+type testServer struct {
+	URL    string
+	client *http.Client
+	close  func()
+	once   sync.Once
+}
+
+func (s *testServer) Client() *http.Client { return s.client }
+
+// Close stops the server (once; the test's cleanup closes it too).
+func (s *testServer) Close() { s.once.Do(s.close) }
+
+// serveOn serves h over transport until the test ends.
+func serveOn(t testing.TB, transport string, logger *slog.Logger, h http.Handler) *testServer {
+	t.Helper()
+	var s *testServer
+	switch transport {
+	case netHTTP:
+		hs := httptest.NewServer(h)
+		s = &testServer{URL: hs.URL, client: hs.Client(), close: hs.Close}
+	case fastHTTP:
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		served := make(chan error, 1)
+		go func() { served <- server.Serve(ctx, logger, ln, h, 10*time.Second) }()
+		tr := &http.Transport{}
+		s = &testServer{URL: "http://" + ln.Addr().String(), client: &http.Client{Transport: tr}, close: func() {
+			tr.CloseIdleConnections()
+			cancel()
+			if err := <-served; err != nil {
+				t.Errorf("Serve: %v", err)
+			}
+		}}
+	default:
+		t.Fatalf("no transport %q", transport)
+	}
+	t.Cleanup(s.Close)
+	return s
 }
 
 // register stores a source from a spec file (renamed to name) with a new key.
@@ -110,14 +164,20 @@ func (r response) json(t testing.TB, v any) {
 // do sends a request; headers are name, value pairs.
 func (f *fixture) do(t testing.TB, method, path string, body io.Reader, headers ...string) response {
 	t.Helper()
-	req, err := http.NewRequest(method, f.srv.URL+path, body)
+	return doOn(t, f.srv, method, path, body, headers...)
+}
+
+// doOn sends a request to srv; headers are name, value pairs.
+func doOn(t testing.TB, srv *testServer, method, path string, body io.Reader, headers ...string) response {
+	t.Helper()
+	req, err := http.NewRequest(method, srv.URL+path, body)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
-	res, err := f.srv.Client().Do(req)
+	res, err := srv.Client().Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -11,22 +12,43 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/credo-org/credo/pebble"
 	"github.com/credo-org/credo/server"
 )
 
 // TestGracefulShutdown: a request in flight when the server is told to stop
-// is finished and answered; then Serve returns and the port is closed.
+// is finished and answered; then Serve returns and the port is closed. Serve
+// is given NewServer's *Server (as credo serve does), and an http.Handler
+// wrapping it (which Serve serves through net/http's interface alone).
 func TestGracefulShutdown(t *testing.T) {
+	for _, wrap := range []bool{false, true} {
+		t.Run(fmt.Sprintf("wrapped=%v", wrap), func(t *testing.T) { testGracefulShutdown(t, wrap) })
+	}
+}
+
+func testGracefulShutdown(t *testing.T, wrap bool) {
 	fx := newFixture(t) // for its store and keys; served here by Serve instead
-	h := server.NewServer(slog.New(slog.DiscardHandler), fx.store, server.Config{})
+	reg := prometheus.NewRegistry()
+	s := server.NewServer(slog.New(slog.DiscardHandler), fx.store, server.Config{Registry: reg})
 	started := make(chan struct{}, 1)
-	wrapped := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == "POST" {
+	var h http.Handler = s
+	if wrap {
+		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == "POST" {
+				started <- struct{}{}
+			}
+			s.ServeHTTP(w, r)
+		})
+	} else {
+		go func() { // the request is in flight once the server counts it so
+			for inFlight(t, reg) == 0 {
+				time.Sleep(time.Millisecond)
+			}
 			started <- struct{}{}
-		}
-		h.ServeHTTP(w, r)
-	})
+		}()
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -34,7 +56,7 @@ func TestGracefulShutdown(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	served := make(chan error, 1)
-	go func() { served <- server.Serve(ctx, slog.New(slog.DiscardHandler), ln, wrapped, time.Minute) }()
+	go func() { served <- server.Serve(ctx, slog.New(slog.DiscardHandler), ln, h, time.Minute) }()
 
 	body, w := io.Pipe()
 	req, err := http.NewRequest("POST", "http://"+ln.Addr().String()+"/v1/sources/court/records", body)
@@ -78,6 +100,21 @@ func TestGracefulShutdown(t *testing.T) {
 	if c, _ := fx.store.Counts(context.Background()); c.Records != 2 {
 		t.Fatalf("records = %d", c.Records)
 	}
+}
+
+// inFlight reads the server's gauge of requests in flight.
+func inFlight(t *testing.T, reg *prometheus.Registry) float64 {
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Error(err)
+		return 0
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == "credo_http_requests_in_flight" {
+			return mf.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	return 0
 }
 
 // FuzzPostRecords: whatever the body, the answer is never a server error,

@@ -284,21 +284,7 @@ func loadPolicyFrom(ctx context.Context, s credo.Policies, arg string) (*policy.
 }
 
 // shippedPrograms compiles the shipped packs (once per process).
-var shippedPrograms = sync.OnceValues(func() ([]*policy.Program, error) {
-	var out []*policy.Program
-	for _, n := range policies.Names() {
-		path, data, err := policies.Read(n)
-		if err != nil {
-			return nil, err
-		}
-		prg, err := policy.Load(path, data)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, prg)
-	}
-	return out, nil
-})
+var shippedPrograms = sync.OnceValues(policies.Programs)
 
 // tidyStanding makes empty lists [] rather than null in JSON.
 func tidyStanding(st credo.Standing) credo.Standing {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/credo-org/credo"
 	"github.com/credo-org/credo/pebble"
+	"github.com/credo-org/credo/policy"
 )
 
 const (
@@ -198,25 +199,34 @@ func TestDemoServes(t *testing.T) {
 	}
 }
 
+// publishedDecisionData is decisionData with the national policy published
+// (every subject's standing stored under it), opened; the store closes
+// when the test ends.
+func publishedDecisionData(t *testing.T) (*pebble.Store, []*policy.Program) {
+	t.Helper()
+	dir := decisionData(t)
+	if _, errOut, status := runCLI(t, "policy", "publish", "../../policies/national.yaml", "--data", dir); status != 0 {
+		t.Fatalf("publish: %s", errOut)
+	}
+	s, err := pebble.Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	prgs, err := decisionPrograms(context.Background(), s)
+	if err != nil || len(prgs) != 1 {
+		t.Fatalf("programs: %d %v", len(prgs), err)
+	}
+	return s, prgs
+}
+
 // TestDecisionTableFromStoredStandings publishes a policy (which stores
 // every subject's standing under it, and saves the table's snapshot) and
 // loads the table: from its snapshot, and from the standings when the
 // snapshot is missing, damaged or of other standings, saving it again.
 func TestDecisionTableFromStoredStandings(t *testing.T) {
-	dir := decisionData(t)
-	if _, errOut, status := runCLI(t, "policy", "publish", "../../policies/national.yaml", "--data", dir); status != 0 {
-		t.Fatalf("publish: %s", errOut)
-	}
 	ctx := context.Background()
-	s, err := pebble.Open(dir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	prgs, err := decisionPrograms(ctx, s)
-	if err != nil || len(prgs) != 1 {
-		t.Fatalf("programs: %d %v", len(prgs), err)
-	}
+	s, prgs := publishedDecisionData(t)
 	path := tableSnapshotPath(s)
 	load := func(what, from, why string) {
 		t.Helper()
@@ -270,20 +280,8 @@ func TestDecisionTableFromStoredStandings(t *testing.T) {
 // server, which follows the ledger from the standings' watermark rather
 // than from its head.
 func TestDecisionTableCatchesUpFromStandings(t *testing.T) {
-	dir := decisionData(t)
-	if _, errOut, status := runCLI(t, "policy", "publish", "../../policies/national.yaml", "--data", dir); status != 0 {
-		t.Fatalf("publish: %s", errOut)
-	}
 	ctx := context.Background()
-	s, err := pebble.Open(dir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	prgs, err := decisionPrograms(ctx, s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, prgs := publishedDecisionData(t)
 	scored, err := s.Head(ctx)
 	if err != nil {
 		t.Fatal(err)

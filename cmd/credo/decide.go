@@ -126,6 +126,12 @@ func (e *env) saveTableSnapshot(ctx context.Context, s *pebble.Store) {
 	}
 	table, err := decide.New(prgs)
 	if err == nil {
+		// Scoring that stored nothing leaves the snapshot current: its
+		// header says so, without reading the rest.
+		var version string
+		if version, err = s.StandingsVersion(ctx); err == nil && table.SnapshotCurrent(tableSnapshotPath(s), version) {
+			return
+		}
 		_, err = table.LoadStandingsSnapshot(ctx, e.logger(), s, tableSnapshotPath(s))
 	}
 	if err != nil {

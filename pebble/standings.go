@@ -459,18 +459,14 @@ type cursor struct {
 	tp, fp int // lengths of T's and F's prefixes
 	ti, fi *pebble.Iterator
 	tok    bool // ti is at a standing stored alone
-	fseen  bool // fi has been positioned
 	fdone  bool // no block entry is left in range
 	final  bool // the block open is the last that may hold one
-	first  bool // the block open is the first read
-	fseen2 bool // a block has been opened
 	blk    blockReader
 	bopen  bool
 	bok    bool // blk is at an entry in range
 	after  []byte
 	upto   []byte
 	keep   func(dict []string) bool
-	bulk   bool
 	steps  int
 	suf    []byte // the subject (kind id) st is of
 	st     credo.Standing
@@ -543,7 +539,7 @@ func (s *Store) newCursor(ctx context.Context, j string, after, upto []byte, kee
 		ti.Close()
 		return nil, err
 	}
-	c := &cursor{ctx: ctx, j: j, tp: len(tp), fp: len(fp), ti: ti, fi: fi, after: after, upto: upto, keep: keep, bulk: true}
+	c := &cursor{ctx: ctx, j: j, tp: len(tp), fp: len(fp), ti: ti, fi: fi, after: after, upto: upto, keep: keep}
 	c.tok = ti.First()
 	c.advanceBlock()
 	return c, nil
@@ -559,7 +555,7 @@ func (c *cursor) advanceBlock() {
 	c.bok = false
 	for !c.fdone && c.err == nil {
 		if c.bopen && c.blk.next() {
-			if c.first && c.after != nil && c.blk.compare(c.after) <= 0 {
+			if c.blocks == 1 && c.after != nil && c.blk.compare(c.after) <= 0 {
 				continue
 			}
 			if c.final && c.blk.compare(c.upto) > 0 {
@@ -578,10 +574,10 @@ func (c *cursor) advanceBlock() {
 			return
 		}
 		var ok bool
-		if c.fseen {
+		if c.blocks > 0 {
 			ok = c.fi.Next()
 		} else {
-			ok, c.fseen = c.fi.First(), true
+			ok = c.fi.First()
 		}
 		if !ok {
 			c.fdone, c.err = true, c.fi.Error()
@@ -590,21 +586,22 @@ func (c *cursor) advanceBlock() {
 		// only the first block may hold entries up to after, the last
 		// past upto
 		c.blocks++
-		c.first = !c.fseen2
-		c.fseen2 = true
 		c.final = c.upto != nil && bytes.Compare(c.fi.Key()[c.fp:], c.upto) >= 0
 		v, err := c.fi.ValueAndErr()
 		if err == nil {
-			if c.keep == nil && c.bulk && !c.raw {
-				c.blk, err = openBlock(v, string(v))
-				c.bopen = err == nil
-				continue
+			// A block kept whole is read as a string at once, whose views
+			// its standings' strings are; one a filter may skip is read
+			// as bytes first, and again as a string only when kept.
+			whole := c.keep == nil && !c.raw
+			src := ""
+			if whole {
+				src = string(v)
 			}
-			c.blk, err = openBlock(v, "")
-		}
-		if c.bopen = err == nil && (c.keep == nil || c.keep(c.blk.dict)); c.bopen && c.bulk && !c.raw {
-			// read again as a string, whose views its standings' strings are
-			c.blk, err = openBlock(v, string(v))
+			c.blk, err = openBlock(v, src)
+			c.bopen = err == nil && (c.keep == nil || c.keep(c.blk.dict))
+			if c.bopen && !whole && !c.raw {
+				c.blk, err = openBlock(v, string(v))
+			}
 		}
 		if err != nil {
 			c.err = fmt.Errorf("standings under %s: block %x: %w", c.j, c.fi.Key(), err)

@@ -1,13 +1,17 @@
 package pebble
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"iter"
 	"math"
 	"slices"
 	"testing"
 	"time"
+
+	pebbledb "github.com/cockroachdb/pebble/v2"
 
 	"github.com/credo-org/credo"
 	"github.com/credo-org/credo/storetest"
@@ -311,4 +315,54 @@ func FuzzDecodeScoring(f *testing.F) {
 			t.Fatalf("projected %+v, decoded %+v", got, want)
 		}
 	})
+}
+
+// TestCorruptStandingsBlock: a block of standings the engine holds but
+// that does not open is an error for every reader — the whole list, a
+// filtered list and the parts the decision table loads from — never a
+// block passed over in silence.
+func TestCorruptStandingsBlock(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(t.TempDir(), &Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	at := time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
+	var sts []*credo.Standing
+	for i := range 10 {
+		sts = append(sts, &credo.Standing{Subject: credo.SubjectRef{Kind: credo.Person, ID: fmt.Sprintf("11010119900307%04d", i)},
+			Jurisdiction: "rongcheng", PolicyVersion: "rongcheng@1", AsOf: at, Score: 900, Grade: "B", Lists: []credo.Membership{}})
+	}
+	if err := s.ReplaceStandings(ctx, "rongcheng", sts); err != nil {
+		t.Fatal(err)
+	}
+	fp := jPrefix(nil, tagBlock, "rongcheng")
+	it, err := s.db.NewIter(&pebbledb.IterOptions{LowerBound: fp, UpperBound: prefixEnd(fp)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !it.First() {
+		t.Fatal("no block stored")
+	}
+	k, v := bytes.Clone(it.Key()), bytes.Clone(it.Value())
+	it.Close()
+	v[0] = 9 // an encoding no reader knows
+	if err := s.db.Set(k, v, pebbledb.Sync); err != nil {
+		t.Fatal(err)
+	}
+	failed := func(what string, seq iter.Seq2[*credo.Standing, error]) {
+		t.Helper()
+		for _, err := range seq {
+			if err != nil {
+				return
+			}
+		}
+		t.Errorf("%s: no error", what)
+	}
+	failed("the whole list", s.ListStandings(ctx, credo.StandingFilter{}))
+	failed("by grade", s.ListStandings(ctx, credo.StandingFilter{Grade: "B"}))
+	for i, part := range s.StandingParts(ctx, 1) {
+		failed(fmt.Sprintf("part %d", i), part)
+	}
 }

@@ -183,9 +183,9 @@ func recomputeProjected(ctx context.Context, s ProjectionStore, p *policy.Progra
 	withReps := scoresPersons && len(linked) > 0 && len(o.Reps) > 0
 
 	// what p makes of a tuple: computed once for each numbered tuple, here,
-	// and for each distinct inline one by the worker that meets it
-	var hits []policy.Hit
-	tupleOf := func(tuple []byte) (*tupleInfo, error) {
+	// and for each distinct inline one by the worker that meets it (hits is
+	// the caller's scratch)
+	tupleOf := func(tuple []byte, hits *[]policy.Hit) (*tupleInfo, error) {
 		r, err := pj.Record(tuple)
 		if err != nil {
 			return nil, err
@@ -194,15 +194,16 @@ func recomputeProjected(ctx context.Context, s ProjectionStore, p *policy.Progra
 		if !p.Projectable(r.Kind) {
 			ti.special = true
 		} else {
-			hits = p.Match(credo.SubjectRef{}, r, hits[:0])
-			ti.hits = slices.Clone(hits)
-			ti.special = ti.special || !p.Simple(hits) || (len(hits) == 0 && p.Relevant(r, hits))
+			*hits = p.Match(credo.SubjectRef{}, r, (*hits)[:0])
+			ti.hits = slices.Clone(*hits)
+			ti.special = ti.special || !p.Simple(ti.hits) || (len(ti.hits) == 0 && p.Relevant(r, ti.hits))
 		}
 		return ti, nil
 	}
 	numbered := make([]*tupleInfo, len(pj.Tuples))
+	var hits []policy.Hit
 	for n := 1; n < len(pj.Tuples); n++ {
-		if numbered[n], err = tupleOf(pj.Tuples[n]); err != nil {
+		if numbered[n], err = tupleOf(pj.Tuples[n], &hits); err != nil {
 			return res, fmt.Errorf("score %s: tuple %d: %w", p.VersionID(), n, err)
 		}
 	}
@@ -233,6 +234,7 @@ func recomputeProjected(ctx context.Context, s ProjectionStore, p *policy.Progra
 		}
 		wg.Go(func() {
 			tuples := map[string]uint32{}
+			var hits []policy.Hit // tupleOf's scratch, the worker's own
 			var rec pebble.ProjRecord
 			pt.err = s.ProjectionBlocks(ctx, lo, hi, func(blk pebble.ProjBlock) error {
 				if err := ctx.Err(); err != nil {
@@ -277,9 +279,7 @@ func recomputeProjected(ctx context.Context, s ProjectionStore, p *policy.Progra
 							if len(pt.tuples) == 1<<24 {
 								return fmt.Errorf("more than %d distinct record tuples in one worker's share", 1<<24)
 							}
-							mu.Lock() // tupleOf shares its hits
-							t, err := tupleOf(rec.Tuple)
-							mu.Unlock()
+							t, err := tupleOf(rec.Tuple, &hits)
 							if err != nil {
 								return fmt.Errorf("block at %d: %w", blk.First, err)
 							}

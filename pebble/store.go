@@ -732,7 +732,13 @@ func (s *Store) build(ctx context.Context, recs []*credo.Record, p *prepared, op
 					}
 				}
 				if j, ok := inBatch[id]; ok {
-					res[i] = s.against(recs[j], r, id, recs[j].Seq)
+					// both encodings are at hand: the hash written into
+					// j's header leaves its canonical bytes as they were
+					same, err := credo.SameEncodedPayload(p.encs[j][chainHeader:], p.encs[i][chainHeader:])
+					if err != nil {
+						return nil, nil, head, credo.Counts{}, fmt.Errorf("append record %d (%s/%s): against record %d of the batch: %w", i, r.Source, r.SourceRecordID, j, err)
+					}
+					res[i] = s.classify(same, r, id, recs[j].Seq)
 					continue
 				}
 			}
@@ -876,11 +882,6 @@ func (cb *chainBatch) release() {
 		return
 	}
 	cb.pool.Put(cb)
-}
-
-// against classifies r, which arrived under the key of existing record old.
-func (s *Store) against(old, r *credo.Record, id string, seq uint64) credo.AppendResult {
-	return s.classify(credo.SamePayload(old, r), r, id, seq)
 }
 
 // classify is the result for r, which arrived under the key of record seq:

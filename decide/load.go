@@ -283,7 +283,7 @@ func (t *Table) packAll(w *writer, full <-chan []loadEntry, free chan<- []loadEn
 	g := &gathered{hint: subjects}
 	var (
 		curKey  uint64
-		words   = make([]uint64, w.J)
+		words   = make([]uint64, w.ps.J)
 		pending bool
 	)
 	flush := func() {
@@ -368,7 +368,7 @@ func (g *gathered) each(i int, f func([]subjectProfile)) {
 // is not yet published); the few subjects whose probe would cross into the
 // next stretch, or that came twice, are put in after, one at a time.
 func (t *Table) build(w *writer, gs []*gathered) {
-	J := w.J
+	J := w.ps.J
 	n := 0
 	for _, g := range gs {
 		n += g.n

@@ -1,7 +1,6 @@
 package decide
 
 import (
-	"bufio"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -148,9 +147,8 @@ func (t *Table) ReadSnapshot(r io.Reader, version string) error {
 	}
 	J := len(t.schema.juris)
 	L := int(hd.slots)
-	idx := &slots{keys: make([]uint64, L), prof: make([]uint32, L), n: int(hd.subjects)}
-	adviseHugePages(idx.keys)
-	adviseHugePages(idx.prof)
+	idx := makeSlots(L)
+	idx.n = int(hd.subjects)
 	words := make([]uint64, int(hd.profiles)*max(J, 1))
 	readInts(sr, idx.keys)
 	readInts(sr, idx.prof)
@@ -368,12 +366,8 @@ func (t *Table) SaveSnapshot(path, version string) (err error) {
 			os.Remove(f.Name())
 		}
 	}()
-	bw := bufio.NewWriterSize(f, snapshotChunk)
-	if err := t.WriteSnapshot(bw, version); err != nil {
+	if err := t.WriteSnapshot(f, version); err != nil { // in chunks of its own: no buffer needed
 		return err
-	}
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("decision table snapshot: %w", err)
 	}
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("decision table snapshot: %w", err)

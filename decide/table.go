@@ -215,8 +215,10 @@ func (t *Table) BytesPerSubject() float64 {
 
 func newSlotsLen(subjects int) int { return max(subjects*5/4+1, 64) }
 
-func newSlots(subjects int) *slots {
-	n := newSlotsLen(subjects)
+func newSlots(subjects int) *slots { return makeSlots(newSlotsLen(subjects)) }
+
+// makeSlots is an empty index of n slots, on huge pages where it can be.
+func makeSlots(n int) *slots {
 	s := &slots{keys: make([]uint64, n), prof: make([]uint32, n)}
 	adviseHugePages(s.keys)
 	adviseHugePages(s.prof)
@@ -341,8 +343,7 @@ func (ps *profiles) number(words []uint64) (p uint32, added bool) {
 type writer struct {
 	t    *Table
 	snap *snapshot
-	ps   profiles // its words are snap.words
-	J    int
+	ps   profiles // its words are snap.words; ps.J words a profile
 	buf  []uint64
 }
 
@@ -350,7 +351,7 @@ type writer struct {
 // interned in intern.
 func (t *Table) newWriter(snap *snapshot, intern *internTable) *writer {
 	J := len(t.schema.juris)
-	return &writer{t: t, snap: snap, ps: profiles{J: J, words: snap.words, intern: intern}, J: J}
+	return &writer{t: t, snap: snap, ps: profiles{J: J, words: snap.words, intern: intern}}
 }
 
 // profileOf interns words and returns its profile number, appending it to
@@ -393,9 +394,9 @@ func (w *writer) set(k uint64, words []uint64, publish bool) {
 func (w *writer) current(k uint64) []uint64 {
 	w.buf = w.buf[:0]
 	if p, ok := w.snap.idx.find(k); ok {
-		return append(w.buf, w.snap.words[int(p)*w.J:int(p+1)*w.J]...)
+		return append(w.buf, w.snap.words[int(p)*w.ps.J:int(p+1)*w.ps.J]...)
 	}
-	for range w.J {
+	for range w.ps.J {
 		w.buf = append(w.buf, 0)
 	}
 	return w.buf

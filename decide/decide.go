@@ -114,7 +114,7 @@ func (r *Result) Outcomes() iter.Seq[Outcome] {
 			out := Outcome{Jurisdiction: jd.name, PolicyVersion: jd.version, Effect: o.effect}
 			switch {
 			case o.clause == -2:
-				out.Reason, out.Rule, out.When = m.purposeReason, "purpose", m.purposeText
+				out.Reason, out.Rule, out.When = m.purposeClause.reason, "purpose", m.purposeClause.when
 			case o.clause == -1:
 				out.Reason, out.Rule, out.Obligations = m.def.reason, "default", m.def.obligations
 			default:
@@ -159,12 +159,13 @@ func (r *Result) Obligations() map[string]any {
 	return out
 }
 
-// clause is the clause that decided o (a made-up one for the purpose).
+// clause is the clause that decided o (for the purpose, the measure's
+// purposeClause).
 func (r *Result) clause(o outcome) *clause {
 	m := &r.a.measures[o.m]
 	switch o.clause {
 	case -2:
-		return &clause{code: m.purposeCode}
+		return &m.purposeClause
 	case -1:
 		return &m.def
 	}
@@ -188,19 +189,12 @@ func (r *Result) Reasons() []string {
 			continue
 		}
 		if agree == 1 {
-			if o.clause == -2 {
-				return r.a.measures[o.m].purposeCodes
-			}
 			return r.clause(o).codes
 		}
 		if out == nil {
 			out = make([]string, 0, agree)
 		}
-		if o.clause == -2 {
-			out = append(out, r.a.measures[o.m].purposeCode)
-		} else {
-			out = append(out, r.clause(o).code)
-		}
+		out = append(out, r.clause(o).code)
 	}
 	return out
 }

@@ -49,12 +49,11 @@ type action struct {
 }
 
 type measure struct {
-	j             int
-	purpose       *cond
-	purposeReason string
-	purposeText   string
-	purposeCode   string   // jurisdiction:reason
-	purposeCodes  []string // purposeCode alone, shared by decisions
+	j       int
+	purpose *cond
+	// purposeClause is what a purpose that fails says, as a clause: its
+	// reason, its condition's text as when, its code.
+	purposeClause clause
 	clauses       []clause
 	def           clause
 }
@@ -128,9 +127,9 @@ func newSchema(prgs []*policy.Program) (*schema, error) {
 				if err != nil {
 					return nil, fmt.Errorf("decision table: %s measure %s purpose: %w", jd.version, m.Action, err)
 				}
-				cm.purpose, cm.purposeReason, cm.purposeText = c, m.Purpose.Reason, m.Purpose.When.Text
-				cm.purposeCode = jd.name + ":" + m.Purpose.Reason
-				cm.purposeCodes = []string{cm.purposeCode}
+				code := jd.name + ":" + m.Purpose.Reason
+				cm.purpose = c
+				cm.purposeClause = clause{reason: m.Purpose.Reason, when: m.Purpose.When.Text, code: code, codes: []string{code}}
 			}
 			for i, cl := range m.Rules {
 				c, err := sc.compile(jd, cl.When.Text)

@@ -49,11 +49,7 @@ func TestProjection(t *testing.T) {
 		recs = append(recs, projRec(i))
 	}
 	open := func() *Store {
-		s, err := Open(t.TempDir(), &Options{NoSync: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
+		s := openNoSync(t)
 		return s
 	}
 	appendRecs := func(s *Store, rs []*credo.Record) {
@@ -140,11 +136,7 @@ func TestProjection(t *testing.T) {
 // with its tuple inline decodes.
 func TestProjectionFormat(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(t.TempDir(), &Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openNoSync(t)
 	var recs []*credo.Record
 	for i := range 100 {
 		recs = append(recs, projRec(i))
@@ -198,11 +190,7 @@ func TestProjectionFormat(t *testing.T) {
 // jurisdiction's, indexes and all, and add history only where they change.
 func TestReplaceStandings(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(t.TempDir(), &Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openNoSync(t)
 	at := time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
 	ref := func(i int) credo.SubjectRef {
 		return credo.SubjectRef{Kind: credo.Person, ID: fmt.Sprintf("11010119900307%04d", i)}

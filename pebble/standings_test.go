@@ -257,11 +257,7 @@ func sameProjection(a, b *credo.Record) bool {
 // but the identity, provenance, recorded time and hash.
 func TestScanScoring(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(t.TempDir(), &Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openNoSync(t)
 	city, err := synth.New(synth.Config{Seed: 5, People: 500})
 	if err != nil {
 		t.Fatal(err)
@@ -323,11 +319,7 @@ func FuzzDecodeScoring(f *testing.F) {
 // block passed over in silence.
 func TestCorruptStandingsBlock(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(t.TempDir(), &Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openNoSync(t)
 	at := time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
 	var sts []*credo.Standing
 	for i := range 10 {
@@ -365,4 +357,17 @@ func TestCorruptStandingsBlock(t *testing.T) {
 	for i, part := range s.StandingParts(ctx, 1) {
 		failed(fmt.Sprintf("part %d", i), part)
 	}
+}
+
+// openNoSync opens a store in a temporary directory without syncing, for
+// tests of what is stored rather than of durability; it closes when the
+// test ends.
+func openNoSync(t testing.TB) *Store {
+	t.Helper()
+	s, err := Open(t.TempDir(), &Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }

@@ -28,8 +28,15 @@ import (
 // entries that is built afterwards, in bulk, off the writer's path: once
 // the blocks above the index's watermark hold auditSegment inquiries,
 // IndexAudit gathers their entries, sorts them and hands them to the index
-// engine as one table. Reads take the blocks above the watermark from the
-// log itself.
+// engine as one table: a segment of the index. Reads take the blocks above
+// the watermark from the log itself.
+//
+// A segment's keys lead with its number, so that each table the index
+// engine is handed lies after all the others in the key space: the engine
+// puts it straight into its last level and never merges it with another.
+// (Keyed by subject alone, each table would span every subject, and every
+// merge would rewrite the level below: that cost a batch decision more
+// than a microsecond.) A read seeks the subject in each segment.
 //
 // In the ledger engine:
 //
@@ -40,18 +47,23 @@ import (
 //
 // In the index engine:
 //
-//	L kind id 0x00 block key     → ∅   (the subject has inquiries in the block)
-//	Maudit                       → the last block key indexed
+//	i segment(8) kind id 0x00 block key → ∅ (the subject has inquiries in the block)
+//	Maudit                       → the last block key indexed ‖ segments(8)
+//	L kind id 0x00 block key     → ∅   the index as it was written before
+//	                               segments (with a watermark of the
+//	                               block key alone); still read
 //
 // time is the write's, in nanoseconds biased by 2^63, and after the last
 // block's even if the clock went back; r, random, keeps two writers of
-// the same nanosecond apart: a key is never written twice.
+// the same nanosecond apart: a key is never written twice. Segments are
+// numbered from 0.
 // An index entry written above the watermark (a crash between the table
 // and the watermark) is ignored by reads and written again, the same.
 const (
-	tagInquiry  = 'L'
-	tagAuditLog = 'l'
-	tagNotice   = 'V'
+	tagInquiry      = 'L'
+	tagInquiryIndex = 'i'
+	tagAuditLog     = 'l'
+	tagNotice       = 'V'
 )
 
 // auditSegment is how many inquiries the log holds above the index's
@@ -157,24 +169,48 @@ func (s *Store) IndexAudit(ctx context.Context) error {
 	return nil
 }
 
-// auditWatermark is the key of the last block indexed (nil for none).
-func (s *Store) auditWatermark() ([]byte, error) {
+// auditWatermark is the key of the last block indexed (nil for none) and
+// the number of segments written.
+func (s *Store) auditWatermark() (last []byte, segments uint64, err error) {
 	v, closer, err := s.idx.Get(metaAudit)
 	if errors.Is(err, pebble.ErrNotFound) {
-		return nil, nil
+		return nil, 0, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read the audit index's watermark: %w", err)
+		return nil, 0, fmt.Errorf("read the audit index's watermark: %w", err)
 	}
 	defer closer.Close()
-	return bytes.Clone(v), nil
+	switch len(v) {
+	case auditBlockKeyLen: // written before segments: the index is by subject alone
+		return bytes.Clone(v), 0, nil
+	case auditBlockKeyLen + 8:
+		return bytes.Clone(v[:auditBlockKeyLen]), binary.BigEndian.Uint64(v[auditBlockKeyLen:]), nil
+	}
+	return nil, 0, fmt.Errorf("read the audit index's watermark: corrupt (%d bytes)", len(v))
+}
+
+// auditBlockKeyLen is the length of a block's key: tag, time, r.
+const auditBlockKeyLen = 13
+
+// segmentPrefix is the start of segment seg's keys, and with ref, of the
+// subject's in it.
+func segmentPrefix(seg uint64, ref *credo.SubjectRef) []byte {
+	k := make([]byte, 0, 9+2+18+1)
+	k = append(k, tagInquiryIndex)
+	k = binary.BigEndian.AppendUint64(k, seg)
+	if ref != nil {
+		k = append(k, byte(ref.Kind))
+		k = append(k, ref.ID...)
+		k = append(k, 0)
+	}
+	return k
 }
 
 // indexAudit writes the index entries of the blocks above the watermark
 // as one table, when they hold a segment's worth of inquiries or blocks
 // (or any, with all).
 func (s *Store) indexAudit(ctx context.Context, all bool) error {
-	w, err := s.auditWatermark()
+	w, segments, err := s.auditWatermark()
 	if err != nil {
 		return err
 	}
@@ -200,13 +236,15 @@ func (s *Store) indexAudit(ctx context.Context, all bool) error {
 	if blocks == 0 || (!all && inquiries < auditSegment && blocks < auditSegmentBlocks) {
 		return nil
 	}
-	// The entries' keys, one after another in one buffer. Those of
+	// The entries' keys, one after another in one buffer (each led by
+	// the segment's, which all share). Those of
 	// persons' resident identity numbers of the usual shape (nearly all)
 	// are sorted by a number in the order of the key's bytes (idOrder), by
 	// radix, which keeps the blocks' order among equal numbers; the others
 	// by their bytes; the two runs are then merged.
 	var nums, others []auditEntry
-	keys := make([]byte, 0, inquiries*34)
+	seg := segmentPrefix(segments, nil)
+	keys := make([]byte, 0, inquiries*(len(seg)+34))
 	var last []byte
 	var dec auditDecoder
 	for ok := it.First(); ok; ok = it.Next() {
@@ -217,7 +255,8 @@ func (s *Store) indexAudit(ctx context.Context, all bool) error {
 		k := it.Key()
 		if err := dec.subjects(v, func(kind credo.SubjectKind, id []byte) {
 			off := len(keys)
-			keys = append(keys, tagInquiry, byte(kind))
+			keys = append(keys, seg...)
+			keys = append(keys, byte(kind))
 			keys = append(keys, id...)
 			keys = append(keys, 0)
 			keys = append(keys, k[1:]...)
@@ -277,7 +316,8 @@ func (s *Store) indexAudit(ctx context.Context, all bool) error {
 		return fmt.Errorf("ingest audit index table: %w", err)
 	}
 	// Not synced: losing it only means indexing some blocks again.
-	return guard(func() error { return s.idx.Set(metaAudit, last, pebble.NoSync) })
+	meta := binary.BigEndian.AppendUint64(last, segments+1)
+	return guard(func() error { return s.idx.Set(metaAudit, meta, pebble.NoSync) })
 }
 
 // auditEntry is an index entry: its key, keys[off:end], and for a person's
@@ -376,20 +416,26 @@ func (s *Store) subjectInquiries(ctx context.Context, ref credo.SubjectRef) ([]*
 		return nil
 	}
 	// The watermark first: what the index holds up to it is complete.
-	w, err := s.auditWatermark()
+	w, segments, err := s.auditWatermark()
 	if err != nil {
 		return nil, err
 	}
 	prefix := inquiryPrefix(ref)
 	var blocks [][]byte
 	if w != nil {
-		err = scanEach(ctx, s.idx, prefix, prefixEnd(prefix), func(k, _ []byte) error {
-			// k ends with the block's time ‖ r, as the log's key 'l' ‖ time ‖ r
-			if bk := k[len(prefix):]; bytes.Compare(bk, w[1:]) <= 0 {
+		// bk ends an entry's key: the block's time ‖ r, as the log's key 'l' ‖ time ‖ r
+		indexed := func(bk []byte) {
+			if bytes.Compare(bk, w[1:]) <= 0 {
 				blocks = append(blocks, append([]byte{tagAuditLog}, bk...))
 			}
+		}
+		err = scanEach(ctx, s.idx, prefix, prefixEnd(prefix), func(k, _ []byte) error {
+			indexed(k[len(prefix):])
 			return nil
 		})
+		if err == nil {
+			err = s.segmentBlocks(ctx, ref, segments, indexed)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("inquiries of %s: index: %w", ref, err)
 		}
@@ -416,6 +462,31 @@ func (s *Store) subjectInquiries(ctx context.Context, ref credo.SubjectRef) ([]*
 	}
 	slices.SortStableFunc(out, func(x, y *credo.Inquiry) int { return x.Time.Compare(y.Time) })
 	return out, nil
+}
+
+// segmentBlocks calls fn with the block key (after its tag) of each entry
+// of ref in the first segments segments of the index, in order: one seek
+// a segment, on one iterator.
+func (s *Store) segmentBlocks(ctx context.Context, ref credo.SubjectRef, segments uint64, fn func(bk []byte)) error {
+	if segments == 0 {
+		return nil
+	}
+	it, err := s.idx.NewIterWithContext(ctx, &pebble.IterOptions{
+		LowerBound: segmentPrefix(0, nil), UpperBound: segmentPrefix(segments, nil)})
+	if err != nil {
+		return err
+	}
+	for seg := range segments {
+		if err := ctx.Err(); err != nil {
+			it.Close()
+			return err
+		}
+		p := segmentPrefix(seg, &ref)
+		for ok := it.SeekGE(p); ok && bytes.HasPrefix(it.Key(), p); ok = it.Next() {
+			fn(it.Key()[len(p):])
+		}
+	}
+	return errors.Join(it.Error(), it.Close())
 }
 
 // Notice implements credo.Audit.

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cockroachdb/pebble/v2"
+
 	"github.com/credo-org/credo"
 )
 
@@ -105,10 +107,13 @@ func TestAuditIndex(t *testing.T) {
 		if err := s.AppendAudit(ctx, inqs, nil); err != nil {
 			t.Fatal(err)
 		}
-		if batch == 3 || batch == 8 { // the rest stays above the watermark
+		if batch == 3 || batch == 6 || batch == 8 { // the rest stays above the watermark
 			if err := s.indexAudit(ctx, true); err != nil {
 				t.Fatal(err)
 			}
+		}
+		if batch == 3 {
+			legacyAuditIndex(t, s) // the first segment as the index was written before segments
 		}
 	}
 	check := func(s *Store) {
@@ -147,6 +152,76 @@ func TestAuditIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	check(s)
+}
+
+// TestAuditSegmentsNeverMerged checks that each segment of the audit
+// index lies after the others: the index engine puts its table in its last
+// level and never merges it with another.
+func TestAuditSegmentsNeverMerged(t *testing.T) {
+	s, err := Open(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	const segments = 20 // more than the engine lets gather in L0 before it merges them
+	for seg := range segments {
+		var inqs []*credo.Inquiry
+		for i := range 200 {
+			inqs = append(inqs, &credo.Inquiry{Time: time.Now(), RequestID: fmt.Sprint(seg), Consumer: "airline",
+				Subject: credo.SubjectRef{Kind: credo.Person, ID: fmt.Sprintf("1101051949%07d1", (i*7919+seg)%100000)}, Action: "flight.book"})
+		}
+		if err := s.AppendAudit(ctx, inqs, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.indexAudit(ctx, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := s.idx.Metrics()
+	last := len(m.Levels) - 1
+	if m.Compact.Count != 0 || m.Levels[last].TablesCount != segments {
+		t.Errorf("the index engine: %d compactions, %d tables in its last level; want 0 and %d (a table a segment)",
+			m.Compact.Count, m.Levels[last].TablesCount, segments)
+	}
+	for q, err := range s.SubjectInquiries(ctx, credo.SubjectRef{Kind: credo.Person, ID: "110105194900000001"}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if q.Subject.ID != "110105194900000001" {
+			t.Fatalf("an inquiry about %s", q.Subject)
+		}
+	}
+}
+
+// legacyAuditIndex rewrites s's audit index as it was written before
+// segments: by subject alone ('L' kind id 0x00 block key), and a
+// watermark of the last block key alone.
+func legacyAuditIndex(t *testing.T, s *Store) {
+	t.Helper()
+	w, segments, err := s.auditWatermark()
+	if err != nil || segments != 1 {
+		t.Fatalf("watermark %x, %d segments, %v; want one segment", w, segments, err)
+	}
+	b := s.idx.NewBatch()
+	lo, hi := segmentPrefix(0, nil), segmentPrefix(1, nil)
+	n := 0
+	err = scanEach(context.Background(), s.idx, lo, hi, func(k, _ []byte) error {
+		n++
+		return b.Set(append([]byte{tagInquiry}, k[len(lo):]...), nil, nil)
+	})
+	if err != nil || n == 0 {
+		t.Fatalf("%d entries, %v", n, err)
+	}
+	if err := b.DeleteRange(lo, hi, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Set(metaAudit, w, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Commit(pebble.Sync); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestIDOrder checks that the numbers of ids compare as their bytes do.

@@ -253,13 +253,21 @@ func (d *decider) checked(ctx context.Context, p *principal, e *azEvaluation, no
 	return ev, err
 }
 
-// decide evaluates ev for p at now, filling c with the answer's context,
-// and returns the answer and what puts it on the record (for record).
-func (d *decider) decide(ctx context.Context, p *principal, ev evaluation, now time.Time, c *DecisionContext) (azResponse, auditItem) {
+// answer is where decide puts an answer's context and its inquiry: a
+// batch request allocates all of its answers at once.
+type answer struct {
+	context DecisionContext
+	inquiry credo.Inquiry
+}
+
+// decide evaluates ev for p at now, filling a with the answer's context
+// and inquiry, and returns the answer and what puts it on the record (for
+// record).
+func (d *decider) decide(ctx context.Context, p *principal, ev evaluation, now time.Time, a *answer) (azResponse, auditItem) {
 	r := d.table.Decide(ev.subject, ev.action, ev.context)
-	inq, notice := OnRecord(&r, now, info(ctx).id, p.name, ev.subject, ev.action, ev.context)
-	fillContext(c, &r, inq)
-	return azResponse{Decision: inq.Decision, Context: c}, auditItem{inq, notice}
+	notice := onRecord(&a.inquiry, &r, now, info(ctx).id, p.name, ev.subject, ev.action, ev.context)
+	fillContext(&a.context, &r, &a.inquiry)
+	return azResponse{Decision: a.inquiry.Decision, Context: &a.context}, auditItem{&a.inquiry, notice}
 }
 
 // record puts a request's decisions on the record.
@@ -271,7 +279,7 @@ func (d *decider) record(ctx context.Context, items []auditItem) {
 
 // decideOne evaluates ev for p and records it.
 func (d *decider) decideOne(ctx context.Context, p *principal, ev evaluation, now time.Time) azResponse {
-	res, it := d.decide(ctx, p, ev, now, new(DecisionContext))
+	res, it := d.decide(ctx, p, ev, now, new(answer))
 	items := [1]auditItem{it}
 	d.record(ctx, items[:])
 	return res
@@ -281,6 +289,12 @@ func (d *decider) decideOne(ctx context.Context, p *principal, ev evaluation, no
 // a denial the adverse-action notice (naming the measures; the audit log
 // adds the standing and records behind them).
 func OnRecord(r *decide.Result, now time.Time, requestID, consumer string, subject credo.SubjectRef, action string, context map[string]any) (*credo.Inquiry, *credo.AdverseNotice) {
+	inq := new(credo.Inquiry)
+	return inq, onRecord(inq, r, now, requestID, consumer, subject, action, context)
+}
+
+// onRecord is OnRecord making the inquiry in inq.
+func onRecord(inq *credo.Inquiry, r *decide.Result, now time.Time, requestID, consumer string, subject credo.SubjectRef, action string, context map[string]any) *credo.AdverseNotice {
 	reasons := r.Reasons()
 	if reasons == nil {
 		reasons = []string{}
@@ -289,10 +303,10 @@ func OnRecord(r *decide.Result, now time.Time, requestID, consumer string, subje
 		reasons = []string{"no_measure"}
 	}
 	purpose, _ := context["purpose"].(string)
-	inq := &credo.Inquiry{Time: now, RequestID: requestID, Consumer: consumer, Subject: subject, Action: action, Purpose: purpose,
+	*inq = credo.Inquiry{Time: now, RequestID: requestID, Consumer: consumer, Subject: subject, Action: action, Purpose: purpose,
 		Decision: r.Effect == credo.Permit, Known: r.Known, Reasons: reasons, PolicyVersions: r.PolicyVersions()}
 	if r.Effect != credo.Deny {
-		return inq, nil
+		return nil
 	}
 	notice := &credo.AdverseNotice{ID: newNoticeID(now), Time: now, RequestID: requestID, Consumer: consumer,
 		Subject: subject, Action: action, Object: HowToObject}
@@ -303,7 +317,7 @@ func OnRecord(r *decide.Result, now time.Time, requestID, consumer string, subje
 		}
 	}
 	inq.NoticeID = notice.ID
-	return inq, notice
+	return notice
 }
 
 // ResponseContext is an evaluation response's context for decision r,
@@ -404,7 +418,7 @@ func (d *decider) evaluations(ctx context.Context, x exchange, p *principal, bod
 	}
 	d.warm(&req)
 	out := make([]azResponse, 0, len(req.Evaluations))
-	contexts := make([]DecisionContext, len(req.Evaluations)) // one allocation for the answers' contexts
+	answers := make([]answer, len(req.Evaluations)) // one allocation for the answers' contexts and inquiries
 	items := make([]auditItem, 0, len(req.Evaluations))
 	for i := range req.Evaluations {
 		item := req.azEvaluation // the defaults
@@ -430,7 +444,7 @@ func (d *decider) evaluations(ctx context.Context, x exchange, p *principal, bod
 				res = errorContext(err)
 			} else {
 				var it auditItem
-				res, it = d.decide(ctx, p, ev, now, &contexts[i])
+				res, it = d.decide(ctx, p, ev, now, &answers[i])
 				items = append(items, it)
 			}
 		}
@@ -491,7 +505,7 @@ func handleSearchAction(d *decider) func(http.ResponseWriter, *http.Request, *pr
 		results := []map[string]string{}
 		var items []auditItem
 		for _, a := range d.table.Actions() {
-			res, it := d.decide(ctx, p, evaluation{subject: ref, action: a, context: req.Context}, now, new(DecisionContext))
+			res, it := d.decide(ctx, p, evaluation{subject: ref, action: a, context: req.Context}, now, new(answer))
 			items = append(items, it)
 			if res.Decision {
 				results = append(results, map[string]string{"name": a})

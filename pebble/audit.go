@@ -93,22 +93,35 @@ func inquiryPrefix(ref credo.SubjectRef) []byte {
 
 func noticeKey(id string) []byte { return append([]byte{tagNotice}, id...) }
 
+// auditWriter is what AppendAudit keeps from call to call, under auditMu.
+type auditWriter struct {
+	last []byte // the last block's key, once read from the engine
+	enc  auditEncoder
+}
+
 // nextAuditBlockKey is the key of a block written now: after the last
 // block's, so that the index's watermark never passes a block it has not
-// indexed.
+// indexed. The last one's is read from the engine once, then kept.
 func (s *Store) nextAuditBlockKey(now time.Time) ([]byte, error) {
 	t := uint64(now.UnixNano()) ^ (1 << 63)
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: auditLogPrefix, UpperBound: prefixEnd(auditLogPrefix)})
-	if err != nil {
-		return nil, err
+	if s.audit.last == nil {
+		it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: auditLogPrefix, UpperBound: prefixEnd(auditLogPrefix)})
+		if err != nil {
+			return nil, err
+		}
+		s.audit.last = []byte{tagAuditLog}
+		if it.Last() && len(it.Key()) >= 9 {
+			s.audit.last = bytes.Clone(it.Key())
+		}
+		if err := errors.Join(it.Error(), it.Close()); err != nil {
+			s.audit.last = nil
+			return nil, err
+		}
 	}
-	if it.Last() && len(it.Key()) >= 9 {
-		t = max(t, binary.BigEndian.Uint64(it.Key()[1:9])+1)
+	if len(s.audit.last) >= 9 {
+		t = max(t, binary.BigEndian.Uint64(s.audit.last[1:9])+1)
 	}
-	if err := errors.Join(it.Error(), it.Close()); err != nil {
-		return nil, err
-	}
-	k := make([]byte, 0, 13)
+	k := make([]byte, 0, auditBlockKeyLen)
 	k = append(k, tagAuditLog)
 	k = binary.BigEndian.AppendUint64(k, t)
 	return binary.BigEndian.AppendUint32(k, rand.Uint32()), nil
@@ -130,15 +143,16 @@ func (s *Store) AppendAudit(ctx context.Context, inqs []*credo.Inquiry, notices 
 	}
 	b := s.db.NewBatch()
 	defer b.Close()
+	var written []byte
 	if len(inqs) > 0 {
 		k, err := s.nextAuditBlockKey(time.Now())
 		if err != nil {
 			return fmt.Errorf("audit: %s: %w", s.dir, err)
 		}
-		var enc auditEncoder
-		if err := b.Set(k, enc.encode(inqs), nil); err != nil {
+		if err := b.Set(k, s.audit.enc.encode(inqs), nil); err != nil { // Set copies the block: the encoder's buffers serve again
 			return err
 		}
+		written = k
 	}
 	for _, n := range notices {
 		if n.ID == "" {
@@ -154,6 +168,9 @@ func (s *Store) AppendAudit(ctx context.Context, inqs []*credo.Inquiry, notices 
 	}
 	if err := commit(b, s.wo); err != nil {
 		return fmt.Errorf("audit: write %d inquiries to %s: %w", len(inqs), s.dir, err)
+	}
+	if written != nil {
+		s.audit.last = written
 	}
 	return nil
 }
@@ -295,7 +312,11 @@ func (s *Store) indexAudit(ctx context.Context, all bool) error {
 	entries = append(append(entries, nums...), others...)
 	path := filepath.Join(s.dir, ingestDirName, fmt.Sprintf("audit-%x.sst", last))
 	defer os.Remove(path)
-	err = writeSSTable(path, s.idxOpts.MakeWriterOptions(0, s.idx.TableFormat()), func(w *sstable.Writer) error {
+	wo := s.idxOpts.MakeWriterOptions(0, s.idx.TableFormat())
+	// No bloom filter: reads seek into a segment, which a filter of whole
+	// keys (subject and block) cannot answer.
+	wo.FilterPolicy = nil
+	err = writeSSTable(path, wo, func(w *sstable.Writer) error {
 		var prev []byte
 		for _, e := range entries {
 			k := key(e)
@@ -532,6 +553,7 @@ type auditEncoder struct {
 	strs  map[string]uint64
 	table []byte
 	body  []byte
+	out   []byte
 	n     uint64
 	// the last string of each field and its index: the inquiries of a
 	// batch mostly repeat the one before's consumer, action, request and
@@ -581,10 +603,13 @@ func (e *auditEncoder) list(f int, ss []string) {
 	}
 }
 
-// encode returns the block of inqs.
+// encode returns the block of inqs, valid until the next call.
 func (e *auditEncoder) encode(inqs []*credo.Inquiry) []byte {
-	e.strs = make(map[string]uint64, 16)
-	e.body = make([]byte, 0, 64*len(inqs))
+	if e.strs == nil {
+		e.strs = make(map[string]uint64, 16)
+	}
+	clear(e.strs)
+	e.table, e.body, e.n, e.last, e.lastIdx = e.table[:0], e.body[:0], 0, [8]string{}, [8]uint64{}
 	base := inqs[0].Time.UnixNano()
 	e.body = binary.AppendVarint(e.body, base)
 	for _, q := range inqs {
@@ -613,12 +638,12 @@ func (e *auditEncoder) encode(inqs []*credo.Inquiry) []byte {
 		e.list(6, q.PolicyVersions)
 		e.str(q.NoticeID)
 	}
-	out := make([]byte, 0, 1+2*binary.MaxVarintLen64+len(e.table)+len(e.body))
-	out = append(out, auditBlockVersion)
+	out := append(e.out[:0], auditBlockVersion)
 	out = binary.AppendUvarint(out, uint64(len(inqs)))
 	out = binary.AppendUvarint(out, e.n)
 	out = append(out, e.table...)
-	return append(out, e.body...)
+	e.out = append(out, e.body...)
+	return e.out
 }
 
 // auditDecoder reads blocks; its string table is reused from block to

@@ -55,6 +55,15 @@ func TestAuditBlockRoundTrip(t *testing.T) {
 	}); err != nil || len(subjects) != 3 || subjects[1] != in[1].Subject {
 		t.Errorf("subjects: %v, %v", subjects, err)
 	}
+	// The encoder serves again (AppendAudit keeps one): a block of other
+	// inquiries, then the first ones again, as a new encoder makes them.
+	first := bytes.Clone(block)
+	if other := enc.encode(in[1:2]); bytes.Equal(other, first) {
+		t.Fatal("another block encoded the same")
+	}
+	if again := enc.encode(in); !bytes.Equal(again, first) {
+		t.Errorf("encoded again by the same encoder:\n%x\nwant\n%x", again, first)
+	}
 }
 
 // FuzzAuditBlock checks that a damaged block is an error, never a panic.

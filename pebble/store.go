@@ -100,9 +100,10 @@ type Store struct {
 	// whether the store holds any (resolution.go), so that reads of a
 	// store without them pay nothing for them.
 	resolveMu      sync.Mutex
-	reviewMu       sync.Mutex // serialises the review queue's read-modify-writes
-	auditMu        sync.Mutex // AppendAudit calls take turns (audit.go)
-	projectionMu   sync.Mutex // ExtendProjection calls take turns
+	reviewMu       sync.Mutex  // serialises the review queue's read-modify-writes
+	auditMu        sync.Mutex  // AppendAudit calls take turns (audit.go)
+	audit          auditWriter // under auditMu
+	projectionMu   sync.Mutex  // ExtendProjection calls take turns
 	hasAssignments atomic.Bool
 	hasMerges      atomic.Bool
 	// syncedSeq is the last sequence number synced: reads yield nothing

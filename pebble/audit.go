@@ -95,31 +95,45 @@ func noticeKey(id string) []byte { return append([]byte{tagNotice}, id...) }
 
 // auditWriter is what AppendAudit keeps from call to call, under auditMu.
 type auditWriter struct {
-	last []byte // the last block's key, once read from the engine
-	enc  auditEncoder
+	last    []byte // the last block's key (empty: none), once read from the engine
+	enc     auditEncoder
+	pending auditPending // the index's entries of the blocks written since the index last took them
 }
 
-// nextAuditBlockKey is the key of a block written now: after the last
-// block's, so that the index's watermark never passes a block it has not
-// indexed. The last one's is read from the engine once, then kept.
-func (s *Store) nextAuditBlockKey(now time.Time) ([]byte, error) {
-	t := uint64(now.UnixNano()) ^ (1 << 63)
+// lastAuditBlock returns the last block's key (nil for none), read from
+// the engine once, then kept. Under auditMu.
+func (s *Store) lastAuditBlock() ([]byte, error) {
 	if s.audit.last == nil {
 		it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: auditLogPrefix, UpperBound: prefixEnd(auditLogPrefix)})
 		if err != nil {
 			return nil, err
 		}
-		s.audit.last = []byte{tagAuditLog}
-		if it.Last() && len(it.Key()) >= 9 {
-			s.audit.last = bytes.Clone(it.Key())
+		last := []byte{}
+		if it.Last() {
+			last = bytes.Clone(it.Key())
 		}
 		if err := errors.Join(it.Error(), it.Close()); err != nil {
-			s.audit.last = nil
 			return nil, err
 		}
+		s.audit.last = last
 	}
-	if len(s.audit.last) >= 9 {
-		t = max(t, binary.BigEndian.Uint64(s.audit.last[1:9])+1)
+	if len(s.audit.last) == 0 {
+		return nil, nil
+	}
+	return s.audit.last, nil
+}
+
+// nextAuditBlockKey is the key of a block written now: after the last
+// block's, so that the index's watermark never passes a block it has not
+// indexed. Under auditMu.
+func (s *Store) nextAuditBlockKey(now time.Time) ([]byte, error) {
+	t := uint64(now.UnixNano()) ^ (1 << 63)
+	last, err := s.lastAuditBlock()
+	if err != nil {
+		return nil, err
+	}
+	if len(last) >= 9 {
+		t = max(t, binary.BigEndian.Uint64(last[1:9])+1)
 	}
 	k := make([]byte, 0, auditBlockKeyLen)
 	k = append(k, tagAuditLog)
@@ -170,6 +184,9 @@ func (s *Store) AppendAudit(ctx context.Context, inqs []*credo.Inquiry, notices 
 		return fmt.Errorf("audit: write %d inquiries to %s: %w", len(inqs), s.dir, err)
 	}
 	if written != nil {
+		if p := &s.audit.pending; p.anchored { // else the index reads the block back
+			p.add(written, inquirySubjects(inqs))
+		}
 		s.audit.last = written
 	}
 	return nil
@@ -223,110 +240,210 @@ func segmentPrefix(seg uint64, ref *credo.SubjectRef) []byte {
 	return k
 }
 
+// auditPending is what the index has yet to take: the entries of the
+// blocks written after the block keyed after (empty: the first block), in
+// order; AppendAudit adds each block's as it writes it, so that the index
+// is built without reading the blocks back. A person's resident identity
+// number of the usual shape (nearly all) is kept as its number in the
+// order of the key's bytes (idOrder): 16 bytes an inquiry.
+type auditPending struct {
+	anchored  bool   // after is set: entries may be added
+	after     []byte // the key of the block before the first of blocks
+	blocks    [][]byte
+	inquiries int
+	nums      []numEntry   // persons' ids of the usual shape
+	others    []otherEntry // the rest, their keys in keys
+	keys      []byte
+}
+
+// numEntry is a person's inquiry in block blk of the pending blocks, by
+// the number of the person's id (idOrder).
+type numEntry struct {
+	v   uint64
+	blk uint32
+}
+
+// otherEntry is any other inquiry: the key kind ‖ id ‖ 0x00 is
+// keys[off:end].
+type otherEntry struct {
+	off, end, blk uint32
+}
+
+// add adds the entries of the block keyed k, of the subjects fn yields.
+func (p *auditPending) add(k []byte, subjects func(fn func(kind credo.SubjectKind, id []byte)) error) error {
+	blk := uint32(len(p.blocks))
+	err := subjects(func(kind credo.SubjectKind, id []byte) {
+		p.inquiries++
+		if kind == credo.Person {
+			if v, ok := idOrder(id); ok {
+				p.nums = append(p.nums, numEntry{v, blk})
+				return
+			}
+		}
+		off := uint32(len(p.keys))
+		p.keys = append(p.keys, byte(kind))
+		p.keys = append(p.keys, id...)
+		p.keys = append(p.keys, 0)
+		p.others = append(p.others, otherEntry{off, uint32(len(p.keys)), blk})
+	})
+	if err != nil {
+		return err
+	}
+	p.blocks = append(p.blocks, bytes.Clone(k))
+	return nil
+}
+
+// join adds to p the entries of q, whose blocks follow p's.
+func (p *auditPending) join(q *auditPending) {
+	base, off := uint32(len(p.blocks)), uint32(len(p.keys))
+	p.blocks = append(p.blocks, q.blocks...)
+	p.inquiries += q.inquiries
+	for _, e := range q.nums {
+		p.nums = append(p.nums, numEntry{e.v, e.blk + base})
+	}
+	for _, e := range q.others {
+		p.others = append(p.others, otherEntry{e.off + off, e.end + off, e.blk + base})
+	}
+	p.keys = append(p.keys, q.keys...)
+}
+
+// inquirySubjects yields the subjects of inqs, for auditPending.add.
+func inquirySubjects(inqs []*credo.Inquiry) func(fn func(kind credo.SubjectKind, id []byte)) error {
+	return func(fn func(kind credo.SubjectKind, id []byte)) error {
+		for _, q := range inqs {
+			fn(q.Subject.Kind, []byte(q.Subject.ID))
+		}
+		return nil
+	}
+}
+
 // indexAudit writes the index entries of the blocks above the watermark
 // as one table, when they hold a segment's worth of inquiries or blocks
-// (or any, with all).
+// (or any, with all). It takes them from the pending entries, which begin
+// at the watermark once the blocks above it written before (by another
+// store, or before a failed index) have been read back into them.
 func (s *Store) indexAudit(ctx context.Context, all bool) error {
+	s.auditIndexMu.Lock()
+	defer s.auditIndexMu.Unlock()
 	w, segments, err := s.auditWatermark()
 	if err != nil {
 		return err
 	}
-	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: auditLowerBound(w), UpperBound: prefixEnd(auditLogPrefix)})
-	if err != nil {
-		return err
-	}
-	defer it.Close()
-	// First count, reading the blocks' headers only: most calls stop here.
-	var inquiries, blocks int
-	for ok := it.First(); ok; ok = it.Next() {
-		v, err := it.ValueAndErr()
+	s.auditMu.Lock()
+	p := &s.audit.pending
+	if !p.anchored || !bytes.Equal(p.after, w) {
+		// Read back the blocks up to the last written, without holding up
+		// AppendAudit: those written meanwhile gather after it.
+		cut, err := s.lastAuditBlock()
+		if err != nil {
+			s.auditMu.Unlock()
+			return err
+		}
+		*p = auditPending{anchored: true, after: cut}
+		s.auditMu.Unlock()
+		back, err := s.readAuditBlocks(ctx, w, cut)
 		if err != nil {
 			return err
 		}
-		n, _ := binary.Uvarint(v[min(1, len(v)):])
-		inquiries += int(n)
-		blocks++
+		s.auditMu.Lock()
+		back.join(p)
+		*p = back
 	}
-	if err := it.Error(); err != nil {
-		return err
-	}
-	if blocks == 0 || (!all && inquiries < auditSegment && blocks < auditSegmentBlocks) {
+	if len(p.blocks) == 0 || (!all && p.inquiries < auditSegment && len(p.blocks) < auditSegmentBlocks) {
+		s.auditMu.Unlock()
 		return nil
 	}
-	// The entries' keys, one after another in one buffer (each led by
-	// the segment's, which all share). Those of
-	// persons' resident identity numbers of the usual shape (nearly all)
-	// are sorted by a number in the order of the key's bytes (idOrder), by
-	// radix, which keeps the blocks' order among equal numbers; the others
-	// by their bytes; the two runs are then merged.
-	var nums, others []auditEntry
-	seg := segmentPrefix(segments, nil)
-	keys := make([]byte, 0, inquiries*(len(seg)+34))
-	var last []byte
+	take := *p
+	*p = auditPending{anchored: true, after: take.blocks[len(take.blocks)-1]}
+	s.auditMu.Unlock()
+	if err := s.writeAuditSegment(ctx, segments, &take); err != nil {
+		return err // the next call reads the blocks back
+	}
+	// Not synced: losing it only means indexing some blocks again.
+	meta := binary.BigEndian.AppendUint64(bytes.Clone(take.blocks[len(take.blocks)-1]), segments+1)
+	return guard(func() error { return s.idx.Set(metaAudit, meta, pebble.NoSync) })
+}
+
+// readAuditBlocks reads back the entries of the blocks after w through
+// cut (none when cut is nil).
+func (s *Store) readAuditBlocks(ctx context.Context, w, cut []byte) (auditPending, error) {
+	p := auditPending{anchored: true, after: w}
+	if cut == nil {
+		return p, nil
+	}
+	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: auditLowerBound(w), UpperBound: append(bytes.Clone(cut), 0)})
+	if err != nil {
+		return p, err
+	}
+	defer it.Close()
 	var dec auditDecoder
 	for ok := it.First(); ok; ok = it.Next() {
 		v, err := it.ValueAndErr()
 		if err != nil {
-			return err
+			return p, err
 		}
 		k := it.Key()
-		if err := dec.subjects(v, func(kind credo.SubjectKind, id []byte) {
-			off := len(keys)
-			keys = append(keys, seg...)
-			keys = append(keys, byte(kind))
-			keys = append(keys, id...)
-			keys = append(keys, 0)
-			keys = append(keys, k[1:]...)
-			e := auditEntry{off: uint32(off), end: uint32(len(keys))}
-			var num bool
-			if kind == credo.Person {
-				e.v, num = idOrder(id)
-			}
-			if num {
-				if nums == nil {
-					nums = make([]auditEntry, 0, inquiries)
-				}
-				nums = append(nums, e)
-			} else {
-				others = append(others, e)
-			}
-		}); err != nil {
-			return fmt.Errorf("audit block %x: %w", k, err)
-		}
-		last = bytes.Clone(k)
-	}
-	if err := it.Error(); err != nil {
-		return err
-	}
-	nums = radixSort(nums)
-	key := func(e auditEntry) []byte { return keys[e.off:e.end] }
-	slices.SortStableFunc(others, func(x, y auditEntry) int { return bytes.Compare(key(x), key(y)) })
-	entries := make([]auditEntry, 0, len(nums)+len(others))
-	for len(nums) > 0 && len(others) > 0 {
-		if bytes.Compare(key(others[0]), key(nums[0])) < 0 {
-			entries, others = append(entries, others[0]), others[1:]
-		} else {
-			entries, nums = append(entries, nums[0]), nums[1:]
+		if err := p.add(k, func(fn func(kind credo.SubjectKind, id []byte)) error { return dec.subjects(v, fn) }); err != nil {
+			return p, fmt.Errorf("audit block %x: %w", k, err)
 		}
 	}
-	entries = append(append(entries, nums...), others...)
+	return p, it.Error()
+}
+
+// writeAuditSegment writes the entries of p as segment seg of the index:
+// one table, which the index engine takes into its last level.
+func (s *Store) writeAuditSegment(ctx context.Context, seg uint64, p *auditPending) error {
+	// Persons' numbers sort by radix, which keeps the blocks' order among
+	// equal ones; the others by their keys' bytes; the two runs are then
+	// merged by their keys.
+	nums := radixSort(p.nums)
+	others := p.others
+	other := func(e otherEntry) []byte { return p.keys[e.off:e.end] }
+	slices.SortStableFunc(others, func(x, y otherEntry) int { return bytes.Compare(other(x), other(y)) })
+	prefix := segmentPrefix(seg, nil)
+	numKey := func(dst []byte, e numEntry) []byte {
+		dst = append(append(dst[:0], prefix...), byte(credo.Person))
+		dst = appendIDOfOrder(dst, e.v)
+		return append(append(dst, 0), p.blocks[e.blk][1:]...)
+	}
+	otherKey := func(dst []byte, e otherEntry) []byte {
+		dst = append(append(dst[:0], prefix...), other(e)...)
+		return append(dst, p.blocks[e.blk][1:]...)
+	}
+	last := p.blocks[len(p.blocks)-1]
 	path := filepath.Join(s.dir, ingestDirName, fmt.Sprintf("audit-%x.sst", last))
 	defer os.Remove(path)
 	wo := s.idxOpts.MakeWriterOptions(0, s.idx.TableFormat())
 	// No bloom filter: reads seek into a segment, which a filter of whole
 	// keys (subject and block) cannot answer.
 	wo.FilterPolicy = nil
-	err = writeSSTable(path, wo, func(w *sstable.Writer) error {
-		var prev []byte
-		for _, e := range entries {
-			k := key(e)
-			if bytes.Equal(k, prev) {
-				continue // a subject asked about twice in one block
+	err := writeSSTable(path, wo, func(w *sstable.Writer) error {
+		var nk, ok, prev []byte
+		if len(nums) > 0 {
+			nk = numKey(nk, nums[0])
+		}
+		if len(others) > 0 {
+			ok = otherKey(ok, others[0])
+		}
+		for len(nums) > 0 || len(others) > 0 {
+			num := len(others) == 0 || (len(nums) > 0 && bytes.Compare(nk, ok) <= 0)
+			k := ok
+			if num {
+				k = nk
 			}
-			if err := w.Set(k, nil); err != nil {
-				return err
+			if !bytes.Equal(k, prev) { // else a subject asked about twice in one block
+				if err := w.Set(k, nil); err != nil {
+					return err
+				}
+				prev = append(prev[:0], k...)
 			}
-			prev = k
+			if num {
+				if nums = nums[1:]; len(nums) > 0 {
+					nk = numKey(nk, nums[0])
+				}
+			} else if others = others[1:]; len(others) > 0 {
+				ok = otherKey(ok, others[0])
+			}
 		}
 		return nil
 	})
@@ -336,25 +453,16 @@ func (s *Store) indexAudit(ctx context.Context, all bool) error {
 	if err := guard(func() error { return s.idx.Ingest(ctx, []string{path}) }); err != nil {
 		return fmt.Errorf("ingest audit index table: %w", err)
 	}
-	// Not synced: losing it only means indexing some blocks again.
-	meta := binary.BigEndian.AppendUint64(last, segments+1)
-	return guard(func() error { return s.idx.Set(metaAudit, meta, pebble.NoSync) })
-}
-
-// auditEntry is an index entry: its key, keys[off:end], and for a person's
-// resident identity number, v, the number of its order.
-type auditEntry struct {
-	v        uint64
-	off, end uint32
+	return nil
 }
 
 // radixSort sorts es by v, keeping the order of equal ones: a byte a
 // pass, from the lowest, skipping the bytes all share.
-func radixSort(es []auditEntry) []auditEntry {
+func radixSort(es []numEntry) []numEntry {
 	if len(es) < 2 {
 		return es
 	}
-	tmp := make([]auditEntry, len(es))
+	tmp := make([]numEntry, len(es))
 	for shift := 0; shift < 64; shift += 8 {
 		var count [256]int
 		for _, e := range es {
@@ -399,6 +507,19 @@ func idOrder(id []byte) (uint64, bool) {
 		return v*11 + 10, true
 	}
 	return 0, false
+}
+
+// appendIDOfOrder appends the id whose number is v (idOrder's inverse).
+func appendIDOfOrder(dst []byte, v uint64) []byte {
+	check := v % 11
+	v /= 11
+	var id [18]byte
+	for i := 16; i >= 0; i-- {
+		id[i] = byte('0' + v%10)
+		v /= 10
+	}
+	id[17] = "0123456789X"[check]
+	return append(dst, id[:]...)
 }
 
 // auditLowerBound is the first log key above the watermark w.

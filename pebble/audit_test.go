@@ -259,6 +259,9 @@ func TestIDOrder(t *testing.T) {
 		if got, want := cmp.Compare(va, vb), bytes.Compare(a, b); got != want {
 			t.Fatalf("%s vs %s: numbers compare %d, bytes %d", a, b, got, want)
 		}
+		if back := appendIDOfOrder(nil, va); !bytes.Equal(back, a) {
+			t.Fatalf("appendIDOfOrder(idOrder(%s)) = %s", a, back)
+		}
 	}
 	for _, bad := range []string{"11010519491231002", "1101051949123100Y2", "11010519491231002x", "110105194912310021X"} {
 		if _, ok := idOrder([]byte(bad)); ok {
@@ -271,17 +274,154 @@ func TestIDOrder(t *testing.T) {
 func TestRadixSort(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, n := range []int{0, 1, 2, 100, 5000} {
-		es := make([]auditEntry, n)
+		es := make([]numEntry, n)
 		for i := range es {
-			es[i] = auditEntry{v: rng.Uint64() >> (rng.IntN(8) * 8) & ^uint64(0xff00), off: uint32(i)} // some bytes shared
+			es[i] = numEntry{v: rng.Uint64() >> (rng.IntN(8) * 8) & ^uint64(0xff00), blk: uint32(i)} // some bytes shared
 			if i > 0 && rng.IntN(4) == 0 {
 				es[i].v = es[i-1].v // ties keep their order
 			}
 		}
 		want := slices.Clone(es)
-		slices.SortStableFunc(want, func(x, y auditEntry) int { return cmp.Compare(x.v, y.v) })
+		slices.SortStableFunc(want, func(x, y numEntry) int { return cmp.Compare(x.v, y.v) })
 		if got := radixSort(es); !slices.Equal(got, want) {
 			t.Errorf("%d entries: radix sort differs", n)
+		}
+	}
+}
+
+// TestAuditIndexPendingAsReadBack checks that the index AppendAudit's
+// pending entries make is the one reading the blocks back makes.
+func TestAuditIndexPendingAsReadBack(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { s.Close() }()
+	ctx := context.Background()
+	if err := s.indexAudit(ctx, false); err != nil { // anchors the pending entries at the (empty) watermark
+		t.Fatal(err)
+	}
+	subjects := []credo.SubjectRef{{Kind: credo.Person, ID: "11010519491231002X"}, {Kind: credo.Person, ID: "110105194912310021"},
+		{Kind: credo.Person, ID: "11010519491231002"}, // not of the usual shape: keyed by its bytes
+		{Kind: credo.Organization, ID: "91350100M000100Y43"}, {Kind: credo.Person, ID: "650105200001010013"}}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for batch := range 20 {
+		var inqs []*credo.Inquiry
+		for range 100 {
+			inqs = append(inqs, &credo.Inquiry{Time: time.Now(), RequestID: fmt.Sprint(batch), Consumer: "airline",
+				Subject: subjects[rng.IntN(len(subjects))], Action: "flight.book"})
+		}
+		if err := s.AppendAudit(ctx, inqs, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := s.audit.pending.inquiries; n != 2000 {
+		t.Fatalf("%d inquiries pending, want 2000", n)
+	}
+	if err := s.indexAudit(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	entries := func() [][]byte {
+		var out [][]byte
+		if err := scanEach(ctx, s.idx, []byte{tagInquiryIndex}, []byte{tagInquiryIndex + 1}, func(k, _ []byte) error {
+			out = append(out, bytes.Clone(k))
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	pending := entries()
+	// Forget the index, and index again from the blocks, read back.
+	b := s.idx.NewBatch()
+	b.DeleteRange([]byte{tagInquiryIndex}, []byte{tagInquiryIndex + 1}, nil)
+	b.Delete(metaAudit, nil)
+	if err := b.Commit(pebble.Sync); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if s, err = Open(dir, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.indexAudit(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	back := entries()
+	if len(pending) == 0 || !slices.EqualFunc(pending, back, bytes.Equal) {
+		t.Errorf("index from the pending entries (%d) differs from the index read back (%d)", len(pending), len(back))
+	}
+}
+
+// TestAuditIndexBesideAppends indexes the trail again and again while it
+// is written: every inquiry is found once, in whichever segment.
+func TestAuditIndexBesideAppends(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	// some blocks written before: read back by the first index, beside the appends
+	first := []*credo.Inquiry{{Time: time.Now(), Consumer: "bank", Subject: credo.SubjectRef{Kind: credo.Person, ID: "110105194912310021"}, Action: "loan.apply"}}
+	if err := s.AppendAudit(ctx, first, nil); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if s, err = Open(dir, nil); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	want := map[string]int{"110105194912310021": 1}
+	done := make(chan error)
+	go func() {
+		for b := range 300 {
+			var inqs []*credo.Inquiry
+			for i := range 10 {
+				id := fmt.Sprintf("1101051949%07d1", (b*10+i)%37)
+				want[id]++
+				inqs = append(inqs, &credo.Inquiry{Time: time.Now(), Consumer: "airline", Subject: credo.SubjectRef{Kind: credo.Person, ID: id}, Action: "flight.book"})
+			}
+			if err := s.AppendAudit(ctx, inqs, nil); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	segments := 0
+	for running := true; running; {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+			running = false
+		default:
+		}
+		if err := s.indexAudit(ctx, true); err != nil {
+			t.Fatal(err)
+		}
+		segments++
+	}
+	if _, n, err := s.auditWatermark(); err != nil || n < 2 {
+		t.Fatalf("%d segments written in %d calls, %v: want several", n, segments, err)
+	}
+	for id, n := range want {
+		got := 0
+		for q, err := range s.SubjectInquiries(ctx, credo.SubjectRef{Kind: credo.Person, ID: id}) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			if q.Subject.ID != id {
+				t.Fatalf("%s: an inquiry about %s", id, q.Subject)
+			}
+			got++
+		}
+		if got != n {
+			t.Errorf("%s: %d inquiries, want %d", id, got, n)
 		}
 	}
 }

@@ -103,6 +103,7 @@ type Store struct {
 	reviewMu       sync.Mutex  // serialises the review queue's read-modify-writes
 	auditMu        sync.Mutex  // AppendAudit calls take turns (audit.go)
 	audit          auditWriter // under auditMu
+	auditIndexMu   sync.Mutex  // indexAudit calls take turns
 	projectionMu   sync.Mutex  // ExtendProjection calls take turns
 	hasAssignments atomic.Bool
 	hasMerges      atomic.Bool

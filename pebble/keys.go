@@ -52,8 +52,10 @@ import (
 //	V notice id                    → adverse-action notice (JSON)
 //	L kind id 0x00 time r          → inquiry (JSON), the trail as written before its log
 //
-// In the index engine besides K, S and E: L kind id 0x00 block key → ∅
-// (a subject's inquiries by block) and Maudit, how far they are indexed.
+// In the index engine besides K, S and E: i segment kind id 0x00 block key
+// → ∅ (a subject's inquiries by block, in segments that never overlap;
+// L kind id 0x00 block key as written before segments) and Maudit, how far
+// they are indexed and the segments written (audit.go).
 //
 // Free tags are kept for what comes: D and the other lower-case letters.
 // The data directory holds one file besides the engines' and the chain's:

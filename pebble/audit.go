@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -20,16 +19,17 @@ import (
 	"github.com/credo-org/credo"
 )
 
-// The audit trail is a log: each AppendAudit writes its inquiries as one
-// block under a key that grows with time, so that the engine appends
-// rather than inserts — a write costs one memtable entry a batch, not one
-// a decision, and the log's tables move down the tree untouched. A
-// subject's inquiries are found through an index of (subject, block)
-// entries that is built afterwards, in bulk, off the writer's path: once
-// the blocks above the index's watermark hold auditSegment inquiries,
-// IndexAudit gathers their entries, sorts them and hands them to the index
-// engine as one table: a segment of the index. Reads take the blocks above
-// the watermark from the log itself.
+// The audit trail is a log, kept beside the engines as the chain is: each
+// AppendAudit writes its inquiries as one block, a frame of the audit log
+// (DATA/audit, chainlog.go), numbered from 1 — one write and one fdatasync
+// a batch, where the engine would write a block to its own log, then again
+// in a table when it flushes, and again each time it merges that table
+// down. A subject's inquiries are found through an index of (subject,
+// block) entries that is built beside the writes, in bulk: AppendAudit
+// keeps each block's subjects in memory, and once they number auditSegment
+// inquiries (or auditSegmentBlocks blocks), IndexAudit sorts them and hands
+// them to the index engine as one table: a segment of the index. Reads
+// decode the blocks above the index's watermark from the log itself.
 //
 // A segment's keys lead with its number, so that each table the index
 // engine is handed lies after all the others in the key space: the engine
@@ -40,40 +40,33 @@ import (
 //
 // In the ledger engine:
 //
-//	l time(8) r(4)               → block of inquiries (auditBlock)
 //	V notice id                  → adverse-action notice (JSON)
 //	L kind id 0x00 time(8) r(8)  → inquiry (JSON): the trail as it was
-//	                               written before the log; still read
+//	                               written before blocks; still read
+//	l time(8) r(4)               → block: the trail of format 4, moved to
+//	                               the audit log when opened (moveAudit)
 //
 // In the index engine:
 //
-//	i segment(8) kind id 0x00 block key → ∅ (the subject has inquiries in the block)
-//	Maudit                       → the last block key indexed ‖ segments(8)
-//	L kind id 0x00 block key     → ∅   the index as it was written before
-//	                               segments (with a watermark of the
-//	                               block key alone); still read
+//	i segment(8) kind id 0x00 block(8) → ∅ (the subject has inquiries in the block)
+//	Maudit                       → the last block indexed(8) ‖ segments(8)
 //
-// time is the write's, in nanoseconds biased by 2^63, and after the last
-// block's even if the clock went back; r, random, keeps two writers of
-// the same nanosecond apart: a key is never written twice. Segments are
-// numbered from 0.
-// An index entry written above the watermark (a crash between the table
-// and the watermark) is ignored by reads and written again, the same.
+// Segments are numbered from 0. An index entry written above the
+// watermark (a crash between the table and the watermark) is ignored by
+// reads and written again, the same.
 const (
 	tagInquiry      = 'L'
 	tagInquiryIndex = 'i'
 	tagAuditLog     = 'l'
 	tagNotice       = 'V'
+	auditDirName    = "audit"
 )
 
 // auditSegment is how many inquiries the log holds above the index's
-// watermark before AppendAudit indexes them: the most a read decodes
+// watermark before IndexAudit indexes them: the most a read decodes
 // beyond what the index points to (262,144 inquiries take a read about
 // 17 ms). auditSegmentBlocks bounds the blocks too, for a trail written a
-// few inquiries at a time. The index's tables cover every subject, so each
-// one the index engine merges rewrites the level below it: tables four
-// times larger than 65,536 inquiries' cut that work about fourfold, and a
-// batch decision's CPU by a sixth (4.5–4.7 → 3.8 µs under load).
+// few inquiries at a time.
 const (
 	auditSegment       = 262144
 	auditSegmentBlocks = 1024
@@ -95,55 +88,14 @@ func noticeKey(id string) []byte { return append([]byte{tagNotice}, id...) }
 
 // auditWriter is what AppendAudit keeps from call to call, under auditMu.
 type auditWriter struct {
-	last    []byte // the last block's key (empty: none), once read from the engine
 	enc     auditEncoder
+	frame   []byte
 	pending auditPending // the index's entries of the blocks written since the index last took them
 }
 
-// lastAuditBlock returns the last block's key (nil for none), read from
-// the engine once, then kept. Under auditMu.
-func (s *Store) lastAuditBlock() ([]byte, error) {
-	if s.audit.last == nil {
-		it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: auditLogPrefix, UpperBound: prefixEnd(auditLogPrefix)})
-		if err != nil {
-			return nil, err
-		}
-		last := []byte{}
-		if it.Last() {
-			last = bytes.Clone(it.Key())
-		}
-		if err := errors.Join(it.Error(), it.Close()); err != nil {
-			return nil, err
-		}
-		s.audit.last = last
-	}
-	if len(s.audit.last) == 0 {
-		return nil, nil
-	}
-	return s.audit.last, nil
-}
-
-// nextAuditBlockKey is the key of a block written now: after the last
-// block's, so that the index's watermark never passes a block it has not
-// indexed. Under auditMu.
-func (s *Store) nextAuditBlockKey(now time.Time) ([]byte, error) {
-	t := uint64(now.UnixNano()) ^ (1 << 63)
-	last, err := s.lastAuditBlock()
-	if err != nil {
-		return nil, err
-	}
-	if len(last) >= 9 {
-		t = max(t, binary.BigEndian.Uint64(last[1:9])+1)
-	}
-	k := make([]byte, 0, auditBlockKeyLen)
-	k = append(k, tagAuditLog)
-	k = binary.BigEndian.AppendUint64(k, t)
-	return binary.BigEndian.AppendUint32(k, rand.Uint32()), nil
-}
-
 // AppendAudit implements credo.Audit. Calls take turns (IndexAudit may
-// run beside them): a block's key follows the last block's, and the
-// index's watermark assumes that no block is written below it.
+// run beside them). The notices are written first: an inquiry on the
+// record never names a notice that is not.
 func (s *Store) AppendAudit(ctx context.Context, inqs []*credo.Inquiry, notices []*credo.AdverseNotice) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -155,39 +107,39 @@ func (s *Store) AppendAudit(ctx context.Context, inqs []*credo.Inquiry, notices 
 			return fmt.Errorf("inquiry %s: %w: no subject", q.RequestID, credo.ErrInvalid)
 		}
 	}
-	b := s.db.NewBatch()
-	defer b.Close()
-	var written []byte
-	if len(inqs) > 0 {
-		k, err := s.nextAuditBlockKey(time.Now())
-		if err != nil {
-			return fmt.Errorf("audit: %s: %w", s.dir, err)
+	if len(notices) > 0 {
+		b := s.db.NewBatch()
+		defer b.Close()
+		for _, n := range notices {
+			if n.ID == "" {
+				return fmt.Errorf("adverse-action notice: %w: no id", credo.ErrInvalid)
+			}
+			v, err := json.Marshal(n)
+			if err != nil {
+				return fmt.Errorf("notice %s: %w", n.ID, err)
+			}
+			if err := b.Set(noticeKey(n.ID), v, nil); err != nil {
+				return err
+			}
 		}
-		if err := b.Set(k, s.audit.enc.encode(inqs), nil); err != nil { // Set copies the block: the encoder's buffers serve again
-			return err
-		}
-		written = k
-	}
-	for _, n := range notices {
-		if n.ID == "" {
-			return fmt.Errorf("adverse-action notice: %w: no id", credo.ErrInvalid)
-		}
-		v, err := json.Marshal(n)
-		if err != nil {
-			return fmt.Errorf("notice %s: %w", n.ID, err)
-		}
-		if err := b.Set(noticeKey(n.ID), v, nil); err != nil {
-			return err
+		if err := commit(b, s.wo); err != nil {
+			return fmt.Errorf("audit: write %d notices to %s: %w", len(notices), s.dir, err)
 		}
 	}
-	if err := commit(b, s.wo); err != nil {
+	if len(inqs) == 0 {
+		return nil
+	}
+	n := s.auditLog.last() + 1
+	s.audit.frame = appendFrame(s.audit.frame[:0], n, s.audit.enc.encode(inqs), true)
+	err := s.auditLog.write(n, s.audit.frame, []uint32{0})
+	if err == nil && !s.opts.NoSync {
+		err = s.auditLog.syncThrough(n)
+	}
+	if err != nil {
 		return fmt.Errorf("audit: write %d inquiries to %s: %w", len(inqs), s.dir, err)
 	}
-	if written != nil {
-		if p := &s.audit.pending; p.anchored { // else the index reads the block back
-			p.add(written, inquirySubjects(inqs))
-		}
-		s.audit.last = written
+	if p := &s.audit.pending; p.anchored { // else the index reads the block back
+		p.add(inquirySubjects(inqs))
 	}
 	return nil
 }
@@ -203,28 +155,22 @@ func (s *Store) IndexAudit(ctx context.Context) error {
 	return nil
 }
 
-// auditWatermark is the key of the last block indexed (nil for none) and
-// the number of segments written.
-func (s *Store) auditWatermark() (last []byte, segments uint64, err error) {
+// auditWatermark is the last block indexed (0 for none) and the number of
+// segments written.
+func (s *Store) auditWatermark() (last, segments uint64, err error) {
 	v, closer, err := s.idx.Get(metaAudit)
 	if errors.Is(err, pebble.ErrNotFound) {
-		return nil, 0, nil
+		return 0, 0, nil
 	}
 	if err != nil {
-		return nil, 0, fmt.Errorf("read the audit index's watermark: %w", err)
+		return 0, 0, fmt.Errorf("read the audit index's watermark: %w", err)
 	}
 	defer closer.Close()
-	switch len(v) {
-	case auditBlockKeyLen: // written before segments: the index is by subject alone
-		return bytes.Clone(v), 0, nil
-	case auditBlockKeyLen + 8:
-		return bytes.Clone(v[:auditBlockKeyLen]), binary.BigEndian.Uint64(v[auditBlockKeyLen:]), nil
+	if len(v) != 16 {
+		return 0, 0, fmt.Errorf("read the audit index's watermark: corrupt (%d bytes)", len(v))
 	}
-	return nil, 0, fmt.Errorf("read the audit index's watermark: corrupt (%d bytes)", len(v))
+	return binary.BigEndian.Uint64(v), binary.BigEndian.Uint64(v[8:]), nil
 }
-
-// auditBlockKeyLen is the length of a block's key: tag, time, r.
-const auditBlockKeyLen = 13
 
 // segmentPrefix is the start of segment seg's keys, and with ref, of the
 // subject's in it.
@@ -241,22 +187,22 @@ func segmentPrefix(seg uint64, ref *credo.SubjectRef) []byte {
 }
 
 // auditPending is what the index has yet to take: the entries of the
-// blocks written after the block keyed after (empty: the first block), in
-// order; AppendAudit adds each block's as it writes it, so that the index
-// is built without reading the blocks back. A person's resident identity
-// number of the usual shape (nearly all) is kept as its number in the
-// order of the key's bytes (idOrder): 16 bytes an inquiry.
+// blocks after block after (0: from the first), in order; AppendAudit adds
+// each block's as it writes it, so that the index is built without reading
+// the blocks back. A person's resident identity number of the usual shape
+// (nearly all) is kept as its number in the order of the key's bytes
+// (idOrder): 16 bytes an inquiry.
 type auditPending struct {
 	anchored  bool   // after is set: entries may be added
-	after     []byte // the key of the block before the first of blocks
-	blocks    [][]byte
+	after     uint64 // the block before the first of the pending ones
+	blocks    uint32 // the pending blocks: after+1 … after+blocks
 	inquiries int
 	nums      []numEntry   // persons' ids of the usual shape
 	others    []otherEntry // the rest, their keys in keys
 	keys      []byte
 }
 
-// numEntry is a person's inquiry in block blk of the pending blocks, by
+// numEntry is a person's inquiry in the pending block blk (from 0), by
 // the number of the person's id (idOrder).
 type numEntry struct {
 	v   uint64
@@ -269,9 +215,10 @@ type otherEntry struct {
 	off, end, blk uint32
 }
 
-// add adds the entries of the block keyed k, of the subjects fn yields.
-func (p *auditPending) add(k []byte, subjects func(fn func(kind credo.SubjectKind, id []byte)) error) error {
-	blk := uint32(len(p.blocks))
+// add adds a block of the subjects the function yields, the block after
+// the pending ones.
+func (p *auditPending) add(subjects func(fn func(kind credo.SubjectKind, id []byte)) error) error {
+	blk := p.blocks
 	err := subjects(func(kind credo.SubjectKind, id []byte) {
 		p.inquiries++
 		if kind == credo.Person {
@@ -289,14 +236,19 @@ func (p *auditPending) add(k []byte, subjects func(fn func(kind credo.SubjectKin
 	if err != nil {
 		return err
 	}
-	p.blocks = append(p.blocks, bytes.Clone(k))
+	p.blocks++
 	return nil
+}
+
+// full says whether p holds a segment's worth.
+func (p *auditPending) full() bool {
+	return p.inquiries >= auditSegment || p.blocks >= auditSegmentBlocks
 }
 
 // join adds to p the entries of q, whose blocks follow p's.
 func (p *auditPending) join(q *auditPending) {
-	base, off := uint32(len(p.blocks)), uint32(len(p.keys))
-	p.blocks = append(p.blocks, q.blocks...)
+	base, off := p.blocks, uint32(len(p.keys))
+	p.blocks += q.blocks
 	p.inquiries += q.inquiries
 	for _, e := range q.nums {
 		p.nums = append(p.nums, numEntry{e.v, e.blk + base})
@@ -321,7 +273,8 @@ func inquirySubjects(inqs []*credo.Inquiry) func(fn func(kind credo.SubjectKind,
 // as one table, when they hold a segment's worth of inquiries or blocks
 // (or any, with all). It takes them from the pending entries, which begin
 // at the watermark once the blocks above it written before (by another
-// store, or before a failed index) have been read back into them.
+// store, or before a failed index) have been read back into them — a
+// segment at a time: the rest waits for the next call.
 func (s *Store) indexAudit(ctx context.Context, all bool) error {
 	s.auditIndexMu.Lock()
 	defer s.auditIndexMu.Unlock()
@@ -331,14 +284,11 @@ func (s *Store) indexAudit(ctx context.Context, all bool) error {
 	}
 	s.auditMu.Lock()
 	p := &s.audit.pending
-	if !p.anchored || !bytes.Equal(p.after, w) {
+	var take auditPending
+	if !p.anchored || p.after != w {
 		// Read back the blocks up to the last written, without holding up
 		// AppendAudit: those written meanwhile gather after it.
-		cut, err := s.lastAuditBlock()
-		if err != nil {
-			s.auditMu.Unlock()
-			return err
-		}
+		cut := s.auditLog.last()
 		*p = auditPending{anchored: true, after: cut}
 		s.auditMu.Unlock()
 		back, err := s.readAuditBlocks(ctx, w, cut)
@@ -346,48 +296,114 @@ func (s *Store) indexAudit(ctx context.Context, all bool) error {
 			return err
 		}
 		s.auditMu.Lock()
-		back.join(p)
-		*p = back
+		if back.after+uint64(back.blocks) < cut { // a segment's worth, and more to read back
+			s.auditMu.Unlock()
+			take = back
+		} else {
+			back.join(p)
+			*p = back
+		}
 	}
-	if len(p.blocks) == 0 || (!all && p.inquiries < auditSegment && len(p.blocks) < auditSegmentBlocks) {
+	if take.blocks == 0 {
+		if p.blocks == 0 || (!all && !p.full()) {
+			s.auditMu.Unlock()
+			return nil
+		}
+		take = *p
+		*p = auditPending{anchored: true, after: take.after + uint64(take.blocks)}
 		s.auditMu.Unlock()
-		return nil
 	}
-	take := *p
-	*p = auditPending{anchored: true, after: take.blocks[len(take.blocks)-1]}
-	s.auditMu.Unlock()
 	if err := s.writeAuditSegment(ctx, segments, &take); err != nil {
 		return err // the next call reads the blocks back
 	}
 	// Not synced: losing it only means indexing some blocks again.
-	meta := binary.BigEndian.AppendUint64(bytes.Clone(take.blocks[len(take.blocks)-1]), segments+1)
+	meta := binary.BigEndian.AppendUint64(nil, take.after+uint64(take.blocks))
+	meta = binary.BigEndian.AppendUint64(meta, segments+1)
 	return guard(func() error { return s.idx.Set(metaAudit, meta, pebble.NoSync) })
 }
 
 // readAuditBlocks reads back the entries of the blocks after w through
-// cut (none when cut is nil).
-func (s *Store) readAuditBlocks(ctx context.Context, w, cut []byte) (auditPending, error) {
+// cut, up to a segment's worth.
+func (s *Store) readAuditBlocks(ctx context.Context, w, cut uint64) (auditPending, error) {
 	p := auditPending{anchored: true, after: w}
-	if cut == nil {
-		return p, nil
+	var dec auditDecoder
+	_, err := s.auditLog.scan(w+1, cut, func(n uint64, v []byte) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := p.add(func(fn func(kind credo.SubjectKind, id []byte)) error { return dec.subjects(v, fn) }); err != nil {
+			return fmt.Errorf("audit block %d: %w", n, err)
+		}
+		if p.full() {
+			return errStopScan
+		}
+		return nil
+	})
+	if errors.Is(err, errStopScan) {
+		err = nil
 	}
-	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: auditLowerBound(w), UpperBound: append(bytes.Clone(cut), 0)})
+	return p, err
+}
+
+// moveAudit moves the blocks of a trail written in the ledger engine (by
+// format 4) to the audit log, and drops the index of them: the indexer
+// builds it again from the log. A move cut short by a crash is done again
+// whole: the blocks leave the engine last.
+func (s *Store) moveAudit() error {
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: auditLogPrefix, UpperBound: prefixEnd(auditLogPrefix)})
 	if err != nil {
-		return p, err
+		return err
 	}
 	defer it.Close()
-	var dec auditDecoder
-	for ok := it.First(); ok; ok = it.Next() {
+	if !it.First() {
+		return it.Error()
+	}
+	if err := s.auditLog.truncateAfter(0); err != nil { // what an earlier move left
+		return err
+	}
+	var frames []byte
+	var offs []uint32
+	first, next := uint64(1), uint64(1)
+	flush := func() error {
+		if len(offs) == 0 {
+			return nil
+		}
+		if err := s.auditLog.write(first, frames, offs); err != nil {
+			return err
+		}
+		first, frames, offs = next, frames[:0], offs[:0]
+		return nil
+	}
+	for ok := true; ok; ok = it.Next() {
 		v, err := it.ValueAndErr()
 		if err != nil {
-			return p, err
+			return err
 		}
-		k := it.Key()
-		if err := p.add(k, func(fn func(kind credo.SubjectKind, id []byte)) error { return dec.subjects(v, fn) }); err != nil {
-			return p, fmt.Errorf("audit block %x: %w", k, err)
+		offs = append(offs, uint32(len(frames)))
+		frames = appendFrame(frames, next, v, true) // each block its own append, as AppendAudit writes them
+		next++
+		if len(frames) >= 4<<20 {
+			if err := flush(); err != nil {
+				return err
+			}
 		}
 	}
-	return p, it.Error()
+	if err := errors.Join(it.Error(), flush(), s.auditLog.syncThrough(next-1)); err != nil {
+		return fmt.Errorf("move the audit trail to %s: %w", auditDirName, err)
+	}
+	ib := s.idx.NewBatch()
+	defer ib.Close()
+	legacyIndex := []byte{tagInquiry} // by subject alone, in the index engine
+	if err := errors.Join(ib.DeleteRange([]byte{tagInquiryIndex}, []byte{tagInquiryIndex + 1}, nil),
+		ib.DeleteRange(legacyIndex, prefixEnd(legacyIndex), nil), ib.Delete(metaAudit, nil), commit(ib, pebble.Sync)); err != nil {
+		return fmt.Errorf("move the audit trail to %s: drop its index: %w", auditDirName, err)
+	}
+	b := s.db.NewBatch()
+	defer b.Close()
+	if err := errors.Join(b.DeleteRange(auditLogPrefix, prefixEnd(auditLogPrefix), nil), commit(b, pebble.Sync)); err != nil {
+		return fmt.Errorf("move the audit trail to %s: %w", auditDirName, err)
+	}
+	return nil
 }
 
 // writeAuditSegment writes the entries of p as segment seg of the index:
@@ -404,14 +420,13 @@ func (s *Store) writeAuditSegment(ctx context.Context, seg uint64, p *auditPendi
 	numKey := func(dst []byte, e numEntry) []byte {
 		dst = append(append(dst[:0], prefix...), byte(credo.Person))
 		dst = appendIDOfOrder(dst, e.v)
-		return append(append(dst, 0), p.blocks[e.blk][1:]...)
+		return binary.BigEndian.AppendUint64(append(dst, 0), p.after+1+uint64(e.blk))
 	}
 	otherKey := func(dst []byte, e otherEntry) []byte {
 		dst = append(append(dst[:0], prefix...), other(e)...)
-		return append(dst, p.blocks[e.blk][1:]...)
+		return binary.BigEndian.AppendUint64(dst, p.after+1+uint64(e.blk))
 	}
-	last := p.blocks[len(p.blocks)-1]
-	path := filepath.Join(s.dir, ingestDirName, fmt.Sprintf("audit-%x.sst", last))
+	path := filepath.Join(s.dir, ingestDirName, fmt.Sprintf("audit-%d.sst", seg))
 	defer os.Remove(path)
 	wo := s.idxOpts.MakeWriterOptions(0, s.idx.TableFormat())
 	// No bloom filter: reads seek into a segment, which a filter of whole
@@ -522,17 +537,9 @@ func appendIDOfOrder(dst []byte, v uint64) []byte {
 	return append(dst, id[:]...)
 }
 
-// auditLowerBound is the first log key above the watermark w.
-func auditLowerBound(w []byte) []byte {
-	if w == nil {
-		return auditLogPrefix
-	}
-	return append(bytes.Clone(w), 0)
-}
-
 // SubjectInquiries implements credo.Audit. It reads the blocks the index
 // points to and those above its watermark, then the trail as written
-// before the log, and yields the subject's inquiries in time order.
+// before blocks, and yields the subject's inquiries in time order.
 func (s *Store) SubjectInquiries(ctx context.Context, ref credo.SubjectRef) iter.Seq2[*credo.Inquiry, error] {
 	return func(yield func(*credo.Inquiry, error) bool) {
 		out, err := s.subjectInquiries(ctx, ref)
@@ -551,9 +558,9 @@ func (s *Store) SubjectInquiries(ctx context.Context, ref credo.SubjectRef) iter
 func (s *Store) subjectInquiries(ctx context.Context, ref credo.SubjectRef) ([]*credo.Inquiry, error) {
 	var out []*credo.Inquiry
 	var dec auditDecoder
-	keep := func(k, v []byte) error {
+	keep := func(n uint64, v []byte) error {
 		if err := dec.decode(v, &ref, func(q *credo.Inquiry) { out = append(out, q) }); err != nil {
-			return fmt.Errorf("audit block %x: %w", k, err)
+			return fmt.Errorf("audit block %d: %w", n, err)
 		}
 		return nil
 	}
@@ -562,40 +569,33 @@ func (s *Store) subjectInquiries(ctx context.Context, ref credo.SubjectRef) ([]*
 	if err != nil {
 		return nil, err
 	}
-	prefix := inquiryPrefix(ref)
-	var blocks [][]byte
-	if w != nil {
-		// bk ends an entry's key: the block's time ‖ r, as the log's key 'l' ‖ time ‖ r
-		indexed := func(bk []byte) {
-			if bytes.Compare(bk, w[1:]) <= 0 {
-				blocks = append(blocks, append([]byte{tagAuditLog}, bk...))
-			}
+	var blocks []uint64
+	err = s.segmentBlocks(ctx, ref, segments, func(n uint64) {
+		if n <= w {
+			blocks = append(blocks, n)
 		}
-		err = scanEach(ctx, s.idx, prefix, prefixEnd(prefix), func(k, _ []byte) error {
-			indexed(k[len(prefix):])
-			return nil
-		})
-		if err == nil {
-			err = s.segmentBlocks(ctx, ref, segments, indexed)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("inquiries of %s: index: %w", ref, err)
-		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("inquiries of %s: index: %w", ref, err)
 	}
-	for _, bk := range blocks {
-		v, closer, err := s.db.Get(bk)
-		if err != nil {
-			return nil, fmt.Errorf("inquiries of %s: block %x: %w", ref, bk, err)
+	for _, n := range blocks {
+		v, ok, err := s.auditLog.read(n)
+		if err == nil && !ok {
+			err = errors.New("missing")
 		}
-		err = keep(bk, v)
-		closer.Close()
 		if err != nil {
+			return nil, fmt.Errorf("inquiries of %s: audit block %d: %w", ref, n, err)
+		}
+		if err := keep(n, v); err != nil {
 			return nil, err
 		}
 	}
-	if err := scanEach(ctx, s.db, auditLowerBound(w), prefixEnd(auditLogPrefix), keep); err != nil {
-		return nil, fmt.Errorf("inquiries of %s: %w", ref, err)
+	if last := s.auditLog.last(); last > w {
+		if _, err := s.auditLog.scan(w+1, last, keep); err != nil {
+			return nil, fmt.Errorf("inquiries of %s: %w", ref, err)
+		}
 	}
+	prefix := inquiryPrefix(ref)
 	for q, err := range scanJSON[credo.Inquiry](ctx, s, prefix, prefixEnd(prefix)) {
 		if err != nil {
 			return nil, fmt.Errorf("inquiries of %s: %w", ref, err)
@@ -606,10 +606,10 @@ func (s *Store) subjectInquiries(ctx context.Context, ref credo.SubjectRef) ([]*
 	return out, nil
 }
 
-// segmentBlocks calls fn with the block key (after its tag) of each entry
-// of ref in the first segments segments of the index, in order: one seek
-// a segment, on one iterator.
-func (s *Store) segmentBlocks(ctx context.Context, ref credo.SubjectRef, segments uint64, fn func(bk []byte)) error {
+// segmentBlocks calls fn with the block of each entry of ref in the first
+// segments segments of the index, in order: one seek a segment, on one
+// iterator.
+func (s *Store) segmentBlocks(ctx context.Context, ref credo.SubjectRef, segments uint64, fn func(n uint64)) error {
 	if segments == 0 {
 		return nil
 	}
@@ -625,7 +625,9 @@ func (s *Store) segmentBlocks(ctx context.Context, ref credo.SubjectRef, segment
 		}
 		p := segmentPrefix(seg, &ref)
 		for ok := it.SeekGE(p); ok && bytes.HasPrefix(it.Key(), p); ok = it.Next() {
-			fn(it.Key()[len(p):])
+			if k := it.Key(); len(k) == len(p)+8 {
+				fn(binary.BigEndian.Uint64(k[len(p):]))
+			}
 		}
 	}
 	return errors.Join(it.Error(), it.Close())

@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"testing"
@@ -121,9 +123,6 @@ func TestAuditIndex(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if batch == 3 {
-			legacyAuditIndex(t, s) // the first segment as the index was written before segments
-		}
 	}
 	check := func(s *Store) {
 		t.Helper()
@@ -203,33 +202,109 @@ func TestAuditSegmentsNeverMerged(t *testing.T) {
 	}
 }
 
-// legacyAuditIndex rewrites s's audit index as it was written before
-// segments: by subject alone ('L' kind id 0x00 block key), and a
-// watermark of the last block key alone.
-func legacyAuditIndex(t *testing.T, s *Store) {
-	t.Helper()
-	w, segments, err := s.auditWatermark()
-	if err != nil || segments != 1 {
-		t.Fatalf("watermark %x, %d segments, %v; want one segment", w, segments, err)
-	}
-	b := s.idx.NewBatch()
-	lo, hi := segmentPrefix(0, nil), segmentPrefix(1, nil)
-	n := 0
-	err = scanEach(context.Background(), s.idx, lo, hi, func(k, _ []byte) error {
-		n++
-		return b.Set(append([]byte{tagInquiry}, k[len(lo):]...), nil, nil)
-	})
-	if err != nil || n == 0 {
-		t.Fatalf("%d entries, %v", n, err)
-	}
-	if err := b.DeleteRange(lo, hi, nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := b.Set(metaAudit, w, nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := b.Commit(pebble.Sync); err != nil {
-		t.Fatal(err)
+// TestAuditMoveFromEngine opens a directory of format 4, whose audit
+// trail is blocks in the ledger engine indexed by subject alone: the blocks
+// move to the audit log, are indexed anew, and every inquiry reads as
+// before; a move cut short is done again whole.
+func TestAuditMoveFromEngine(t *testing.T) {
+	for _, cut := range []bool{false, true} {
+		t.Run(fmt.Sprintf("cut short %v", cut), func(t *testing.T) {
+			dir := t.TempDir()
+			s, err := Open(dir, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			subjects := []credo.SubjectRef{{Kind: credo.Person, ID: "11010519491231002X"}, {Kind: credo.Organization, ID: "91350100M000100Y43"}}
+			want := map[credo.SubjectRef]int{}
+			// as format 4 wrote it: blocks under 'l' time r, an index 'L'
+			// kind id 0x00 block key in the index engine, a watermark of
+			// the last block key indexed
+			var enc auditEncoder
+			base := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+			var last []byte
+			for blk := range 5 {
+				var inqs []*credo.Inquiry
+				for i := range 30 {
+					ref := subjects[(blk+i)%2]
+					inqs = append(inqs, &credo.Inquiry{Time: base.Add(time.Duration(blk*30+i) * time.Second), Consumer: "airline", Subject: ref, Action: "flight.book"})
+					want[ref]++
+				}
+				k := binary.BigEndian.AppendUint64([]byte{tagAuditLog}, uint64(inqs[0].Time.UnixNano())^(1<<63))
+				k = binary.BigEndian.AppendUint32(k, uint32(blk))
+				if err := s.db.Set(k, enc.encode(inqs), pebble.Sync); err != nil {
+					t.Fatal(err)
+				}
+				if blk < 3 {
+					for _, ref := range subjects {
+						if err := s.idx.Set(append(inquiryPrefix(ref), k[1:]...), nil, pebble.Sync); err != nil {
+							t.Fatal(err)
+						}
+					}
+					last = k
+				}
+			}
+			if err := s.idx.Set(metaAudit, last, pebble.Sync); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, markerName), []byte("credo data directory\nformat 4\n"), 0o640); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.RemoveAll(filepath.Join(dir, auditDirName)); err != nil {
+				t.Fatal(err)
+			}
+			if cut { // an earlier move wrote some of the blocks, then stopped
+				l, err := openChainLog(filepath.Join(dir, auditDirName), "audit log", 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := l.write(1, appendFrame(nil, 1, []byte{auditBlockVersion, 0, 0, 0}, true), []uint32{0}); err != nil {
+					t.Fatal(err)
+				}
+				l.close()
+			}
+			if s, err = Open(dir, nil); err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if n := s.auditLog.last(); n != 5 {
+				t.Errorf("the audit log holds %d blocks, want 5", n)
+			}
+			if err := scanEach(ctx, s.db, auditLogPrefix, prefixEnd(auditLogPrefix), func(k, _ []byte) error {
+				return fmt.Errorf("block %x left in the engine", k)
+			}); err != nil {
+				t.Error(err)
+			}
+			check := func() {
+				t.Helper()
+				for _, ref := range subjects {
+					n := 0
+					for q, err := range s.SubjectInquiries(ctx, ref) {
+						if err != nil {
+							t.Fatal(err)
+						}
+						if q.Subject != ref {
+							t.Fatalf("%s: an inquiry about %s", ref, q.Subject)
+						}
+						n++
+					}
+					if n != want[ref] {
+						t.Errorf("%s: %d inquiries, want %d", ref, n, want[ref])
+					}
+				}
+			}
+			check()
+			if err := s.indexAudit(ctx, true); err != nil {
+				t.Fatal(err)
+			}
+			if w, segments, err := s.auditWatermark(); err != nil || w != 5 || segments != 1 {
+				t.Errorf("indexed through block %d in %d segments (%v), want 5 in 1", w, segments, err)
+			}
+			check()
+		})
 	}
 }
 

@@ -63,9 +63,12 @@ func frameCRC(h, payload []byte) uint32 {
 	return crc32.Update(c, crcTable, payload)
 }
 
+// A chainLog is such a log of frames, numbered from 1. The audit trail
+// keeps its blocks in one too (audit.go), each a frame.
 type chainLog struct {
 	dir    string
-	segMax int64 // segmentMax; smaller in tests
+	name   string // for errors: "chain", "audit log"
+	segMax int64  // segmentMax; smaller in tests
 
 	mu   sync.RWMutex // guards segs: readers look segments up, the writer adds them
 	segs []*chainSegment
@@ -89,13 +92,18 @@ type chainSegment struct {
 	n        atomic.Uint64 // frames in the segment
 }
 
+// errorf is fmt.Errorf with the log's name before the message.
+func (l *chainLog) errorf(format string, a ...any) error {
+	return fmt.Errorf(l.name+": "+format, a...)
+}
+
 func segmentName(first uint64) string { return fmt.Sprintf("%020d", first) }
 
 // openChainLog opens the chain in dir (creating it when missing), checks
 // the part of its last segment that may not have been synced, and cuts off
 // what a crash left torn — but never a record through floor, which was
 // acknowledged: a bad frame there is damage, left for Verify to report.
-func openChainLog(dir string, floor uint64) (*chainLog, error) {
+func openChainLog(dir, name string, floor uint64) (*chainLog, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, err
 	}
@@ -111,12 +119,12 @@ func openChainLog(dir string, floor uint64) (*chainLog, error) {
 		}
 		first, err := strconv.ParseUint(name, 10, 64)
 		if err != nil || first == 0 {
-			return nil, fmt.Errorf("chain: unexpected file %s", e.Name())
+			return nil, fmt.Errorf("%s: unexpected file %s", name, e.Name())
 		}
 		firsts = append(firsts, first)
 	}
 	slices.Sort(firsts)
-	l := &chainLog{dir: dir, segMax: segmentMax}
+	l := &chainLog{dir: dir, name: name, segMax: segmentMax}
 	trusted := l.readSynced()
 	for i, first := range firsts {
 		sg, err := l.openSegment(first, false)
@@ -132,7 +140,7 @@ func openChainLog(dir string, floor uint64) (*chainLog, error) {
 		}
 		if n := sg.n.Load(); !last && sg.first+n != firsts[i+1] {
 			l.close()
-			return nil, fmt.Errorf("chain: segment %d holds records %d to %d, but the next begins at %d", first, sg.first, sg.first+n-1, firsts[i+1])
+			return nil, l.errorf("segment %d holds records %d to %d, but the next begins at %d", first, sg.first, sg.first+n-1, firsts[i+1])
 		}
 	}
 	if n := len(l.segs); n > 0 {
@@ -151,12 +159,12 @@ func (l *chainLog) openSegment(first uint64, create bool) (*chainSegment, error)
 	base := filepath.Join(l.dir, segmentName(first))
 	lf, err := os.OpenFile(base+".log", flag, 0o640)
 	if err != nil {
-		return nil, fmt.Errorf("chain: %w", err)
+		return nil, l.errorf("%w", err)
 	}
 	xf, err := os.OpenFile(base+".idx", flag|os.O_CREATE, 0o640)
 	if err != nil {
 		lf.Close()
-		return nil, fmt.Errorf("chain: %w", err)
+		return nil, l.errorf("%w", err)
 	}
 	return &chainSegment{first: first, log: lf, idx: xf}, nil
 }
@@ -180,11 +188,11 @@ func (l *chainLog) readSynced() uint64 {
 func (l *chainLog) recover(sg *chainSegment, trusted, floor uint64, last bool) error {
 	xi, err := sg.idx.Stat()
 	if err != nil {
-		return fmt.Errorf("chain: %w", err)
+		return l.errorf("%w", err)
 	}
 	li, err := sg.log.Stat()
 	if err != nil {
-		return fmt.Errorf("chain: %w", err)
+		return l.errorf("%w", err)
 	}
 	listed := uint64(xi.Size() / 4)
 	if !last && trusted >= sg.first+listed-1 {
@@ -201,12 +209,12 @@ func (l *chainLog) recover(sg *chainSegment, trusted, floor uint64, last bool) e
 	if good > 0 {
 		var b [4]byte
 		if _, err := sg.idx.ReadAt(b[:], int64(good-1)*4); err != nil {
-			return fmt.Errorf("chain: segment %d: %w", sg.first, err)
+			return l.errorf("segment %d: %w", sg.first, err)
 		}
 		prev := int64(binary.BigEndian.Uint32(b[:]))
 		var h [frameHeader]byte
 		if _, err := sg.log.ReadAt(h[:], prev); err != nil {
-			return fmt.Errorf("chain: segment %d: frame %d: %w", sg.first, sg.first+good-1, err)
+			return l.errorf("segment %d: frame %d: %w", sg.first, sg.first+good-1, err)
 		}
 		off = prev + frameHeader + int64(frameSize(h[:]))
 	}
@@ -241,7 +249,7 @@ func (l *chainLog) recover(sg *chainSegment, trusted, floor uint64, last bool) e
 	idx, off = idx[:keptIdx], keptOff
 	good += uint64(len(idx) / 4)
 	if _, err := sg.idx.WriteAt(idx, int64(good-uint64(len(idx)/4))*4); err != nil {
-		return fmt.Errorf("chain: %w", err)
+		return l.errorf("%w", err)
 	}
 	if (!last && (li.Size() != off || listed != good)) || sg.first+good-1 < floor {
 		// Damage among acknowledged records: leave the files as they are
@@ -254,7 +262,7 @@ func (l *chainLog) recover(sg *chainSegment, trusted, floor uint64, last bool) e
 	sg.n.Store(good)
 	sg.size = off
 	if err := errors.Join(sg.idx.Truncate(int64(good)*4), sg.log.Truncate(off)); err != nil {
-		return fmt.Errorf("chain: %w", err)
+		return l.errorf("%w", err)
 	}
 	return nil
 }
@@ -266,21 +274,21 @@ func (l *chainLog) write(first uint64, frames []byte, offs []uint32) error {
 	l.wmu.Lock()
 	defer l.wmu.Unlock()
 	if first != l.end+1 {
-		return fmt.Errorf("chain: record %d written after %d", first, l.end)
+		return l.errorf("record %d written after %d", first, l.end)
 	}
 	sg, err := l.active(first, int64(len(frames)))
 	if err != nil {
 		return err
 	}
 	if _, err := sg.log.WriteAt(frames, sg.size); err != nil {
-		return fmt.Errorf("chain: write records %d to %d: %w", first, first+uint64(len(offs))-1, err)
+		return l.errorf("write records %d to %d: %w", first, first+uint64(len(offs))-1, err)
 	}
 	l.idxBuf = l.idxBuf[:0]
 	for _, o := range offs {
 		l.idxBuf = binary.BigEndian.AppendUint32(l.idxBuf, uint32(sg.size)+o)
 	}
 	if _, err := sg.idx.WriteAt(l.idxBuf, int64(sg.n.Load())*4); err != nil {
-		return fmt.Errorf("chain: write records %d to %d: %w", first, first+uint64(len(offs))-1, err)
+		return l.errorf("write records %d to %d: %w", first, first+uint64(len(offs))-1, err)
 	}
 	sg.size += int64(len(frames))
 	sg.n.Add(uint64(len(offs)))
@@ -305,7 +313,7 @@ func (l *chainLog) active(first uint64, size int64) (*chainSegment, error) {
 		// The segment whole, before the next begins: at open, only the
 		// last segment is checked.
 		if err := errors.Join(syncData(sg.log), syncData(sg.idx)); err != nil {
-			return nil, fmt.Errorf("chain: sync segment %d: %w", sg.first, err)
+			return nil, l.errorf("sync segment %d: %w", sg.first, err)
 		}
 		l.noteSynced(l.end)
 	}
@@ -344,7 +352,7 @@ func (l *chainLog) syncThrough(seq uint64) error {
 	}
 	l.wmu.Unlock()
 	if err := syncData(sg.log); err != nil {
-		return fmt.Errorf("chain: sync: %w", err)
+		return l.errorf("sync: %w", err)
 	}
 	l.noteSynced(end)
 	if syncIdx {
@@ -367,16 +375,23 @@ func (l *chainLog) noteSynced(end uint64) {
 // listed durably.
 func (l *chainLog) syncIndex(sg *chainSegment, end uint64) error {
 	if err := syncData(sg.idx); err != nil {
-		return fmt.Errorf("chain: sync index: %w", err)
+		return l.errorf("sync index: %w", err)
 	}
 	var b [8]byte
 	binary.BigEndian.PutUint64(b[:], end)
 	// Not synced itself: a note lost in a crash only makes the next open
 	// check more frames.
 	if err := os.WriteFile(filepath.Join(l.dir, syncedFileName), b[:], 0o640); err != nil {
-		return fmt.Errorf("chain: %w", err)
+		return l.errorf("%w", err)
 	}
 	return nil
+}
+
+// last is the last record written.
+func (l *chainLog) last() uint64 {
+	l.wmu.Lock()
+	defer l.wmu.Unlock()
+	return l.end
 }
 
 // segmentOf is the segment holding seq, or nil.
@@ -413,20 +428,20 @@ func (l *chainLog) read(seq uint64) (payload []byte, ok bool, err error) {
 		if err == io.EOF {
 			return nil, false, nil
 		}
-		return nil, false, fmt.Errorf("chain: record %d: %w", seq, err)
+		return nil, false, l.errorf("record %d: %w", seq, err)
 	}
 	off := int64(binary.BigEndian.Uint32(b[:]))
 	// One read for the header and a typical record; a second for a longer one.
 	buf := make([]byte, 512)
 	n, err := sg.log.ReadAt(buf, off)
 	if n < frameHeader {
-		return nil, false, fmt.Errorf("chain: record %d: short frame: %w", seq, err)
+		return nil, false, l.errorf("record %d: short frame: %w", seq, err)
 	}
 	size := frameSize(buf)
 	if frameHeader+size > n {
 		buf = slices.Grow(buf[:n], frameHeader+size-n)[:frameHeader+size]
 		if _, err := sg.log.ReadAt(buf[n:], off+int64(n)); err != nil {
-			return nil, false, fmt.Errorf("chain: record %d: %w", seq, err)
+			return nil, false, l.errorf("record %d: %w", seq, err)
 		}
 	}
 	if err := checkFrame(buf[:frameHeader], buf[frameHeader:frameHeader+size], seq); err != nil {
@@ -439,7 +454,7 @@ func (l *chainLog) read(seq uint64) (payload []byte, ok bool, err error) {
 // seq's, whole.
 func checkFrame(h, payload []byte, seq uint64) error {
 	if got := binary.BigEndian.Uint64(h[8:16]); got != seq {
-		return fmt.Errorf("record %d: the chain holds record %d in its place", seq, got)
+		return fmt.Errorf("record %d: the log holds record %d in its place", seq, got)
 	}
 	if frameCRC(h, payload) != binary.BigEndian.Uint32(h[4:8]) {
 		return fmt.Errorf("record %d: checksum mismatch: the stored record was altered or damaged", seq)
@@ -456,11 +471,11 @@ func (l *chainLog) scan(from, to uint64, fn func(seq uint64, payload []byte) err
 	for seq <= to {
 		sg := l.segmentOf(seq)
 		if sg == nil {
-			return seq, fmt.Errorf("record %d: not in the chain", seq)
+			return seq, l.errorf("record %d: missing", seq)
 		}
 		var b [4]byte
 		if _, err := sg.idx.ReadAt(b[:], int64(seq-sg.first)*4); err != nil {
-			return seq, fmt.Errorf("record %d: not in the chain's index: %w", seq, err)
+			return seq, l.errorf("record %d: not in the index: %w", seq, err)
 		}
 		off := int64(binary.BigEndian.Uint32(b[:]))
 		r := bufio.NewReaderSize(io.NewSectionReader(sg.log, off, 1<<62), 1<<20)
@@ -482,7 +497,7 @@ func (l *chainLog) scan(from, to uint64, fn func(seq uint64, payload []byte) err
 			}
 		}
 		if seq <= to && seq >= sg.first+sg.n.Load() && l.segmentOf(seq) == sg {
-			return seq, fmt.Errorf("record %d: not in the chain", seq)
+			return seq, l.errorf("record %d: missing", seq)
 		}
 	}
 	return seq, nil
@@ -504,7 +519,7 @@ func (l *chainLog) truncateAfter(seq uint64) error {
 		sg.log.Close()
 		sg.idx.Close()
 		if err := errors.Join(os.Remove(base+".log"), os.Remove(base+".idx")); err != nil {
-			return fmt.Errorf("chain: %w", err)
+			return l.errorf("%w", err)
 		}
 		l.segs = l.segs[:len(l.segs)-1]
 	}
@@ -520,17 +535,17 @@ func (l *chainLog) truncateAfter(seq uint64) error {
 	if keep < sg.n.Load() {
 		var b [4]byte
 		if _, err := sg.idx.ReadAt(b[:], int64(keep)*4); err != nil {
-			return fmt.Errorf("chain: %w", err)
+			return l.errorf("%w", err)
 		}
 		off = int64(binary.BigEndian.Uint32(b[:]))
 	} else {
 		off = sg.size
 	}
 	if err := errors.Join(sg.log.Truncate(off), sg.idx.Truncate(int64(keep)*4)); err != nil {
-		return fmt.Errorf("chain: %w", err)
+		return l.errorf("%w", err)
 	}
 	if err := errors.Join(syncData(sg.log), syncData(sg.idx)); err != nil {
-		return fmt.Errorf("chain: %w", err)
+		return l.errorf("%w", err)
 	}
 	sg.size = off
 	sg.n.Store(keep)

@@ -64,7 +64,7 @@ func checkRecords(t *testing.T, l *chainLog, n uint64) {
 // at open; truncation drops what follows.
 func TestChainLog(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "chain")
-	l, err := openChainLog(dir, 0)
+	l, err := openChainLog(dir, "chain", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +79,7 @@ func TestChainLog(t *testing.T) {
 	if err := l.close(); err != nil {
 		t.Fatal(err)
 	}
-	if l, err = openChainLog(dir, 0); err != nil {
+	if l, err = openChainLog(dir, "chain", 0); err != nil {
 		t.Fatal(err)
 	}
 	checkRecords(t, l, 3000)
@@ -96,7 +96,7 @@ func TestChainLog(t *testing.T) {
 		x, _ := os.OpenFile(lastIdx, os.O_WRONLY|os.O_APPEND, 0)
 		x.Write([]byte{0, 0, 0, 9, 0, 0, 1, 0})
 		x.Close()
-		l, err := openChainLog(dir, 0)
+		l, err := openChainLog(dir, "chain", 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -109,7 +109,7 @@ func TestChainLog(t *testing.T) {
 		os.Remove(filepath.Join(dir, syncedFileName))
 		fi, _ := os.Stat(lastIdx)
 		os.Truncate(lastIdx, fi.Size()-40*4)
-		l, err := openChainLog(dir, 0)
+		l, err := openChainLog(dir, "chain", 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -122,7 +122,7 @@ func TestChainLog(t *testing.T) {
 		i := bytes.Index(b, []byte("record 3005 "))
 		b[i] ^= 1
 		os.WriteFile(lastLog, b, 0o640)
-		l, err := openChainLog(dir, 0)
+		l, err := openChainLog(dir, "chain", 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -130,7 +130,7 @@ func TestChainLog(t *testing.T) {
 		checkRecords(t, l, 3000) // the append holding the damaged frame is cut whole
 	})
 	t.Run("truncate", func(t *testing.T) {
-		l, err := openChainLog(dir, 0)
+		l, err := openChainLog(dir, "chain", 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -144,7 +144,7 @@ func TestChainLog(t *testing.T) {
 		writeRecords(t, l, 1235, 1300)
 		checkRecords(t, l, 1300)
 		l.close()
-		if l, err = openChainLog(dir, 0); err != nil {
+		if l, err = openChainLog(dir, "chain", 0); err != nil {
 			t.Fatal(err)
 		}
 		defer l.close()
@@ -317,7 +317,7 @@ func FuzzChainOpen(f *testing.F) {
 		if err := errors.Join(os.WriteFile(base+".log", log, 0o640), os.WriteFile(base+".idx", idx, 0o640)); err != nil {
 			t.Fatal(err)
 		}
-		l, err := openChainLog(dir, 0)
+		l, err := openChainLog(dir, "chain", 0)
 		if err != nil {
 			return // refused, with an error: fine
 		}

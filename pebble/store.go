@@ -40,8 +40,10 @@ import (
 // written by the indexer (tail.go, indexer.go); opening an older directory
 // indexes its chain anew there and drops the old entries. Format 4 keeps
 // the chain in segment files of its own (chainlog.go); opening an older
-// directory moves its chain there from the engine.
-const FormatVersion = 4
+// directory moves its chain there from the engine. Format 5 keeps the
+// audit trail's blocks in a log of their own too (audit.go); opening an
+// older directory moves them there and indexes them anew.
+const FormatVersion = 5
 
 const markerName = "CREDO"
 
@@ -103,6 +105,7 @@ type Store struct {
 	reviewMu       sync.Mutex  // serialises the review queue's read-modify-writes
 	auditMu        sync.Mutex  // AppendAudit calls take turns (audit.go)
 	audit          auditWriter // under auditMu
+	auditLog       *chainLog   // the audit trail's blocks (audit.go)
 	auditIndexMu   sync.Mutex  // indexAudit calls take turns
 	projectionMu   sync.Mutex  // ExtendProjection calls take turns
 	hasAssignments atomic.Bool
@@ -239,11 +242,22 @@ func Open(dir string, o *Options) (*Store, error) {
 	if format < 4 {
 		floor = 0
 	}
-	if s.chain, err = openChainLog(filepath.Join(dir, chainDirName), floor); err != nil {
+	if s.chain, err = openChainLog(filepath.Join(dir, chainDirName), "chain", floor); err != nil {
 		closeBoth()
 		return nil, fmt.Errorf("open data directory %s: %w", dir, err)
 	}
-	closeBoth = func() { s.chain.close(); idx.Close(); db.Close() }
+	if s.auditLog, err = openChainLog(filepath.Join(dir, auditDirName), "audit log", 0); err != nil {
+		s.chain.close()
+		closeBoth()
+		return nil, fmt.Errorf("open data directory %s: %w", dir, err)
+	}
+	closeBoth = func() { s.auditLog.close(); s.chain.close(); idx.Close(); db.Close() }
+	if format < 5 {
+		if err := s.moveAudit(); err != nil {
+			closeBoth()
+			return nil, fmt.Errorf("open data directory %s: %w", dir, err)
+		}
+	}
 	if format < 4 {
 		if err := s.moveChain(); err != nil {
 			closeBoth()
@@ -435,7 +449,7 @@ func (s *Store) Close() error {
 	s.deferred.seal()
 	close(s.deferred.sealed)
 	<-s.indexerDone
-	err := errors.Join(s.idx.Close(), s.db.Close(), s.chain.close())
+	err := errors.Join(s.idx.Close(), s.db.Close(), s.chain.close(), s.auditLog.close())
 	s.db = nil
 	if err != nil {
 		return fmt.Errorf("close data directory %s: %w", s.dir, err)

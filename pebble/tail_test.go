@@ -217,7 +217,7 @@ func TestOlderFormatDirectory(t *testing.T) {
 			// As the older build left it: the chain in the engine; for
 			// formats 1 and 2, no index engine, entries (here a stale one)
 			// in the chain's.
-			chain, err := openChainLog(filepath.Join(dir, chainDirName), 0)
+			chain, err := openChainLog(filepath.Join(dir, chainDirName), "chain", 0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -280,7 +280,7 @@ func TestOlderFormatDirectory(t *testing.T) {
 			if w := indexedMark(t, s); w != 90 {
 				t.Fatalf("watermark %d, want 90", w)
 			}
-			if b, _ := os.ReadFile(filepath.Join(dir, markerName)); !strings.Contains(string(b), "format 4") {
+			if b, _ := os.ReadFile(filepath.Join(dir, markerName)); !strings.Contains(string(b), fmt.Sprintf("format %d", FormatVersion)) {
 				t.Fatalf("marker after opening: %q", b)
 			}
 			if _, _, err := s.db.Get(stale); !errors.Is(err, pebbledb.ErrNotFound) {

@@ -48,18 +48,20 @@ import (
 //	                                 older directories, deleted by a recompute)
 //	J                              → the scoring projection (projection.go)
 //	C c                            → consumers and their key hashes (consumers.go)
-//	l time r                       → a block of the audit trail's inquiries (audit.go)
-//	V notice id                    → adverse-action notice (JSON)
-//	L kind id 0x00 time r          → inquiry (JSON), the trail as written before its log
+//	V notice id                    → adverse-action notice (JSON) (audit.go)
+//	L kind id 0x00 time r          → inquiry (JSON), the trail as written before blocks
+//	l time r                       → a block of the audit trail of format 4 (moved to DATA/audit at open)
 //
-// In the index engine besides K, S and E: i segment kind id 0x00 block key
-// → ∅ (a subject's inquiries by block, in segments that never overlap;
-// L kind id 0x00 block key as written before segments) and Maudit, how far
-// they are indexed and the segments written (audit.go).
+// In the index engine besides K, S and E: i segment kind id 0x00 block
+// → ∅ (a subject's inquiries by block number, in segments that never
+// overlap) and Maudit, the last block indexed and the segments written
+// (audit.go).
+//
+// The data directory holds, besides the engines: DATA/chain and DATA/audit,
+// logs of frames (chainlog.go), and decision-table, the decision table's
+// snapshot (package decide).
 //
 // Free tags are kept for what comes: D and the other lower-case letters.
-// The data directory holds one file besides the engines' and the chain's:
-// decision-table, the decision table's snapshot (package decide).
 //
 // Integers are big-endian so that byte order is numeric order; times are
 // nanoseconds biased by 2^63 so that negative times sort first.

@@ -139,7 +139,7 @@ func (s *Store) AppendAudit(ctx context.Context, inqs []*credo.Inquiry, notices 
 		return fmt.Errorf("audit: write %d inquiries to %s: %w", len(inqs), s.dir, err)
 	}
 	if p := &s.audit.pending; p.anchored { // else the index reads the block back
-		p.add(inquirySubjects(inqs))
+		p.addInquiries(inqs)
 	}
 	return nil
 }
@@ -219,25 +219,35 @@ type otherEntry struct {
 // the pending ones.
 func (p *auditPending) add(subjects func(fn func(kind credo.SubjectKind, id []byte)) error) error {
 	blk := p.blocks
-	err := subjects(func(kind credo.SubjectKind, id []byte) {
-		p.inquiries++
-		if kind == credo.Person {
-			if v, ok := idOrder(id); ok {
-				p.nums = append(p.nums, numEntry{v, blk})
-				return
-			}
-		}
-		off := uint32(len(p.keys))
-		p.keys = append(p.keys, byte(kind))
-		p.keys = append(p.keys, id...)
-		p.keys = append(p.keys, 0)
-		p.others = append(p.others, otherEntry{off, uint32(len(p.keys)), blk})
-	})
-	if err != nil {
+	if err := subjects(func(kind credo.SubjectKind, id []byte) { addEntry(p, blk, kind, id) }); err != nil {
 		return err
 	}
 	p.blocks++
 	return nil
+}
+
+// addInquiries adds a block of inqs, the block after the pending ones.
+func (p *auditPending) addInquiries(inqs []*credo.Inquiry) {
+	for _, q := range inqs {
+		addEntry(p, p.blocks, q.Subject.Kind, q.Subject.ID)
+	}
+	p.blocks++
+}
+
+// addEntry adds the entry of an inquiry about (kind, id) in block blk.
+func addEntry[ID string | []byte](p *auditPending, blk uint32, kind credo.SubjectKind, id ID) {
+	p.inquiries++
+	if kind == credo.Person {
+		if v, ok := idOrder(id); ok {
+			p.nums = append(p.nums, numEntry{v, blk})
+			return
+		}
+	}
+	off := uint32(len(p.keys))
+	p.keys = append(p.keys, byte(kind))
+	p.keys = append(p.keys, id...)
+	p.keys = append(p.keys, 0)
+	p.others = append(p.others, otherEntry{off, uint32(len(p.keys)), blk})
 }
 
 // full says whether p holds a segment's worth.
@@ -257,16 +267,6 @@ func (p *auditPending) join(q *auditPending) {
 		p.others = append(p.others, otherEntry{e.off + off, e.end + off, e.blk + base})
 	}
 	p.keys = append(p.keys, q.keys...)
-}
-
-// inquirySubjects yields the subjects of inqs, for auditPending.add.
-func inquirySubjects(inqs []*credo.Inquiry) func(fn func(kind credo.SubjectKind, id []byte)) error {
-	return func(fn func(kind credo.SubjectKind, id []byte)) error {
-		for _, q := range inqs {
-			fn(q.Subject.Kind, []byte(q.Subject.ID))
-		}
-		return nil
-	}
 }
 
 // indexAudit writes the index entries of the blocks above the watermark
@@ -310,7 +310,8 @@ func (s *Store) indexAudit(ctx context.Context, all bool) error {
 			return nil
 		}
 		take = *p
-		*p = auditPending{anchored: true, after: take.after + uint64(take.blocks)}
+		// the next segment's room at once, rather than by doubling
+		*p = auditPending{anchored: true, after: take.after + uint64(take.blocks), nums: make([]numEntry, 0, cap(take.nums))}
 		s.auditMu.Unlock()
 	}
 	if err := s.writeAuditSegment(ctx, segments, &take); err != nil {
@@ -504,12 +505,13 @@ func radixSort(es []numEntry) []numEntry {
 // idOrder maps an 18-character id of 17 digits and a check character (a
 // digit or X) to a number in the order of its bytes: the digits' value
 // times 11, plus the check character's (X, after the digits, as 10).
-func idOrder(id []byte) (uint64, bool) {
+func idOrder[ID string | []byte](id ID) (uint64, bool) {
 	if len(id) != 18 {
 		return 0, false
 	}
 	var v uint64
-	for _, c := range id[:17] {
+	for i := range 17 {
+		c := id[i]
 		if c < '0' || c > '9' {
 			return 0, false
 		}

@@ -29,7 +29,9 @@ type exchange interface {
 	// absent. It may be a copy or not: not to be kept past the request.
 	header(name string) string
 	// readBody reads the request's body, of at most limit bytes (413
-	// beyond). The bytes are the caller's until the request ends.
+	// beyond), into memory of its own that is never reused: the bytes are
+	// the caller's for good (the decisions' strings are views of them,
+	// which the audit trail keeps past the request).
 	readBody(limit int64) ([]byte, *requestError)
 	// setHeader sets a header of the answer.
 	setHeader(name, value string)

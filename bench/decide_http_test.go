@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -326,7 +327,11 @@ func BenchmarkDecideHTTP(b *testing.B) {
 	go ref.Serve(ln)
 	defer ref.Close()
 
-	single := evalBodies(f.ids, 4096)
+	single, batch := evalBodies(f.ids, 4096), batchBodies(f.ids, 256, 100)
+	// The server holds no list of ids: neither does the benchmark while it
+	// runs (a million strings would be scanned at every collection).
+	f.ids = nil
+	runtime.GC()
 	b.Run("single", func(b *testing.B) {
 		for b.Loop() {
 			refRes := loadgen(context.Background(), "http://"+fln.Addr().String()+"/", hdr, single, conns, dur)
@@ -349,7 +354,6 @@ func BenchmarkDecideHTTP(b *testing.B) {
 			b.ReportMetric(stdRes.cpuPer(1), "nethttp-cpu-µs/req")
 		}
 	})
-	batch := batchBodies(f.ids, 256, 100)
 	b.Run("batch100", func(b *testing.B) {
 		for b.Loop() {
 			res := loadgen(context.Background(), f.url+"/access/v1/evaluations", hdr, batch, conns/4, dur)

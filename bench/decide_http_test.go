@@ -288,6 +288,10 @@ func batchBodies(ids []string, n, items int) [][]byte {
 // on the stack credo serves with) and the same over net/http.
 // Targets: ≥ 50,000 single evaluations/s with p99 ≤ 2 ms; batches ≥
 // 1,000,000 decisions/s.
+//
+// CREDO_BENCH_HTTP_DURATION sets each run's length (3s), CREDO_BENCH_HTTP_CONNS
+// the connections of single evaluations (32; batches use a quarter),
+// CREDO_BENCH_HTTP_SUBJECTS the table's size (1,000,000).
 func BenchmarkDecideHTTP(b *testing.B) {
 	subjects := 1_000_000
 	if n, err := strconv.Atoi(os.Getenv("CREDO_BENCH_HTTP_SUBJECTS")); err == nil && n > 0 {
@@ -297,7 +301,10 @@ func BenchmarkDecideHTTP(b *testing.B) {
 	if d, err := time.ParseDuration(os.Getenv("CREDO_BENCH_HTTP_DURATION")); err == nil {
 		dur = d
 	}
-	conns := 32
+	conns := 32 // CREDO_BENCH_HTTP_CONNS: 10 is wrk's default
+	if n, err := strconv.Atoi(os.Getenv("CREDO_BENCH_HTTP_CONNS")); err == nil && n > 0 {
+		conns = n
+	}
 	f := newHTTPFixture(b, subjects)
 	defer f.close()
 	hdr := http.Header{"Content-Type": {"application/json"}, "Authorization": {"Bearer " + f.key}}
@@ -356,7 +363,7 @@ func BenchmarkDecideHTTP(b *testing.B) {
 	})
 	b.Run("batch100", func(b *testing.B) {
 		for b.Loop() {
-			res := loadgen(context.Background(), f.url+"/access/v1/evaluations", hdr, batch, conns/4, dur)
+			res := loadgen(context.Background(), f.url+"/access/v1/evaluations", hdr, batch, max(1, conns/4), dur)
 			if res.errors > 0 {
 				b.Fatalf("%d errors", res.errors)
 			}

@@ -18,10 +18,27 @@ import (
 // written as null (json.Marshal refuses it; Record.Validate refuses such a
 // record before it gets here).
 func AppendRecordJSON(b []byte, r *credo.Record) []byte {
+	return appendRecordJSON(b, r, "")
+}
+
+// appendRecordJSON is AppendRecordJSON with, when subject is not empty,
+// the record's subject and identity already written (see subjectFragment).
+func appendRecordJSON(b []byte, r *credo.Record, subject string) []byte {
 	b = append(b, `{"seq":`...)
 	b = strconv.AppendUint(b, r.Seq, 10)
 	b = append(b, `,"id":`...)
 	b = appendJSONString(b, r.ID)
+	if subject != "" {
+		b = append(b, ',')
+		b = append(b, subject...)
+	} else {
+		b = appendSubjectJSON(b, r)
+	}
+	return appendRecordTail(b, r)
+}
+
+// appendSubjectJSON writes the record's subject and identity.
+func appendSubjectJSON(b []byte, r *credo.Record) []byte {
 	b = append(b, `,"subject":{"kind":`...)
 	b = appendJSONString(b, r.Subject.Kind.String())
 	if r.Subject.ID != "" {
@@ -62,6 +79,11 @@ func AppendRecordJSON(b []byte, r *credo.Record) []byte {
 		}
 		b = append(b, '}')
 	}
+	return b
+}
+
+// appendRecordTail writes the record from its source on.
+func appendRecordTail(b []byte, r *credo.Record) []byte {
 	b = append(b, `,"source":`...)
 	b = appendJSONString(b, r.Source)
 	b = append(b, `,"source_record_id":`...)
@@ -130,7 +152,8 @@ func AppendRecordJSON(b []byte, r *credo.Record) []byte {
 // AppendEventJSON appends the event's record as AppendRecordJSON does;
 // with truth it adds, last, "truth":{"subject":"person","index":123}.
 func AppendEventJSON(b []byte, ev *Event, truth bool) []byte {
-	b = AppendRecordJSON(b, &ev.Record)
+	subject, _ := ev.subjectFragment()
+	b = appendRecordJSON(b, &ev.Record, subject)
 	if !truth {
 		return b
 	}

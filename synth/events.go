@@ -24,8 +24,10 @@ type Event struct {
 
 	// subject is the record's subject and identity as JSON, written with
 	// them (see personIdentity); AppendEventJSON copies it while the
-	// record still holds what it was written from.
+	// record still holds what it was written from. plain notes the rest
+	// of the record's strings, which need no escaping.
 	subject fragment
+	plain   plainStrings
 }
 
 // Events streams the city's events in order of occurrence, day by day from
@@ -691,6 +693,7 @@ func (g *gen) expand(st *stub, pp *prep) {
 	rec.RecordedAt = time.Unix(occ+int64(lag), 0).In(China)
 
 	g.fill(k, st)
+	g.notePlain(k)
 }
 
 // personStrings writes m.pc's identity as strings of their own.

@@ -18,12 +18,13 @@ import (
 // written as null (json.Marshal refuses it; Record.Validate refuses such a
 // record before it gets here).
 func AppendRecordJSON(b []byte, r *credo.Record) []byte {
-	return appendRecordJSON(b, r, "")
+	return appendRecordJSON(b, r, "", &plainStrings{})
 }
 
 // appendRecordJSON is AppendRecordJSON with, when subject is not empty,
-// the record's subject and identity already written (see subjectFragment).
-func appendRecordJSON(b []byte, r *credo.Record, subject string) []byte {
+// the record's subject and identity already written (see subjectFragment),
+// and the strings noted in plain copied without a scan (see appendNoted).
+func appendRecordJSON(b []byte, r *credo.Record, subject string, plain *plainStrings) []byte {
 	b = append(b, `{"seq":`...)
 	b = strconv.AppendUint(b, r.Seq, 10)
 	b = append(b, `,"id":`...)
@@ -34,7 +35,7 @@ func appendRecordJSON(b []byte, r *credo.Record, subject string) []byte {
 	} else {
 		b = appendSubjectJSON(b, r)
 	}
-	return appendRecordTail(b, r)
+	return appendRecordTail(b, r, plain)
 }
 
 // appendSubjectJSON writes the record's subject and identity.
@@ -83,13 +84,13 @@ func appendSubjectJSON(b []byte, r *credo.Record) []byte {
 }
 
 // appendRecordTail writes the record from its source on.
-func appendRecordTail(b []byte, r *credo.Record) []byte {
+func appendRecordTail(b []byte, r *credo.Record, plain *plainStrings) []byte {
 	b = append(b, `,"source":`...)
-	b = appendJSONString(b, r.Source)
+	b = appendNoted(b, r.Source, plain.source)
 	b = append(b, `,"source_record_id":`...)
-	b = appendJSONString(b, r.SourceRecordID)
+	b = appendNoted(b, r.SourceRecordID, plain.srid)
 	b = append(b, `,"kind":`...)
-	b = appendJSONString(b, r.Kind)
+	b = appendNoted(b, r.Kind, plain.kind)
 	b = append(b, `,"polarity":`...)
 	b = appendJSONString(b, r.Polarity.String())
 	b = append(b, `,"occurred_at":`...)
@@ -104,17 +105,21 @@ func appendRecordTail(b []byte, r *credo.Record) []byte {
 			}
 			b = appendJSONString(b, a.Key)
 			b = append(b, ':')
-			b = appendJSONValue(b, a.Value)
+			if i < len(plain.attrs) && a.Value.Kind() == credo.KindString {
+				b = appendNoted(b, a.Value.Str(), plain.attrs[i])
+			} else {
+				b = appendJSONValue(b, a.Value)
+			}
 		}
 		b = append(b, '}')
 	}
 	if r.LegalBasis != "" {
 		b = append(b, `,"legal_basis":`...)
-		b = appendJSONString(b, r.LegalBasis)
+		b = appendNoted(b, r.LegalBasis, plain.basis)
 	}
 	if r.Evidence != "" {
 		b = append(b, `,"evidence":`...)
-		b = appendJSONString(b, r.Evidence)
+		b = appendNoted(b, r.Evidence, plain.evidence)
 	}
 	if r.Corrects != "" {
 		b = append(b, `,"corrects":`...)
@@ -153,7 +158,7 @@ func appendRecordTail(b []byte, r *credo.Record) []byte {
 // with truth it adds, last, "truth":{"subject":"person","index":123}.
 func AppendEventJSON(b []byte, ev *Event, truth bool) []byte {
 	subject, _ := ev.subjectFragment()
-	b = appendRecordJSON(b, &ev.Record, subject)
+	b = appendRecordJSON(b, &ev.Record, subject, &ev.plain)
 	if !truth {
 		return b
 	}

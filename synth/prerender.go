@@ -230,3 +230,54 @@ func (f *fragment) holds(v int, s string) bool {
 	sp := f.vals[v]
 	return len(s) == int(sp.n) && (sp.n == 0 || unsafe.StringData(s) == unsafe.StringData(f.json[sp.off:]))
 }
+
+// The rest of a record's strings are written by fill from the package's
+// literals (every one JSON-plain: TestGeneratorLiteralsPlain), digits and
+// ASCII letters, or taken from credo's catalogue of kinds (checked below),
+// so they need no escaping either. The generator notes them in the event
+// (plainStrings); the encoder copies a field that is still the very string
+// noted without scanning it, and scans anything else.
+
+// maxPlainAttrs is how many attributes' string values an event notes: as
+// many as a kind sets.
+const maxPlainAttrs = 5
+
+// plainStrings are strings the generator wrote into an event's record,
+// all JSON-plain.
+type plainStrings struct {
+	source, srid, kind, basis, evidence string
+	attrs                               [maxPlainAttrs]string // the attributes' string values, in order
+}
+
+// kindPlain marks the kinds whose catalogue name and source are JSON-plain.
+var kindPlain = func() (t [nKinds]bool) {
+	for k, ki := range kindInfo {
+		t[k] = plainJSON(ki.Name) && plainJSON(ki.Source)
+	}
+	return t
+}()
+
+// notePlain notes the strings of g.ev's record, just filled for kind k.
+func (g *gen) notePlain(k int) {
+	rec := &g.ev.Record
+	p := &g.ev.plain
+	*p = plainStrings{srid: rec.SourceRecordID, basis: rec.LegalBasis, evidence: rec.Evidence}
+	if kindPlain[k] {
+		p.source, p.kind = rec.Source, rec.Kind
+	}
+	for i := range min(len(rec.Attributes), maxPlainAttrs) {
+		p.attrs[i] = rec.Attributes[i].Value.Str() // "" when not a string
+	}
+}
+
+// appendNoted writes s as appendJSONString does, copying it when it is
+// noted, the very string known to be plain (same bytes in memory, same
+// length).
+func appendNoted(b []byte, s, noted string) []byte {
+	if len(s) == len(noted) && unsafe.StringData(s) == unsafe.StringData(noted) {
+		b = append(b, '"')
+		b = append(b, s...)
+		return append(b, '"')
+	}
+	return appendJSONString(b, s)
+}

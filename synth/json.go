@@ -103,10 +103,16 @@ func appendRecordTail(b []byte, r *credo.Record, plain *plainStrings) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendJSONString(b, a.Key)
+			if i >= maxPlainAttrs {
+				b = appendJSONString(b, a.Key)
+				b = append(b, ':')
+				b = appendJSONValue(b, a.Value)
+				continue
+			}
+			b = appendNoted(b, a.Key, plain.keys[i])
 			b = append(b, ':')
-			if i < len(plain.attrs) && a.Value.Kind() == credo.KindString {
-				b = appendNoted(b, a.Value.Str(), plain.attrs[i])
+			if a.Value.Kind() == credo.KindString {
+				b = appendNoted(b, a.Value.Str(), plain.vals[i])
 			} else {
 				b = appendJSONValue(b, a.Value)
 			}
@@ -287,7 +293,10 @@ func appendJSONString(b []byte, s string) []byte {
 // appendJSONTime writes t as time.Time.MarshalJSON does (RFC 3339 with
 // nanoseconds as needed), by hand for whole seconds in years 0 to 9999.
 func appendJSONTime(b []byte, t time.Time) []byte {
-	_, off := t.Zone()
+	off := 8 * 3600 // every time the city makes is in China
+	if t.Location() != China {
+		_, off = t.Zone()
+	}
 	sec := t.Unix() + int64(off)
 	if t.Nanosecond() != 0 || off%60 != 0 || sec < -62135596800 || sec >= 253402300800 {
 		b = append(b, '"')

@@ -246,7 +246,8 @@ const maxPlainAttrs = 5
 // all JSON-plain.
 type plainStrings struct {
 	source, srid, kind, basis, evidence string
-	attrs                               [maxPlainAttrs]string // the attributes' string values, in order
+	// The attributes' keys and string values, in order.
+	keys, vals [maxPlainAttrs]string
 }
 
 // kindPlain marks the kinds whose catalogue name and source are JSON-plain.
@@ -266,7 +267,8 @@ func (g *gen) notePlain(k int) {
 		p.source, p.kind = rec.Source, rec.Kind
 	}
 	for i := range min(len(rec.Attributes), maxPlainAttrs) {
-		p.attrs[i] = rec.Attributes[i].Value.Str() // "" when not a string
+		a := &rec.Attributes[i]
+		p.keys[i], p.vals[i] = a.Key, a.Value.Str() // "" when not a string
 	}
 }
 

@@ -659,6 +659,15 @@ func TestAppendPadded(t *testing.T) {
 }
 
 func TestCivil(t *testing.T) {
+	if civilFirst != unixDay(0, 1, 1) || civilLast != unixDay(9999, 12, 31) {
+		t.Fatalf("civil's range [%d, %d], want [%d, %d]", civilFirst, civilLast, unixDay(0, 1, 1), unixDay(9999, 12, 31))
+	}
+	for d := civilFirst - 1000; d <= civilLast+1000; d++ {
+		y, m, dd := civil(d)
+		if wy, wm, wd := civilSlow(d); y != wy || m != wm || dd != wd {
+			t.Fatalf("civil(%d) = %d-%d-%d, civilSlow %d-%d-%d", d, y, m, dd, wy, wm, wd)
+		}
+	}
 	for d := unixDay(1900, 1, 1); d < unixDay(2101, 1, 1); d += 13 {
 		y, m, dd := civil(d)
 		want := time.Unix(d*86400, 0).UTC()
@@ -813,6 +822,13 @@ func TestEventJSONFragments(t *testing.T) {
 						if attrs[i].Value.Kind() == credo.KindString {
 							attrs[i].Value = credo.String(attrs[i].Value.Str() + "\x01")
 						}
+					}
+					r.Attributes = attrs
+				},
+				func(r *credo.Record) {
+					attrs := slices.Clone(r.Attributes)
+					for i := range attrs {
+						attrs[i].Key = "<" + attrs[i].Key
 					}
 					r.Attributes = attrs
 				},

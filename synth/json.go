@@ -310,19 +310,36 @@ func appendJSONTime(b []byte, t time.Time) []byte {
 		d--
 	}
 	y, m, dd := civil(d)
-	b = append(b, '"')
-	b = appendDate(b, y, m, dd)
 	h, mi, s := int(rem/3600), int(rem/60%60), int(rem%60)
-	b = append(b, 'T', byte('0'+h/10), byte('0'+h%10), ':', byte('0'+mi/10), byte('0'+mi%10), ':', byte('0'+s/10), byte('0'+s%10))
+	// Two digits at a time into a buffer, appended once: "YYYY-MM-DDThh:mm:ss" and the offset.
+	var t27 [27]byte
+	put2 := func(i, v int) { t27[i], t27[i+1] = digitPairs[2*v], digitPairs[2*v+1] }
+	t27[0] = '"'
+	put2(1, y/100)
+	put2(3, y%100)
+	t27[5] = '-'
+	put2(6, m)
+	t27[8] = '-'
+	put2(9, dd)
+	t27[11] = 'T'
+	put2(12, h)
+	t27[14] = ':'
+	put2(15, mi)
+	t27[17] = ':'
+	put2(18, s)
 	if off == 0 {
-		return append(b, 'Z', '"')
+		t27[20], t27[21] = 'Z', '"'
+		return append(b, t27[:22]...)
 	}
-	sign := byte('+')
+	t27[20] = '+'
 	if off < 0 {
-		sign, off = '-', -off
+		t27[20], off = '-', -off
 	}
-	oh, om := off/3600, off/60%60
-	return append(b, sign, byte('0'+oh/10), byte('0'+oh%10), ':', byte('0'+om/10), byte('0'+om%10), '"')
+	put2(21, off/3600)
+	t27[23] = ':'
+	put2(24, off/60%60)
+	t27[26] = '"'
+	return append(b, t27[:]...)
 }
 
 // appendJSONValue writes an attribute value as Value.MarshalJSON does.

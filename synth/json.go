@@ -92,7 +92,11 @@ func appendRecordTail(b []byte, r *credo.Record, plain *plainStrings) []byte {
 	b = append(b, `,"kind":`...)
 	b = appendNoted(b, r.Kind, plain.kind)
 	b = append(b, `,"polarity":`...)
-	b = appendJSONString(b, r.Polarity.String())
+	if p := r.Polarity; p >= credo.Negative && p <= credo.Positive {
+		b = append(b, polarityJSON[p-credo.Negative]...)
+	} else {
+		b = appendJSONString(b, p.String())
+	}
 	b = append(b, `,"occurred_at":`...)
 	b = appendJSONTime(b, r.OccurredAt)
 	b = append(b, `,"recorded_at":`...)
@@ -342,6 +346,14 @@ func appendJSONTime(b []byte, t time.Time) []byte {
 	return append(b, t27[:]...)
 }
 
+// polarityJSON is each polarity's name as a JSON string.
+var polarityJSON = func() (t [credo.Positive - credo.Negative + 1]string) {
+	for i := range t {
+		t[i] = string(appendJSONString(nil, (credo.Negative + credo.Polarity(i)).String()))
+	}
+	return t
+}()
+
 // appendJSONValue writes an attribute value as Value.MarshalJSON does.
 func appendJSONValue(b []byte, v credo.Value) []byte {
 	switch v.Kind() {
@@ -362,6 +374,23 @@ func appendJSONValue(b []byte, v credo.Value) []byte {
 // appendJSONFloat formats like encoding/json: %f-style unless the exponent
 // is below -6 or at least 21.
 func appendJSONFloat(b []byte, f float64) []byte {
+	// Amounts are whole cents. When f is the double nearest to c/100 for a
+	// whole c, and small enough that doubles are closer than a cent apart,
+	// that decimal is the shortest that reads back as f: it is what
+	// strconv writes, trailing zeros dropped.
+	if f > 0 && f < 1e13 {
+		if c := math.Round(f * 100); c/100 == f {
+			n := uint64(c)
+			b = strconv.AppendUint(b, n/100, 10)
+			if r := n % 100; r != 0 {
+				b = append(b, '.', byte('0'+r/10))
+				if r%10 != 0 {
+					b = append(b, byte('0'+r%10))
+				}
+			}
+			return b
+		}
+	}
 	if math.IsInf(f, 0) || math.IsNaN(f) {
 		return append(b, "null"...)
 	}

@@ -7,6 +7,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"math"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -891,5 +892,31 @@ func TestGeneratorLiteralsPlain(t *testing.T) {
 	}
 	if checked < 500 {
 		t.Errorf("only %d literals checked", checked)
+	}
+}
+
+// appendJSONFloat's whole-cents path writes what strconv does.
+func TestAppendJSONFloatCents(t *testing.T) {
+	r := newRNG(5)
+	check := func(f float64) {
+		t.Helper()
+		want, _ := json.Marshal(f)
+		if got := appendJSONFloat(nil, f); string(got) != string(want) {
+			t.Fatalf("appendJSONFloat(%v) = %s, want %s", f, got, want)
+		}
+	}
+	for c := range 100_000 {
+		check(float64(c) / 100)
+		check(float64(c) / 2)
+	}
+	for range 300_000 {
+		c := r.next() >> (11 + r.intn(53))
+		check(float64(c) / 100)
+		check(float64(c) / 10)
+		check(float64(c))
+		check(math.Float64frombits(r.next() >> 2)) // anything positive
+	}
+	for _, f := range []float64{1e13 - 0.01, 1e13, 1e13 + 0.5, 4.5e13 + 0.01, 0.005, 0.015, 1e-7, math.Nextafter(0.07, 1), math.Copysign(0, -1), -12.34} {
+		check(f)
 	}
 }

@@ -21,6 +21,13 @@ type Event struct {
 	// or organisation Index.
 	Subject credo.SubjectKind
 	Index   int
+
+	// subject is the record's subject and identity as JSON, written with
+	// them (see personIdentity); AppendEventJSON copies it while the
+	// record still holds what it was written from. plain notes the rest
+	// of the record's strings, which need no escaping.
+	subject fragment
+	plain   plainStrings
 }
 
 // Events streams the city's events in order of occurrence, day by day from
@@ -150,6 +157,7 @@ type prep struct {
 	subject credo.SubjectKind
 	index   int
 	id      credo.Identity
+	frag    fragment
 	home    home
 }
 
@@ -279,13 +287,13 @@ func (p *planner) planDay(d int, b *dayBatch) {
 				continue
 			}
 			pp.subject, pp.index = credo.Organization, p.oc.index
-			p.orgIdentity(&pp.id)
+			pp.frag = p.orgIdentity(&pp.id)
 		} else {
 			if !p.drawPerson(s) {
 				continue
 			}
 			pp.subject, pp.index = credo.Person, p.pc.index
-			p.personIdentity(&pp.id)
+			pp.frag = p.personIdentity(&pp.id)
 			pp.home = p.pc.home()
 		}
 		b.stubs[kept] = st
@@ -650,18 +658,22 @@ func (g *gen) expand(st *stub, pp *prep) {
 	case pp != nil:
 		g.ev.Subject, g.ev.Index = pp.subject, pp.index
 		rec.Identity = pp.id
+		g.ev.subject = pp.frag
 		g.home = pp.home
 	case st.org:
 		g.ev.Subject, g.ev.Index = credo.Organization, int(st.subj)
 		g.c.orgCore(int(st.subj), &g.oc)
-		g.orgIdentity(&rec.Identity)
+		g.ev.subject = g.orgIdentity(&rec.Identity)
 	default:
 		g.ev.Subject, g.ev.Index = credo.Person, int(st.subj)
 		g.c.core(int(st.subj), &g.pc)
-		g.personIdentity(&rec.Identity)
+		g.ev.subject = g.personIdentity(&rec.Identity)
 		g.home = g.pc.home()
 	}
 	rec.Subject = credo.SubjectRef{Kind: g.ev.Subject, ID: rec.Identity.IDNumber}
+	if g.ev.subject.json != "" {
+		rec.Subject.ID = g.ev.subject.value(fragSubjectID) // the same text, where the fragment has it
+	}
 
 	// When.
 	g.ar.r = newRNG(st.seed ^ 0x66696c6c)
@@ -681,10 +693,11 @@ func (g *gen) expand(st *stub, pp *prep) {
 	rec.RecordedAt = time.Unix(occ+int64(lag), 0).In(China)
 
 	g.fill(k, st)
+	g.notePlain(k)
 }
 
-// personIdentity writes g.pc's identity.
-func (m *maker) personIdentity(id *credo.Identity) {
+// personStrings writes m.pc's identity as strings of their own.
+func (m *maker) personStrings(id *credo.Identity) {
 	p := &m.pc
 	a := &m.ar
 	s := a.begin(512)
@@ -705,8 +718,8 @@ func (m *maker) personIdentity(id *credo.Identity) {
 	id.Sex = p.sex()
 }
 
-// orgIdentity writes g.oc's identity.
-func (m *maker) orgIdentity(id *credo.Identity) {
+// orgStrings writes m.oc's identity as strings of their own.
+func (m *maker) orgStrings(id *credo.Identity) {
 	o := &m.oc
 	a := &m.ar
 	s := a.begin(512)

@@ -18,10 +18,28 @@ import (
 // written as null (json.Marshal refuses it; Record.Validate refuses such a
 // record before it gets here).
 func AppendRecordJSON(b []byte, r *credo.Record) []byte {
+	return appendRecordJSON(b, r, "", &plainStrings{})
+}
+
+// appendRecordJSON is AppendRecordJSON with, when subject is not empty,
+// the record's subject and identity already written (see subjectFragment),
+// and the strings noted in plain copied without a scan (see appendNoted).
+func appendRecordJSON(b []byte, r *credo.Record, subject string, plain *plainStrings) []byte {
 	b = append(b, `{"seq":`...)
 	b = strconv.AppendUint(b, r.Seq, 10)
 	b = append(b, `,"id":`...)
 	b = appendJSONString(b, r.ID)
+	if subject != "" {
+		b = append(b, ',')
+		b = append(b, subject...)
+	} else {
+		b = appendSubjectJSON(b, r)
+	}
+	return appendRecordTail(b, r, plain)
+}
+
+// appendSubjectJSON writes the record's subject and identity.
+func appendSubjectJSON(b []byte, r *credo.Record) []byte {
 	b = append(b, `,"subject":{"kind":`...)
 	b = appendJSONString(b, r.Subject.Kind.String())
 	if r.Subject.ID != "" {
@@ -62,14 +80,23 @@ func AppendRecordJSON(b []byte, r *credo.Record) []byte {
 		}
 		b = append(b, '}')
 	}
+	return b
+}
+
+// appendRecordTail writes the record from its source on.
+func appendRecordTail(b []byte, r *credo.Record, plain *plainStrings) []byte {
 	b = append(b, `,"source":`...)
-	b = appendJSONString(b, r.Source)
+	b = appendNoted(b, r.Source, plain.source)
 	b = append(b, `,"source_record_id":`...)
-	b = appendJSONString(b, r.SourceRecordID)
+	b = appendNoted(b, r.SourceRecordID, plain.srid)
 	b = append(b, `,"kind":`...)
-	b = appendJSONString(b, r.Kind)
+	b = appendNoted(b, r.Kind, plain.kind)
 	b = append(b, `,"polarity":`...)
-	b = appendJSONString(b, r.Polarity.String())
+	if p := r.Polarity; p >= credo.Negative && p <= credo.Positive {
+		b = append(b, polarityJSON[p-credo.Negative]...)
+	} else {
+		b = appendJSONString(b, p.String())
+	}
 	b = append(b, `,"occurred_at":`...)
 	b = appendJSONTime(b, r.OccurredAt)
 	b = append(b, `,"recorded_at":`...)
@@ -80,19 +107,29 @@ func AppendRecordJSON(b []byte, r *credo.Record) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendJSONString(b, a.Key)
+			if i >= maxPlainAttrs {
+				b = appendJSONString(b, a.Key)
+				b = append(b, ':')
+				b = appendJSONValue(b, a.Value)
+				continue
+			}
+			b = appendNoted(b, a.Key, plain.keys[i])
 			b = append(b, ':')
-			b = appendJSONValue(b, a.Value)
+			if a.Value.Kind() == credo.KindString {
+				b = appendNoted(b, a.Value.Str(), plain.vals[i])
+			} else {
+				b = appendJSONValue(b, a.Value)
+			}
 		}
 		b = append(b, '}')
 	}
 	if r.LegalBasis != "" {
 		b = append(b, `,"legal_basis":`...)
-		b = appendJSONString(b, r.LegalBasis)
+		b = appendNoted(b, r.LegalBasis, plain.basis)
 	}
 	if r.Evidence != "" {
 		b = append(b, `,"evidence":`...)
-		b = appendJSONString(b, r.Evidence)
+		b = appendNoted(b, r.Evidence, plain.evidence)
 	}
 	if r.Corrects != "" {
 		b = append(b, `,"corrects":`...)
@@ -130,7 +167,8 @@ func AppendRecordJSON(b []byte, r *credo.Record) []byte {
 // AppendEventJSON appends the event's record as AppendRecordJSON does;
 // with truth it adds, last, "truth":{"subject":"person","index":123}.
 func AppendEventJSON(b []byte, ev *Event, truth bool) []byte {
-	b = AppendRecordJSON(b, &ev.Record)
+	subject, _ := ev.subjectFragment()
+	b = appendRecordJSON(b, &ev.Record, subject, &ev.plain)
 	if !truth {
 		return b
 	}
@@ -259,7 +297,10 @@ func appendJSONString(b []byte, s string) []byte {
 // appendJSONTime writes t as time.Time.MarshalJSON does (RFC 3339 with
 // nanoseconds as needed), by hand for whole seconds in years 0 to 9999.
 func appendJSONTime(b []byte, t time.Time) []byte {
-	_, off := t.Zone()
+	off := 8 * 3600 // every time the city makes is in China
+	if t.Location() != China {
+		_, off = t.Zone()
+	}
 	sec := t.Unix() + int64(off)
 	if t.Nanosecond() != 0 || off%60 != 0 || sec < -62135596800 || sec >= 253402300800 {
 		b = append(b, '"')
@@ -273,20 +314,45 @@ func appendJSONTime(b []byte, t time.Time) []byte {
 		d--
 	}
 	y, m, dd := civil(d)
-	b = append(b, '"')
-	b = appendDate(b, y, m, dd)
 	h, mi, s := int(rem/3600), int(rem/60%60), int(rem%60)
-	b = append(b, 'T', byte('0'+h/10), byte('0'+h%10), ':', byte('0'+mi/10), byte('0'+mi%10), ':', byte('0'+s/10), byte('0'+s%10))
+	// Two digits at a time into a buffer, appended once: "YYYY-MM-DDThh:mm:ss" and the offset.
+	var t27 [27]byte
+	put2 := func(i, v int) { t27[i], t27[i+1] = digitPairs[2*v], digitPairs[2*v+1] }
+	t27[0] = '"'
+	put2(1, y/100)
+	put2(3, y%100)
+	t27[5] = '-'
+	put2(6, m)
+	t27[8] = '-'
+	put2(9, dd)
+	t27[11] = 'T'
+	put2(12, h)
+	t27[14] = ':'
+	put2(15, mi)
+	t27[17] = ':'
+	put2(18, s)
 	if off == 0 {
-		return append(b, 'Z', '"')
+		t27[20], t27[21] = 'Z', '"'
+		return append(b, t27[:22]...)
 	}
-	sign := byte('+')
+	t27[20] = '+'
 	if off < 0 {
-		sign, off = '-', -off
+		t27[20], off = '-', -off
 	}
-	oh, om := off/3600, off/60%60
-	return append(b, sign, byte('0'+oh/10), byte('0'+oh%10), ':', byte('0'+om/10), byte('0'+om%10), '"')
+	put2(21, off/3600)
+	t27[23] = ':'
+	put2(24, off/60%60)
+	t27[26] = '"'
+	return append(b, t27[:]...)
 }
+
+// polarityJSON is each polarity's name as a JSON string.
+var polarityJSON = func() (t [credo.Positive - credo.Negative + 1]string) {
+	for i := range t {
+		t[i] = string(appendJSONString(nil, (credo.Negative + credo.Polarity(i)).String()))
+	}
+	return t
+}()
 
 // appendJSONValue writes an attribute value as Value.MarshalJSON does.
 func appendJSONValue(b []byte, v credo.Value) []byte {
@@ -308,6 +374,23 @@ func appendJSONValue(b []byte, v credo.Value) []byte {
 // appendJSONFloat formats like encoding/json: %f-style unless the exponent
 // is below -6 or at least 21.
 func appendJSONFloat(b []byte, f float64) []byte {
+	// Amounts are whole cents. When f is the double nearest to c/100 for a
+	// whole c, and small enough that doubles are closer than a cent apart,
+	// that decimal is the shortest that reads back as f: it is what
+	// strconv writes, trailing zeros dropped.
+	if f > 0 && f < 1e13 {
+		if c := math.Round(f * 100); c/100 == f {
+			n := uint64(c)
+			b = strconv.AppendUint(b, n/100, 10)
+			if r := n % 100; r != 0 {
+				b = append(b, '.', byte('0'+r/10))
+				if r%10 != 0 {
+					b = append(b, byte('0'+r%10))
+				}
+			}
+			return b
+		}
+	}
 	if math.IsInf(f, 0) || math.IsNaN(f) {
 		return append(b, "null"...)
 	}

@@ -1,7 +1,6 @@
 package synth
 
 import (
-	"slices"
 	"strconv"
 
 	"github.com/credo-org/credo"
@@ -254,27 +253,28 @@ func (p *personCore) appendPhone(b []byte) []byte {
 }
 
 // appendPadded writes n ≥ 0 in decimal, zero-padded to width digits (more
-// if it needs them), two digits at a time.
+// if it needs them), two digits at a time from the right.
 func appendPadded(b []byte, n, width int) []byte {
-	digits := 1
-	for x := n; x >= 10; x /= 10 {
-		digits++
-	}
-	w := max(width, digits)
-	l := len(b)
-	b = slices.Grow(b, w)[:l+w]
-	i := l + w
-	for i-l >= 2 {
+	var buf [20]byte
+	i := len(buf)
+	for n >= 100 {
 		q := n / 100
 		d := (n - q*100) * 2
-		b[i-1], b[i-2] = digitPairs[d+1], digitPairs[d]
-		n = q
 		i -= 2
+		buf[i], buf[i+1] = digitPairs[d], digitPairs[d+1]
+		n = q
 	}
-	if i > l {
-		b[l] = byte('0' + n%10)
+	if n >= 10 {
+		i -= 2
+		buf[i], buf[i+1] = digitPairs[2*n], digitPairs[2*n+1]
+	} else {
+		i--
+		buf[i] = byte('0' + n)
 	}
-	return b
+	for z := width - (len(buf) - i); z > 0; z-- {
+		b = append(b, '0')
+	}
+	return append(b, buf[i:]...)
 }
 
 const digitPairs = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"

@@ -122,13 +122,16 @@ func roundFn(r, k uint64, bits uint) uint64 {
 	return ((r + k) * 0x9e3779b97f4a7c15) >> (64 - bits)
 }
 
+// round is the four rounds, unrolled (a permutation is computed for every
+// person drawn): the halves swap after each, so the rounds' output widths
+// alternate between the left and the right half's.
 func (f *feistel) round(x uint64) uint64 {
 	lb, rb := f.lbits, f.rbits
 	l, r := x>>rb, x&(1<<rb-1)
-	for _, k := range f.keys {
-		l, r = r, l^roundFn(r, k, lb)
-		lb, rb = rb, lb
-	}
+	l, r = r, l^roundFn(r, f.keys[0], lb)
+	l, r = r, l^roundFn(r, f.keys[1], rb)
+	l, r = r, l^roundFn(r, f.keys[2], lb)
+	l, r = r, l^roundFn(r, f.keys[3], rb)
 	return l<<rb | r
 }
 

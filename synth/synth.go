@@ -417,8 +417,51 @@ func unixDay(y, m, d int) int64 {
 	return int64(era)*146097 + int64(doe) - 719468
 }
 
-// civil is the inverse of unixDay.
+// civil is the inverse of unixDay. It is on the path of every timestamp
+// written, so for the days of years 0 to 9999 it is Cassio Neri and Lorenz
+// Schneider's algorithm ("Euclidean affine functions and their application
+// to calendar algorithms", 2022): unsigned 32-bit products and shifts, no
+// division left to the processor. TestCivil checks it against civilSlow
+// on every day of those years.
 func civil(z int64) (y, m, d int) {
+	if z < civilFirst || z > civilLast {
+		return civilSlow(z)
+	}
+	const (
+		s = 82 // 400-year cycles added, so that everything is unsigned
+		k = 719468 + 146097*s
+		l = 400 * s
+	)
+	n := uint32(z + k)
+	// Century.
+	n1 := 4*n + 3
+	c := n1 / 146097
+	nc := n1 % 146097 / 4
+	// Year.
+	n2 := 4*nc + 3
+	p2 := uint64(2939745) * uint64(n2)
+	yc := uint32(p2 >> 32)
+	ny := uint32(p2) / 2939745 / 4
+	yy := 100*c + yc
+	// Month and day, in a year from March.
+	n3 := 2141*ny + 197913
+	mm := n3 >> 16
+	dd := n3 & 0xffff / 2141
+	if ny >= 306 { // January or February: the next year
+		yy++
+		mm -= 12
+	}
+	return int(yy) - l, int(mm), int(dd) + 1
+}
+
+// The days civil computes itself: 0000-01-01 to 9999-12-31.
+const (
+	civilFirst int64 = -719528
+	civilLast  int64 = 2932896
+)
+
+// civilSlow is civil for any day (Howard Hinnant's civil_from_days).
+func civilSlow(z int64) (y, m, d int) {
 	z += 719468
 	era := z / 146097
 	if z < 0 && z%146097 != 0 {

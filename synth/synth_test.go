@@ -4,9 +4,16 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"math"
+	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -653,6 +660,15 @@ func TestAppendPadded(t *testing.T) {
 }
 
 func TestCivil(t *testing.T) {
+	if civilFirst != unixDay(0, 1, 1) || civilLast != unixDay(9999, 12, 31) {
+		t.Fatalf("civil's range [%d, %d], want [%d, %d]", civilFirst, civilLast, unixDay(0, 1, 1), unixDay(9999, 12, 31))
+	}
+	for d := civilFirst - 1000; d <= civilLast+1000; d++ {
+		y, m, dd := civil(d)
+		if wy, wm, wd := civilSlow(d); y != wy || m != wm || dd != wd {
+			t.Fatalf("civil(%d) = %d-%d-%d, civilSlow %d-%d-%d", d, y, m, dd, wy, wm, wd)
+		}
+	}
 	for d := unixDay(1900, 1, 1); d < unixDay(2101, 1, 1); d += 13 {
 		y, m, dd := civil(d)
 		want := time.Unix(d*86400, 0).UTC()
@@ -675,18 +691,31 @@ func maxInt(a, b int) int { return max(a, b) }
 func BenchmarkEvents(b *testing.B) {
 	c := newCity(b, Config{Seed: 1, People: 100_000})
 	n := 0
+	cpu := cpuTime()
 	for b.Loop() {
 		for range c.Events() {
 			n++
 		}
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(float64(cpuTime()-cpu)/float64(n), "cpu-ns/event")
+}
+
+// cpuTime is the process's user and system time so far: on a shared
+// machine a steadier measure than the time elapsed.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func BenchmarkEventsJSON(b *testing.B) {
 	c := newCity(b, Config{Seed: 1, People: 100_000})
 	n, size := 0, 0
 	var buf []byte
+	cpu := cpuTime()
 	for b.Loop() {
 		for ev := range c.Events() {
 			buf = AppendEventJSON(buf[:0], ev, false)
@@ -695,6 +724,7 @@ func BenchmarkEventsJSON(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(float64(cpuTime()-cpu)/float64(n), "cpu-ns/event")
 	b.ReportMetric(float64(size)/float64(n), "bytes/event")
 }
 
@@ -718,12 +748,175 @@ func BenchmarkAppendEventJSON(b *testing.B) {
 	}
 	var buf []byte
 	n, size := 0, 0
+	cpu := cpuTime()
 	for b.Loop() {
 		ev := &evs[n%len(evs)]
 		buf = AppendEventJSON(buf[:0], ev, true)
 		size += len(buf)
 		n++
 	}
+	b.ReportMetric(float64(cpuTime()-cpu)/float64(n), "cpu-ns/op")
 	b.ReportMetric(float64(size)/float64(n), "bytes/event")
 	b.ReportMetric(float64(size)/b.Elapsed().Seconds()/1e6, "MB/s")
+}
+
+// AppendEventJSON copies the subject fragment the generator wrote only
+// while the record holds what it was written from: the bytes are
+// encoding/json's either way.
+func TestEventJSONFragments(t *testing.T) {
+	if !identityPlain {
+		t.Fatal("an identity table is not JSON-plain: the fragments are off")
+	}
+	c := newCity(t, Config{Seed: 11, People: 3000})
+	n, used := 0, 0
+	for ev := range c.Events() {
+		if _, ok := ev.subjectFragment(); ok {
+			used++
+		}
+		check := func(what string, ev *Event) {
+			t.Helper()
+			want, err := json.Marshal(&ev.Record)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := AppendEventJSON(nil, ev, false); string(got) != string(want) {
+				t.Fatalf("%s: AppendEventJSON\n got %s\nwant %s", what, got, want)
+			}
+		}
+		check("as generated", ev)
+		if n%50 == 0 {
+			// Changed copies: the fragment no longer applies.
+			for i, change := range []func(r *credo.Record){
+				func(r *credo.Record) { r.Identity.Name = `王"五"` },
+				func(r *credo.Record) { r.Identity.Address = "" },
+				func(r *credo.Record) { r.Identity.BirthDate = "1980-01-02" },
+				func(r *credo.Record) {
+					if r.Identity.Sex == credo.Female {
+						r.Identity.Sex = credo.Male
+					} else {
+						r.Identity.Sex = credo.Female
+					}
+				},
+				func(r *credo.Record) {
+					if r.Identity.Sex != credo.SexUnknown {
+						r.Identity.Sex = credo.SexUnknown
+					} else {
+						r.Identity.BirthDate = ""
+						r.Identity.Name = ""
+					}
+				},
+				func(r *credo.Record) { r.Identity.Phone = r.Identity.Phone[:3] },
+				func(r *credo.Record) { r.Identity.IDNumber = r.Identity.IDNumber[1:] },
+				func(r *credo.Record) { r.Subject.ID = "" },
+				func(r *credo.Record) { r.Subject.Kind = credo.Unresolved },
+				func(r *credo.Record) { r.Identity = credo.Identity{} },
+				func(r *credo.Record) { r.Identity.Name = r.Identity.Name + "<&>" },
+				// The strings noted plain.
+				func(r *credo.Record) { r.Source = "a&b" },
+				func(r *credo.Record) { r.Kind = "k<k>" },
+				func(r *credo.Record) { r.SourceRecordID = r.SourceRecordID + "\u2028" },
+				func(r *credo.Record) { r.LegalBasis = `"` + r.LegalBasis },
+				func(r *credo.Record) { r.Evidence = r.Evidence[:1] },
+				func(r *credo.Record) {
+					attrs := slices.Clone(r.Attributes)
+					for i := range attrs {
+						if attrs[i].Value.Kind() == credo.KindString {
+							attrs[i].Value = credo.String(attrs[i].Value.Str() + "\x01")
+						}
+					}
+					r.Attributes = attrs
+				},
+				func(r *credo.Record) {
+					attrs := slices.Clone(r.Attributes)
+					for i := range attrs {
+						attrs[i].Key = "<" + attrs[i].Key
+					}
+					r.Attributes = attrs
+				},
+			} {
+				cp := *ev
+				change(&cp.Record)
+				if _, ok := cp.subjectFragment(); ok && i <= 10 {
+					t.Fatalf("change %d: the fragment still applies", i)
+				}
+				check(fmt.Sprintf("change %d", i), &cp)
+			}
+		}
+		if n++; n == 20000 {
+			break
+		}
+	}
+	if used != n {
+		t.Errorf("the fragment applied to %d of %d events", used, n)
+	}
+}
+
+// The generator writes its records' strings from the package's literals,
+// digits and ASCII letters, and the encoder copies them without a scan
+// (plainStrings): so every literal the generator may use must be written
+// by encoding/json as itself. The files that write JSON or the agencies'
+// exports are not the generator's.
+func TestGeneratorLiteralsPlain(t *testing.T) {
+	fset := token.NewFileSet()
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") || strings.HasPrefix(name, "agencies") || name == "json.go" || name == "prerender.go" {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			if _, ok := n.(*ast.Field); ok {
+				return false // a struct tag is not a string the generator writes
+			}
+			l, ok := n.(*ast.BasicLit)
+			if !ok || l.Kind != token.STRING {
+				return true
+			}
+			s, err := strconv.Unquote(l.Value)
+			if err != nil {
+				t.Fatalf("%s: %v", fset.Position(l.Pos()), err)
+			}
+			if !plainJSON(s) {
+				t.Errorf("%s: %q needs escaping in JSON", fset.Position(l.Pos()), s)
+			}
+			checked++
+			return true
+		})
+	}
+	if checked < 500 {
+		t.Errorf("only %d literals checked", checked)
+	}
+}
+
+// appendJSONFloat's whole-cents path writes what strconv does.
+func TestAppendJSONFloatCents(t *testing.T) {
+	r := newRNG(5)
+	check := func(f float64) {
+		t.Helper()
+		want, _ := json.Marshal(f)
+		if got := appendJSONFloat(nil, f); string(got) != string(want) {
+			t.Fatalf("appendJSONFloat(%v) = %s, want %s", f, got, want)
+		}
+	}
+	for c := range 100_000 {
+		check(float64(c) / 100)
+		check(float64(c) / 2)
+	}
+	for range 300_000 {
+		c := r.next() >> (11 + r.intn(53))
+		check(float64(c) / 100)
+		check(float64(c) / 10)
+		check(float64(c))
+		check(math.Float64frombits(r.next() >> 2)) // anything positive
+	}
+	for _, f := range []float64{1e13 - 0.01, 1e13, 1e13 + 0.5, 4.5e13 + 0.01, 0.005, 0.015, 1e-7, math.Nextafter(0.07, 1), math.Copysign(0, -1), -12.34} {
+		check(f)
+	}
 }

@@ -6,9 +6,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -258,4 +261,37 @@ func TestSynthStdoutIsOnlyNDJSON(t *testing.T) {
 			}
 		}
 	}
+}
+
+// BenchmarkSynthEvents runs the events pipeline of credo synth (generator,
+// encoder, writer) into io.Discard, as `credo synth --out /dev/null` does.
+func BenchmarkSynthEvents(b *testing.B) {
+	city, err := synth.New(synth.Config{Seed: 1, People: 100_000})
+	if err != nil {
+		b.Fatal(err)
+	}
+	e := &env{stdout: io.Discard, stderr: io.Discard, getenv: os.Getenv}
+	defer debug.SetGCPercent(debug.SetGCPercent(300))
+	var n int64
+	cpu0 := cpuTime()
+	for b.Loop() {
+		m, err := writeEvents(context.Background(), e, city, io.Discard, false)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n += m
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "events/s")
+	// The machine may be shared: the CPU time spent per event is the
+	// steadier measure.
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(n), "cpu-ns/event")
+}
+
+// cpuTime is the process's user and system time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -530,14 +530,29 @@ func idOrder[ID string | []byte](id ID) (uint64, bool) {
 func appendIDOfOrder(dst []byte, v uint64) []byte {
 	check := v % 11
 	v /= 11
+	// 17 digits, two at a time in 32-bit arithmetic: the top 9 and the
+	// bottom 8 (a segment writes a key a person's inquiry).
+	hi, lo := uint32(v/1e8), uint32(v%1e8)
 	var id [18]byte
-	for i := 16; i >= 0; i-- {
-		id[i] = byte('0' + v%10)
-		v /= 10
+	for i := 6; i >= 0; i -= 2 {
+		d := 2 * (lo % 100)
+		id[9+i], id[9+i+1] = digitPairs[d], digitPairs[d+1]
+		lo /= 100
 	}
+	for i := 7; i >= 1; i -= 2 {
+		d := 2 * (hi % 100)
+		id[i], id[i+1] = digitPairs[d], digitPairs[d+1]
+		hi /= 100
+	}
+	id[0] = byte('0' + hi)
 	id[17] = "0123456789X"[check]
 	return append(dst, id[:]...)
 }
+
+// digitPairs holds "00" to "99", for two digits at a time.
+const digitPairs = "00010203040506070809" + "10111213141516171819" + "20212223242526272829" + "30313233343536373839" +
+	"40414243444546474849" + "50515253545556575859" + "60616263646566676869" + "70717273747576777879" +
+	"80818283848586878889" + "90919293949596979899"
 
 // SubjectInquiries implements credo.Audit. It reads the blocks the index
 // points to and those above its watermark, then the trail as written

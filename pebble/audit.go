@@ -317,10 +317,13 @@ func (s *Store) indexAudit(ctx context.Context, all bool) error {
 	if err := s.writeAuditSegment(ctx, segments, &take); err != nil {
 		return err // the next call reads the blocks back
 	}
-	// Not synced: losing it only means indexing some blocks again.
+	// Synced, so that a crash rarely leaves a segment written again: one
+	// whose watermark was lost is written again under the same number,
+	// and may then leave behind entries of blocks that the next segment
+	// indexes too (reads take each block once: see subjectInquiries).
 	meta := binary.BigEndian.AppendUint64(nil, take.after+uint64(take.blocks))
 	meta = binary.BigEndian.AppendUint64(meta, segments+1)
-	return guard(func() error { return s.idx.Set(metaAudit, meta, pebble.NoSync) })
+	return guard(func() error { return s.idx.Set(metaAudit, meta, pebble.Sync) })
 }
 
 // readAuditBlocks reads back the entries of the blocks after w through
@@ -595,6 +598,11 @@ func (s *Store) subjectInquiries(ctx context.Context, ref credo.SubjectRef) ([]*
 	if err != nil {
 		return nil, fmt.Errorf("inquiries of %s: index: %w", ref, err)
 	}
+	// An entry says a block holds some of the subject's inquiries; a
+	// segment written again after a crash may leave a block named by two
+	// segments: each is read once.
+	slices.Sort(blocks)
+	blocks = slices.Compact(blocks)
 	for _, n := range blocks {
 		v, ok, err := s.auditLog.read(n)
 		if err == nil && !ok {

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -210,6 +211,166 @@ func checkIndexes(t *testing.T, s *Store, n uint64) {
 		}
 		if !slices.Equal(got, want) {
 			t.Fatalf("subject %s: records %v, want %v", ref.ID, got, want)
+		}
+	}
+}
+
+// crashInquiry is inquiry n of the audit crash test's stream: its request
+// id names n, its subject is one of 37.
+func crashInquiry(n uint64) *credo.Inquiry {
+	return &credo.Inquiry{Time: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(n) * time.Millisecond),
+		RequestID: fmt.Sprintf("q-%d", n), Consumer: "airline", Action: "flight.book", Decision: n%3 != 0,
+		Subject: crashInquirySubject(n), Reasons: []string{"national:ok"}, PolicyVersions: []string{"national@1"}}
+}
+
+func crashInquirySubject(n uint64) credo.SubjectRef {
+	return credo.SubjectRef{Kind: credo.Person, ID: ident.NewPersonID(371082, 1960, 1, 1+int(n%37), int(n%37))}
+}
+
+// TestAuditCrashChild is the child process of TestAuditCrash: it appends
+// batches of inquiries to the audit trail for ever, indexing it after every
+// few, printing what it is about to append and what was acknowledged.
+func TestAuditCrashChild(t *testing.T) {
+	dir := os.Getenv("CREDO_AUDIT_CRASH_CHILD")
+	if dir == "" {
+		t.Skip("child process of TestAuditCrash; runs only when started by it")
+	}
+	s, err := Open(dir, nil)
+	if err != nil {
+		fmt.Println("error", err)
+		os.Exit(2)
+	}
+	next, _ := strconv.ParseUint(os.Getenv("CREDO_AUDIT_CRASH_NEXT"), 10, 64)
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(uint64(os.Getpid()), next))
+	out := bufio.NewWriter(os.Stdout)
+	for b := 0; ; b++ {
+		n := 1 + rng.IntN(50)
+		batch := make([]*credo.Inquiry, n)
+		for i := range batch {
+			batch[i] = crashInquiry(next + uint64(i))
+		}
+		fmt.Fprintf(out, "batch %d %d\n", next, next+uint64(n)-1)
+		out.Flush()
+		if err := s.AppendAudit(ctx, batch, nil); err != nil {
+			fmt.Fprintln(out, "error", err)
+			out.Flush()
+			os.Exit(2)
+		}
+		next += uint64(n)
+		fmt.Fprintf(out, "ack %d\n", next-1)
+		out.Flush()
+		if b%5 == 4 { // a segment every few batches: kills land while one is written too
+			if err := s.indexAudit(ctx, true); err != nil {
+				fmt.Fprintln(out, "error", err)
+				out.Flush()
+				os.Exit(2)
+			}
+		}
+		// Paced, so that the trail stays small enough to read whole after
+		// every kill; the kill still lands at any point of a write.
+		time.Sleep(time.Duration(rng.IntN(3)) * time.Millisecond)
+	}
+}
+
+// TestAuditCrash kills a child process that writes the audit trail with
+// SIGKILL at random moments, many times over the same data directory.
+// After each kill the trail holds every acknowledged inquiry once, and of
+// the batch in flight all or none; the index agrees with the log.
+func TestAuditCrash(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crash test skipped in -short mode")
+	}
+	dir := t.TempDir()
+	rng := rand.New(rand.NewPCG(3, 4))
+	const kills = 12
+	next := uint64(1) // the next inquiry's number
+	for round := range kills {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestAuditCrashChild$", "-test.count=1")
+		cmd.Env = append(os.Environ(), "CREDO_AUDIT_CRASH_CHILD="+dir, fmt.Sprintf("CREDO_AUDIT_CRASH_NEXT=%d", next))
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		lines := make(chan string, 1024)
+		go func() {
+			sc := bufio.NewScanner(stdout)
+			for sc.Scan() {
+				lines <- sc.Text()
+			}
+			close(lines)
+		}()
+		time.Sleep(time.Duration(100+rng.IntN(400)) * time.Millisecond)
+		if err := cmd.Process.Kill(); err != nil {
+			t.Fatal(err)
+		}
+		acked := next - 1
+		var flightFrom, flightTo uint64
+		for l := range lines {
+			f := strings.Fields(l)
+			switch f[0] {
+			case "ack":
+				acked, _ = strconv.ParseUint(f[1], 10, 64)
+			case "batch":
+				flightFrom, _ = strconv.ParseUint(f[1], 10, 64)
+				flightTo, _ = strconv.ParseUint(f[2], 10, 64)
+			case "error":
+				t.Fatalf("round %d: child: %s", round, l)
+			}
+		}
+		cmd.Wait()
+
+		s, err := Open(dir, nil)
+		if err != nil {
+			t.Fatalf("round %d: reopen after kill: %v", round, err)
+		}
+		ctx := context.Background()
+		if w, _, err := s.auditWatermark(); err != nil || w > s.auditLog.last() {
+			t.Fatalf("round %d: the index's watermark, block %d (%v), is past the log's last block, %d", round, w, err, s.auditLog.last())
+		}
+		// what the trail holds, read by subject; then again once indexed whole
+		held := func() uint64 {
+			seen := map[string]bool{}
+			var top uint64
+			for sub := range uint64(37) {
+				ref := crashInquirySubject(sub)
+				for q, err := range s.SubjectInquiries(ctx, ref) {
+					if err != nil {
+						t.Fatalf("round %d: %v", round, err)
+					}
+					n, _ := strconv.ParseUint(strings.TrimPrefix(q.RequestID, "q-"), 10, 64)
+					if seen[q.RequestID] || q.Subject != ref || !reflect.DeepEqual(q, crashInquiry(n)) {
+						t.Fatalf("round %d: inquiry %s read twice, or not as written: %+v", round, q.RequestID, q)
+					}
+					seen[q.RequestID] = true
+					top = max(top, n)
+				}
+			}
+			for n := uint64(1); n <= top; n++ {
+				if !seen[fmt.Sprintf("q-%d", n)] {
+					t.Fatalf("round %d: inquiry %d missing (the trail holds up to %d)", round, n, top)
+				}
+			}
+			return top
+		}
+		top := held()
+		inFlight := flightFrom > acked
+		if top != acked && !(inFlight && top == flightTo) {
+			t.Fatalf("round %d: the trail holds inquiries 1..%d; acknowledged %d, in flight %d..%d", round, top, acked, flightFrom, flightTo)
+		}
+		if err := s.indexAudit(ctx, true); err != nil {
+			t.Fatal(err)
+		}
+		if again := held(); again != top {
+			t.Fatalf("round %d: %d inquiries before indexing, %d after", round, top, again)
+		}
+		t.Logf("round %d: %d acknowledged, %d in the trail (in flight %v)", round, acked, top, inFlight)
+		next = top + 1
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
 		}
 	}
 }

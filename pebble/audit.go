@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -347,6 +348,27 @@ func (s *Store) readAuditBlocks(ctx context.Context, w, cut uint64) (auditPendin
 		err = nil
 	}
 	return p, err
+}
+
+// checkAuditIndex drops the audit index when it names blocks the log does
+// not hold (the log lost its end, or was removed): new blocks would take
+// those numbers, and reads would take them for indexed. The indexer builds
+// the index again from the log.
+func (s *Store) checkAuditIndex() error {
+	w, _, err := s.auditWatermark()
+	if err != nil || w <= s.auditLog.last() {
+		return err
+	}
+	if s.opts.Logger != nil {
+		s.opts.Logger.Warn("audit trail: the index goes past the log; indexing the log again",
+			slog.Uint64("indexed_through", w), slog.Uint64("log_ends_at", s.auditLog.last()))
+	}
+	b := s.idx.NewBatch()
+	defer b.Close()
+	if err := errors.Join(b.DeleteRange([]byte{tagInquiryIndex}, []byte{tagInquiryIndex + 1}, nil), b.Delete(metaAudit, nil), commit(b, pebble.Sync)); err != nil {
+		return fmt.Errorf("audit trail: drop an index that goes past the log: %w", err)
+	}
+	return nil
 }
 
 // moveAudit moves the blocks of a trail written in the ledger engine (by

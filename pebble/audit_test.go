@@ -500,3 +500,60 @@ func TestAuditIndexBesideAppends(t *testing.T) {
 		}
 	}
 }
+
+// TestAuditIndexPastTheLog opens a directory whose audit log lost its end
+// (here: all of it): the index, which names blocks the log no longer
+// holds, is dropped, and the inquiries written since are read, once.
+func TestAuditIndexPastTheLog(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	ref := credo.SubjectRef{Kind: credo.Person, ID: "11010519491231002X"}
+	batch := func(n int, req string) []*credo.Inquiry {
+		var out []*credo.Inquiry
+		for range n {
+			out = append(out, &credo.Inquiry{Time: time.Now(), RequestID: req, Consumer: "airline", Subject: ref, Action: "flight.book"})
+		}
+		return out
+	}
+	for range 3 {
+		if err := s.AppendAudit(ctx, batch(10, "old"), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.indexAudit(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(filepath.Join(dir, auditDirName)); err != nil {
+		t.Fatal(err)
+	}
+	if s, err = Open(dir, nil); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if w, _, err := s.auditWatermark(); err != nil || w != 0 {
+		t.Fatalf("watermark %d (%v), want the index dropped", w, err)
+	}
+	if err := s.AppendAudit(ctx, batch(4, "new"), nil); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for q, err := range s.SubjectInquiries(ctx, ref) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if q.RequestID != "new" {
+			t.Fatalf("an inquiry of the lost log: %+v", q)
+		}
+		n++
+	}
+	if n != 4 {
+		t.Errorf("%d inquiries, want the 4 written since", n)
+	}
+}

@@ -258,6 +258,10 @@ func Open(dir string, o *Options) (*Store, error) {
 			return nil, fmt.Errorf("open data directory %s: %w", dir, err)
 		}
 	}
+	if err := s.checkAuditIndex(); err != nil {
+		closeBoth()
+		return nil, fmt.Errorf("open data directory %s: %w", dir, err)
+	}
 	if format < 4 {
 		if err := s.moveChain(); err != nil {
 			closeBoth()

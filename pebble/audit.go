@@ -2,6 +2,7 @@ package pebble
 
 import (
 	"bytes"
+	"container/heap"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -322,9 +323,230 @@ func (s *Store) indexAudit(ctx context.Context, all bool) error {
 	// whose watermark was lost is written again under the same number,
 	// and may then leave behind entries of blocks that the next segment
 	// indexes too (reads take each block once: see subjectInquiries).
-	meta := binary.BigEndian.AppendUint64(nil, take.after+uint64(take.blocks))
-	meta = binary.BigEndian.AppendUint64(meta, segments+1)
-	return guard(func() error { return s.idx.Set(metaAudit, meta, pebble.Sync) })
+	live, err := s.liveSegments(segments)
+	if err != nil {
+		return err
+	}
+	live = append(slices.DeleteFunc(live, func(l liveSegment) bool { return l.num == segments }), liveSegment{segments, 0})
+	b := s.idx.NewBatch()
+	defer b.Close()
+	if err := errors.Join(b.Set(metaAudit, auditMeta(take.after+uint64(take.blocks), segments+1), nil),
+		b.Set(metaAuditSegments, encodeLiveSegments(live), nil)); err != nil {
+		return err
+	}
+	if err := guard(func() error { return commit(b, pebble.Sync) }); err != nil {
+		return err
+	}
+	return s.mergeAuditSegments(ctx)
+}
+
+// auditMeta is the value of Maudit: the last block indexed, the next
+// segment's number.
+func auditMeta(w, next uint64) []byte {
+	return binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(nil, w), next)
+}
+
+// Segments are merged in tiers, so that a read seeks a number of them
+// that grows with the logarithm of the trail, not with the trail: once
+// auditMergeFan segments of one tier are live, the oldest auditMergeFan
+// are merged into one segment of the next tier, under a new number (after
+// all the others again: the index engine takes it into its last level
+// too), and their key ranges are deleted (whole tables: the engine drops
+// them without rewriting anything). An entry is written once at each
+// tier: about log32 of the trail's segments times, where an LSM merging
+// by level rewrites it about ten times a level. A read seeks at most
+// auditMergeFan-1 segments of each tier: about 30 a tier (four tiers hold
+// a quarter of a trillion inquiries).
+//
+//	Mauditsegs → (segment number(8) tier(1))…, the live segments, oldest first
+const auditMergeFan = 32
+
+var metaAuditSegments = []byte("Mauditsegs")
+
+// liveSegment is a segment of the index that reads consult.
+type liveSegment struct {
+	num  uint64
+	tier uint8
+}
+
+func encodeLiveSegments(live []liveSegment) []byte {
+	b := make([]byte, 0, 9*len(live))
+	for _, l := range live {
+		b = append(binary.BigEndian.AppendUint64(b, l.num), l.tier)
+	}
+	return b
+}
+
+func decodeLiveSegments(v []byte) ([]liveSegment, error) {
+	if len(v)%9 != 0 {
+		return nil, fmt.Errorf("the audit index's segments: corrupt (%d bytes)", len(v))
+	}
+	live := make([]liveSegment, 0, len(v)/9)
+	for ; len(v) > 0; v = v[9:] {
+		live = append(live, liveSegment{binary.BigEndian.Uint64(v), v[8]})
+	}
+	return live, nil
+}
+
+// liveSegments reads the live segments; an index written before they were
+// listed has segments 0 to next-1, of tier 0.
+func (s *Store) liveSegments(next uint64) ([]liveSegment, error) {
+	v, closer, err := s.idx.Get(metaAuditSegments)
+	if errors.Is(err, pebble.ErrNotFound) {
+		live := make([]liveSegment, 0, next)
+		for n := range next {
+			live = append(live, liveSegment{n, 0})
+		}
+		return live, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer closer.Close()
+	return decodeLiveSegments(v)
+}
+
+// mergeAuditSegments merges segments while some tier has auditMergeFan of
+// them live. Under auditIndexMu.
+func (s *Store) mergeAuditSegments(ctx context.Context) error {
+	for {
+		w, next, err := s.auditWatermark()
+		if err != nil {
+			return err
+		}
+		live, err := s.liveSegments(next)
+		if err != nil {
+			return err
+		}
+		// the oldest auditMergeFan of the lowest tier that has as many
+		var group []liveSegment
+		var count [256]int
+		for _, l := range live {
+			count[l.tier]++
+		}
+		for tier, c := range count {
+			if c < auditMergeFan {
+				continue
+			}
+			for _, l := range live {
+				if int(l.tier) == tier && len(group) < auditMergeFan {
+					group = append(group, l)
+				}
+			}
+			break
+		}
+		if group == nil {
+			return nil
+		}
+		// The merged segment's number is taken first, durably: a crash
+		// before the list names it leaves its table (if any) behind,
+		// never under a number a later segment takes; reads then find its
+		// entries twice, and take each block once.
+		if err := guard(func() error { return s.idx.Set(metaAudit, auditMeta(w, next+1), pebble.Sync) }); err != nil {
+			return err
+		}
+		if err := s.writeMergedSegment(ctx, next, group); err != nil {
+			return err
+		}
+		merged := liveSegment{next, group[0].tier + 1}
+		live = slices.DeleteFunc(live, func(l liveSegment) bool { return slices.Contains(group, l) })
+		live = append(live, merged)
+		b := s.idx.NewBatch()
+		for _, l := range group {
+			if err := b.DeleteRange(segmentPrefix(l.num, nil), segmentPrefix(l.num+1, nil), nil); err != nil {
+				b.Close()
+				return err
+			}
+		}
+		err = errors.Join(b.Set(metaAuditSegments, encodeLiveSegments(live), nil), guard(func() error { return commit(b, pebble.Sync) }))
+		b.Close()
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// segmentHeap orders iterators over segments by their keys after the
+// segment's number (head bytes), for a merge.
+type segmentHeap struct {
+	head int
+	its  []*pebble.Iterator
+}
+
+func (h *segmentHeap) Len() int { return len(h.its) }
+func (h *segmentHeap) Less(i, j int) bool {
+	return bytes.Compare(h.its[i].Key()[h.head:], h.its[j].Key()[h.head:]) < 0
+}
+func (h *segmentHeap) Swap(i, j int) { h.its[i], h.its[j] = h.its[j], h.its[i] }
+func (h *segmentHeap) Push(x any)    { h.its = append(h.its, x.(*pebble.Iterator)) }
+func (h *segmentHeap) Pop() any {
+	it := h.its[len(h.its)-1]
+	h.its = h.its[:len(h.its)-1]
+	return it
+}
+
+// writeMergedSegment writes the entries of the group's segments as segment
+// num: their keys after the segment's number merged in order, once each.
+func (s *Store) writeMergedSegment(ctx context.Context, num uint64, group []liveSegment) error {
+	its := make([]*pebble.Iterator, 0, len(group))
+	defer func() {
+		for _, it := range its {
+			it.Close()
+		}
+	}()
+	for _, l := range group {
+		it, err := s.idx.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: segmentPrefix(l.num, nil), UpperBound: segmentPrefix(l.num+1, nil)})
+		if err != nil {
+			return err
+		}
+		its = append(its, it)
+		it.First()
+	}
+	const head = 9 // 'i' and the segment's number
+	prefix := segmentPrefix(num, nil)
+	path := filepath.Join(s.dir, ingestDirName, fmt.Sprintf("audit-%d.sst", num))
+	defer os.Remove(path)
+	wo := s.idxOpts.MakeWriterOptions(0, s.idx.TableFormat())
+	wo.FilterPolicy = nil // as writeAuditSegment's
+	err := writeSSTable(path, wo, func(w *sstable.Writer) error {
+		// a heap of the iterators by their keys after the segment's number
+		h := segmentHeap{head: head}
+		for _, it := range its {
+			if it.Valid() {
+				h.its = append(h.its, it)
+			}
+		}
+		heap.Init(&h)
+		var k, prev []byte
+		for len(h.its) > 0 {
+			top := h.its[0]
+			k = append(append(k[:0], prefix...), top.Key()[head:]...)
+			if !bytes.Equal(k, prev) {
+				if err := w.Set(k, nil); err != nil {
+					return err
+				}
+				prev = append(prev[:0], k...)
+			}
+			if top.Next() {
+				heap.Fix(&h, 0)
+			} else {
+				heap.Pop(&h)
+			}
+		}
+		for _, it := range its {
+			if err := it.Error(); err != nil {
+				return err
+			}
+		}
+		return ctx.Err()
+	})
+	if err != nil {
+		return fmt.Errorf("audit index: merge segments into %d: %w", num, err)
+	}
+	if err := guard(func() error { return s.idx.Ingest(ctx, []string{path}) }); err != nil {
+		return fmt.Errorf("audit index: ingest merged segment %d: %w", num, err)
+	}
+	return nil
 }
 
 // readAuditBlocks reads back the entries of the blocks after w through
@@ -365,7 +587,7 @@ func (s *Store) checkAuditIndex() error {
 	}
 	b := s.idx.NewBatch()
 	defer b.Close()
-	if err := errors.Join(b.DeleteRange([]byte{tagInquiryIndex}, []byte{tagInquiryIndex + 1}, nil), b.Delete(metaAudit, nil), commit(b, pebble.Sync)); err != nil {
+	if err := errors.Join(b.DeleteRange([]byte{tagInquiryIndex}, []byte{tagInquiryIndex + 1}, nil), b.Delete(metaAudit, nil), b.Delete(metaAuditSegments, nil), commit(b, pebble.Sync)); err != nil {
 		return fmt.Errorf("audit trail: drop an index that goes past the log: %w", err)
 	}
 	return nil
@@ -421,7 +643,7 @@ func (s *Store) moveAudit() error {
 	defer ib.Close()
 	legacyIndex := []byte{tagInquiry} // by subject alone, in the index engine
 	if err := errors.Join(ib.DeleteRange([]byte{tagInquiryIndex}, []byte{tagInquiryIndex + 1}, nil),
-		ib.DeleteRange(legacyIndex, prefixEnd(legacyIndex), nil), ib.Delete(metaAudit, nil), commit(ib, pebble.Sync)); err != nil {
+		ib.DeleteRange(legacyIndex, prefixEnd(legacyIndex), nil), ib.Delete(metaAudit, nil), ib.Delete(metaAuditSegments, nil), commit(ib, pebble.Sync)); err != nil {
 		return fmt.Errorf("move the audit trail to %s: drop its index: %w", auditDirName, err)
 	}
 	b := s.db.NewBatch()
@@ -606,17 +828,10 @@ func (s *Store) subjectInquiries(ctx context.Context, ref credo.SubjectRef) ([]*
 		}
 		return nil
 	}
-	// The watermark first: what the index holds up to it is complete.
-	w, segments, err := s.auditWatermark()
-	if err != nil {
-		return nil, err
-	}
+	// The watermark, the live segments and their entries, from one view
+	// of the index: what it holds up to the watermark is complete.
 	var blocks []uint64
-	err = s.segmentBlocks(ctx, ref, segments, func(n uint64) {
-		if n <= w {
-			blocks = append(blocks, n)
-		}
-	})
+	w, err := s.segmentBlocks(ctx, ref, func(n uint64) { blocks = append(blocks, n) })
 	if err != nil {
 		return nil, fmt.Errorf("inquiries of %s: index: %w", ref, err)
 	}
@@ -653,31 +868,49 @@ func (s *Store) subjectInquiries(ctx context.Context, ref credo.SubjectRef) ([]*
 	return out, nil
 }
 
-// segmentBlocks calls fn with the block of each entry of ref in the first
-// segments segments of the index, in order: one seek a segment, on one
-// iterator.
-func (s *Store) segmentBlocks(ctx context.Context, ref credo.SubjectRef, segments uint64, fn func(n uint64)) error {
-	if segments == 0 {
-		return nil
-	}
-	it, err := s.idx.NewIterWithContext(ctx, &pebble.IterOptions{
-		LowerBound: segmentPrefix(0, nil), UpperBound: segmentPrefix(segments, nil)})
+// segmentBlocks calls fn with the block of each entry of ref, up to the
+// watermark, in the live segments of the index, and returns the watermark:
+// one seek a segment, on one iterator, which sees the watermark, the list
+// of live segments and their entries as of one moment (a merge may delete
+// segments meanwhile).
+func (s *Store) segmentBlocks(ctx context.Context, ref credo.SubjectRef, fn func(n uint64)) (w uint64, err error) {
+	it, err := s.idx.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: metaAudit, UpperBound: []byte{tagInquiryIndex + 1}})
 	if err != nil {
-		return err
+		return 0, err
 	}
-	for seg := range segments {
-		if err := ctx.Err(); err != nil {
-			it.Close()
-			return err
+	defer it.Close()
+	var next uint64
+	if it.SeekGE(metaAudit) && bytes.Equal(it.Key(), metaAudit) {
+		v := it.Value()
+		if len(v) != 16 {
+			return 0, fmt.Errorf("read the audit index's watermark: corrupt (%d bytes)", len(v))
 		}
-		p := segmentPrefix(seg, &ref)
+		w, next = binary.BigEndian.Uint64(v), binary.BigEndian.Uint64(v[8:])
+	}
+	var live []liveSegment
+	if it.SeekGE(metaAuditSegments) && bytes.Equal(it.Key(), metaAuditSegments) {
+		if live, err = decodeLiveSegments(it.Value()); err != nil {
+			return 0, err
+		}
+	} else {
+		for n := range next {
+			live = append(live, liveSegment{n, 0})
+		}
+	}
+	for _, l := range live {
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+		p := segmentPrefix(l.num, &ref)
 		for ok := it.SeekGE(p); ok && bytes.HasPrefix(it.Key(), p); ok = it.Next() {
 			if k := it.Key(); len(k) == len(p)+8 {
-				fn(binary.BigEndian.Uint64(k[len(p):]))
+				if n := binary.BigEndian.Uint64(k[len(p):]); n <= w {
+					fn(n)
+				}
 			}
 		}
 	}
-	return errors.Join(it.Error(), it.Close())
+	return w, it.Error()
 }
 
 // Notice implements credo.Audit.

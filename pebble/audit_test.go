@@ -162,22 +162,47 @@ func TestAuditIndex(t *testing.T) {
 	check(s)
 }
 
-// TestAuditSegmentsNeverMerged checks that each segment of the audit
-// index lies after the others: the index engine puts its table in its last
-// level and never merges it with another.
-func TestAuditSegmentsNeverMerged(t *testing.T) {
+// TestAuditSegments checks that each segment of the audit index lies
+// after the others, so that the index engine puts its table in its last
+// level and never merges it with another by itself (it writes no table
+// of its own), and that segments are merged in tiers by the index, every
+// inquiry read once before and after.
+func TestAuditSegments(t *testing.T) {
 	s, err := Open(t.TempDir(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
 	ctx := context.Background()
-	const segments = 20 // more than the engine lets gather in L0 before it merges them
+	ref := func(i int) credo.SubjectRef {
+		return credo.SubjectRef{Kind: credo.Person, ID: fmt.Sprintf("1101051949%07d1", i)}
+	}
+	want := map[credo.SubjectRef]int{}
+	check := func(when string) {
+		t.Helper()
+		for i := range 50 {
+			n := 0
+			for q, err := range s.SubjectInquiries(ctx, ref(i)) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if q.Subject != ref(i) {
+					t.Fatalf("an inquiry about %s", q.Subject)
+				}
+				n++
+			}
+			if n != want[ref(i)] {
+				t.Fatalf("%s: %s: %d inquiries, want %d", when, ref(i), n, want[ref(i)])
+			}
+		}
+	}
+	const segments = 2*auditMergeFan + 3 // two merges, and some left
 	for seg := range segments {
 		var inqs []*credo.Inquiry
 		for i := range 200 {
-			inqs = append(inqs, &credo.Inquiry{Time: time.Now(), RequestID: fmt.Sprint(seg), Consumer: "airline",
-				Subject: credo.SubjectRef{Kind: credo.Person, ID: fmt.Sprintf("1101051949%07d1", (i*7919+seg)%100000)}, Action: "flight.book"})
+			r := ref((i*7 + seg) % 50)
+			want[r]++
+			inqs = append(inqs, &credo.Inquiry{Time: time.Now(), RequestID: fmt.Sprint(seg), Consumer: "airline", Subject: r, Action: "flight.book"})
 		}
 		if err := s.AppendAudit(ctx, inqs, nil); err != nil {
 			t.Fatal(err)
@@ -185,20 +210,33 @@ func TestAuditSegmentsNeverMerged(t *testing.T) {
 		if err := s.indexAudit(ctx, true); err != nil {
 			t.Fatal(err)
 		}
+		if seg == auditMergeFan-2 || seg == auditMergeFan-1 {
+			check(fmt.Sprintf("after segment %d", seg))
+		}
+	}
+	check("at the end")
+	_, next, err := s.auditWatermark()
+	if err != nil {
+		t.Fatal(err)
+	}
+	live, err := s.liveSegments(next)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tiers := map[uint8]int{}
+	for _, l := range live {
+		tiers[l.tier]++
+	}
+	if len(live) != 5 || tiers[1] != 2 || tiers[0] != 3 {
+		t.Errorf("live segments %v: want two of tier 1 and three of tier 0", live)
 	}
 	m := s.idx.Metrics()
-	last := len(m.Levels) - 1
-	if m.Compact.Count != 0 || m.Levels[last].TablesCount != segments {
-		t.Errorf("the index engine: %d compactions, %d tables in its last level; want 0 and %d (a table a segment)",
-			m.Compact.Count, m.Levels[last].TablesCount, segments)
+	var compacted uint64
+	for _, l := range m.Levels {
+		compacted += l.TableBytesCompacted
 	}
-	for q, err := range s.SubjectInquiries(ctx, credo.SubjectRef{Kind: credo.Person, ID: "110105194900000001"}) {
-		if err != nil {
-			t.Fatal(err)
-		}
-		if q.Subject.ID != "110105194900000001" {
-			t.Fatalf("an inquiry about %s", q.Subject)
-		}
+	if compacted != 0 || m.Levels[0].TablesCount != 0 {
+		t.Errorf("the index engine wrote %d bytes by compaction and holds %d tables in L0; want none", compacted, m.Levels[0].TablesCount)
 	}
 }
 
@@ -412,6 +450,7 @@ func TestAuditIndexPendingAsReadBack(t *testing.T) {
 	b := s.idx.NewBatch()
 	b.DeleteRange([]byte{tagInquiryIndex}, []byte{tagInquiryIndex + 1}, nil)
 	b.Delete(metaAudit, nil)
+	b.Delete(metaAuditSegments, nil)
 	if err := b.Commit(pebble.Sync); err != nil {
 		t.Fatal(err)
 	}

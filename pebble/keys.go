@@ -54,8 +54,8 @@ import (
 //
 // In the index engine besides K, S and E: i segment kind id 0x00 block
 // → ∅ (a subject's inquiries by block number, in segments that never
-// overlap) and Maudit, the last block indexed and the segments written
-// (audit.go).
+// overlap, merged in tiers), Maudit, the last block indexed and the next
+// segment's number, and Mauditsegs, the live segments (audit.go).
 //
 // The data directory holds, besides the engines: DATA/chain and DATA/audit,
 // logs of frames (chainlog.go), and decision-table, the decision table's

@@ -38,7 +38,9 @@ import (
 // puts it straight into its last level and never merges it with another.
 // (Keyed by subject alone, each table would span every subject, and every
 // merge would rewrite the level below: that cost a batch decision more
-// than a microsecond.) A read seeks the subject in each segment.
+// than a microsecond.) A read seeks the subject in each live segment;
+// credo merges segments in tiers (mergeAuditSegments) so that they stay
+// few.
 //
 // In the ledger engine:
 //
@@ -51,11 +53,13 @@ import (
 // In the index engine:
 //
 //	i segment(8) kind id 0x00 block(8) → ∅ (the subject has inquiries in the block)
-//	Maudit                       → the last block indexed(8) ‖ segments(8)
+//	Maudit                       → the last block indexed(8) ‖ the next segment's number(8)
+//	Mauditsegs                   → the live segments (see mergeAuditSegments)
 //
 // Segments are numbered from 0. An index entry written above the
 // watermark (a crash between the table and the watermark) is ignored by
-// reads and written again, the same.
+// reads and written again, the same; an entry left twice by a crash is
+// read once.
 const (
 	tagInquiry      = 'L'
 	tagInquiryIndex = 'i'

@@ -73,15 +73,40 @@ type fragmentWriter struct {
 	a     *arena
 	start int
 	f     fragment
-	open  int // the value being written: fragment length at its start
 }
 
 func (w *fragmentWriter) lit(s string) { w.a.b = append(w.a.b, s...) }
 
-// begin starts value v, end ends it.
-func (w *fragmentWriter) begin() { w.open = len(w.a.b) - w.start }
-func (w *fragmentWriter) end(v int) {
-	w.f.vals[v] = span{uint16(w.open), uint16(len(w.a.b) - w.start - w.open)}
+// field writes lit, then value v as appendValue appends it.
+func (w *fragmentWriter) field(lit string, v int, appendValue func([]byte) []byte) {
+	w.lit(lit)
+	open := len(w.a.b) - w.start
+	w.a.b = appendValue(w.a.b)
+	w.f.vals[v] = span{uint16(open), uint16(len(w.a.b) - w.start - open)}
+}
+
+// copyField writes lit, then value v as a copy of value from.
+func (w *fragmentWriter) copyField(lit string, v, from int) {
+	sp := w.f.vals[from]
+	w.field(lit, v, func(b []byte) []byte { return append(b, b[w.start+int(sp.off):w.start+int(sp.off+sp.n)]...) })
+}
+
+// identity writes the subject and identity fragment: subject, the
+// fragment's start up to the id's value, then the id and the identity's
+// fields as the functions append them (sex, for a person, after the birth
+// date).
+func (w *fragmentWriter) identity(subject string, appendID, appendName, appendBirth, appendPhone, appendAddress func([]byte) []byte) {
+	w.field(subject, fragSubjectID, appendID)
+	w.copyField(`"},"identity":{"id_number":"`, fragIDNumber, fragSubjectID)
+	w.field(`","name":"`, fragName, appendName)
+	if appendBirth != nil {
+		w.field(`","birth_date":"`, fragBirthDate, appendBirth)
+		w.lit(`","sex":"`)
+		w.lit(w.f.sex.String())
+	}
+	w.field(`","phone":"`, fragPhone, appendPhone)
+	w.field(`","address":"`, fragAddress, appendAddress)
+	w.lit(`"}`)
 }
 
 // value returns value v of the finished fragment.
@@ -107,34 +132,7 @@ func (m *maker) personIdentity(id *credo.Identity) fragment {
 		return fragment{}
 	}
 	w := fragmentWriter{a: a, start: a.begin(768), f: fragment{kind: credo.Person, sex: p.sex()}}
-	w.lit(`"subject":{"kind":"person","id":"`)
-	w.begin()
-	a.b = p.appendID(a.b)
-	w.end(fragSubjectID)
-	w.lit(`"},"identity":{"id_number":"`)
-	w.begin()
-	sp := w.f.vals[fragSubjectID]
-	a.b = append(a.b, a.b[w.start+int(sp.off):w.start+int(sp.off+sp.n)]...)
-	w.end(fragIDNumber)
-	w.lit(`","name":"`)
-	w.begin()
-	a.b = p.appendName(a.b)
-	w.end(fragName)
-	w.lit(`","birth_date":"`)
-	w.begin()
-	a.b = appendDate(a.b, p.y, p.m, p.d)
-	w.end(fragBirthDate)
-	w.lit(`","sex":"`)
-	w.lit(w.f.sex.String())
-	w.lit(`","phone":"`)
-	w.begin()
-	a.b = p.appendPhone(a.b)
-	w.end(fragPhone)
-	w.lit(`","address":"`)
-	w.begin()
-	a.b = p.appendAddress(a.b)
-	w.end(fragAddress)
-	w.lit(`"}`)
+	w.identity(`"subject":{"kind":"person","id":"`, p.appendID, p.appendName, func(b []byte) []byte { return appendDate(b, p.y, p.m, p.d) }, p.appendPhone, p.appendAddress)
 	f := w.finish()
 	id.IDNumber, id.Name, id.BirthDate = w.value(fragIDNumber), w.value(fragName), w.value(fragBirthDate)
 	id.Sex, id.Phone, id.Address = f.sex, w.value(fragPhone), w.value(fragAddress)
@@ -151,28 +149,7 @@ func (m *maker) orgIdentity(id *credo.Identity) fragment {
 		return fragment{}
 	}
 	w := fragmentWriter{a: a, start: a.begin(768), f: fragment{kind: credo.Organization}}
-	w.lit(`"subject":{"kind":"organization","id":"`)
-	w.begin()
-	a.b = o.appendUSCC(a.b)
-	w.end(fragSubjectID)
-	w.lit(`"},"identity":{"id_number":"`)
-	w.begin()
-	sp := w.f.vals[fragSubjectID]
-	a.b = append(a.b, a.b[w.start+int(sp.off):w.start+int(sp.off+sp.n)]...)
-	w.end(fragIDNumber)
-	w.lit(`","name":"`)
-	w.begin()
-	a.b = o.appendName(a.b)
-	w.end(fragName)
-	w.lit(`","phone":"`)
-	w.begin()
-	a.b = o.appendPhone(a.b)
-	w.end(fragPhone)
-	w.lit(`","address":"`)
-	w.begin()
-	a.b = o.appendAddress(a.b)
-	w.end(fragAddress)
-	w.lit(`"}`)
+	w.identity(`"subject":{"kind":"organization","id":"`, o.appendUSCC, o.appendName, nil, o.appendPhone, o.appendAddress)
 	f := w.finish()
 	id.IDNumber, id.Name, id.Phone, id.Address = w.value(fragIDNumber), w.value(fragName), w.value(fragPhone), w.value(fragAddress)
 	id.BirthDate, id.Sex = "", credo.SexUnknown

@@ -98,44 +98,8 @@ func TestCrash(t *testing.T) {
 	var before uint64 // records in the ledger before this round
 	for round := range kills {
 		start := time.Now()
-		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
-		cmd.Env = append(os.Environ(), "CREDO_CRASH_CHILD="+dir)
-		stdout, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		lines := make(chan string, 1024)
-		go func() {
-			sc := bufio.NewScanner(stdout)
-			for sc.Scan() {
-				lines <- sc.Text()
-			}
-			close(lines)
-		}()
 		// Let it run a random while (it first has to open the store), then kill.
-		time.Sleep(time.Duration(50+rng.IntN(400)) * time.Millisecond)
-		if err := cmd.Process.Kill(); err != nil {
-			t.Fatal(err)
-		}
-		acked := before
-		var flightFrom, flightTo uint64
-		for l := range lines {
-			f := strings.Fields(l)
-			switch f[0] {
-			case "ack":
-				acked, _ = strconv.ParseUint(f[1], 10, 64)
-			case "batch":
-				flightFrom, _ = strconv.ParseUint(f[1], 10, 64)
-				flightTo, _ = strconv.ParseUint(f[2], 10, 64)
-			case "error":
-				t.Fatalf("round %d: child: %s", round, l)
-			}
-		}
-		cmd.Wait()
-
+		acked, flightFrom, flightTo := killChild(t, "TestCrashChild", []string{"CREDO_CRASH_CHILD=" + dir}, time.Duration(50+rng.IntN(400))*time.Millisecond, before)
 		s, err := Open(dir, nil)
 		if err != nil {
 			t.Fatalf("round %d: reopen after kill: %v", round, err)
@@ -184,6 +148,50 @@ func TestCrash(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// killChild runs the test named child in a child process with env added,
+// kills it with SIGKILL after the while given, and reads what it printed:
+// the last number acknowledged ("ack N"; acked if none) and the batch in
+// flight ("batch FROM TO"). A line "error …" fails the test.
+func killChild(t *testing.T, child string, env []string, after time.Duration, acked uint64) (ack, flightFrom, flightTo uint64) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^"+child+"$", "-test.count=1")
+	cmd.Env = append(os.Environ(), env...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := make(chan string, 1024)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	time.Sleep(after)
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	ack = acked
+	for l := range lines {
+		f := strings.Fields(l)
+		switch f[0] {
+		case "ack":
+			ack, _ = strconv.ParseUint(f[1], 10, 64)
+		case "batch":
+			flightFrom, _ = strconv.ParseUint(f[1], 10, 64)
+			flightTo, _ = strconv.ParseUint(f[2], 10, 64)
+		case "error":
+			t.Fatalf("child: %s", l)
+		}
+	}
+	cmd.Wait()
+	return ack, flightFrom, flightTo
 }
 
 // checkIndexes checks that the indexes of the crash test's ledger of n
@@ -286,43 +294,8 @@ func TestAuditCrash(t *testing.T) {
 	const kills = 12
 	next := uint64(1) // the next inquiry's number
 	for round := range kills {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestAuditCrashChild$", "-test.count=1")
-		cmd.Env = append(os.Environ(), "CREDO_AUDIT_CRASH_CHILD="+dir, fmt.Sprintf("CREDO_AUDIT_CRASH_NEXT=%d", next))
-		stdout, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		lines := make(chan string, 1024)
-		go func() {
-			sc := bufio.NewScanner(stdout)
-			for sc.Scan() {
-				lines <- sc.Text()
-			}
-			close(lines)
-		}()
-		time.Sleep(time.Duration(100+rng.IntN(400)) * time.Millisecond)
-		if err := cmd.Process.Kill(); err != nil {
-			t.Fatal(err)
-		}
-		acked := next - 1
-		var flightFrom, flightTo uint64
-		for l := range lines {
-			f := strings.Fields(l)
-			switch f[0] {
-			case "ack":
-				acked, _ = strconv.ParseUint(f[1], 10, 64)
-			case "batch":
-				flightFrom, _ = strconv.ParseUint(f[1], 10, 64)
-				flightTo, _ = strconv.ParseUint(f[2], 10, 64)
-			case "error":
-				t.Fatalf("round %d: child: %s", round, l)
-			}
-		}
-		cmd.Wait()
-
+		acked, flightFrom, flightTo := killChild(t, "TestAuditCrashChild",
+			[]string{"CREDO_AUDIT_CRASH_CHILD=" + dir, fmt.Sprintf("CREDO_AUDIT_CRASH_NEXT=%d", next)}, time.Duration(100+rng.IntN(400))*time.Millisecond, next-1)
 		s, err := Open(dir, nil)
 		if err != nil {
 			t.Fatalf("round %d: reopen after kill: %v", round, err)

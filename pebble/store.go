@@ -47,6 +47,10 @@ const FormatVersion = 5
 
 const markerName = "CREDO"
 
+// ErrInUse is the error of Open when another process holds the data
+// directory (credo serve, say).
+var ErrInUse = errors.New("in use by another process")
+
 // Options tune a Store. The zero value is the production setting.
 type Options struct {
 	// NoSync skips the fsync on each append. Only for benchmarks of the
@@ -194,7 +198,7 @@ func Open(dir string, o *Options) (*Store, error) {
 	db, err := pebble.Open(filepath.Join(dir, "ledger"), popts)
 	if err != nil {
 		if errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EWOULDBLOCK) || strings.Contains(err.Error(), "lock") {
-			return nil, fmt.Errorf("data directory %s is in use by another process: %w", dir, err)
+			return nil, fmt.Errorf("data directory %s is %w: %w", dir, ErrInUse, err)
 		}
 		return nil, fmt.Errorf("open data directory %s: %w", dir, err)
 	}

@@ -371,6 +371,9 @@ func testEveryEndpointEveryRole(t *testing.T, transport string) {
 		{"GET", "/healthz", "", map[string]int{"ops": 200, "audit": 200, "source": 200, "airline": 200, "me": 200, "": 200}},
 		{"GET", "/readyz", "", map[string]int{"ops": 200, "audit": 200, "source": 200, "airline": 200, "me": 200, "": 200}},
 		{"GET", "/metrics", "", map[string]int{"ops": 200, "audit": 200, "source": 403, "airline": 403, "me": 403, "": 401}},
+		{"POST", "/v1/consumers", `{"name": "hotel", "actions": ["rail.g_train"]}`, map[string]int{"ops": 201, "audit": 403, "source": 403, "airline": 403, "me": 403, "": 401}},
+		{"GET", "/v1/consumers", "", map[string]int{"ops": 200, "audit": 200, "source": 403, "airline": 403, "me": 403, "": 401}},
+		{"DELETE", "/v1/consumers/employer", "", map[string]int{"ops": 200, "audit": 403, "source": 403, "airline": 403, "me": 403, "": 401}},
 	}
 	for _, ep := range endpoints {
 		for who, want := range ep.want {
@@ -554,5 +557,111 @@ func TestSearchSubject(t *testing.T) {
 	}
 	if res := f.ask(t, "", "/access/v1/search/subject", body); res.status != 401 {
 		t.Errorf("anonymous: %d", res.status)
+	}
+}
+
+// TestConsumerRegistry registers, lists, re-keys and revokes a consumer
+// over the operator's API while the server serves: each change holds at
+// its next request, and no key is ever listed or logged.
+func TestConsumerRegistry(t *testing.T) {
+	for _, tr := range transports {
+		t.Run(tr, func(t *testing.T) { testConsumerRegistry(t, tr) })
+	}
+}
+
+func testConsumerRegistry(t *testing.T, transport string) {
+	f := newAZFixtureOn(t, transport)
+	type added struct {
+		Name    string   `json:"name"`
+		Key     string   `json:"key"`
+		Actions []string `json:"actions"`
+	}
+	register := func(body string, want int) added {
+		t.Helper()
+		res := f.ask(t, "ops", "/v1/consumers", body)
+		if res.status != want {
+			t.Fatalf("register %s: %d, want %d: %s", body, res.status, want, res.body)
+		}
+		var a added
+		if want == http.StatusCreated {
+			res.json(t, &a)
+		}
+		return a
+	}
+	rail := evalBody("person", clean, "rail.g_train")
+	asKey := func(key, body string) int {
+		t.Helper()
+		return f.do(t, "POST", "/access/v1/evaluation", strings.NewReader(body), "Content-Type", "application/json", "Authorization", "Bearer "+key).status
+	}
+	a := register(`{"name": "hotel", "actions": ["rail.g_train", "rail.g_train"]}`, http.StatusCreated)
+	if a.Name != "hotel" || a.Key == "" || !slices.Equal(a.Actions, []string{"rail.g_train"}) {
+		t.Fatalf("registered: %+v", a)
+	}
+	if got := asKey(a.Key, rail); got != 200 {
+		t.Fatalf("the new key asks its action: %d", got)
+	}
+	if got := asKey(a.Key, evalBody("person", clean, "flight.book")); got != 403 {
+		t.Fatalf("the new key asks another action: %d, want 403", got)
+	}
+	// refused: twice, an unknown action, a bad name, another role's name
+	register(`{"name": "hotel", "actions": ["rail.g_train"]}`, http.StatusConflict)
+	for body, field := range map[string]string{
+		`{"name": "inn", "actions": ["teleport.book"]}`:    "actions",
+		`{"name": "inn", "actions": []}`:                   "actions",
+		`{"name": "Inn Ltd", "actions": ["rail.g_train"]}`: "name",
+		`{"name": "inn", "actions": "rail.g_train"}`:       "actions",
+	} {
+		res := f.ask(t, "ops", "/v1/consumers", body)
+		var e errorResult
+		res.json(t, &e)
+		if res.status != 400 || e.Field != field {
+			t.Errorf("register %s: %d %s, want 400 naming %s", body, res.status, res.body, field)
+		}
+	}
+	register(`{"name": "ops", "actions": ["rail.g_train"], "rotate": true}`, http.StatusConflict)
+	// re-keyed: the old key stops at once, the new one works
+	b := register(`{"name": "hotel", "actions": ["rail.g_train", "flight.book"], "rotate": true}`, http.StatusCreated)
+	if got := asKey(a.Key, rail); got != 401 {
+		t.Fatalf("the old key after rotation: %d, want 401", got)
+	}
+	if got := asKey(b.Key, evalBody("person", clean, "flight.book")); got != 200 {
+		t.Fatalf("the rotated key asks its new action: %d", got)
+	}
+	// listed, without keys
+	res := f.do(t, "GET", "/v1/consumers", nil, "Authorization", "Bearer "+f.keys["audit"])
+	var list []struct {
+		Name    string   `json:"name"`
+		Actions []string `json:"actions"`
+		Revoked string   `json:"revoked"`
+	}
+	res.json(t, &list)
+	found := false
+	for _, c := range list {
+		found = found || (c.Name == "hotel" && len(c.Actions) == 2)
+		if c.Name == "ops" || c.Name == "me" {
+			t.Errorf("listed a %s key as a consumer", c.Name)
+		}
+	}
+	if !found || strings.Contains(string(res.body), "key") {
+		t.Fatalf("list: %s", res.body)
+	}
+	// revoked: its next request is refused
+	if res := f.do(t, "DELETE", "/v1/consumers/hotel", nil, "Authorization", "Bearer "+f.keys["ops"]); res.status != 200 {
+		t.Fatalf("revoke: %d %s", res.status, res.body)
+	}
+	if got := asKey(b.Key, rail); got != 401 {
+		t.Fatalf("a revoked key: %d, want 401", got)
+	}
+	if res := f.do(t, "DELETE", "/v1/consumers/nosuch", nil, "Authorization", "Bearer "+f.keys["ops"]); res.status != 404 {
+		t.Fatalf("revoke an unknown consumer: %d, want 404", res.status)
+	}
+	logs := f.logs.String()
+	if !strings.Contains(logs, `"msg":"consumer registered"`) || !strings.Contains(logs, `"msg":"consumer revoked"`) || !strings.Contains(logs, `"by":"ops"`) {
+		t.Errorf("the registry's changes are not logged with who made them:\n%s", logs)
+	}
+	for _, key := range []string{a.Key, b.Key} {
+		if strings.Contains(logs, key) {
+			t.Errorf("the logs hold a key")
+		}
 	}
 }

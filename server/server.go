@@ -149,6 +149,11 @@ func addRoutes(mux *http.ServeMux, logger *slog.Logger, store credo.Store, cfg C
 		mux.Handle(p, handleMethodNotAllowed("POST"))
 	}
 	mux.Handle("GET /.well-known/authzen-configuration", handleAuthZENConfiguration())
+	if cfg.Consumers != nil {
+		mux.Handle("POST /v1/consumers", requireDecisions(d, requireRole(logger, store, cfg.Consumers, handleConsumerAdd(logger, cfg.Consumers, d), credo.RoleOperator)))
+		mux.Handle("GET /v1/consumers", requireRole(logger, store, cfg.Consumers, handleConsumerList(logger, cfg.Consumers), credo.RoleOperator, credo.RoleAuditor))
+		mux.Handle("DELETE /v1/consumers/{name}", requireRole(logger, store, cfg.Consumers, handleConsumerRevoke(logger, cfg.Consumers), credo.RoleOperator))
+	}
 	mux.Handle("GET /v1/subjects/{kind}/{id}/inquiries", requireRole(logger, store, cfg.Consumers,
 		handleInquiries(logger, cfg.Inquiries), credo.RoleSubject, credo.RoleOperator, credo.RoleAuditor))
 	mux.Handle("GET /v1/organizations/{uscc}/check", rateLimit(cfg.CheckPerMinute, cfg.CheckBurst,

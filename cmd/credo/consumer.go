@@ -25,6 +25,18 @@ func newConsumerCmd(e *env) *cobra.Command {
 		Short: "Register the services that ask decisions (airlines, banks, landlords …) and their API keys",
 	}
 	c.AddCommand(newConsumerAddCmd(e), newKeyListCmd(e, "list", credo.RoleConsumer), newKeyRevokeCmd(e, "consumer"))
+	// While credo serve holds the data directory, the registry is the
+	// server's: say where to find it.
+	for _, sub := range c.Commands() {
+		run := sub.RunE
+		sub.RunE = func(cmd *cobra.Command, args []string) error {
+			err := run(cmd, args)
+			if errors.Is(err, pebble.ErrInUse) {
+				return fmt.Errorf("%w\n(while credo serve runs, its operators register, list and revoke consumers over its API: POST /v1/consumers, GET /v1/consumers, DELETE /v1/consumers/NAME with an operator key; see docs/api.md)", err)
+			}
+			return err
+		}
+	}
 	return c
 }
 

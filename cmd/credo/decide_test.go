@@ -309,3 +309,25 @@ func TestDecisionTableCatchesUpFromStandings(t *testing.T) {
 		t.Errorf("after catching up on a judgment default: %v, want deny", r.Effect)
 	}
 }
+
+// TestConsumerWhileServing: while another process (credo serve) holds the
+// data directory, the consumer commands say so and point to the server's
+// registry API.
+func TestConsumerWhileServing(t *testing.T) {
+	dir := decisionData(t)
+	s, err := pebble.Open(dir, nil) // as credo serve holds it
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, args := range [][]string{
+		{"consumer", "add", "hotel", "--actions", "rail.g_train"},
+		{"consumer", "list"},
+		{"consumer", "revoke", "hotel"},
+	} {
+		_, errOut, status := runCLI(t, append(args, "--data", dir)...)
+		if status == 0 || !strings.Contains(errOut, "in use by another process") || !strings.Contains(errOut, "POST /v1/consumers") {
+			t.Errorf("%v while the directory is held: %d %s", args, status, errOut)
+		}
+	}
+}

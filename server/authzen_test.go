@@ -496,16 +496,17 @@ func TestOrgCheckRateLimited(t *testing.T) {
 	}
 }
 
-// FuzzDecisionHandlers sends arbitrary bodies to every decision endpoint:
-// never a 5xx.
+// FuzzDecisionHandlers sends arbitrary bodies to every decision endpoint,
+// and to the consumer registry's: never a 5xx.
 func FuzzDecisionHandlers(f *testing.F) {
 	for _, s := range []string{"", "{}", "[]", "null", `{"subject": {"type": "person", "id": "` + debtor + `"}, "action": {"name": "flight.book"}}`,
-		`{"evaluations": [{}, 1, null, "x"]}`, `{"options": {"evaluations_semantic": 5}}`, `{"subject": {"type": "organization", "id": "` + orgOK + `"}, "context": {"consent": 1}}`} {
+		`{"evaluations": [{}, 1, null, "x"]}`, `{"options": {"evaluations_semantic": 5}}`, `{"subject": {"type": "organization", "id": "` + orgOK + `"}, "context": {"consent": 1}}`,
+		`{"name": "inn", "actions": ["rail.g_train"], "rotate": true}`, `{"name": 1, "actions": [null]}`} {
 		f.Add(s)
 	}
 	fx := newAZFixture(f)
 	f.Fuzz(func(t *testing.T, body string) {
-		for _, p := range []string{"/access/v1/evaluation", "/access/v1/evaluations", "/access/v1/search/action"} {
+		for _, p := range []string{"/access/v1/evaluation", "/access/v1/evaluations", "/access/v1/search/action", "/v1/consumers"} {
 			res := fx.ask(t, "ops", p, body)
 			if res.status >= 500 {
 				t.Fatalf("%s %q: %d %s", p, body, res.status, res.body)

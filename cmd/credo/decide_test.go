@@ -193,6 +193,22 @@ func TestDemoServes(t *testing.T) {
 	if res.StatusCode != 200 || d.Decision == nil {
 		t.Fatalf("the example: %d", res.StatusCode)
 	}
+	// the consumer registry's example registers a consumer while serving
+	m = regexp.MustCompile(`curl -s -X POST (\S+/v1/consumers) -H 'Authorization: Bearer (\S+)' -H 'Content-Type: application/json' \\\n    -d '([^']+)'`).FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatalf("no registry example:\n%s", out)
+	}
+	req, _ = http.NewRequest("POST", m[1], strings.NewReader(m[3]))
+	req.Header.Set("Authorization", "Bearer "+m[2])
+	if res, err = http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	var added struct{ Key string }
+	json.NewDecoder(res.Body).Decode(&added)
+	res.Body.Close()
+	if res.StatusCode != 201 || !credo.LooksLikeConsumerKey(added.Key) {
+		t.Fatalf("the registry example: %d %+v", res.StatusCode, added)
+	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("demo after interrupt: %v", err)

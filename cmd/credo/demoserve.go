@@ -121,7 +121,7 @@ func demoServe(ctx context.Context, e *env, s *pebble.Store, table *decide.Table
 	for _, k := range keys {
 		fmt.Fprintf(w, "  %s\t%s\t%s\n", k.name, k.key, k.actions)
 	}
-	fmt.Fprintf(w, "  demo-operator\t%s\t(operator: any action, any subject's actions)\n", opKey)
+	fmt.Fprintf(w, "  demo-operator\t%s\t(operator: any action, any subject's actions, the consumer registry)\n", opKey)
 	w.Flush()
 	listed, clean, org := demoSubjects(ctx, s, table)
 	air := keys[0].key
@@ -143,6 +143,10 @@ func demoServe(ctx context.Context, e *env, s *pebble.Store, table *decide.Table
 		fmt.Fprintf(e.stdout, "  curl -s %s/v1/subjects/person/%s/inquiries -H 'Authorization: Bearer %s'\n", base, listed, opKey)
 		fmt.Fprintf(e.stdout, "  credo subject inquiries %s --data %s   (after stopping the server)\n", listed, s.Dir())
 	}
+	// a consumer registered while serving (the CLI's consumer add waits for
+	// the data directory); rotate, so that the example works on every run
+	action, _, _ := strings.Cut(keys[0].actions, ",")
+	fmt.Fprintf(e.stdout, "  curl -s -X POST %s/v1/consumers -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' \\\n    -d '{\"name\": \"demo-travel-agency\", \"actions\": [\"%s\"], \"rotate\": true}'\n", base, opKey, action)
 	fmt.Fprintf(e.stdout, "  curl -s %s/.well-known/authzen-configuration\n\nserving on %s until interrupted (Ctrl-C)\n", base, base)
 	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	head, err := s.Head(ctx)

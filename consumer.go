@@ -2,6 +2,8 @@ package credo
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"iter"
 	"slices"
 	"strings"
@@ -89,4 +91,61 @@ type Consumers interface {
 	ConsumerByKey(ctx context.Context, h KeyHash) (*Consumer, error)
 	// Consumers yields every entry in name order.
 	Consumers(ctx context.Context) iter.Seq2[*Consumer, error]
+}
+
+// ErrRegistered is RegisterKey's error when the name is registered and
+// rotation was not asked for.
+var ErrRegistered = errors.New("already registered")
+
+// RegisterKey registers name in reg for role (a consumer's actions, a
+// subject key's subject) with a new key, or, with rotate, gives the entry
+// registered under name a new key, role, actions and subject, and lifts its
+// revocation; refuse, when not nil, may refuse to rotate the entry found.
+// It returns the key, to be shown once, and the entry as stored. A name
+// already registered without rotate is an error wrapping ErrRegistered.
+// The CLI's `consumer add` and `key add` and the server's POST
+// /v1/consumers all register through it.
+func RegisterKey(ctx context.Context, reg Consumers, name string, role Role, actions []string, subject SubjectRef,
+	rotate bool, refuse func(existing *Consumer) error, now time.Time) (key string, stored *Consumer, err error) {
+	c, err := reg.Consumer(ctx, name)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		c = &Consumer{Name: name, Created: now}
+	case err != nil:
+		return "", nil, err
+	case !rotate:
+		return "", nil, fmt.Errorf("%s is %w (a %s, since %s)", name, ErrRegistered, c.Role, c.Created.Local().Format(time.DateTime))
+	case refuse != nil:
+		if err := refuse(c); err != nil {
+			return "", nil, err
+		}
+		fallthrough
+	default:
+		c.Revoked = time.Time{}
+	}
+	key = NewConsumerKey()
+	c.Role, c.Actions, c.Subject, c.KeyHash = role, actions, subject, HashKey(key)
+	if err := reg.PutConsumer(ctx, c); err != nil {
+		return "", nil, err
+	}
+	if stored, err = reg.Consumer(ctx, name); err != nil {
+		return "", nil, err
+	}
+	return key, stored, nil
+}
+
+// ConsumerListing is a registry entry as listed: never its key or the
+// key's hash.
+type ConsumerListing struct {
+	Name    string     `json:"name"`
+	Role    Role       `json:"role"`
+	Actions []string   `json:"actions,omitempty"`
+	Subject SubjectRef `json:"subject,omitzero"`
+	Created time.Time  `json:"created"`
+	Revoked time.Time  `json:"revoked,omitzero"`
+}
+
+// Listing is c as listed.
+func (c *Consumer) Listing() ConsumerListing {
+	return ConsumerListing{Name: c.Name, Role: c.Role, Actions: c.Actions, Subject: c.Subject, Created: c.Created, Revoked: c.Revoked}
 }

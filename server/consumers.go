@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -26,16 +27,6 @@ type consumerRegistration struct {
 	Name    string   `json:"name"`
 	Actions []string `json:"actions"`
 	Rotate  bool     `json:"rotate"`
-}
-
-// consumerListing is a registry entry as listed: never its key or the
-// key's hash.
-type consumerListing struct {
-	Name    string     `json:"name"`
-	Role    credo.Role `json:"role"`
-	Actions []string   `json:"actions,omitempty"`
-	Created time.Time  `json:"created"`
-	Revoked time.Time  `json:"revoked,omitzero"`
 }
 
 // handleConsumerAdd registers a consumer for actions the decision table
@@ -64,39 +55,34 @@ func handleConsumerAdd(logger *slog.Logger, consumers credo.Consumers, d *decide
 				return
 			}
 		}
-		now := time.Now().UTC()
-		c, err := consumers.Consumer(ctx, req.Name)
+		// Over the API only consumers: an operator's or another role's
+		// key is not re-keyed into a consumer's.
+		refuse := func(c *credo.Consumer) error {
+			if c.Role != credo.RoleConsumer {
+				return fmt.Errorf("%s is registered as a %s key, not a consumer: %w", c.Name, c.Role, credo.ErrRegistered)
+			}
+			return nil
+		}
+		key, c, err := credo.RegisterKey(ctx, consumers, req.Name, credo.RoleConsumer, req.Actions, credo.SubjectRef{}, req.Rotate, refuse, time.Now().UTC())
 		switch {
-		case errors.Is(err, credo.ErrNotFound):
-			c = &credo.Consumer{Name: req.Name, Created: now}
+		case errors.Is(err, credo.ErrRegistered) && !req.Rotate:
+			writeError(w, http.StatusConflict, "name", err.Error()+": send \"rotate\": true to give it a new key")
+			return
+		case errors.Is(err, credo.ErrRegistered):
+			writeError(w, http.StatusConflict, "name", err.Error())
+			return
 		case err != nil:
 			logger.ErrorContext(ctx, "consumer registry", slog.Any("err", err), slog.String("request_id", info(ctx).id))
 			writeError(w, http.StatusServiceUnavailable, "", "the consumer registry is unavailable")
 			return
-		case c.Role != credo.RoleConsumer:
-			writeError(w, http.StatusConflict, "name", req.Name+" is registered as a "+string(c.Role)+" key, not a consumer")
-			return
-		case !req.Rotate:
-			writeError(w, http.StatusConflict, "name", req.Name+" is already registered: send \"rotate\": true to give it a new key")
-			return
-		default:
-			c.Revoked = time.Time{}
 		}
-		key := credo.NewConsumerKey()
-		actions := slices.Compact(slices.Sorted(slices.Values(req.Actions)))
-		c.Role, c.Actions, c.Subject, c.KeyHash = credo.RoleConsumer, actions, credo.SubjectRef{}, credo.HashKey(key)
-		if err := consumers.PutConsumer(ctx, c); err != nil {
-			logger.ErrorContext(ctx, "consumer registry", slog.Any("err", err), slog.String("request_id", info(ctx).id))
-			writeError(w, http.StatusServiceUnavailable, "", "the consumer registry is unavailable")
-			return
-		}
-		logger.InfoContext(ctx, "consumer registered", slog.String("consumer", c.Name), slog.String("actions", strings.Join(actions, ",")),
+		logger.InfoContext(ctx, "consumer registered", slog.String("consumer", c.Name), slog.String("actions", strings.Join(c.Actions, ",")),
 			slog.Bool("rotated", req.Rotate), slog.String("by", p.name), slog.String("request_id", info(ctx).id))
 		writeJSON(w, http.StatusCreated, struct {
 			Name    string   `json:"name"`
 			Key     string   `json:"key"`
 			Actions []string `json:"actions"`
-		}{c.Name, key, actions})
+		}{c.Name, key, c.Actions})
 	}
 }
 
@@ -104,7 +90,7 @@ func handleConsumerAdd(logger *slog.Logger, consumers credo.Consumers, d *decide
 func handleConsumerList(logger *slog.Logger, consumers credo.Consumers) func(http.ResponseWriter, *http.Request, *principal) {
 	return func(w http.ResponseWriter, r *http.Request, p *principal) {
 		ctx := r.Context()
-		out := []consumerListing{}
+		out := []credo.ConsumerListing{}
 		for c, err := range consumers.Consumers(ctx) {
 			if err != nil {
 				logger.ErrorContext(ctx, "consumer registry", slog.Any("err", err), slog.String("request_id", info(ctx).id))
@@ -112,7 +98,7 @@ func handleConsumerList(logger *slog.Logger, consumers credo.Consumers) func(htt
 				return
 			}
 			if c.Role == credo.RoleConsumer {
-				out = append(out, consumerListing{c.Name, c.Role, c.Actions, c.Created, c.Revoked})
+				out = append(out, c.Listing())
 			}
 		}
 		writeJSON(w, http.StatusOK, out)
@@ -144,6 +130,6 @@ func handleConsumerRevoke(logger *slog.Logger, consumers credo.Consumers) func(h
 			}
 			logger.InfoContext(ctx, "consumer revoked", slog.String("consumer", c.Name), slog.String("by", p.name), slog.String("request_id", info(ctx).id))
 		}
-		writeJSON(w, http.StatusOK, consumerListing{c.Name, c.Role, c.Actions, c.Created, c.Revoked})
+		writeJSON(w, http.StatusOK, c.Listing())
 	}
 }

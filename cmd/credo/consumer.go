@@ -80,24 +80,10 @@ key and the actions of a consumer already registered.`,
 
 // addKey registers (or with rotate, re-keys) an entry and prints its key.
 func (e *env) addKey(ctx context.Context, s *pebble.Store, name string, role credo.Role, actions []string, subject credo.SubjectRef, rotate bool) error {
-	now := time.Now().UTC()
-	c, err := s.Consumer(ctx, name)
-	switch {
-	case errors.Is(err, credo.ErrNotFound):
-		c = &credo.Consumer{Name: name, Created: now}
-	case err != nil:
-		return err
-	case !rotate:
-		return fmt.Errorf("%s is already registered (a %s, since %s): use --rotate to give it a new key", name, c.Role, c.Created.Local().Format(time.DateTime))
-	default:
-		c.Revoked = time.Time{}
+	key, stored, err := credo.RegisterKey(ctx, s, name, role, actions, subject, rotate, nil, time.Now().UTC())
+	if errors.Is(err, credo.ErrRegistered) {
+		return fmt.Errorf("%w: use --rotate to give it a new key", err)
 	}
-	key := credo.NewConsumerKey()
-	c.Role, c.Actions, c.Subject, c.KeyHash = role, actions, subject, credo.HashKey(key)
-	if err := s.PutConsumer(ctx, c); err != nil {
-		return err
-	}
-	stored, err := s.Consumer(ctx, name)
 	if err != nil {
 		return err
 	}
@@ -124,16 +110,6 @@ func (e *env) addKey(ctx context.Context, s *pebble.Store, name string, role cre
 	return nil
 }
 
-// keyListing is an entry as listed: never its key or the key's hash.
-type keyListing struct {
-	Name    string           `json:"name"`
-	Role    credo.Role       `json:"role"`
-	Actions []string         `json:"actions,omitempty"`
-	Subject credo.SubjectRef `json:"subject,omitzero"`
-	Created time.Time        `json:"created"`
-	Revoked time.Time        `json:"revoked,omitzero"`
-}
-
 // newKeyListCmd lists the entries of role (every role when "").
 func newKeyListCmd(e *env, use string, role credo.Role) *cobra.Command {
 	return addJSON(&cobra.Command{
@@ -141,13 +117,13 @@ func newKeyListCmd(e *env, use string, role credo.Role) *cobra.Command {
 		Short: "List the registered keys' holders (never their keys)",
 		Args:  cobra.NoArgs,
 		RunE: e.withStore(func(ctx context.Context, s *pebble.Store, cmd *cobra.Command, args []string) error {
-			out := []keyListing{}
+			out := []credo.ConsumerListing{}
 			for c, err := range s.Consumers(ctx) {
 				if err != nil {
 					return err
 				}
 				if role == "" || c.Role == role {
-					out = append(out, keyListing{Name: c.Name, Role: c.Role, Actions: c.Actions, Subject: c.Subject, Created: c.Created, Revoked: c.Revoked})
+					out = append(out, c.Listing())
 				}
 			}
 			if e.json {

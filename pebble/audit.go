@@ -172,6 +172,12 @@ func (s *Store) auditWatermark() (last, segments uint64, err error) {
 		return 0, 0, fmt.Errorf("read the audit index's watermark: %w", err)
 	}
 	defer closer.Close()
+	return decodeAuditMeta(v)
+}
+
+// decodeAuditMeta reads Maudit's value: the last block indexed and the
+// next segment's number.
+func decodeAuditMeta(v []byte) (w, next uint64, err error) {
 	if len(v) != 16 {
 		return 0, 0, fmt.Errorf("read the audit index's watermark: corrupt (%d bytes)", len(v))
 	}
@@ -381,7 +387,16 @@ func encodeLiveSegments(live []liveSegment) []byte {
 	return b
 }
 
-func decodeLiveSegments(v []byte) ([]liveSegment, error) {
+// decodeLiveSegments reads Mauditsegs's value; an index written before
+// segments were listed (found false) has segments 0 to next-1, of tier 0.
+func decodeLiveSegments(v []byte, found bool, next uint64) ([]liveSegment, error) {
+	if !found {
+		live := make([]liveSegment, 0, next)
+		for n := range next {
+			live = append(live, liveSegment{n, 0})
+		}
+		return live, nil
+	}
 	if len(v)%9 != 0 {
 		return nil, fmt.Errorf("the audit index's segments: corrupt (%d bytes)", len(v))
 	}
@@ -392,22 +407,17 @@ func decodeLiveSegments(v []byte) ([]liveSegment, error) {
 	return live, nil
 }
 
-// liveSegments reads the live segments; an index written before they were
-// listed has segments 0 to next-1, of tier 0.
+// liveSegments reads the live segments (see decodeLiveSegments).
 func (s *Store) liveSegments(next uint64) ([]liveSegment, error) {
 	v, closer, err := s.idx.Get(metaAuditSegments)
 	if errors.Is(err, pebble.ErrNotFound) {
-		live := make([]liveSegment, 0, next)
-		for n := range next {
-			live = append(live, liveSegment{n, 0})
-		}
-		return live, nil
+		return decodeLiveSegments(nil, false, next)
 	}
 	if err != nil {
 		return nil, err
 	}
 	defer closer.Close()
-	return decodeLiveSegments(v)
+	return decodeLiveSegments(v, true, next)
 }
 
 // mergeAuditSegments merges segments while some tier has auditMergeFan of
@@ -885,21 +895,18 @@ func (s *Store) segmentBlocks(ctx context.Context, ref credo.SubjectRef, fn func
 	defer it.Close()
 	var next uint64
 	if it.SeekGE(metaAudit) && bytes.Equal(it.Key(), metaAudit) {
-		v := it.Value()
-		if len(v) != 16 {
-			return 0, fmt.Errorf("read the audit index's watermark: corrupt (%d bytes)", len(v))
-		}
-		w, next = binary.BigEndian.Uint64(v), binary.BigEndian.Uint64(v[8:])
-	}
-	var live []liveSegment
-	if it.SeekGE(metaAuditSegments) && bytes.Equal(it.Key(), metaAuditSegments) {
-		if live, err = decodeLiveSegments(it.Value()); err != nil {
+		if w, next, err = decodeAuditMeta(it.Value()); err != nil {
 			return 0, err
 		}
-	} else {
-		for n := range next {
-			live = append(live, liveSegment{n, 0})
-		}
+	}
+	found := it.SeekGE(metaAuditSegments) && bytes.Equal(it.Key(), metaAuditSegments)
+	var v []byte
+	if found {
+		v = it.Value()
+	}
+	live, err := decodeLiveSegments(v, found, next)
+	if err != nil {
+		return 0, err
 	}
 	for _, l := range live {
 		if err := ctx.Err(); err != nil {

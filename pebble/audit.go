@@ -142,6 +142,10 @@ func (s *Store) AppendAudit(ctx context.Context, inqs []*credo.Inquiry, notices 
 		err = s.auditLog.syncThrough(n)
 	}
 	if err != nil {
+		// The block may be in the log all the same (written, not synced):
+		// the pending entries number blocks by their place, so they no
+		// longer can; the index reads the blocks back instead.
+		s.audit.pending = auditPending{}
 		return fmt.Errorf("audit: write %d inquiries to %s: %w", len(inqs), s.dir, err)
 	}
 	if p := &s.audit.pending; p.anchored { // else the index reads the block back

@@ -599,10 +599,8 @@ func (s *Store) checkAuditIndex() error {
 	if err != nil || w <= s.auditLog.last() {
 		return err
 	}
-	if s.opts.Logger != nil {
-		s.opts.Logger.Warn("audit trail: the index goes past the log; indexing the log again",
-			slog.Uint64("indexed_through", w), slog.Uint64("log_ends_at", s.auditLog.last()))
-	}
+	s.opts.Logger.Warn("audit trail: the index goes past the log; indexing the log again",
+		slog.Uint64("indexed_through", w), slog.Uint64("log_ends_at", s.auditLog.last()))
 	b := s.idx.NewBatch()
 	defer b.Close()
 	if err := errors.Join(b.DeleteRange([]byte{tagInquiryIndex}, []byte{tagInquiryIndex + 1}, nil), b.Delete(metaAudit, nil), b.Delete(metaAuditSegments, nil), commit(b, pebble.Sync)); err != nil {

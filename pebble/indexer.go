@@ -61,9 +61,7 @@ func (s *Store) fail(err error) {
 	}
 	s.synced.Broadcast()
 	s.state.Unlock()
-	if s.opts.Logger != nil {
-		s.opts.Logger.Error("ledger index", "dir", s.dir, "err", err)
-	}
+	s.opts.Logger.Error("ledger index", "dir", s.dir, "err", err)
 }
 
 // FlushIndex writes every index entry the tail holds to the engine and

@@ -183,6 +183,9 @@ func Open(dir string, o *Options) (*Store, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
 	format, err := prepareDir(dir)
 	if err != nil {
 		return nil, err

@@ -52,34 +52,53 @@ func TestCrashChild(t *testing.T) {
 	ctx := context.Background()
 	head, _ := s.Head(ctx)
 	next := head.Seq + 1
-	rng := rand.New(rand.NewPCG(uint64(os.Getpid()), next))
-	out := bufio.NewWriter(os.Stdout)
-	for {
-		n := 1 + rng.IntN(64)
+	childWrites(next, 64, func(from uint64, n int) error {
 		batch := make([]*credo.Record, n)
 		for i := range batch {
-			batch[i] = crashRecord(next + uint64(i))
+			batch[i] = crashRecord(from + uint64(i))
 		}
-		fmt.Fprintf(out, "batch %d %d\n", next, next+uint64(n)-1)
-		out.Flush()
 		res, err := s.Append(ctx, batch)
 		if err != nil {
-			fmt.Fprintln(out, "error", err)
-			out.Flush()
-			os.Exit(2)
+			return err
 		}
 		for i, r := range res {
 			if r.Status != credo.Appended {
-				fmt.Fprintf(out, "error record %d: %v %v\n", next+uint64(i), r.Status, r.Err)
-				out.Flush()
-				os.Exit(2)
+				return fmt.Errorf("record %d: %v %v", from+uint64(i), r.Status, r.Err)
 			}
+		}
+		return nil
+	}, nil)
+}
+
+// childWrites is a crash test's child: it writes batches of 1 to max items
+// numbered from next on, for ever, printing "batch FROM TO" before each
+// write and "ack TO" once it returns (killChild reads them); after, if not
+// nil, runs after each batch b (from 0). It paces itself, so that what it
+// writes stays small enough to check whole after every kill; the kill
+// still lands at any point of a write. An error is printed and ends it.
+func childWrites(next uint64, max int, write func(from uint64, n int) error, after func(b int) error) {
+	rng := rand.New(rand.NewPCG(uint64(os.Getpid()), next))
+	out := bufio.NewWriter(os.Stdout)
+	fail := func(err error) {
+		fmt.Fprintln(out, "error", err)
+		out.Flush()
+		os.Exit(2)
+	}
+	for b := 0; ; b++ {
+		n := 1 + rng.IntN(max)
+		fmt.Fprintf(out, "batch %d %d\n", next, next+uint64(n)-1)
+		out.Flush()
+		if err := write(next, n); err != nil {
+			fail(err)
 		}
 		next += uint64(n)
 		fmt.Fprintf(out, "ack %d\n", next-1)
 		out.Flush()
-		// Pace the child so the ledger stays small enough to verify fully
-		// after every kill; the kill still lands at any point of an append.
+		if after != nil {
+			if err := after(b); err != nil {
+				fail(err)
+			}
+		}
 		time.Sleep(time.Duration(rng.IntN(3)) * time.Millisecond)
 	}
 }
@@ -250,35 +269,18 @@ func TestAuditCrashChild(t *testing.T) {
 	}
 	next, _ := strconv.ParseUint(os.Getenv("CREDO_AUDIT_CRASH_NEXT"), 10, 64)
 	ctx := context.Background()
-	rng := rand.New(rand.NewPCG(uint64(os.Getpid()), next))
-	out := bufio.NewWriter(os.Stdout)
-	for b := 0; ; b++ {
-		n := 1 + rng.IntN(50)
+	childWrites(next, 50, func(from uint64, n int) error {
 		batch := make([]*credo.Inquiry, n)
 		for i := range batch {
-			batch[i] = crashInquiry(next + uint64(i))
+			batch[i] = crashInquiry(from + uint64(i))
 		}
-		fmt.Fprintf(out, "batch %d %d\n", next, next+uint64(n)-1)
-		out.Flush()
-		if err := s.AppendAudit(ctx, batch, nil); err != nil {
-			fmt.Fprintln(out, "error", err)
-			out.Flush()
-			os.Exit(2)
+		return s.AppendAudit(ctx, batch, nil)
+	}, func(b int) error {
+		if b%5 == 4 { // a segment every few batches: kills land while one is written, or merged, too
+			return s.indexAudit(ctx, true)
 		}
-		next += uint64(n)
-		fmt.Fprintf(out, "ack %d\n", next-1)
-		out.Flush()
-		if b%5 == 4 { // a segment every few batches: kills land while one is written too
-			if err := s.indexAudit(ctx, true); err != nil {
-				fmt.Fprintln(out, "error", err)
-				out.Flush()
-				os.Exit(2)
-			}
-		}
-		// Paced, so that the trail stays small enough to read whole after
-		// every kill; the kill still lands at any point of a write.
-		time.Sleep(time.Duration(rng.IntN(3)) * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 // TestAuditCrash kills a child process that writes the audit trail with

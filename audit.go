@@ -53,10 +53,13 @@ type NoticeMeasure struct {
 // notices they made.
 type Audit interface {
 	// AppendAudit writes a batch of inquiries and notices durably, in one
-	// write. Nothing is ever overwritten or deleted.
+	// write. The notices are those the inquiries name, in their order,
+	// each of its inquiry's subject; anything else is ErrInvalid. Nothing
+	// is ever overwritten or deleted.
 	AppendAudit(ctx context.Context, inqs []*Inquiry, notices []*AdverseNotice) error
 	// SubjectInquiries yields a subject's inquiries, oldest first.
 	SubjectInquiries(ctx context.Context, s SubjectRef) iter.Seq2[*Inquiry, error]
-	// Notice returns one notice by id, or an error wrapping ErrNotFound.
-	Notice(ctx context.Context, id string) (*AdverseNotice, error)
+	// Notice returns one of the subject's notices by id, or an error
+	// wrapping ErrNotFound (another subject's notice is not found).
+	Notice(ctx context.Context, subject SubjectRef, id string) (*AdverseNotice, error)
 }

@@ -44,7 +44,8 @@ import (
 //
 // In the ledger engine:
 //
-//	V notice id                  → adverse-action notice (JSON)
+//	V notice id                  → adverse-action notice (JSON), as
+//	                               format 5 and older wrote them
 //	L kind id 0x00 time(8) r(8)  → inquiry (JSON): the trail as it was
 //	                               written before blocks; still read
 //	l time(8) r(4)               → block: the trail of format 4, moved to
@@ -100,44 +101,28 @@ type auditWriter struct {
 }
 
 // AppendAudit implements credo.Audit. Calls take turns (IndexAudit may
-// run beside them). The notices are written first: an inquiry on the
-// record never names a notice that is not.
+// run beside them). The notices are written in the block of the inquiries
+// that name them, so that an inquiry on the record never names a notice
+// that is not, and a subject's notices are found where its inquiries are.
 func (s *Store) AppendAudit(ctx context.Context, inqs []*credo.Inquiry, notices []*credo.AdverseNotice) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	s.auditMu.Lock()
-	defer s.auditMu.Unlock()
-	for _, q := range inqs {
-		if !q.Subject.Resolved() {
-			return fmt.Errorf("inquiry %s: %w: no subject", q.RequestID, credo.ErrInvalid)
-		}
-	}
-	if len(notices) > 0 {
-		b := s.db.NewBatch()
-		defer b.Close()
-		for _, n := range notices {
-			if n.ID == "" {
-				return fmt.Errorf("adverse-action notice: %w: no id", credo.ErrInvalid)
-			}
-			v, err := json.Marshal(n)
-			if err != nil {
-				return fmt.Errorf("notice %s: %w", n.ID, err)
-			}
-			if err := b.Set(noticeKey(n.ID), v, nil); err != nil {
-				return err
-			}
-		}
-		if err := commit(b, s.wo); err != nil {
-			return fmt.Errorf("audit: write %d notices to %s: %w", len(notices), s.dir, err)
-		}
+	if err := checkAuditBatch(inqs, notices); err != nil {
+		return err
 	}
 	if len(inqs) == 0 {
 		return nil
 	}
+	s.auditMu.Lock()
+	defer s.auditMu.Unlock()
+	block, err := s.audit.enc.encode(inqs, notices)
+	if err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
 	n := s.auditLog.last() + 1
-	s.audit.frame = appendFrame(s.audit.frame[:0], n, s.audit.enc.encode(inqs), true)
-	err := s.auditLog.write(n, s.audit.frame, []uint32{0})
+	s.audit.frame = appendFrame(s.audit.frame[:0], n, block, true)
+	err = s.auditLog.write(n, s.audit.frame, []uint32{0})
 	if err == nil && !s.opts.NoSync {
 		err = s.auditLog.syncThrough(n)
 	}
@@ -150,6 +135,32 @@ func (s *Store) AppendAudit(ctx context.Context, inqs []*credo.Inquiry, notices 
 	}
 	if p := &s.audit.pending; p.anchored { // else the index reads the block back
 		p.addInquiries(inqs)
+	}
+	return nil
+}
+
+// checkAuditBatch checks that every inquiry has a subject and that the
+// notices are those the inquiries name, in their order, each of its
+// inquiry's subject.
+func checkAuditBatch(inqs []*credo.Inquiry, notices []*credo.AdverseNotice) error {
+	j := 0
+	for _, q := range inqs {
+		if !q.Subject.Resolved() {
+			return fmt.Errorf("inquiry %s: %w: no subject", q.RequestID, credo.ErrInvalid)
+		}
+		if q.NoticeID == "" {
+			continue
+		}
+		if j == len(notices) || notices[j].ID != q.NoticeID {
+			return fmt.Errorf("inquiry %s: %w: notice %s is not in the batch, after the notices of the inquiries before", q.RequestID, credo.ErrInvalid, q.NoticeID)
+		}
+		if notices[j].Subject != q.Subject {
+			return fmt.Errorf("notice %s: %w: its subject is %s, its inquiry's %s", q.NoticeID, credo.ErrInvalid, notices[j].Subject, q.Subject)
+		}
+		j++
+	}
+	if j < len(notices) {
+		return fmt.Errorf("notice %q: %w: no inquiry of the batch names it", notices[j].ID, credo.ErrInvalid)
 	}
 	return nil
 }
@@ -838,18 +849,36 @@ func (s *Store) SubjectInquiries(ctx context.Context, ref credo.SubjectRef) iter
 func (s *Store) subjectInquiries(ctx context.Context, ref credo.SubjectRef) ([]*credo.Inquiry, error) {
 	var out []*credo.Inquiry
 	var dec auditDecoder
-	keep := func(n uint64, v []byte) error {
+	err := s.subjectBlocks(ctx, ref, func(n uint64, v []byte) error {
 		if err := dec.decode(v, &ref, func(q *credo.Inquiry) { out = append(out, q) }); err != nil {
 			return fmt.Errorf("audit block %d: %w", n, err)
 		}
 		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("inquiries of %s: %w", ref, err)
 	}
+	prefix := inquiryPrefix(ref)
+	for q, err := range scanJSON[credo.Inquiry](ctx, s, prefix, prefixEnd(prefix)) {
+		if err != nil {
+			return nil, fmt.Errorf("inquiries of %s: %w", ref, err)
+		}
+		out = append(out, q)
+	}
+	slices.SortStableFunc(out, func(x, y *credo.Inquiry) int { return x.Time.Compare(y.Time) })
+	return out, nil
+}
+
+// subjectBlocks calls fn with each block of the log that may hold
+// inquiries of ref, in the log's order: those the index points to, then
+// those above its watermark. fn's v is valid during the call.
+func (s *Store) subjectBlocks(ctx context.Context, ref credo.SubjectRef, fn func(n uint64, v []byte) error) error {
 	// The watermark, the live segments and their entries, from one view
 	// of the index: what it holds up to the watermark is complete.
 	var blocks []uint64
 	w, err := s.segmentBlocks(ctx, ref, func(n uint64) { blocks = append(blocks, n) })
 	if err != nil {
-		return nil, fmt.Errorf("inquiries of %s: index: %w", ref, err)
+		return fmt.Errorf("index: %w", err)
 	}
 	// An entry says a block holds some of the subject's inquiries; a
 	// segment written again after a crash may leave a block named by two
@@ -862,26 +891,18 @@ func (s *Store) subjectInquiries(ctx context.Context, ref credo.SubjectRef) ([]*
 			err = errors.New("missing")
 		}
 		if err != nil {
-			return nil, fmt.Errorf("inquiries of %s: audit block %d: %w", ref, n, err)
+			return fmt.Errorf("audit block %d: %w", n, err)
 		}
-		if err := keep(n, v); err != nil {
-			return nil, err
+		if err := fn(n, v); err != nil {
+			return err
 		}
 	}
 	if last := s.auditLog.last(); last > w {
-		if _, err := s.auditLog.scan(w+1, last, keep); err != nil {
-			return nil, fmt.Errorf("inquiries of %s: %w", ref, err)
+		if _, err := s.auditLog.scan(w+1, last, fn); err != nil {
+			return err
 		}
 	}
-	prefix := inquiryPrefix(ref)
-	for q, err := range scanJSON[credo.Inquiry](ctx, s, prefix, prefixEnd(prefix)) {
-		if err != nil {
-			return nil, fmt.Errorf("inquiries of %s: %w", ref, err)
-		}
-		out = append(out, q)
-	}
-	slices.SortStableFunc(out, func(x, y *credo.Inquiry) int { return x.Time.Compare(y.Time) })
-	return out, nil
+	return nil
 }
 
 // segmentBlocks calls fn with the block of each entry of ref, up to the
@@ -926,19 +947,45 @@ func (s *Store) segmentBlocks(ctx context.Context, ref credo.SubjectRef, fn func
 	return w, it.Error()
 }
 
-// Notice implements credo.Audit.
-func (s *Store) Notice(ctx context.Context, id string) (*credo.AdverseNotice, error) {
-	v, closer, err := s.db.Get(noticeKey(id))
-	if errors.Is(err, pebble.ErrNotFound) {
-		return nil, fmt.Errorf("notice %s: %w", id, credo.ErrNotFound)
+// Notice implements credo.Audit: it looks in the blocks of the subject's
+// inquiries, then among the notices written before blocks held them.
+func (s *Store) Notice(ctx context.Context, ref credo.SubjectRef, id string) (*credo.AdverseNotice, error) {
+	var (
+		dec auditDecoder
+		raw []byte
+	)
+	errFound := errors.New("found")
+	err := s.subjectBlocks(ctx, ref, func(n uint64, v []byte) error {
+		r, err := dec.notice(v, &ref, id)
+		if err != nil {
+			return fmt.Errorf("audit block %d: %w", n, err)
+		}
+		if r != nil {
+			raw = bytes.Clone(r)
+			return errFound
+		}
+		return nil
+	})
+	if err != nil && err != errFound {
+		return nil, fmt.Errorf("notice %s of %s: %w", id, ref, err)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("notice %s: %w", id, err)
+	if raw == nil {
+		v, closer, err := s.db.Get(noticeKey(id))
+		if errors.Is(err, pebble.ErrNotFound) {
+			return nil, fmt.Errorf("notice %s of %s: %w", id, ref, credo.ErrNotFound)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("notice %s of %s: %w", id, ref, err)
+		}
+		raw = bytes.Clone(v)
+		closer.Close()
 	}
-	defer closer.Close()
 	var n credo.AdverseNotice
-	if err := json.Unmarshal(v, &n); err != nil {
-		return nil, fmt.Errorf("notice %s: corrupt entry: %w", id, err)
+	if err := json.Unmarshal(raw, &n); err != nil {
+		return nil, fmt.Errorf("notice %s of %s: corrupt entry: %w", id, ref, err)
+	}
+	if n.Subject != ref { // another subject's
+		return nil, fmt.Errorf("notice %s of %s: %w", id, ref, credo.ErrNotFound)
 	}
 	return &n, nil
 }
@@ -946,16 +993,19 @@ func (s *Store) Notice(ctx context.Context, id string) (*credo.AdverseNotice, er
 // A block of the log holds a batch's inquiries compactly: the strings
 // they repeat (request ids of a batch request, consumers, actions,
 // purposes, reason codes, policy versions, notice ids) once each, and
-// each inquiry as numbers:
+// each inquiry as numbers; then the adverse-action notices of the batch
+// (version 2; a block of version 1 has none, its notices being in the
+// ledger engine), each as JSON:
 //
-//	version(1) count strings (len bytes)… inquiry…
+//	version(1) count strings (len bytes)… inquiry… notices
 //	inquiry: time kind flags id-len id request consumer action purpose
 //	         reasons(count index…) versions(count index…) notice
+//	notices: count (notice-id len JSON)…
 //
 // Numbers are uvarints (the time a zigzag varint, nanoseconds after the
 // block's first inquiry's, which comes first as a varint); a string is
 // its index in the table, 0 being "".
-const auditBlockVersion = 1
+const auditBlockVersion = 2
 
 // Flags of an inquiry in a block.
 const (
@@ -976,6 +1026,8 @@ type auditEncoder struct {
 	// purpose, and share the table's lists of reasons and versions
 	last    [8]string
 	lastIdx [8]uint64
+	js      bytes.Buffer // a notice's JSON
+	jenc    *json.Encoder
 }
 
 // field encodes s, the string of field f (< len(last)).
@@ -1019,10 +1071,13 @@ func (e *auditEncoder) list(f int, ss []string) {
 	}
 }
 
-// encode returns the block of inqs, valid until the next call.
-func (e *auditEncoder) encode(inqs []*credo.Inquiry) []byte {
+// encode returns the block of inqs and notices, valid until the next
+// call.
+func (e *auditEncoder) encode(inqs []*credo.Inquiry, notices []*credo.AdverseNotice) ([]byte, error) {
 	if e.strs == nil {
 		e.strs = make(map[string]uint64, 16)
+		e.jenc = json.NewEncoder(&e.js)
+		e.jenc.SetEscapeHTML(false)
 	}
 	clear(e.strs)
 	e.table, e.body, e.n, e.last, e.lastIdx = e.table[:0], e.body[:0], 0, [8]string{}, [8]uint64{}
@@ -1054,20 +1109,32 @@ func (e *auditEncoder) encode(inqs []*credo.Inquiry) []byte {
 		e.list(6, q.PolicyVersions)
 		e.str(q.NoticeID)
 	}
+	e.body = binary.AppendUvarint(e.body, uint64(len(notices)))
+	for _, n := range notices {
+		e.js.Reset()
+		if err := e.jenc.Encode(n); err != nil {
+			return nil, fmt.Errorf("notice %s: %w", n.ID, err)
+		}
+		js := bytes.TrimSuffix(e.js.Bytes(), []byte("\n"))
+		e.str(n.ID)
+		e.body = binary.AppendUvarint(e.body, uint64(len(js)))
+		e.body = append(e.body, js...)
+	}
 	out := append(e.out[:0], auditBlockVersion)
 	out = binary.AppendUvarint(out, uint64(len(inqs)))
 	out = binary.AppendUvarint(out, e.n)
 	out = append(out, e.table...)
 	e.out = append(out, e.body...)
-	return e.out
+	return e.out, nil
 }
 
 // auditDecoder reads blocks; its string table is reused from block to
 // block.
 type auditDecoder struct {
-	b    []byte
-	err  error
-	strs []string
+	b       []byte
+	err     error
+	strs    []string
+	version byte
 }
 
 var errCorruptBlock = errors.New("corrupt audit block")
@@ -1128,11 +1195,11 @@ func (d *auditDecoder) strList(nilFlag bool) []string {
 // table's strings (an index needs the subjects alone).
 func (d *auditDecoder) header(v []byte, withStrings bool) (count uint64, base int64) {
 	d.b, d.err = v, nil
-	if len(v) == 0 || v[0] != auditBlockVersion {
+	if len(v) == 0 || v[0] < 1 || v[0] > auditBlockVersion {
 		d.err = fmt.Errorf("%w: version %x", errCorruptBlock, v[:min(1, len(v))])
 		return 0, 0
 	}
-	d.b = d.b[1:]
+	d.version, d.b = v[0], d.b[1:]
 	count = d.uvarint()
 	ns := d.uvarint()
 	if ns > uint64(len(d.b)) {
@@ -1189,6 +1256,24 @@ func (d *auditDecoder) skipRest() {
 		}
 	}
 	d.uvarint() // notice
+}
+
+// notice returns the JSON of notice id in block v, a view of v, when an
+// inquiry of subject in the block names it; else nil.
+func (d *auditDecoder) notice(v []byte, subject *credo.SubjectRef, id string) ([]byte, error) {
+	named := false
+	err := d.decode(v, subject, func(q *credo.Inquiry) { named = named || q.NoticeID == id })
+	if err != nil || !named || d.version < 2 {
+		return nil, err
+	}
+	for n := d.uvarint(); n > 0 && d.err == nil; n-- {
+		nid := d.str()
+		js := d.bytes(d.uvarint())
+		if d.err == nil && nid == id {
+			return js, nil
+		}
+	}
+	return nil, d.err
 }
 
 // subjects calls fn with the subject of each inquiry of block v (its id a

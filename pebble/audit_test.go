@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -33,13 +34,65 @@ func auditSamples() []*credo.Inquiry {
 	}
 }
 
+// auditNotices are the notices auditSamples name.
+func auditNotices(in []*credo.Inquiry) []*credo.AdverseNotice {
+	var out []*credo.AdverseNotice
+	for _, q := range in {
+		if q.NoticeID != "" {
+			out = append(out, &credo.AdverseNotice{ID: q.NoticeID, Time: q.Time, RequestID: q.RequestID, Consumer: q.Consumer,
+				Subject: q.Subject, Action: q.Action, Object: "write to <the operator> & ask",
+				Measures: []credo.NoticeMeasure{{Jurisdiction: "national", Reason: "dishonest_debtor", Records: []string{"court:1"}}}})
+		}
+	}
+	return out
+}
+
+// encodeBlock is enc.encode that fails t on error.
+func encodeBlock(t testing.TB, enc *auditEncoder, inqs []*credo.Inquiry, notices []*credo.AdverseNotice) []byte {
+	t.Helper()
+	b, err := enc.encode(inqs, notices)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// encodeVersion1 is the block of inqs as format 5 wrote it: version 1,
+// without the notices' section (then their count, 0, at the end).
+func encodeVersion1(t testing.TB, inqs []*credo.Inquiry) []byte {
+	var enc auditEncoder
+	b := bytes.Clone(encodeBlock(t, &enc, inqs, nil))
+	b[0] = 1
+	return b[:len(b)-1]
+}
+
 // TestAuditBlockRoundTrip checks that a block gives back every field of
-// its inquiries, nil and empty lists apart, and filters by subject.
+// its inquiries, nil and empty lists apart, and filters by subject; that
+// it gives a notice to the subject of the inquiry that names it, and to no
+// one else; and that a block of version 1 (without notices) still reads.
 func TestAuditBlockRoundTrip(t *testing.T) {
 	in := auditSamples()
 	var enc auditEncoder
-	block := enc.encode(in)
+	notices := auditNotices(in)
+	block := encodeBlock(t, &enc, in, notices)
 	var dec auditDecoder
+	for _, n := range notices {
+		js, err := dec.notice(block, &n.Subject, n.ID)
+		var got credo.AdverseNotice
+		if err != nil || json.Unmarshal(js, &got) != nil || !reflect.DeepEqual(&got, n) {
+			t.Errorf("notice %s: %s, %v", n.ID, js, err)
+		}
+		if js, err := dec.notice(block, &in[0].Subject, n.ID); js != nil || err != nil {
+			t.Errorf("notice %s given to another subject: %s, %v", n.ID, js, err)
+		}
+	}
+	var v1 []*credo.Inquiry
+	if err := dec.decode(encodeVersion1(t, in), nil, func(q *credo.Inquiry) { v1 = append(v1, q) }); err != nil || !reflect.DeepEqual(v1, in) {
+		t.Errorf("version 1: %+v, %v", v1, err)
+	}
+	if js, err := dec.notice(encodeVersion1(t, in), &in[2].Subject, in[2].NoticeID); js != nil || err != nil {
+		t.Errorf("a notice in a block of version 1: %s, %v", js, err)
+	}
 	var got []*credo.Inquiry
 	if err := dec.decode(block, nil, func(q *credo.Inquiry) { got = append(got, q) }); err != nil {
 		t.Fatal(err)
@@ -60,10 +113,10 @@ func TestAuditBlockRoundTrip(t *testing.T) {
 	// The encoder serves again (AppendAudit keeps one): a block of other
 	// inquiries, then the first ones again, as a new encoder makes them.
 	first := bytes.Clone(block)
-	if other := enc.encode(in[1:2]); bytes.Equal(other, first) {
+	if other := encodeBlock(t, &enc, in[1:2], notices[:1]); bytes.Equal(other, first) {
 		t.Fatal("another block encoded the same")
 	}
-	if again := enc.encode(in); !bytes.Equal(again, first) {
+	if again := encodeBlock(t, &enc, in, notices); !bytes.Equal(again, first) {
 		t.Errorf("encoded again by the same encoder:\n%x\nwant\n%x", again, first)
 	}
 }
@@ -71,12 +124,15 @@ func TestAuditBlockRoundTrip(t *testing.T) {
 // FuzzAuditBlock checks that a damaged block is an error, never a panic.
 func FuzzAuditBlock(f *testing.F) {
 	var enc auditEncoder
-	f.Add(enc.encode(auditSamples()))
+	in := auditSamples()
+	f.Add(bytes.Clone(encodeBlock(f, &enc, in, auditNotices(in))))
+	f.Add(encodeVersion1(f, in))
 	f.Add([]byte{auditBlockVersion, 1, 0, 0})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var dec auditDecoder
 		dec.decode(b, nil, func(*credo.Inquiry) {})
 		dec.subjects(b, func(credo.SubjectKind, []byte) {})
+		dec.notice(b, &in[2].Subject, in[2].NoticeID)
 	})
 }
 
@@ -258,7 +314,6 @@ func TestAuditMoveFromEngine(t *testing.T) {
 			// as format 4 wrote it: blocks under 'l' time r, an index 'L'
 			// kind id 0x00 block key in the index engine, a watermark of
 			// the last block key indexed
-			var enc auditEncoder
 			base := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
 			var last []byte
 			for blk := range 5 {
@@ -270,7 +325,7 @@ func TestAuditMoveFromEngine(t *testing.T) {
 				}
 				k := binary.BigEndian.AppendUint64([]byte{tagAuditLog}, uint64(inqs[0].Time.UnixNano())^(1<<63))
 				k = binary.BigEndian.AppendUint32(k, uint32(blk))
-				if err := s.db.Set(k, enc.encode(inqs), pebble.Sync); err != nil {
+				if err := s.db.Set(k, encodeVersion1(t, inqs), pebble.Sync); err != nil {
 					t.Fatal(err)
 				}
 				if blk < 3 {
@@ -594,5 +649,35 @@ func TestAuditIndexPastTheLog(t *testing.T) {
 	}
 	if n != 4 {
 		t.Errorf("%d inquiries, want the 4 written since", n)
+	}
+}
+
+// TestNoticeInEngine reads a notice as format 5 and older wrote it, into
+// the ledger engine by id, beside its inquiry in a block of version 1: it
+// is found under its subject only.
+func TestNoticeInEngine(t *testing.T) {
+	s, err := Open(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	in := auditSamples()
+	n := auditNotices(in)[1]
+	js, err := json.Marshal(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.db.Set(noticeKey(n.ID), js, pebble.Sync); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.auditLog.write(1, appendFrame(nil, 1, encodeVersion1(t, in), true), []uint32{0}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Notice(ctx, n.Subject, n.ID); err != nil || !reflect.DeepEqual(got, n) {
+		t.Errorf("Notice = %+v, %v; want %+v", got, err, n)
+	}
+	if _, err := s.Notice(ctx, in[0].Subject, n.ID); !errors.Is(err, credo.ErrNotFound) {
+		t.Errorf("under another subject: %v", err)
 	}
 }

@@ -42,8 +42,11 @@ import (
 // the chain in segment files of its own (chainlog.go); opening an older
 // directory moves its chain there from the engine. Format 5 keeps the
 // audit trail's blocks in a log of their own too (audit.go); opening an
-// older directory moves them there and indexes them anew.
-const FormatVersion = 5
+// older directory moves them there and indexes them anew. Format 6 writes
+// the adverse-action notices into the blocks of their inquiries (block
+// version 2) rather than into the ledger engine, where those of older
+// directories stay and are read.
+const FormatVersion = 6
 
 const markerName = "CREDO"
 

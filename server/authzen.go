@@ -338,8 +338,7 @@ func fillContext(c *DecisionContext, r *decide.Result, inq *credo.Inquiry) {
 // newNoticeID returns "aan_", the time in milliseconds (12 hex digits)
 // and 96 bits from crypto/rand in hex: a notice's id is what its subject
 // names to object, and is not to be guessed; led by the time, the ids of
-// notices made one after another grow, and the store appends them rather
-// than insert them at random.
+// notices made one after another grow.
 func newNoticeID(now time.Time) string {
 	var b [18]byte
 	ms := uint64(now.UnixMilli())

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -367,6 +368,8 @@ func testEveryEndpointEveryRole(t *testing.T, transport string) {
 		{"GET", "/.well-known/authzen-configuration", "", map[string]int{"ops": 200, "audit": 200, "source": 200, "airline": 200, "me": 200, "": 200}},
 		{"GET", "/v1/organizations/" + orgOK + "/check", "", map[string]int{"ops": 200, "audit": 200, "source": 200, "airline": 200, "me": 200, "": 200}},
 		{"GET", "/v1/subjects/person/" + debtor + "/inquiries", "", map[string]int{"ops": 200, "audit": 200, "source": 403, "airline": 403, "me": 200, "": 401}},
+		// no such notice: those who may read find that out
+		{"GET", "/v1/subjects/person/" + debtor + "/notices/aan_none", "", map[string]int{"ops": 404, "audit": 404, "source": 403, "airline": 403, "me": 404, "": 401}},
 		{"POST", "/v1/sources/court/records", line, map[string]int{"ops": 401, "audit": 401, "source": 200, "airline": 401, "me": 401, "": 401}},
 		{"GET", "/healthz", "", map[string]int{"ops": 200, "audit": 200, "source": 200, "airline": 200, "me": 200, "": 200}},
 		{"GET", "/readyz", "", map[string]int{"ops": 200, "audit": 200, "source": 200, "airline": 200, "me": 200, "": 200}},
@@ -438,7 +441,7 @@ func TestAuditTrailAndNotices(t *testing.T) {
 		got[0].NoticeID == "" || len(got[0].Reasons) == 0 || len(got[0].PolicyVersions) == 0 || !strings.HasPrefix(got[0].RequestID, "audit-") {
 		t.Fatalf("inquiries: %d, first %+v", len(got), got[0])
 	}
-	n, err := f.store.Notice(ctx, notice)
+	n, err := f.store.Notice(ctx, credo.SubjectRef{Kind: credo.Person, ID: debtor}, notice)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -448,6 +451,55 @@ func TestAuditTrailAndNotices(t *testing.T) {
 	rec := n.Measures[0].Records[0]
 	if !strings.HasPrefix(rec, "court") {
 		t.Errorf("the record behind the notice: %s", rec)
+	}
+}
+
+// TestNoticeAPI reads a denial's adverse-action notice over the API: the
+// subject and those who oversee the trail may, no one else; it is found
+// only under its own subject; each read is logged.
+func TestNoticeAPI(t *testing.T) {
+	f := newAZFixture(t)
+	var r evalResponse
+	f.ask(t, "airline", "/access/v1/evaluation", evalBody("person", debtor, "flight.book")).json(t, &r)
+	if r.Decision || r.Context.NoticeID == "" {
+		t.Fatalf("no denial with a notice: %+v", r)
+	}
+	path := "/v1/subjects/person/" + debtor + "/notices/" + r.Context.NoticeID
+	get := func(who, path string) response {
+		var h []string
+		if who != "" {
+			h = []string{"Authorization", "Bearer " + f.keys[who]}
+		}
+		return f.do(t, "GET", path, nil, h...)
+	}
+	// the trail is written in batches, off the decision path: wait for it
+	res := get("me", path)
+	for deadline := time.Now().Add(10 * time.Second); res.status == 404 && time.Now().Before(deadline); res = get("me", path) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	var n credo.AdverseNotice
+	res.json(t, &n)
+	if res.status != 200 || n.ID != r.Context.NoticeID || n.Subject.ID != debtor || n.Consumer != "airline" || n.Action != "flight.book" ||
+		len(n.Measures) == 0 || n.Measures[0].Reason == "" || len(n.Measures[0].Records) == 0 || n.Object == "" {
+		t.Fatalf("the subject's notice: %d %s", res.status, res.body)
+	}
+	for who, want := range map[string]int{"ops": 200, "audit": 200, "court": 403, "airline": 403, "": 401} {
+		if res := get(who, path); res.status != want || (want == 200 && !bytes.Equal(res.body, get("me", path).body)) {
+			t.Errorf("as %q: %d, want %d: %s", who, res.status, want, res.body)
+		}
+	}
+	other := "/v1/subjects/person/" + clean + "/notices/" + r.Context.NoticeID
+	if res := get("ops", other); res.status != 404 {
+		t.Errorf("the notice under another subject: %d %s", res.status, res.body)
+	}
+	if res := get("me", other); res.status != 403 {
+		t.Errorf("a subject reading another's notices: %d %s", res.status, res.body)
+	}
+	if res := get("ops", "/v1/subjects/person/110105194912310020/notices/"+r.Context.NoticeID); res.status != 400 || !strings.Contains(string(res.body), `"field":"id"`) {
+		t.Errorf("a bad subject id: %d %s", res.status, res.body)
+	}
+	if logs := f.logs.String(); !strings.Contains(logs, "read adverse-action notice") || !strings.Contains(logs, r.Context.NoticeID) {
+		t.Errorf("the reads are not logged:\n%s", logs)
 	}
 }
 

@@ -156,6 +156,8 @@ func addRoutes(mux *http.ServeMux, logger *slog.Logger, store credo.Store, cfg C
 	}
 	mux.Handle("GET /v1/subjects/{kind}/{id}/inquiries", requireRole(logger, store, cfg.Consumers,
 		handleInquiries(logger, cfg.Inquiries), credo.RoleSubject, credo.RoleOperator, credo.RoleAuditor))
+	mux.Handle("GET /v1/subjects/{kind}/{id}/notices/{notice}", requireRole(logger, store, cfg.Consumers,
+		handleNotice(logger, cfg.Inquiries), credo.RoleSubject, credo.RoleOperator, credo.RoleAuditor))
 	mux.Handle("GET /v1/organizations/{uscc}/check", rateLimit(cfg.CheckPerMinute, cfg.CheckBurst,
 		handleOrgCheck(logger, store, func() []*policy.Program { return programsOf(cfg.Decisions) })))
 	mux.Handle("/", handleNotFound())

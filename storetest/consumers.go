@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -131,16 +132,17 @@ func testAudit(t *testing.T, b Backend) {
 	full := &credo.Inquiry{Time: base.Add(-time.Minute), RequestID: "full", Consumer: "airline", Subject: who, Action: "flight.book",
 		Purpose: "ticketing", Decision: false, Known: true, Reasons: []string{"national:dishonest_debtor", "xiamen:blacklist"},
 		PolicyVersions: []string{"national@1", "xiamen@2"}, NoticeID: "n0"}
-	if err := s.AppendAudit(ctx, []*credo.Inquiry{full}, nil); err != nil {
+	n0 := &credo.AdverseNotice{ID: "n0", Time: full.Time, RequestID: "full", Consumer: "airline", Subject: who, Action: "flight.book",
+		Object: "object <here> & there", Measures: []credo.NoticeMeasure{{Jurisdiction: "national", PolicyVersion: "national@1",
+			Rule: "rules[0]", When: "blacklisted", Reason: "dishonest_debtor", Grade: "D", GradeReason: &credo.GradeReason{Rule: "grades[3]"},
+			Lists: []credo.Membership{{List: "blacklist", Record: "court:1"}}, Records: []string{"court:1", "tax:2"}}}}
+	if err := s.AppendAudit(ctx, []*credo.Inquiry{full}, []*credo.AdverseNotice{n0}); err != nil {
 		t.Fatal(err)
 	}
 	s = b.Reopen(t, s).(consumerStore)
-	var got []*credo.Inquiry
-	for q, err := range s.SubjectInquiries(ctx, who) {
-		if err != nil {
-			t.Fatal(err)
-		}
-		got = append(got, q)
+	got, err := collectInquiries(s, who)
+	if err != nil {
+		t.Fatal(err)
 	}
 	if len(got) != 7 {
 		t.Fatalf("%d inquiries, want 7", len(got))
@@ -155,14 +157,56 @@ func testAudit(t *testing.T, b Backend) {
 			t.Errorf("inquiries out of time order: %v before %v", got[i-1].Time, got[i].Time)
 		}
 	}
-	n, err := s.Notice(ctx, "n1")
+	n, err := s.Notice(ctx, who, "n1")
 	if err != nil || n.Measures[0].Records[0] != "court:1" || n.Object == "" {
 		t.Fatalf("Notice = %+v, %v", n, err)
 	}
-	if _, err := s.Notice(ctx, "n2"); !errors.Is(err, credo.ErrNotFound) {
+	if n, err := s.Notice(ctx, who, "n0"); err != nil || !reflect.DeepEqual(n, n0) {
+		t.Errorf("Notice(n0) = %+v, %v; want %+v", n, err, n0)
+	}
+	if _, err := s.Notice(ctx, who, "n2"); !errors.Is(err, credo.ErrNotFound) {
 		t.Errorf("Notice(n2): %v", err)
+	}
+	if _, err := s.Notice(ctx, other, "n1"); !errors.Is(err, credo.ErrNotFound) {
+		t.Errorf("another subject's notice: %v", err)
 	}
 	if err := s.AppendAudit(ctx, []*credo.Inquiry{{Action: "x"}}, nil); !errors.Is(err, credo.ErrInvalid) {
 		t.Errorf("an inquiry without subject: %v", err)
 	}
+	// the notices must be those the inquiries name, in order, each of its
+	// inquiry's subject
+	named := func(id string, ref credo.SubjectRef) *credo.Inquiry {
+		return &credo.Inquiry{Time: base, RequestID: "bad-" + id, Consumer: "bank", Subject: ref, Action: "loan.apply", NoticeID: id}
+	}
+	nt := func(id string, ref credo.SubjectRef) *credo.AdverseNotice {
+		return &credo.AdverseNotice{ID: id, Time: base, Subject: ref, Action: "loan.apply"}
+	}
+	for name, c := range map[string]struct {
+		inqs    []*credo.Inquiry
+		notices []*credo.AdverseNotice
+	}{
+		"named, not given":      {[]*credo.Inquiry{named("x1", who)}, nil},
+		"given, not named":      {[]*credo.Inquiry{named("", who)}, []*credo.AdverseNotice{nt("x2", who)}},
+		"another subject's":     {[]*credo.Inquiry{named("x3", who)}, []*credo.AdverseNotice{nt("x3", other)}},
+		"out of order":          {[]*credo.Inquiry{named("x4", who), named("x5", who)}, []*credo.AdverseNotice{nt("x5", who), nt("x4", who)}},
+		"notices, no inquiries": {nil, []*credo.AdverseNotice{nt("x6", who)}},
+	} {
+		if err := s.AppendAudit(ctx, c.inqs, c.notices); !errors.Is(err, credo.ErrInvalid) {
+			t.Errorf("%s: %v, want ErrInvalid", name, err)
+		}
+	}
+	if got, err := collectInquiries(s, who); err != nil || len(got) != 7 {
+		t.Errorf("after the refused batches: %d inquiries, %v; want 7", len(got), err)
+	}
+}
+
+func collectInquiries(s credo.Audit, ref credo.SubjectRef) ([]*credo.Inquiry, error) {
+	var out []*credo.Inquiry
+	for q, err := range s.SubjectInquiries(context.Background(), ref) {
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, q)
+	}
+	return out, nil
 }

@@ -136,6 +136,20 @@ func TestDecideAndInquiries(t *testing.T) {
 	if err := json.Unmarshal(buf.Bytes(), &inqs); err != nil || len(inqs) != 1 || inqs[0].Consumer != "airline" || inqs[0].NoticeID != d.Context.NoticeID {
 		t.Fatalf("inquiries: %v %s", err, buf.String())
 	}
+	// credo subject notice: the notice the denial named
+	out, errOut, status = runCLI(t, "subject", "notice", listedPerson, d.Context.NoticeID, "--json", "--data", dir)
+	var n credo.AdverseNotice
+	if status != 0 || json.Unmarshal([]byte(out), &n) != nil || n.ID != d.Context.NoticeID || n.Subject.ID != listedPerson ||
+		len(n.Measures) == 0 || len(n.Measures[0].Records) == 0 || n.Object == "" {
+		t.Fatalf("subject notice --json: %d %s %s", status, out, errOut)
+	}
+	out, errOut, status = runCLI(t, "subject", "notice", listedPerson, d.Context.NoticeID, "--data", dir)
+	if status != 0 || !strings.Contains(out, n.Measures[0].Reason) || !strings.Contains(out, n.Measures[0].Records[0]) || !strings.Contains(out, "how to object: "+n.Object) {
+		t.Errorf("subject notice: %d %s %s", status, out, errOut)
+	}
+	if _, errOut, status := runCLI(t, "subject", "notice", cleanPerson, d.Context.NoticeID, "--data", dir); status == 0 || !strings.Contains(errOut, "has no adverse-action notice") {
+		t.Errorf("another subject's notice: %d %s", status, errOut)
+	}
 }
 
 // lockedBuffer is written by the command and read by the test.

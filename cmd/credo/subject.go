@@ -26,7 +26,7 @@ func newSubjectCmd(e *env) *cobra.Command {
 		Use:   "subject",
 		Short: "Look at one subject's file",
 	}
-	c.AddCommand(newSubjectShowCmd(e), newSubjectListCmd(e), newSubjectInquiriesCmd(e))
+	c.AddCommand(newSubjectShowCmd(e), newSubjectListCmd(e), newSubjectInquiriesCmd(e), newSubjectNoticeCmd(e))
 	c.AddCommand(newSubjectResolutionCmds(e)...)
 	return c
 }

@@ -20,7 +20,7 @@ import (
 // written: those of the last MaxAuditDelay plus one disk write, never more
 // than 2 × AuditQueue.
 const (
-	MaxAuditBatch = 1000
+	MaxAuditBatch = 4096
 	MaxAuditDelay = 50 * time.Millisecond
 	AuditQueue    = 8192
 )

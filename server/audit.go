@@ -28,6 +28,16 @@ const (
 type auditItem struct {
 	inq    *credo.Inquiry
 	notice *credo.AdverseNotice
+	slab   *answerSlab // holding inq, released once inq is written (nil: none)
+}
+
+// done releases the items' holds on their slabs.
+func done(items []auditItem) {
+	for _, it := range items {
+		if it.slab != nil {
+			it.slab.release(1)
+		}
+	}
 }
 
 // AuditLog writes every decision to the audit trail in batches, off the
@@ -99,7 +109,7 @@ func (a *AuditLog) runIndexer() {
 
 // Record queues one decision. It waits only when the queue is full.
 func (a *AuditLog) Record(ctx context.Context, inq *credo.Inquiry, n *credo.AdverseNotice) {
-	items := [1]auditItem{{inq, n}}
+	items := [1]auditItem{{inq: inq, notice: n}}
 	a.record(ctx, items[:])
 }
 
@@ -114,6 +124,7 @@ func (a *AuditLog) record(ctx context.Context, items []auditItem) {
 			a.logger.ErrorContext(ctx, "audit: decision after the audit log closed", slog.String("request_id", inq.RequestID),
 				slog.String("consumer", inq.Consumer), slog.String("subject", inq.Subject.String()), slog.String("action", inq.Action), slog.Bool("decision", inq.Decision))
 		}
+		done(items)
 		return
 	}
 	for len(items) > 0 {
@@ -205,7 +216,8 @@ func (a *AuditLog) run() {
 			default: // it is indexing: it will be asked again after the next write
 			}
 		}
-		clear(batch) // the inquiries are written: let them go
+		done(batch) // the inquiries are written: let them go
+		clear(batch)
 		spare = batch[:0]
 		clear(inqs)
 		clear(notices)

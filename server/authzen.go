@@ -10,6 +10,8 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/credo-org/credo"
@@ -231,6 +233,35 @@ type decider struct {
 	logger *slog.Logger
 	table  *decide.Table
 	audit  *AuditLog
+	slabs  sync.Pool // of *answerSlab
+}
+
+// answerSlab holds a batch request's answers, their contexts and
+// inquiries, in one allocation. It is reused once the request has written
+// its answers and the audit writer every inquiry: refs counts the holds,
+// the request's and one an inquiry.
+type answerSlab struct {
+	answers []answer
+	refs    atomic.Int32
+	pool    *sync.Pool
+}
+
+// slab returns a slab of n zero answers.
+func (d *decider) slab(n int) *answerSlab {
+	s, _ := d.slabs.Get().(*answerSlab)
+	if s == nil || cap(s.answers) < n {
+		return &answerSlab{answers: make([]answer, n), pool: &d.slabs}
+	}
+	s.answers = s.answers[:n]
+	clear(s.answers)
+	return s
+}
+
+// release drops n holds; the last puts the slab back.
+func (s *answerSlab) release(n int32) {
+	if s.refs.Add(-n) == 0 {
+		s.pool.Put(s)
+	}
 }
 
 // permitted says whether p may ask about action; a refusal is logged.
@@ -267,12 +298,16 @@ func (d *decider) decide(ctx context.Context, p *principal, ev evaluation, now t
 	r := d.table.Decide(ev.subject, ev.action, ev.context)
 	notice := onRecord(&a.inquiry, &r, now, info(ctx).id, p.name, ev.subject, ev.action, ev.context)
 	fillContext(&a.context, &r, &a.inquiry)
-	return azResponse{Decision: a.inquiry.Decision, Context: &a.context}, auditItem{&a.inquiry, notice}
+	return azResponse{Decision: a.inquiry.Decision, Context: &a.context}, auditItem{inq: &a.inquiry, notice: notice}
 }
 
 // record puts a request's decisions on the record.
 func (d *decider) record(ctx context.Context, items []auditItem) {
-	if d.audit != nil && len(items) > 0 {
+	if d.audit == nil {
+		done(items)
+		return
+	}
+	if len(items) > 0 {
 		d.audit.record(ctx, items)
 	}
 }
@@ -417,7 +452,8 @@ func (d *decider) evaluations(ctx context.Context, x exchange, p *principal, bod
 	}
 	d.warm(&req)
 	out := make([]azResponse, 0, len(req.Evaluations))
-	answers := make([]answer, len(req.Evaluations)) // one allocation for the answers' contexts and inquiries
+	slab := d.slab(len(req.Evaluations))
+	answers := slab.answers
 	items := make([]auditItem, 0, len(req.Evaluations))
 	for i := range req.Evaluations {
 		item := req.azEvaluation // the defaults
@@ -444,6 +480,7 @@ func (d *decider) evaluations(ctx context.Context, x exchange, p *principal, bod
 			} else {
 				var it auditItem
 				res, it = d.decide(ctx, p, ev, now, &answers[i])
+				it.slab = slab
 				items = append(items, it)
 			}
 		}
@@ -452,8 +489,10 @@ func (d *decider) evaluations(ctx context.Context, x exchange, p *principal, bod
 			break
 		}
 	}
+	slab.refs.Store(int32(len(items)) + 1)
 	d.record(ctx, items)
 	writeResponses(x, out)
+	slab.release(1) // the answers are written out
 }
 
 // warm has the table read the index slots of a batch's subjects at once

@@ -201,11 +201,40 @@ func TestDemoServes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var d struct{ Decision *bool }
+	var d struct {
+		Decision *bool
+		Context  struct {
+			NoticeID string `json:"notice_id"`
+		}
+	}
 	json.NewDecoder(res.Body).Decode(&d)
 	res.Body.Close()
-	if res.StatusCode != 200 || d.Decision == nil {
-		t.Fatalf("the example: %d", res.StatusCode)
+	if res.StatusCode != 200 || d.Decision == nil || *d.Decision || d.Context.NoticeID == "" {
+		t.Fatalf("the first example (a listed person: a denial with its notice): %d %+v", res.StatusCode, d)
+	}
+	// the notice's example reads that denial's notice (once the audit
+	// writer has its batch written: within 50 ms)
+	m = regexp.MustCompile(`curl -s (\S+/notices/)NOTICE -H 'Authorization: Bearer (\S+)'`).FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatalf("no notice example:\n%s", out)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		req, _ := http.NewRequest("GET", m[1]+d.Context.NoticeID, nil)
+		req.Header.Set("Authorization", "Bearer "+m[2])
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n credo.AdverseNotice
+		json.NewDecoder(res.Body).Decode(&n)
+		res.Body.Close()
+		if res.StatusCode == 200 && n.ID == d.Context.NoticeID && len(n.Measures) > 0 {
+			break
+		}
+		if res.StatusCode != 404 || time.Now().After(deadline) {
+			t.Fatalf("the notice example: %d %+v", res.StatusCode, n)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	// the consumer registry's example registers a consumer while serving
 	m = regexp.MustCompile(`curl -s -X POST (\S+/v1/consumers) -H 'Authorization: Bearer (\S+)' -H 'Content-Type: application/json' \\\n    -d '([^']+)'`).FindStringSubmatch(out.String())

@@ -141,6 +141,7 @@ func demoServe(ctx context.Context, e *env, s *pebble.Store, table *decide.Table
 	}
 	if listed != "" {
 		fmt.Fprintf(e.stdout, "  curl -s %s/v1/subjects/person/%s/inquiries -H 'Authorization: Bearer %s'\n", base, listed, opKey)
+		fmt.Fprintf(e.stdout, "  curl -s %s/v1/subjects/person/%s/notices/NOTICE -H 'Authorization: Bearer %s'   (NOTICE: the first answer's notice_id)\n", base, listed, opKey)
 		fmt.Fprintf(e.stdout, "  credo subject inquiries %s --data %s   (after stopping the server)\n", listed, s.Dir())
 	}
 	// a consumer registered while serving (the CLI's consumer add waits for

@@ -359,3 +359,65 @@ func FuzzAuditSegment(f *testing.F) {
 		}
 	})
 }
+
+// benchPending is a segment's worth of pending entries: 262,144 inquiries
+// about random persons of a population of 10 million, 64 blocks.
+func benchPending() *auditPending {
+	rng := rand.New(rand.NewPCG(1, 2))
+	p := &auditPending{anchored: true, after: 1000}
+	const perBlock = auditSegment / 64
+	for range 64 {
+		for range perBlock {
+			id := fmt.Sprintf("%06d%04d%04d%03d", 110000+rng.IntN(600000), 1940+rng.IntN(80), 101+rng.IntN(1200), rng.IntN(1000))
+			addEntry(p, p.blocks, credo.Person, id+string("0123456789X"[rng.IntN(11)]))
+		}
+		p.blocks++
+	}
+	return p
+}
+
+// BenchmarkAuditSegmentWrite sorts and writes a segment's worth of
+// entries (to no file: the CPU of it).
+func BenchmarkAuditSegmentWrite(b *testing.B) {
+	p := benchPending()
+	nums := slices.Clone(p.nums)
+	for b.Loop() {
+		copy(p.nums, nums)
+		w := newSegWriter(io.Discard, p.after+1, p.after+uint64(p.blocks))
+		if err := errors.Join(writePending(w, p), w.finish()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(nums)), "ns/entry")
+}
+
+// BenchmarkAuditSegmentMerge merges 32 segments of 8,192 entries each.
+func BenchmarkAuditSegmentMerge(b *testing.B) {
+	p := benchPending()
+	var segs []*segFile
+	for i := range auditMergeFan {
+		q := &auditPending{after: p.after + uint64(2*i), blocks: 2, nums: slices.Clone(p.nums[i*8192 : (i+1)*8192])}
+		for j := range q.nums {
+			q.nums[j].blk = uint32(j % 2)
+		}
+		segs = append(segs, openSegBytes(b, writeSegBytes(b, q.after+1, q.after+2, func(w *segWriter) error { return writePending(w, q) })))
+	}
+	for b.Loop() {
+		w := newSegWriter(io.Discard, p.after+1, p.after+2*auditMergeFan)
+		if err := errors.Join(mergeSegs(w, segs), w.finish()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/(auditMergeFan*8192), "ns/entry")
+}
+
+// BenchmarkRadixSort sorts a segment's worth of persons' entries.
+func BenchmarkRadixSort(b *testing.B) {
+	nums := benchPending().nums
+	es := slices.Clone(nums)
+	for b.Loop() {
+		copy(es, nums)
+		radixSort(es)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(nums)), "ns/entry")
+}

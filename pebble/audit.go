@@ -2,7 +2,6 @@ package pebble
 
 import (
 	"bytes"
-	"container/heap"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -13,10 +12,10 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
-	"github.com/cockroachdb/pebble/v2/sstable"
 
 	"github.com/credo-org/credo"
 )
@@ -29,18 +28,14 @@ import (
 // down. A subject's inquiries are found through an index of (subject,
 // block) entries that is built beside the writes, in bulk: AppendAudit
 // keeps each block's subjects in memory, and once they number auditSegment
-// inquiries (or auditSegmentBlocks blocks), IndexAudit sorts them and hands
-// them to the index engine as one table: a segment of the index. Reads
+// inquiries (or auditSegmentBlocks blocks), IndexAudit sorts them and
+// writes them as one file of sorted entries, a segment of the index, in
+// DATA/auditindex (auditseg.go): a sequential write of 12 bytes an entry,
+// where a table of the index engine cost several times the CPU. Reads
 // decode the blocks above the index's watermark from the log itself.
 //
-// A segment's keys lead with its number, so that each table the index
-// engine is handed lies after all the others in the key space: the engine
-// puts it straight into its last level and never merges it with another.
-// (Keyed by subject alone, each table would span every subject, and every
-// merge would rewrite the level below: that cost a batch decision more
-// than a microsecond.) A read seeks the subject in each live segment;
-// credo merges segments in tiers (mergeAuditSegments) so that they stay
-// few.
+// A read looks the subject up in each live segment; credo merges segments
+// in tiers (mergeAuditSegments) so that they stay few.
 //
 // In the ledger engine:
 //
@@ -53,14 +48,17 @@ import (
 //
 // In the index engine:
 //
-//	i segment(8) kind id 0x00 block(8) → ∅ (the subject has inquiries in the block)
 //	Maudit                       → the last block indexed(8) ‖ the next segment's number(8)
 //	Mauditsegs                   → the live segments (see mergeAuditSegments)
+//	i segment(8) kind id 0x00 block(8) → ∅: the segments of formats 5 and 6,
+//	                               deleted when such a directory is opened
 //
-// Segments are numbered from 0. An index entry written above the
-// watermark (a crash between the table and the watermark) is ignored by
-// reads and written again, the same; an entry left twice by a crash is
-// read once.
+// Segments are numbered from 0. A segment's file is written whole and
+// synced before the list names it (and the watermark passes its blocks):
+// a file a crash left unnamed is removed at open, and its blocks, above
+// the watermark, are read from the log and indexed again. A segment named
+// but unreadable (the disk lost it) drops the whole index, which is built
+// again from the log.
 const (
 	tagInquiry      = 'L'
 	tagInquiryIndex = 'i'
@@ -177,17 +175,12 @@ func (s *Store) IndexAudit(ctx context.Context) error {
 }
 
 // auditWatermark is the last block indexed (0 for none) and the number of
-// segments written.
-func (s *Store) auditWatermark() (last, segments uint64, err error) {
-	v, closer, err := s.idx.Get(metaAudit)
-	if errors.Is(err, pebble.ErrNotFound) {
-		return 0, 0, nil
-	}
-	if err != nil {
-		return 0, 0, fmt.Errorf("read the audit index's watermark: %w", err)
-	}
-	defer closer.Close()
-	return decodeAuditMeta(v)
+// segments written, as last made durable.
+func (s *Store) auditWatermark() (last, segments uint64) {
+	ix := &s.auditIdx
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	return ix.w, ix.next
 }
 
 // decodeAuditMeta reads Maudit's value: the last block indexed and the
@@ -197,20 +190,6 @@ func decodeAuditMeta(v []byte) (w, next uint64, err error) {
 		return 0, 0, fmt.Errorf("read the audit index's watermark: corrupt (%d bytes)", len(v))
 	}
 	return binary.BigEndian.Uint64(v), binary.BigEndian.Uint64(v[8:]), nil
-}
-
-// segmentPrefix is the start of segment seg's keys, and with ref, of the
-// subject's in it.
-func segmentPrefix(seg uint64, ref *credo.SubjectRef) []byte {
-	k := make([]byte, 0, 9+2+18+1)
-	k = append(k, tagInquiryIndex)
-	k = binary.BigEndian.AppendUint64(k, seg)
-	if ref != nil {
-		k = append(k, byte(ref.Kind))
-		k = append(k, ref.ID...)
-		k = append(k, 0)
-	}
-	return k
 }
 
 // auditPending is what the index has yet to take: the entries of the
@@ -236,8 +215,7 @@ type numEntry struct {
 	blk uint32
 }
 
-// otherEntry is any other inquiry: the key kind ‖ id ‖ 0x00 is
-// keys[off:end].
+// otherEntry is any other inquiry: the key kind ‖ id is keys[off:end].
 type otherEntry struct {
 	off, end, blk uint32
 }
@@ -273,7 +251,6 @@ func addEntry[ID string | []byte](p *auditPending, blk uint32, kind credo.Subjec
 	off := uint32(len(p.keys))
 	p.keys = append(p.keys, byte(kind))
 	p.keys = append(p.keys, id...)
-	p.keys = append(p.keys, 0)
 	p.others = append(p.others, otherEntry{off, uint32(len(p.keys)), blk})
 }
 
@@ -305,10 +282,7 @@ func (p *auditPending) join(q *auditPending) {
 func (s *Store) indexAudit(ctx context.Context, all bool) error {
 	s.auditIndexMu.Lock()
 	defer s.auditIndexMu.Unlock()
-	w, segments, err := s.auditWatermark()
-	if err != nil {
-		return err
-	}
+	w, segments := s.auditWatermark()
 	s.auditMu.Lock()
 	p := &s.audit.pending
 	var take auditPending
@@ -341,25 +315,18 @@ func (s *Store) indexAudit(ctx context.Context, all bool) error {
 		*p = auditPending{anchored: true, after: take.after + uint64(take.blocks), nums: make([]numEntry, 0, cap(take.nums))}
 		s.auditMu.Unlock()
 	}
-	if err := s.writeAuditSegment(ctx, segments, &take); err != nil {
+	last := take.after + uint64(take.blocks)
+	g, err := writeSegFile(s.auditIdx.dir, segments, take.after+1, last, func(w *segWriter) error { return writePending(w, &take) })
+	if err != nil {
 		return err // the next call reads the blocks back
 	}
-	// Synced, so that a crash rarely leaves a segment written again: one
-	// whose watermark was lost is written again under the same number,
-	// and may then leave behind entries of blocks that the next segment
-	// indexes too (reads take each block once: see subjectInquiries).
-	live, err := s.liveSegments(segments)
-	if err != nil {
-		return err
-	}
-	live = append(slices.DeleteFunc(live, func(l liveSegment) bool { return l.num == segments }), liveSegment{segments, 0})
-	b := s.idx.NewBatch()
-	defer b.Close()
-	if err := errors.Join(b.Set(metaAudit, auditMeta(take.after+uint64(take.blocks), segments+1), nil),
-		b.Set(metaAuditSegments, encodeLiveSegments(live), nil)); err != nil {
-		return err
-	}
-	if err := guard(func() error { return commit(b, pebble.Sync) }); err != nil {
+	auditIndexCrash("segment written")
+	// The file is durable: the list and the watermark, committed together,
+	// make it live. Before, a crash leaves it unnamed (removed at open) and
+	// its blocks above the watermark, read from the log.
+	ix := &s.auditIdx
+	if err := s.commitAuditIndex(last, segments+1, append(slices.Clone(ix.segs), liveSegFile{g, 0}), nil); err != nil {
+		g.close()
 		return err
 	}
 	return s.mergeAuditSegments(ctx)
@@ -371,15 +338,12 @@ func auditMeta(w, next uint64) []byte {
 	return binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(nil, w), next)
 }
 
-// Segments are merged in tiers, so that a read seeks a number of them
+// Segments are merged in tiers, so that a read looks in a number of them
 // that grows with the logarithm of the trail, not with the trail: once
 // auditMergeFan segments of one tier are live, the oldest auditMergeFan
-// are merged into one segment of the next tier, under a new number (after
-// all the others again: the index engine takes it into its last level
-// too), and their key ranges are deleted (whole tables: the engine drops
-// them without rewriting anything). An entry is written once at each
-// tier: about log32 of the trail's segments times, where an LSM merging
-// by level rewrites it about ten times a level. A read seeks at most
+// are merged into one segment of the next tier, under a new number, and
+// their files removed. An entry is written once at each tier: about
+// log32 of the trail's segments times. A read looks in at most
 // auditMergeFan-1 segments of each tier: about 30 a tier (four tiers hold
 // a quarter of a trillion inquiries).
 //
@@ -394,7 +358,27 @@ type liveSegment struct {
 	tier uint8
 }
 
-func encodeLiveSegments(live []liveSegment) []byte {
+// liveSegFile is a live segment, open.
+type liveSegFile struct {
+	*segFile
+	tier uint8
+}
+
+// auditIndex is the index as last made durable: the watermark, the next
+// segment's number, and the live segments, open. Readers hold mu (to
+// read) while they look a subject up in the segments, so that they see
+// the watermark and the segments of one moment; indexAudit (under
+// auditIndexMu, the one writer) swaps them under it, and closes and
+// removes the files of merged segments once no reader can be in them.
+type auditIndex struct {
+	dir  string
+	mu   sync.RWMutex
+	w    uint64
+	next uint64
+	segs []liveSegFile // oldest first
+}
+
+func encodeLiveSegments(live []liveSegFile) []byte {
 	b := make([]byte, 0, 9*len(live))
 	for _, l := range live {
 		b = append(binary.BigEndian.AppendUint64(b, l.num), l.tier)
@@ -402,16 +386,8 @@ func encodeLiveSegments(live []liveSegment) []byte {
 	return b
 }
 
-// decodeLiveSegments reads Mauditsegs's value; an index written before
-// segments were listed (found false) has segments 0 to next-1, of tier 0.
-func decodeLiveSegments(v []byte, found bool, next uint64) ([]liveSegment, error) {
-	if !found {
-		live := make([]liveSegment, 0, next)
-		for n := range next {
-			live = append(live, liveSegment{n, 0})
-		}
-		return live, nil
-	}
+// decodeLiveSegments reads Mauditsegs's value.
+func decodeLiveSegments(v []byte) ([]liveSegment, error) {
 	if len(v)%9 != 0 {
 		return nil, fmt.Errorf("the audit index's segments: corrupt (%d bytes)", len(v))
 	}
@@ -422,158 +398,94 @@ func decodeLiveSegments(v []byte, found bool, next uint64) ([]liveSegment, error
 	return live, nil
 }
 
-// liveSegments reads the live segments (see decodeLiveSegments).
-func (s *Store) liveSegments(next uint64) ([]liveSegment, error) {
-	v, closer, err := s.idx.Get(metaAuditSegments)
-	if errors.Is(err, pebble.ErrNotFound) {
-		return decodeLiveSegments(nil, false, next)
+// commitAuditIndex makes the watermark w, the next segment's number next
+// and the live segments segs durable, then the index reads see; then it
+// closes and removes the files of the segments drop, which no reader can
+// be in any more (a crash before leaves them unnamed: removed at open).
+func (s *Store) commitAuditIndex(w, next uint64, segs []liveSegFile, drop []liveSegFile) error {
+	b := s.idx.NewBatch()
+	defer b.Close()
+	if err := errors.Join(b.Set(metaAudit, auditMeta(w, next), nil), b.Set(metaAuditSegments, encodeLiveSegments(segs), nil),
+		guard(func() error { return commit(b, pebble.Sync) })); err != nil {
+		return fmt.Errorf("audit index: record segments through block %d: %w", w, err)
 	}
-	if err != nil {
-		return nil, err
+	ix := &s.auditIdx
+	ix.mu.Lock()
+	ix.w, ix.next, ix.segs = w, next, segs
+	ix.mu.Unlock()
+	if drop != nil {
+		auditIndexCrash("merged away")
 	}
-	defer closer.Close()
-	return decodeLiveSegments(v, true, next)
+	for _, g := range drop {
+		if err := errors.Join(g.close(), os.Remove(segPath(ix.dir, g.num))); err != nil {
+			s.opts.Logger.Warn("audit index: remove a merged segment (removed at the next open)", slog.Uint64("segment", g.num), slog.Any("error", err))
+		}
+	}
+	return nil
 }
+
+// auditIndexCrash is called at the points where a crash leaves the most
+// for the next open to mend: a segment's file written and not yet named, a
+// merge's likewise, the merged segments named no more and their files not
+// yet removed. The crash test's child sets it to kill itself there.
+var auditIndexCrash = func(point string) {}
 
 // mergeAuditSegments merges segments while some tier has auditMergeFan of
 // them live. Under auditIndexMu.
 func (s *Store) mergeAuditSegments(ctx context.Context) error {
+	ix := &s.auditIdx // ix.segs, w and next change under auditIndexMu only
 	for {
-		w, next, err := s.auditWatermark()
-		if err != nil {
+		if err := ctx.Err(); err != nil {
 			return err
 		}
-		live, err := s.liveSegments(next)
-		if err != nil {
-			return err
-		}
-		// the oldest auditMergeFan of the lowest tier that has as many
-		var group []liveSegment
-		var count [256]int
-		for _, l := range live {
-			count[l.tier]++
-		}
-		for tier, c := range count {
-			if c < auditMergeFan {
-				continue
-			}
-			for _, l := range live {
-				if int(l.tier) == tier && len(group) < auditMergeFan {
-					group = append(group, l)
-				}
-			}
-			break
-		}
+		group := mergeGroup(ix.segs)
 		if group == nil {
 			return nil
 		}
-		// The merged segment's number is taken first, durably: a crash
-		// before the list names it leaves its table (if any) behind,
-		// never under a number a later segment takes; reads then find its
-		// entries twice, and take each block once.
-		if err := guard(func() error { return s.idx.Set(metaAudit, auditMeta(w, next+1), pebble.Sync) }); err != nil {
+		// The merged segment's number is taken first, durably, so that no
+		// later segment takes it: were the list's commit below to fail
+		// after all, the list would name a file that only the merge writes.
+		next := ix.next
+		if err := s.commitAuditIndex(ix.w, next+1, ix.segs, nil); err != nil {
 			return err
 		}
-		if err := s.writeMergedSegment(ctx, next, group); err != nil {
-			return err
+		base, last := group[0].base, group[0].last
+		files := make([]*segFile, len(group))
+		for i, l := range group {
+			base, last, files[i] = min(base, l.base), max(last, l.last), l.segFile
 		}
-		merged := liveSegment{next, group[0].tier + 1}
-		live = slices.DeleteFunc(live, func(l liveSegment) bool { return slices.Contains(group, l) })
-		live = append(live, merged)
-		b := s.idx.NewBatch()
-		for _, l := range group {
-			if err := b.DeleteRange(segmentPrefix(l.num, nil), segmentPrefix(l.num+1, nil), nil); err != nil {
-				b.Close()
-				return err
-			}
-		}
-		err = errors.Join(b.Set(metaAuditSegments, encodeLiveSegments(live), nil), guard(func() error { return commit(b, pebble.Sync) }))
-		b.Close()
+		g, err := writeSegFile(ix.dir, next, base, last, func(w *segWriter) error { return mergeSegs(w, files) })
 		if err != nil {
+			return fmt.Errorf("audit index: merge segments into %d: %w", next, err)
+		}
+		auditIndexCrash("merge written")
+		live := slices.DeleteFunc(slices.Clone(ix.segs), func(l liveSegFile) bool { return slices.Contains(files, l.segFile) })
+		live = append(live, liveSegFile{g, group[0].tier + 1})
+		if err := s.commitAuditIndex(ix.w, ix.next, live, group); err != nil {
+			g.close()
 			return err
 		}
 	}
 }
 
-// segmentHeap orders iterators over segments by their keys after the
-// segment's number (head bytes), for a merge.
-type segmentHeap struct {
-	head int
-	its  []*pebble.Iterator
-}
-
-func (h *segmentHeap) Len() int { return len(h.its) }
-func (h *segmentHeap) Less(i, j int) bool {
-	return bytes.Compare(h.its[i].Key()[h.head:], h.its[j].Key()[h.head:]) < 0
-}
-func (h *segmentHeap) Swap(i, j int) { h.its[i], h.its[j] = h.its[j], h.its[i] }
-func (h *segmentHeap) Push(x any)    { h.its = append(h.its, x.(*pebble.Iterator)) }
-func (h *segmentHeap) Pop() any {
-	it := h.its[len(h.its)-1]
-	h.its = h.its[:len(h.its)-1]
-	return it
-}
-
-// writeMergedSegment writes the entries of the group's segments as segment
-// num: their keys after the segment's number merged in order, once each.
-func (s *Store) writeMergedSegment(ctx context.Context, num uint64, group []liveSegment) error {
-	its := make([]*pebble.Iterator, 0, len(group))
-	defer func() {
-		for _, it := range its {
-			it.Close()
-		}
-	}()
-	for _, l := range group {
-		it, err := s.idx.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: segmentPrefix(l.num, nil), UpperBound: segmentPrefix(l.num+1, nil)})
-		if err != nil {
-			return err
-		}
-		its = append(its, it)
-		it.First()
+// mergeGroup is the oldest auditMergeFan segments of the lowest tier that
+// has as many, or nil.
+func mergeGroup(live []liveSegFile) []liveSegFile {
+	var count [256]int
+	for _, l := range live {
+		count[l.tier]++
 	}
-	const head = 9 // 'i' and the segment's number
-	prefix := segmentPrefix(num, nil)
-	path := filepath.Join(s.dir, ingestDirName, fmt.Sprintf("audit-%d.sst", num))
-	defer os.Remove(path)
-	wo := s.idxOpts.MakeWriterOptions(0, s.idx.TableFormat())
-	wo.FilterPolicy = nil // as writeAuditSegment's
-	err := writeSSTable(path, wo, func(w *sstable.Writer) error {
-		// a heap of the iterators by their keys after the segment's number
-		h := segmentHeap{head: head}
-		for _, it := range its {
-			if it.Valid() {
-				h.its = append(h.its, it)
+	for tier, c := range count {
+		if c < auditMergeFan {
+			continue
+		}
+		var group []liveSegFile
+		for _, l := range live {
+			if int(l.tier) == tier && len(group) < auditMergeFan {
+				group = append(group, l)
 			}
 		}
-		heap.Init(&h)
-		var k, prev []byte
-		for len(h.its) > 0 {
-			top := h.its[0]
-			k = append(append(k[:0], prefix...), top.Key()[head:]...)
-			if !bytes.Equal(k, prev) {
-				if err := w.Set(k, nil); err != nil {
-					return err
-				}
-				prev = append(prev[:0], k...)
-			}
-			if top.Next() {
-				heap.Fix(&h, 0)
-			} else {
-				heap.Pop(&h)
-			}
-		}
-		for _, it := range its {
-			if err := it.Error(); err != nil {
-				return err
-			}
-		}
-		return ctx.Err()
-	})
-	if err != nil {
-		return fmt.Errorf("audit index: merge segments into %d: %w", num, err)
-	}
-	if err := guard(func() error { return s.idx.Ingest(ctx, []string{path}) }); err != nil {
-		return fmt.Errorf("audit index: ingest merged segment %d: %w", num, err)
+		return group
 	}
 	return nil
 }
@@ -601,23 +513,138 @@ func (s *Store) readAuditBlocks(ctx context.Context, w, cut uint64) (auditPendin
 	return p, err
 }
 
-// checkAuditIndex drops the audit index when it names blocks the log does
-// not hold (the log lost its end, or was removed): new blocks would take
-// those numbers, and reads would take them for indexed. The indexer builds
-// the index again from the log.
-func (s *Store) checkAuditIndex() error {
-	w, _, err := s.auditWatermark()
-	if err != nil || w <= s.auditLog.last() {
+// openAuditIndex opens the live segments of the audit index, and removes
+// the files of DATA/auditindex that are not live: segments a crash left
+// unnamed, or merged away. It drops the index when it names blocks the log
+// does not hold (the log lost its end, or was removed: new blocks would
+// take those numbers, and reads would take them for indexed), or when a
+// live segment cannot be read; the indexer builds it again from the log.
+func (s *Store) openAuditIndex() error {
+	ix := &s.auditIdx
+	ix.dir = filepath.Join(s.dir, auditIndexDirName)
+	if err := os.MkdirAll(ix.dir, 0o750); err != nil {
+		return fmt.Errorf("audit index: %w", err)
+	}
+	w, next, live, err := s.readAuditMeta()
+	if err != nil {
 		return err
 	}
-	s.opts.Logger.Warn("audit trail: the index goes past the log; indexing the log again",
-		slog.Uint64("indexed_through", w), slog.Uint64("log_ends_at", s.auditLog.last()))
-	b := s.idx.NewBatch()
-	defer b.Close()
-	if err := errors.Join(b.DeleteRange([]byte{tagInquiryIndex}, []byte{tagInquiryIndex + 1}, nil), b.Delete(metaAudit, nil), b.Delete(metaAuditSegments, nil), commit(b, pebble.Sync)); err != nil {
-		return fmt.Errorf("audit trail: drop an index that goes past the log: %w", err)
+	var segs []liveSegFile
+	if w > s.auditLog.last() {
+		s.opts.Logger.Warn("audit trail: the index goes past the log; indexing the log again",
+			slog.Uint64("indexed_through", w), slog.Uint64("log_ends_at", s.auditLog.last()))
+		err = errDropAuditIndex
+	} else {
+		segs, err = openLiveSegments(ix.dir, live)
+		if err != nil {
+			s.opts.Logger.Warn("audit trail: a segment of the index is unreadable; indexing the log again", slog.Any("error", err))
+		}
+	}
+	if err != nil {
+		w, next, segs = 0, 0, nil
+		if err := s.dropAuditIndex(); err != nil {
+			return err
+		}
+	}
+	ix.w, ix.next, ix.segs = w, next, segs
+	return removeStraySegments(ix.dir, segs)
+}
+
+var errDropAuditIndex = errors.New("drop the audit index")
+
+// readAuditMeta reads Maudit and Mauditsegs.
+func (s *Store) readAuditMeta() (w, next uint64, live []liveSegment, err error) {
+	get := func(k []byte) ([]byte, error) {
+		v, closer, err := s.idx.Get(k)
+		if errors.Is(err, pebble.ErrNotFound) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("audit index: read %s: %w", k, err)
+		}
+		defer closer.Close()
+		return bytes.Clone(v), nil
+	}
+	meta, err := get(metaAudit)
+	if err != nil || meta == nil {
+		return 0, 0, nil, err
+	}
+	if w, next, err = decodeAuditMeta(meta); err != nil {
+		return 0, 0, nil, err
+	}
+	v, err := get(metaAuditSegments)
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	live, err = decodeLiveSegments(v)
+	return w, next, live, err
+}
+
+// openLiveSegments opens the live segments' files.
+func openLiveSegments(dir string, live []liveSegment) ([]liveSegFile, error) {
+	segs := make([]liveSegFile, 0, len(live))
+	for _, l := range live {
+		g, err := openSegFile(segPath(dir, l.num), l.num)
+		if err != nil {
+			closeSegments(segs)
+			return nil, err
+		}
+		segs = append(segs, liveSegFile{g, l.tier})
+	}
+	return segs, nil
+}
+
+func closeSegments(segs []liveSegFile) error {
+	var err error
+	for _, g := range segs {
+		err = errors.Join(err, g.close())
+	}
+	return err
+}
+
+// removeStraySegments removes the files of dir that are not live segments'.
+func removeStraySegments(dir string, live []liveSegFile) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("audit index: %w", err)
+	}
+	keep := map[string]bool{}
+	for _, l := range live {
+		keep[filepath.Base(segPath(dir, l.num))] = true
+	}
+	for _, e := range entries {
+		if !keep[e.Name()] {
+			if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+				return fmt.Errorf("audit index: remove a stray file: %w", err)
+			}
+		}
 	}
 	return nil
+}
+
+// dropAuditIndex forgets the index: its watermark and list of segments,
+// and the segments of formats 5 and 6 (keys i…, which the engine drops as
+// whole tables). The files of DATA/auditindex are then strays.
+func (s *Store) dropAuditIndex() error {
+	b := s.idx.NewBatch()
+	defer b.Close()
+	if err := errors.Join(b.DeleteRange([]byte{tagInquiryIndex}, []byte{tagInquiryIndex + 1}, nil), b.Delete(metaAudit, nil),
+		b.Delete(metaAuditSegments, nil), commit(b, pebble.Sync)); err != nil {
+		return fmt.Errorf("audit trail: drop the index: %w", err)
+	}
+	return nil
+}
+
+// closeAuditIndex closes the live segments.
+func (s *Store) closeAuditIndex() error {
+	s.auditIndexMu.Lock()
+	defer s.auditIndexMu.Unlock()
+	ix := &s.auditIdx
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	err := closeSegments(ix.segs)
+	ix.segs = nil
+	return err
 }
 
 // moveAudit moves the blocks of a trail written in the ledger engine (by
@@ -666,82 +693,14 @@ func (s *Store) moveAudit() error {
 	if err := errors.Join(it.Error(), flush(), s.auditLog.syncThrough(next-1)); err != nil {
 		return fmt.Errorf("move the audit trail to %s: %w", auditDirName, err)
 	}
-	ib := s.idx.NewBatch()
-	defer ib.Close()
 	legacyIndex := []byte{tagInquiry} // by subject alone, in the index engine
-	if err := errors.Join(ib.DeleteRange([]byte{tagInquiryIndex}, []byte{tagInquiryIndex + 1}, nil),
-		ib.DeleteRange(legacyIndex, prefixEnd(legacyIndex), nil), ib.Delete(metaAudit, nil), ib.Delete(metaAuditSegments, nil), commit(ib, pebble.Sync)); err != nil {
+	if err := errors.Join(s.idx.DeleteRange(legacyIndex, prefixEnd(legacyIndex), pebble.Sync), s.dropAuditIndex()); err != nil {
 		return fmt.Errorf("move the audit trail to %s: drop its index: %w", auditDirName, err)
 	}
 	b := s.db.NewBatch()
 	defer b.Close()
 	if err := errors.Join(b.DeleteRange(auditLogPrefix, prefixEnd(auditLogPrefix), nil), commit(b, pebble.Sync)); err != nil {
 		return fmt.Errorf("move the audit trail to %s: %w", auditDirName, err)
-	}
-	return nil
-}
-
-// writeAuditSegment writes the entries of p as segment seg of the index:
-// one table, which the index engine takes into its last level.
-func (s *Store) writeAuditSegment(ctx context.Context, seg uint64, p *auditPending) error {
-	// Persons' numbers sort by radix, which keeps the blocks' order among
-	// equal ones; the others by their keys' bytes; the two runs are then
-	// merged by their keys.
-	nums := radixSort(p.nums)
-	others := p.others
-	other := func(e otherEntry) []byte { return p.keys[e.off:e.end] }
-	slices.SortStableFunc(others, func(x, y otherEntry) int { return bytes.Compare(other(x), other(y)) })
-	prefix := segmentPrefix(seg, nil)
-	numKey := func(dst []byte, e numEntry) []byte {
-		dst = append(append(dst[:0], prefix...), byte(credo.Person))
-		dst = appendIDOfOrder(dst, e.v)
-		return binary.BigEndian.AppendUint64(append(dst, 0), p.after+1+uint64(e.blk))
-	}
-	otherKey := func(dst []byte, e otherEntry) []byte {
-		dst = append(append(dst[:0], prefix...), other(e)...)
-		return binary.BigEndian.AppendUint64(dst, p.after+1+uint64(e.blk))
-	}
-	path := filepath.Join(s.dir, ingestDirName, fmt.Sprintf("audit-%d.sst", seg))
-	defer os.Remove(path)
-	wo := s.idxOpts.MakeWriterOptions(0, s.idx.TableFormat())
-	// No bloom filter: reads seek into a segment, which a filter of whole
-	// keys (subject and block) cannot answer.
-	wo.FilterPolicy = nil
-	err := writeSSTable(path, wo, func(w *sstable.Writer) error {
-		var nk, ok, prev []byte
-		if len(nums) > 0 {
-			nk = numKey(nk, nums[0])
-		}
-		if len(others) > 0 {
-			ok = otherKey(ok, others[0])
-		}
-		for len(nums) > 0 || len(others) > 0 {
-			num := len(others) == 0 || (len(nums) > 0 && bytes.Compare(nk, ok) <= 0)
-			k := ok
-			if num {
-				k = nk
-			}
-			if !bytes.Equal(k, prev) { // else a subject asked about twice in one block
-				if err := w.Set(k, nil); err != nil {
-					return err
-				}
-				prev = append(prev[:0], k...)
-			}
-			if num {
-				if nums = nums[1:]; len(nums) > 0 {
-					nk = numKey(nk, nums[0])
-				}
-			} else if others = others[1:]; len(others) > 0 {
-				ok = otherKey(ok, others[0])
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("audit index table %s: %w", path, err)
-	}
-	if err := guard(func() error { return s.idx.Ingest(ctx, []string{path}) }); err != nil {
-		return fmt.Errorf("ingest audit index table: %w", err)
 	}
 	return nil
 }
@@ -799,34 +758,6 @@ func idOrder[ID string | []byte](id ID) (uint64, bool) {
 	}
 	return 0, false
 }
-
-// appendIDOfOrder appends the id whose number is v (idOrder's inverse).
-func appendIDOfOrder(dst []byte, v uint64) []byte {
-	check := v % 11
-	v /= 11
-	// 17 digits, two at a time in 32-bit arithmetic: the top 9 and the
-	// bottom 8 (a segment writes a key a person's inquiry).
-	hi, lo := uint32(v/1e8), uint32(v%1e8)
-	var id [18]byte
-	for i := 6; i >= 0; i -= 2 {
-		d := 2 * (lo % 100)
-		id[9+i], id[9+i+1] = digitPairs[d], digitPairs[d+1]
-		lo /= 100
-	}
-	for i := 7; i >= 1; i -= 2 {
-		d := 2 * (hi % 100)
-		id[i], id[i+1] = digitPairs[d], digitPairs[d+1]
-		hi /= 100
-	}
-	id[0] = byte('0' + hi)
-	id[17] = "0123456789X"[check]
-	return append(dst, id[:]...)
-}
-
-// digitPairs holds "00" to "99", for two digits at a time.
-const digitPairs = "00010203040506070809" + "10111213141516171819" + "20212223242526272829" + "30313233343536373839" +
-	"40414243444546474849" + "50515253545556575859" + "60616263646566676869" + "70717273747576777879" +
-	"80818283848586878889" + "90919293949596979899"
 
 // SubjectInquiries implements credo.Audit. It reads the blocks the index
 // points to and those above its watermark, then the trail as written
@@ -905,46 +836,31 @@ func (s *Store) subjectBlocks(ctx context.Context, ref credo.SubjectRef, fn func
 	return nil
 }
 
-// segmentBlocks calls fn with the block of each entry of ref, up to the
-// watermark, in the live segments of the index, and returns the watermark:
-// one seek a segment, on one iterator, which sees the watermark, the list
-// of live segments and their entries as of one moment (a merge may delete
-// segments meanwhile).
+// segmentBlocks calls fn with the block of each entry of ref in the live
+// segments of the index, and returns the watermark: both as of one moment
+// (a merge may replace segments meanwhile; it waits for the read to end).
 func (s *Store) segmentBlocks(ctx context.Context, ref credo.SubjectRef, fn func(n uint64)) (w uint64, err error) {
-	it, err := s.idx.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: metaAudit, UpperBound: []byte{tagInquiryIndex + 1}})
-	if err != nil {
-		return 0, err
-	}
-	defer it.Close()
-	var next uint64
-	if it.SeekGE(metaAudit) && bytes.Equal(it.Key(), metaAudit) {
-		if w, next, err = decodeAuditMeta(it.Value()); err != nil {
-			return 0, err
+	ix := &s.auditIdx
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	// A segment holds no block above the watermark, but one a failed
+	// commit left in place of its file and a crash then named (its blocks,
+	// above the watermark, are read from the log): those are passed over.
+	below := func(n uint64) {
+		if n <= ix.w {
+			fn(n)
 		}
 	}
-	found := it.SeekGE(metaAuditSegments) && bytes.Equal(it.Key(), metaAuditSegments)
-	var v []byte
-	if found {
-		v = it.Value()
-	}
-	live, err := decodeLiveSegments(v, found, next)
-	if err != nil {
-		return 0, err
-	}
-	for _, l := range live {
+	var buf []byte
+	for _, g := range ix.segs {
 		if err := ctx.Err(); err != nil {
 			return 0, err
 		}
-		p := segmentPrefix(l.num, &ref)
-		for ok := it.SeekGE(p); ok && bytes.HasPrefix(it.Key(), p); ok = it.Next() {
-			if k := it.Key(); len(k) == len(p)+8 {
-				if n := binary.BigEndian.Uint64(k[len(p):]); n <= w {
-					fn(n)
-				}
-			}
+		if buf, err = g.blocks(ref, buf, below); err != nil {
+			return 0, fmt.Errorf("audit index segment %d: %w", g.num, err)
 		}
 	}
-	return w, it.Error()
+	return ix.w, nil
 }
 
 // Notice implements credo.Audit: it looks in the blocks of the subject's

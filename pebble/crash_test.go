@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strconv"
@@ -170,7 +171,8 @@ func TestCrash(t *testing.T) {
 }
 
 // killChild runs the test named child in a child process with env added,
-// kills it with SIGKILL after the while given, and reads what it printed:
+// kills it with SIGKILL after the while given (unless it dies first), and
+// reads what it printed:
 // the last number acknowledged ("ack N"; acked if none) and the batch in
 // flight ("batch FROM TO"). A line "error …" fails the test.
 func killChild(t *testing.T, child string, env []string, after time.Duration, acked uint64) (ack, flightFrom, flightTo uint64) {
@@ -192,12 +194,12 @@ func killChild(t *testing.T, child string, env []string, after time.Duration, ac
 		}
 		close(lines)
 	}()
-	time.Sleep(after)
-	if err := cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
+	// Kill it after the while given, unless it died first (by its own
+	// hand, in a test that makes it).
+	stop := time.AfterFunc(after, func() { cmd.Process.Kill() })
+	defer stop.Stop()
 	ack = acked
-	for l := range lines {
+	for l := range lines { // until its output ends: it is dead
 		f := strings.Fields(l)
 		switch f[0] {
 		case "ack":
@@ -206,6 +208,7 @@ func killChild(t *testing.T, child string, env []string, after time.Duration, ac
 			flightFrom, _ = strconv.ParseUint(f[1], 10, 64)
 			flightTo, _ = strconv.ParseUint(f[2], 10, 64)
 		case "error":
+			cmd.Process.Kill()
 			t.Fatalf("child: %s", l)
 		}
 	}
@@ -242,6 +245,26 @@ func checkIndexes(t *testing.T, s *Store, n uint64) {
 	}
 }
 
+// checkSegmentFiles checks that the audit index's directory holds the
+// live segments' files, and nothing else.
+func checkSegmentFiles(t *testing.T, s *Store) {
+	t.Helper()
+	entries, err := os.ReadDir(s.auditIdx.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files, live []string
+	for _, e := range entries {
+		files = append(files, e.Name())
+	}
+	for _, g := range s.auditIdx.segs {
+		live = append(live, filepath.Base(segPath("", g.num)))
+	}
+	if !slices.Equal(files, live) {
+		t.Fatalf("the audit index's files %v, want the live segments' %v", files, live)
+	}
+}
+
 // crashInquiry is inquiry n of the audit crash test's stream: its request
 // id names n, its subject is one of 37.
 func crashInquiry(n uint64) *credo.Inquiry {
@@ -269,6 +292,19 @@ func TestAuditCrashChild(t *testing.T) {
 	}
 	next, _ := strconv.ParseUint(os.Getenv("CREDO_AUDIT_CRASH_NEXT"), 10, 64)
 	ctx := context.Background()
+	every := 5
+	if point, k, ok := strings.Cut(os.Getenv("CREDO_AUDIT_CRASH_AT"), ":"); ok {
+		// die at the k-th time the index reaches point; index after every batch, to get there soon
+		left, _ := strconv.Atoi(k)
+		every = 1
+		auditIndexCrash = func(p string) {
+			if left--; p == point && left <= 0 {
+				if p, err := os.FindProcess(os.Getpid()); err == nil {
+					p.Kill()
+				}
+			}
+		}
+	}
 	childWrites(next, 50, func(from uint64, n int) error {
 		batch := make([]*credo.Inquiry, n)
 		for i := range batch {
@@ -276,7 +312,7 @@ func TestAuditCrashChild(t *testing.T) {
 		}
 		return s.AppendAudit(ctx, batch, nil)
 	}, func(b int) error {
-		if b%5 == 4 { // a segment every few batches: kills land while one is written, or merged, too
+		if b%every == every-1 { // a segment every few batches: kills land while one is written, or merged, too
 			return s.indexAudit(ctx, true)
 		}
 		return nil
@@ -284,28 +320,42 @@ func TestAuditCrashChild(t *testing.T) {
 }
 
 // TestAuditCrash kills a child process that writes the audit trail with
-// SIGKILL at random moments, many times over the same data directory.
-// After each kill the trail holds every acknowledged inquiry once, and of
-// the batch in flight all or none; the index agrees with the log.
+// SIGKILL at random moments, many times over the same data directory, and
+// then at each of the index's points that leave the most to mend (the
+// child kills itself there: auditIndexCrash). After each kill the trail
+// holds every acknowledged inquiry once, and of the batch in flight all or
+// none; the index agrees with the log, and its directory holds the live
+// segments' files only.
 func TestAuditCrash(t *testing.T) {
 	if testing.Short() {
 		t.Skip("crash test skipped in -short mode")
 	}
 	dir := t.TempDir()
 	rng := rand.New(rand.NewPCG(3, 4))
-	const kills = 12
+	points := []string{"segment written", "merge written", "merged away"}
+	kills := 12 + len(points)
 	next := uint64(1) // the next inquiry's number
 	for round := range kills {
-		acked, flightFrom, flightTo := killChild(t, "TestAuditCrashChild",
-			[]string{"CREDO_AUDIT_CRASH_CHILD=" + dir, fmt.Sprintf("CREDO_AUDIT_CRASH_NEXT=%d", next)}, time.Duration(100+rng.IntN(400))*time.Millisecond, next-1)
+		env := []string{"CREDO_AUDIT_CRASH_CHILD=" + dir, fmt.Sprintf("CREDO_AUDIT_CRASH_NEXT=%d", next)}
+		after := time.Duration(100+rng.IntN(400)) * time.Millisecond
+		if i := round - 12; i >= 0 {
+			env = append(env, fmt.Sprintf("CREDO_AUDIT_CRASH_AT=%s:%d", points[i], 1+rng.IntN(2)))
+			after = 20 * time.Second // the child dies first (a merge takes 32 segments)
+		}
+		start := time.Now()
+		acked, flightFrom, flightTo := killChild(t, "TestAuditCrashChild", env, after, next-1)
+		if round >= 12 && time.Since(start) >= after {
+			t.Fatalf("round %d: the child never reached %q", round, points[round-12])
+		}
 		s, err := Open(dir, nil)
 		if err != nil {
 			t.Fatalf("round %d: reopen after kill: %v", round, err)
 		}
 		ctx := context.Background()
-		if w, _, err := s.auditWatermark(); err != nil || w > s.auditLog.last() {
-			t.Fatalf("round %d: the index's watermark, block %d (%v), is past the log's last block, %d", round, w, err, s.auditLog.last())
+		if w, _ := s.auditWatermark(); w > s.auditLog.last() {
+			t.Fatalf("round %d: the index's watermark, block %d, is past the log's last block, %d", round, w, s.auditLog.last())
 		}
+		checkSegmentFiles(t, s)
 		// what the trail holds, read by subject; then again once indexed whole
 		held := func() uint64 {
 			seen := map[string]bool{}

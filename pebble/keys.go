@@ -52,14 +52,16 @@ import (
 //	L kind id 0x00 time r          → inquiry (JSON), the trail as written before blocks
 //	l time r                       → a block of the audit trail of format 4 (moved to DATA/audit at open)
 //
-// In the index engine besides K, S and E: i segment kind id 0x00 block
-// → ∅ (a subject's inquiries by block number, in segments that never
-// overlap, merged in tiers), Maudit, the last block indexed and the next
-// segment's number, and Mauditsegs, the live segments (audit.go).
+// In the index engine besides K, S and E: Maudit, the last audit block
+// indexed and the next segment's number, and Mauditsegs, the live segments
+// of the audit index and their tiers (audit.go); the segments themselves
+// are files (below). The i keys of formats 5 and 6 (i segment kind id 0x00
+// block, the segments as tables) are deleted when such a directory opens.
 //
 // The data directory holds, besides the engines: DATA/chain and DATA/audit,
-// logs of frames (chainlog.go), and decision-table, the decision table's
-// snapshot (package decide).
+// logs of frames (chainlog.go), DATA/auditindex, the audit index's
+// segments, a file each of sorted (subject, block) entries (auditseg.go),
+// and decision-table, the decision table's snapshot (package decide).
 //
 // Free tags are kept for what comes: D and the other lower-case letters.
 //

@@ -45,8 +45,11 @@ import (
 // older directory moves them there and indexes them anew. Format 6 writes
 // the adverse-action notices into the blocks of their inquiries (block
 // version 2) rather than into the ledger engine, where those of older
-// directories stay and are read.
-const FormatVersion = 6
+// directories stay and are read. Format 7 keeps the audit index's segments
+// in files of credo's own (DATA/auditindex, auditseg.go) rather than as
+// tables of the index engine; opening an older directory deletes those
+// tables and the watermark, and the index is built again from the log.
+const FormatVersion = 7
 
 const markerName = "CREDO"
 
@@ -114,6 +117,7 @@ type Store struct {
 	audit          auditWriter // under auditMu
 	auditLog       *chainLog   // the audit trail's blocks (audit.go)
 	auditIndexMu   sync.Mutex  // indexAudit calls take turns
+	auditIdx       auditIndex  // the audit index's live segments (audit.go)
 	projectionMu   sync.Mutex  // ExtendProjection calls take turns
 	hasAssignments atomic.Bool
 	hasMerges      atomic.Bool
@@ -268,10 +272,17 @@ func Open(dir string, o *Options) (*Store, error) {
 			return nil, fmt.Errorf("open data directory %s: %w", dir, err)
 		}
 	}
-	if err := s.checkAuditIndex(); err != nil {
+	if format < 7 { // the index's segments were the engine's tables
+		if err := s.dropAuditIndex(); err != nil {
+			closeBoth()
+			return nil, fmt.Errorf("open data directory %s: %w", dir, err)
+		}
+	}
+	if err := s.openAuditIndex(); err != nil {
 		closeBoth()
 		return nil, fmt.Errorf("open data directory %s: %w", dir, err)
 	}
+	closeBoth = func() { s.closeAuditIndex(); s.auditLog.close(); s.chain.close(); idx.Close(); db.Close() }
 	if format < 4 {
 		if err := s.moveChain(); err != nil {
 			closeBoth()
@@ -463,7 +474,7 @@ func (s *Store) Close() error {
 	s.deferred.seal()
 	close(s.deferred.sealed)
 	<-s.indexerDone
-	err := errors.Join(s.idx.Close(), s.db.Close(), s.chain.close(), s.auditLog.close())
+	err := errors.Join(s.closeAuditIndex(), s.idx.Close(), s.db.Close(), s.chain.close(), s.auditLog.close())
 	s.db = nil
 	if err != nil {
 		return fmt.Errorf("close data directory %s: %w", s.dir, err)

@@ -221,7 +221,9 @@ func (s *azScanner) known(key string, names ...string) (string, bool) {
 		if key == n {
 			return n, true
 		}
-		if strings.EqualFold(key, n) {
+		// keys and names are ASCII (str reads no other): of other lengths,
+		// they cannot fold to one another
+		if len(key) == len(n) && strings.EqualFold(key, n) {
 			s.fail()
 			return "", false
 		}

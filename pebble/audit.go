@@ -867,8 +867,8 @@ func (s *Store) segmentBlocks(ctx context.Context, ref credo.SubjectRef, fn func
 // inquiries, then among the notices written before blocks held them.
 func (s *Store) Notice(ctx context.Context, ref credo.SubjectRef, id string) (*credo.AdverseNotice, error) {
 	var (
-		dec auditDecoder
-		raw []byte
+		dec   auditDecoder
+		found *credo.AdverseNotice
 	)
 	errFound := errors.New("found")
 	err := s.subjectBlocks(ctx, ref, func(n uint64, v []byte) error {
@@ -877,7 +877,7 @@ func (s *Store) Notice(ctx context.Context, ref credo.SubjectRef, id string) (*c
 			return fmt.Errorf("audit block %d: %w", n, err)
 		}
 		if r != nil {
-			raw = bytes.Clone(r)
+			found = r
 			return errFound
 		}
 		return nil
@@ -885,23 +885,31 @@ func (s *Store) Notice(ctx context.Context, ref credo.SubjectRef, id string) (*c
 	if err != nil && err != errFound {
 		return nil, fmt.Errorf("notice %s of %s: %w", id, ref, err)
 	}
-	if raw == nil {
-		v, closer, err := s.db.Get(noticeKey(id))
-		if errors.Is(err, pebble.ErrNotFound) {
-			return nil, fmt.Errorf("notice %s of %s: %w", id, ref, credo.ErrNotFound)
-		}
-		if err != nil {
+	if found == nil {
+		if found, err = s.engineNotice(id); err != nil {
 			return nil, fmt.Errorf("notice %s of %s: %w", id, ref, err)
 		}
-		raw = bytes.Clone(v)
-		closer.Close()
 	}
-	var n credo.AdverseNotice
-	if err := json.Unmarshal(raw, &n); err != nil {
-		return nil, fmt.Errorf("notice %s of %s: corrupt entry: %w", id, ref, err)
-	}
-	if n.Subject != ref { // another subject's
+	if found.Subject != ref { // another subject's
 		return nil, fmt.Errorf("notice %s of %s: %w", id, ref, credo.ErrNotFound)
+	}
+	return found, nil
+}
+
+// engineNotice reads a notice as format 5 and older wrote them: JSON in
+// the ledger engine, by id.
+func (s *Store) engineNotice(id string) (*credo.AdverseNotice, error) {
+	v, closer, err := s.db.Get(noticeKey(id))
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, credo.ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer closer.Close()
+	var n credo.AdverseNotice
+	if err := json.Unmarshal(v, &n); err != nil {
+		return nil, fmt.Errorf("corrupt entry: %w", err)
 	}
 	return &n, nil
 }
@@ -909,19 +917,37 @@ func (s *Store) Notice(ctx context.Context, ref credo.SubjectRef, id string) (*c
 // A block of the log holds a batch's inquiries compactly: the strings
 // they repeat (request ids of a batch request, consumers, actions,
 // purposes, reason codes, policy versions, notice ids) once each, and
-// each inquiry as numbers; then the adverse-action notices of the batch
-// (version 2; a block of version 1 has none, its notices being in the
-// ledger engine), each as JSON:
+// each inquiry as numbers; then the adverse-action notices of the batch,
+// their strings in the same table (the rule as published and how to
+// object, the same in every notice of a measure, are written once a
+// block):
 //
 //	version(1) count strings (len bytes)… inquiry… notices
 //	inquiry: time kind flags id-len id request consumer action purpose
 //	         reasons(count index…) versions(count index…) notice
-//	notices: count (notice-id len JSON)…
+//	notices: count (notice-id len notice)…
+//	notice:  time request consumer kind subject-id action object
+//	         flags measures(count measure…)
+//	measure: jurisdiction version rule when reason grade flags
+//	         [by band banded rule record list until]    the grade's reason, if any
+//	         lists(count (list type since exit until record published(1))…)
+//	         records(count index…)
 //
-// Numbers are uvarints (the time a zigzag varint, nanoseconds after the
-// block's first inquiry's, which comes first as a varint); a string is
-// its index in the table, 0 being "".
-const auditBlockVersion = 2
+// Numbers are uvarints (an inquiry's time a zigzag varint, nanoseconds
+// after the block's first inquiry's, which comes first as a varint; a
+// notice's times are seconds as a zigzag varint and nanoseconds); a
+// string is its index in the table, 0 being "". Version 1 has no notices
+// (they are in the ledger engine); version 2 has each as JSON.
+const auditBlockVersion = 3
+
+// Flags of a notice and of its measures in a block: which lists are nil
+// (JSON's null) rather than empty, and whether a grade's reason follows.
+const (
+	flagMeasuresNil = 1 << iota
+	flagGradeReason
+	flagListsNil
+	flagRecordsNil
+)
 
 // Flags of an inquiry in a block.
 const (
@@ -942,8 +968,7 @@ type auditEncoder struct {
 	// purpose, and share the table's lists of reasons and versions
 	last    [8]string
 	lastIdx [8]uint64
-	js      bytes.Buffer // a notice's JSON
-	jenc    *json.Encoder
+	nb      []byte // a notice, before its length
 }
 
 // field encodes s, the string of field f (< len(last)).
@@ -958,10 +983,13 @@ func (e *auditEncoder) field(f int, s string) {
 	}
 }
 
-func (e *auditEncoder) str(s string) {
+func (e *auditEncoder) str(s string) { e.body = e.appendStr(e.body, s) }
+
+// appendStr appends to dst the index of s in the table, adding s to it
+// if new.
+func (e *auditEncoder) appendStr(dst []byte, s string) []byte {
 	if s == "" {
-		e.body = append(e.body, 0)
-		return
+		return append(dst, 0)
 	}
 	i, ok := e.strs[s]
 	if !ok {
@@ -971,7 +999,65 @@ func (e *auditEncoder) str(s string) {
 		e.table = binary.AppendUvarint(e.table, uint64(len(s)))
 		e.table = append(e.table, s...)
 	}
-	e.body = binary.AppendUvarint(e.body, i)
+	return binary.AppendUvarint(dst, i)
+}
+
+// appendTime appends t as seconds (a zigzag varint) and nanoseconds: any
+// time, the zero one too.
+func appendTime(dst []byte, t time.Time) []byte {
+	return binary.AppendUvarint(binary.AppendVarint(dst, t.Unix()), uint64(t.Nanosecond()))
+}
+
+// appendNotice appends notice n to dst, its strings in the table.
+func (e *auditEncoder) appendNotice(b []byte, n *credo.AdverseNotice) []byte {
+	b = appendTime(b, n.Time)
+	b = e.appendStr(e.appendStr(b, n.RequestID), n.Consumer)
+	b = e.appendStr(append(b, byte(n.Subject.Kind)), n.Subject.ID)
+	b = e.appendStr(e.appendStr(b, n.Action), n.Object)
+	var f byte
+	if n.Measures == nil {
+		f |= flagMeasuresNil
+	}
+	b = binary.AppendUvarint(append(b, f), uint64(len(n.Measures)))
+	for i := range n.Measures {
+		m := &n.Measures[i]
+		for _, s := range [...]string{m.Jurisdiction, m.PolicyVersion, m.Rule, m.When, m.Reason, m.Grade} {
+			b = e.appendStr(b, s)
+		}
+		var f byte
+		if m.GradeReason != nil {
+			f |= flagGradeReason
+		}
+		if m.Lists == nil {
+			f |= flagListsNil
+		}
+		if m.Records == nil {
+			f |= flagRecordsNil
+		}
+		b = append(b, f)
+		if g := m.GradeReason; g != nil {
+			for _, s := range [...]string{g.By, g.Band, g.Banded, g.Rule, g.Record, g.List} {
+				b = e.appendStr(b, s)
+			}
+			b = appendTime(b, g.Until)
+		}
+		b = binary.AppendUvarint(b, uint64(len(m.Lists)))
+		for _, l := range m.Lists {
+			b = e.appendStr(e.appendStr(b, l.List), l.Type)
+			b = appendTime(appendTime(appendTime(b, l.Since), l.EarliestExit), l.Until)
+			b = e.appendStr(b, l.Record)
+			var pub byte
+			if l.Published {
+				pub = 1
+			}
+			b = append(b, pub)
+		}
+		b = binary.AppendUvarint(b, uint64(len(m.Records)))
+		for _, r := range m.Records {
+			b = e.appendStr(b, r)
+		}
+	}
+	return b
 }
 
 // list encodes ss, a list of field f (whose first element's cache is f,
@@ -992,8 +1078,6 @@ func (e *auditEncoder) list(f int, ss []string) {
 func (e *auditEncoder) encode(inqs []*credo.Inquiry, notices []*credo.AdverseNotice) ([]byte, error) {
 	if e.strs == nil {
 		e.strs = make(map[string]uint64, 16)
-		e.jenc = json.NewEncoder(&e.js)
-		e.jenc.SetEscapeHTML(false)
 	}
 	clear(e.strs)
 	e.table, e.body, e.n, e.last, e.lastIdx = e.table[:0], e.body[:0], 0, [8]string{}, [8]uint64{}
@@ -1027,14 +1111,10 @@ func (e *auditEncoder) encode(inqs []*credo.Inquiry, notices []*credo.AdverseNot
 	}
 	e.body = binary.AppendUvarint(e.body, uint64(len(notices)))
 	for _, n := range notices {
-		e.js.Reset()
-		if err := e.jenc.Encode(n); err != nil {
-			return nil, fmt.Errorf("notice %s: %w", n.ID, err)
-		}
-		js := bytes.TrimSuffix(e.js.Bytes(), []byte("\n"))
 		e.str(n.ID)
-		e.body = binary.AppendUvarint(e.body, uint64(len(js)))
-		e.body = append(e.body, js...)
+		e.nb = e.appendNotice(e.nb[:0], n)
+		e.body = binary.AppendUvarint(e.body, uint64(len(e.nb)))
+		e.body = append(e.body, e.nb...)
 	}
 	out := append(e.out[:0], auditBlockVersion)
 	out = binary.AppendUvarint(out, uint64(len(inqs)))
@@ -1174,22 +1254,105 @@ func (d *auditDecoder) skipRest() {
 	d.uvarint() // notice
 }
 
-// notice returns the JSON of notice id in block v, a view of v, when an
-// inquiry of subject in the block names it; else nil.
-func (d *auditDecoder) notice(v []byte, subject *credo.SubjectRef, id string) ([]byte, error) {
+// notice returns notice id of block v when an inquiry of subject in the
+// block names it; else nil.
+func (d *auditDecoder) notice(v []byte, subject *credo.SubjectRef, id string) (*credo.AdverseNotice, error) {
 	named := false
 	err := d.decode(v, subject, func(q *credo.Inquiry) { named = named || q.NoticeID == id })
 	if err != nil || !named || d.version < 2 {
 		return nil, err
 	}
-	for n := d.uvarint(); n > 0 && d.err == nil; n-- {
+	for k := d.uvarint(); k > 0 && d.err == nil; k-- {
 		nid := d.str()
-		js := d.bytes(d.uvarint())
-		if d.err == nil && nid == id {
-			return js, nil
+		b := d.bytes(d.uvarint())
+		if d.err != nil || nid != id {
+			continue
 		}
+		if d.version == 2 {
+			var n credo.AdverseNotice
+			if err := json.Unmarshal(b, &n); err != nil {
+				return nil, fmt.Errorf("%w: notice %s: %w", errCorruptBlock, id, err)
+			}
+			return &n, nil
+		}
+		nd := auditDecoder{b: b, strs: d.strs, version: d.version}
+		n := nd.decodeNotice(id)
+		if nd.err == nil && len(nd.b) > 0 {
+			nd.err = errCorruptBlock
+		}
+		if nd.err != nil {
+			return nil, fmt.Errorf("notice %s: %w", id, nd.err)
+		}
+		return n, nil
 	}
 	return nil, d.err
+}
+
+// time reads a time as appendTime writes it.
+func (d *auditDecoder) time() time.Time {
+	sec, ns := d.varint(), d.uvarint()
+	if ns >= 1e9 {
+		d.err, d.b = errCorruptBlock, nil
+		return time.Time{}
+	}
+	return time.Unix(sec, int64(ns)).UTC()
+}
+
+// byte1 reads one byte.
+func (d *auditDecoder) byte1() byte {
+	if b := d.bytes(1); len(b) == 1 {
+		return b[0]
+	}
+	return 0
+}
+
+// count reads a count of items that take a byte at least each.
+func (d *auditDecoder) count() uint64 {
+	n := d.uvarint()
+	if n > uint64(len(d.b)) {
+		d.err, d.b = errCorruptBlock, nil
+		return 0
+	}
+	return n
+}
+
+// decodeNotice reads a notice as appendNotice writes it.
+func (d *auditDecoder) decodeNotice(id string) *credo.AdverseNotice {
+	n := &credo.AdverseNotice{ID: id, Time: d.time()}
+	n.RequestID, n.Consumer = d.str(), d.str()
+	kind := d.byte1()
+	n.Subject = credo.SubjectRef{Kind: credo.SubjectKind(kind), ID: d.str()}
+	n.Action, n.Object = d.str(), d.str()
+	f := d.byte1()
+	if c := d.count(); f&flagMeasuresNil == 0 {
+		n.Measures = make([]credo.NoticeMeasure, c)
+	}
+	for i := range n.Measures {
+		m := &n.Measures[i]
+		m.Jurisdiction, m.PolicyVersion, m.Rule, m.When, m.Reason, m.Grade = d.str(), d.str(), d.str(), d.str(), d.str(), d.str()
+		f := d.byte1()
+		if f&flagGradeReason != 0 {
+			g := &credo.GradeReason{}
+			g.By, g.Band, g.Banded, g.Rule, g.Record, g.List = d.str(), d.str(), d.str(), d.str(), d.str(), d.str()
+			g.Until = d.time()
+			m.GradeReason = g
+		}
+		if c := d.count(); f&flagListsNil == 0 {
+			m.Lists = make([]credo.Membership, c)
+		}
+		for j := range m.Lists {
+			l := &m.Lists[j]
+			l.List, l.Type = d.str(), d.str()
+			l.Since, l.EarliestExit, l.Until = d.time(), d.time(), d.time()
+			l.Record = d.str()
+			l.Published = d.byte1() != 0
+		}
+		m.Records = d.strList(f&flagRecordsNil != 0)
+		if d.err != nil {
+			break
+		}
+	}
+	return n
 }
 
 // subjects calls fn with the subject of each inquiry of block v (its id a

@@ -37,12 +37,24 @@ func auditSamples() []*credo.Inquiry {
 // auditNotices are the notices auditSamples name.
 func auditNotices(in []*credo.Inquiry) []*credo.AdverseNotice {
 	var out []*credo.AdverseNotice
-	for _, q := range in {
-		if q.NoticeID != "" {
-			out = append(out, &credo.AdverseNotice{ID: q.NoticeID, Time: q.Time, RequestID: q.RequestID, Consumer: q.Consumer,
-				Subject: q.Subject, Action: q.Action, Object: "write to <the operator> & ask",
-				Measures: []credo.NoticeMeasure{{Jurisdiction: "national", Reason: "dishonest_debtor", Records: []string{"court:1"}}}})
+	since := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
+	for i, q := range in {
+		if q.NoticeID == "" {
+			continue
 		}
+		n := &credo.AdverseNotice{ID: q.NoticeID, Time: q.Time, RequestID: q.RequestID, Consumer: q.Consumer,
+			Subject: q.Subject, Action: q.Action, Object: "write to <the operator> & ask",
+			Measures: []credo.NoticeMeasure{{Jurisdiction: "national", Reason: "dishonest_debtor", Records: []string{"court:1"}}}}
+		if i%2 == 0 { // every field, lists empty and nil, times zero and not
+			n.Measures = append(n.Measures, credo.NoticeMeasure{Jurisdiction: "city", PolicyVersion: "city@1", Rule: "rules[2]",
+				When: `"blacklist" in lists && grade in ["D"]`, Reason: "blacklisted", Grade: "D",
+				GradeReason: &credo.GradeReason{By: "direct", Band: "0–599", Banded: "C", Rule: "direct[0]", Record: "court:1", List: "blacklist",
+					Until: since.AddDate(3, 0, 0).Add(123)},
+				Lists: []credo.Membership{{List: "blacklist", Type: "blacklist", Since: since, EarliestExit: since.AddDate(1, 0, 0),
+					Record: "court:1", Published: true}, {List: "x", Type: "redlist"}},
+				Records: []string{}}, credo.NoticeMeasure{Lists: []credo.Membership{}})
+		}
+		out = append(out, n)
 	}
 	return out
 }
@@ -57,6 +69,24 @@ func encodeBlock(t testing.TB, enc *auditEncoder, inqs []*credo.Inquiry, notices
 	return b
 }
 
+// encodeVersion2 is the block of inqs and notices as format 6 and 7
+// wrote it: version 2, each notice as JSON.
+func encodeVersion2(t testing.TB, inqs []*credo.Inquiry, notices []*credo.AdverseNotice) []byte {
+	var enc auditEncoder
+	b := bytes.Clone(encodeBlock(t, &enc, inqs, nil))
+	b[0] = 2
+	b = binary.AppendUvarint(b[:len(b)-1], uint64(len(notices)))
+	for _, n := range notices {
+		js, err := json.Marshal(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b = binary.AppendUvarint(binary.AppendUvarint(b, enc.strs[n.ID]), uint64(len(js)))
+		b = append(b, js...)
+	}
+	return b
+}
+
 // encodeVersion1 is the block of inqs as format 5 wrote it: version 1,
 // without the notices' section (then their count, 0, at the end).
 func encodeVersion1(t testing.TB, inqs []*credo.Inquiry) []byte {
@@ -67,31 +97,39 @@ func encodeVersion1(t testing.TB, inqs []*credo.Inquiry) []byte {
 }
 
 // TestAuditBlockRoundTrip checks that a block gives back every field of
-// its inquiries, nil and empty lists apart, and filters by subject; that
-// it gives a notice to the subject of the inquiry that names it, and to no
-// one else; and that a block of version 1 (without notices) still reads.
+// its inquiries and notices, nil and empty lists apart, and filters by
+// subject; that it gives a notice to the subject of the inquiry that names
+// it, and to no one else; and that blocks of versions 1 (without notices)
+// and 2 (notices as JSON) still read.
 func TestAuditBlockRoundTrip(t *testing.T) {
 	in := auditSamples()
 	var enc auditEncoder
 	notices := auditNotices(in)
 	block := encodeBlock(t, &enc, in, notices)
 	var dec auditDecoder
+	v2 := encodeVersion2(t, in, notices)
 	for _, n := range notices {
-		js, err := dec.notice(block, &n.Subject, n.ID)
-		var got credo.AdverseNotice
-		if err != nil || json.Unmarshal(js, &got) != nil || !reflect.DeepEqual(&got, n) {
-			t.Errorf("notice %s: %s, %v", n.ID, js, err)
+		got, err := dec.notice(block, &n.Subject, n.ID)
+		if err != nil || !reflect.DeepEqual(got, n) {
+			t.Errorf("notice %s: %+v, %v; want %+v", n.ID, got, err, n)
 		}
-		if js, err := dec.notice(block, &in[0].Subject, n.ID); js != nil || err != nil {
-			t.Errorf("notice %s given to another subject: %s, %v", n.ID, js, err)
+		if got, err := dec.notice(block, &in[0].Subject, n.ID); got != nil || err != nil {
+			t.Errorf("notice %s given to another subject: %+v, %v", n.ID, got, err)
+		}
+		// JSON drops empty lists marked omitempty: compare with what it keeps
+		js, _ := json.Marshal(n)
+		var want credo.AdverseNotice
+		json.Unmarshal(js, &want)
+		if got, err := dec.notice(v2, &n.Subject, n.ID); err != nil || !reflect.DeepEqual(got, &want) {
+			t.Errorf("notice %s in a block of version 2: %+v, %v", n.ID, got, err)
 		}
 	}
 	var v1 []*credo.Inquiry
 	if err := dec.decode(encodeVersion1(t, in), nil, func(q *credo.Inquiry) { v1 = append(v1, q) }); err != nil || !reflect.DeepEqual(v1, in) {
 		t.Errorf("version 1: %+v, %v", v1, err)
 	}
-	if js, err := dec.notice(encodeVersion1(t, in), &in[2].Subject, in[2].NoticeID); js != nil || err != nil {
-		t.Errorf("a notice in a block of version 1: %s, %v", js, err)
+	if got, err := dec.notice(encodeVersion1(t, in), &in[2].Subject, in[2].NoticeID); got != nil || err != nil {
+		t.Errorf("a notice in a block of version 1: %+v, %v", got, err)
 	}
 	var got []*credo.Inquiry
 	if err := dec.decode(block, nil, func(q *credo.Inquiry) { got = append(got, q) }); err != nil {
@@ -127,12 +165,15 @@ func FuzzAuditBlock(f *testing.F) {
 	in := auditSamples()
 	f.Add(bytes.Clone(encodeBlock(f, &enc, in, auditNotices(in))))
 	f.Add(encodeVersion1(f, in))
+	f.Add(encodeVersion2(f, in, auditNotices(in)))
 	f.Add([]byte{auditBlockVersion, 1, 0, 0})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var dec auditDecoder
 		dec.decode(b, nil, func(*credo.Inquiry) {})
 		dec.subjects(b, func(credo.SubjectKind, []byte) {})
-		dec.notice(b, &in[2].Subject, in[2].NoticeID)
+		for _, q := range in {
+			dec.notice(b, &q.Subject, q.NoticeID)
+		}
 	})
 }
 
@@ -667,8 +708,12 @@ func TestNoticeInEngine(t *testing.T) {
 	if err := s.auditLog.write(1, appendFrame(nil, 1, encodeVersion1(t, in), true), []uint32{0}); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := s.Notice(ctx, n.Subject, n.ID); err != nil || !reflect.DeepEqual(got, n) {
-		t.Errorf("Notice = %+v, %v; want %+v", got, err, n)
+	var want credo.AdverseNotice // as JSON keeps it
+	if err := json.Unmarshal(js, &want); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Notice(ctx, n.Subject, n.ID); err != nil || !reflect.DeepEqual(got, &want) {
+		t.Errorf("Notice = %+v, %v; want %+v", got, err, &want)
 	}
 	if _, err := s.Notice(ctx, in[0].Subject, n.ID); !errors.Is(err, credo.ErrNotFound) {
 		t.Errorf("under another subject: %v", err)

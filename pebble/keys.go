@@ -48,7 +48,7 @@ import (
 //	                                 older directories, deleted by a recompute)
 //	J                              → the scoring projection (projection.go)
 //	C c                            → consumers and their key hashes (consumers.go)
-//	V notice id                    → adverse-action notice (JSON) (audit.go)
+//	V notice id                    → adverse-action notice (JSON), as format 5 and older wrote them (audit.go)
 //	L kind id 0x00 time r          → inquiry (JSON), the trail as written before blocks
 //	l time r                       → a block of the audit trail of format 4 (moved to DATA/audit at open)
 //

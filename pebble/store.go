@@ -49,7 +49,9 @@ import (
 // in files of credo's own (DATA/auditindex, auditseg.go) rather than as
 // tables of the index engine; opening an older directory deletes those
 // tables and the watermark, and the index is built again from the log.
-const FormatVersion = 7
+// Format 8 writes the notices with the strings of their block's table
+// (block version 3) rather than as JSON; blocks of version 2 still read.
+const FormatVersion = 8
 
 const markerName = "CREDO"
 

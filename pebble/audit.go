@@ -968,7 +968,11 @@ type auditEncoder struct {
 	// purpose, and share the table's lists of reasons and versions
 	last    [8]string
 	lastIdx [8]uint64
-	nb      []byte // a notice, before its length
+	// the last list of each kind (reasons, versions), a copy, and its
+	// encoding
+	lastList [2][]string
+	lastEnc  [2][]byte
+	nb       []byte // a notice, before its length
 }
 
 // field encodes s, the string of field f (< len(last)).
@@ -1061,8 +1065,15 @@ func (e *auditEncoder) appendNotice(b []byte, n *credo.AdverseNotice) []byte {
 }
 
 // list encodes ss, a list of field f (whose first element's cache is f,
-// the second's f+1, any others' none).
-func (e *auditEncoder) list(f int, ss []string) {
+// the second's f+1, any others' none); a list equal to the one before of
+// its kind (k) is that one's encoding again (the decision table hands out
+// the same lists, whose strings compare at a glance).
+func (e *auditEncoder) list(k, f int, ss []string) {
+	if len(ss) > 0 && slices.Equal(ss, e.lastList[k]) {
+		e.body = append(e.body, e.lastEnc[k]...)
+		return
+	}
+	start := len(e.body)
 	e.body = binary.AppendUvarint(e.body, uint64(len(ss)))
 	for i, s := range ss {
 		if i < 2 {
@@ -1071,6 +1082,7 @@ func (e *auditEncoder) list(f int, ss []string) {
 			e.str(s)
 		}
 	}
+	e.lastList[k], e.lastEnc[k] = append(e.lastList[k][:0], ss...), append(e.lastEnc[k][:0], e.body[start:]...)
 }
 
 // encode returns the block of inqs and notices, valid until the next
@@ -1081,6 +1093,7 @@ func (e *auditEncoder) encode(inqs []*credo.Inquiry, notices []*credo.AdverseNot
 	}
 	clear(e.strs)
 	e.table, e.body, e.n, e.last, e.lastIdx = e.table[:0], e.body[:0], 0, [8]string{}, [8]uint64{}
+	e.lastList[0], e.lastList[1] = e.lastList[0][:0], e.lastList[1][:0]
 	base := inqs[0].Time.UnixNano()
 	e.body = binary.AppendVarint(e.body, base)
 	for _, q := range inqs {
@@ -1105,8 +1118,8 @@ func (e *auditEncoder) encode(inqs []*credo.Inquiry, notices []*credo.AdverseNot
 		e.field(1, q.Consumer)
 		e.field(2, q.Action)
 		e.field(3, q.Purpose)
-		e.list(4, q.Reasons)
-		e.list(6, q.PolicyVersions)
+		e.list(0, 4, q.Reasons)
+		e.list(1, 6, q.PolicyVersions)
 		e.str(q.NoticeID)
 	}
 	e.body = binary.AppendUvarint(e.body, uint64(len(notices)))

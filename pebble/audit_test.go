@@ -159,6 +159,37 @@ func TestAuditBlockRoundTrip(t *testing.T) {
 	}
 }
 
+// TestAuditBlockRepeatedLists encodes inquiries that share their lists
+// (the very slices, equal copies, a list and a longer one over the same
+// array) beside others: each reads back as it was.
+func TestAuditBlockRepeatedLists(t *testing.T) {
+	base := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	shared := []string{"national@1", "city@2", "xiamen@3", "fujian@4"}
+	reasons := []string{"national:not_listed"}
+	lists := [][2][]string{
+		{reasons, shared},
+		{reasons, shared}, // the same slices
+		{{"national:not_listed"}, slices.Clone(shared)}, // equal copies
+		{reasons, shared[:2]},                           // a shorter one over the same array
+		{{"national:dishonest_debtor"}, shared},
+		{{}, nil},
+		{reasons, shared},
+	}
+	var in []*credo.Inquiry
+	for i, l := range lists {
+		in = append(in, &credo.Inquiry{Time: base.Add(time.Duration(i)), RequestID: "r", Consumer: "airline",
+			Subject: credo.SubjectRef{Kind: credo.Person, ID: "11010519491231002X"}, Action: "flight.book", Reasons: l[0], PolicyVersions: l[1]})
+	}
+	var enc auditEncoder
+	for range 2 { // and again, by the same encoder
+		var got []*credo.Inquiry
+		var dec auditDecoder
+		if err := dec.decode(encodeBlock(t, &enc, in, nil), nil, func(q *credo.Inquiry) { got = append(got, q) }); err != nil || !reflect.DeepEqual(got, in) {
+			t.Fatalf("got %+v, %v", got, err)
+		}
+	}
+}
+
 // FuzzAuditBlock checks that a damaged block is an error, never a panic.
 func FuzzAuditBlock(f *testing.F) {
 	var enc auditEncoder

@@ -290,8 +290,10 @@ func batchBodies(ids []string, n, items int) [][]byte {
 // 1,000,000 decisions/s.
 //
 // CREDO_BENCH_HTTP_DURATION sets each run's length (3s), CREDO_BENCH_HTTP_CONNS
-// the connections of single evaluations (32; batches use a quarter),
-// CREDO_BENCH_HTTP_SUBJECTS the table's size (1,000,000).
+// the connections of single evaluations (32), CREDO_BENCH_HTTP_BATCH_CONNS
+// those of batches (3: here, two leave the cores idle between round trips,
+// and more than four queue), CREDO_BENCH_HTTP_SUBJECTS the table's size
+// (1,000,000).
 func BenchmarkDecideHTTP(b *testing.B) {
 	subjects := 1_000_000
 	if n, err := strconv.Atoi(os.Getenv("CREDO_BENCH_HTTP_SUBJECTS")); err == nil && n > 0 {
@@ -304,6 +306,10 @@ func BenchmarkDecideHTTP(b *testing.B) {
 	conns := 32 // CREDO_BENCH_HTTP_CONNS: 10 is wrk's default
 	if n, err := strconv.Atoi(os.Getenv("CREDO_BENCH_HTTP_CONNS")); err == nil && n > 0 {
 		conns = n
+	}
+	batchConns := 3
+	if n, err := strconv.Atoi(os.Getenv("CREDO_BENCH_HTTP_BATCH_CONNS")); err == nil && n > 0 {
+		batchConns = n
 	}
 	f := newHTTPFixture(b, subjects)
 	defer f.close()
@@ -363,7 +369,7 @@ func BenchmarkDecideHTTP(b *testing.B) {
 	})
 	b.Run("batch100", func(b *testing.B) {
 		for b.Loop() {
-			res := loadgen(context.Background(), f.url+"/access/v1/evaluations", hdr, batch, max(1, conns/4), dur)
+			res := loadgen(context.Background(), f.url+"/access/v1/evaluations", hdr, batch, batchConns, dur)
 			if res.errors > 0 {
 				b.Fatalf("%d errors", res.errors)
 			}

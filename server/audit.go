@@ -229,8 +229,17 @@ func (a *AuditLog) run() {
 func (a *AuditLog) write(inqs []*credo.Inquiry, notices []*credo.AdverseNotice) {
 	ctx := context.Background()
 	memo := map[credo.SubjectRef][]*credo.Record{} // one read a subject a batch
+	var subjects, read []string
 	for _, n := range notices {
-		a.complete(ctx, n, memo)
+		if a.complete(ctx, n, memo) {
+			subjects, read = append(subjects, n.Subject.String()), append(read, n.ID)
+		}
+	}
+	if len(read) > 0 {
+		// one line a batch rather than one a notice: at a million
+		// decisions a second, denials would be tens of thousands of lines
+		a.logger.Info("read subject records", slog.String("why", "adverse-action notices"),
+			slog.Any("subjects", subjects), slog.Any("notices", read))
 	}
 	if err := a.audit.AppendAudit(ctx, inqs, notices); err != nil {
 		if a.err == nil {
@@ -248,10 +257,10 @@ func (a *AuditLog) write(inqs []*credo.Inquiry, notices []*credo.AdverseNotice) 
 
 // complete adds to a notice the standing and records behind each denying
 // measure, computed from the subject's records in the ledger (read once a
-// batch: memo keeps them).
-func (a *AuditLog) complete(ctx context.Context, n *credo.AdverseNotice, memo map[credo.SubjectRef][]*credo.Record) {
+// batch: memo keeps them). It reports whether it used them.
+func (a *AuditLog) complete(ctx context.Context, n *credo.AdverseNotice, memo map[credo.SubjectRef][]*credo.Record) (used bool) {
 	if a.ledger == nil {
-		return
+		return false
 	}
 	recs, read := memo[n.Subject]
 	for i := range n.Measures {
@@ -262,17 +271,16 @@ func (a *AuditLog) complete(ctx context.Context, n *credo.AdverseNotice, memo ma
 		}
 		if !read {
 			read = true
-			a.logger.Info("read subject records", slog.String("subject", n.Subject.String()),
-				slog.String("why", "adverse-action notice"), slog.String("notice", n.ID), slog.String("request_id", n.RequestID))
 			for r, err := range a.ledger.SubjectRecords(ctx, n.Subject) {
 				if err != nil {
 					a.logger.Error("audit: reading records for a notice", slog.String("notice", n.ID), slog.Any("err", err))
-					return
+					return false
 				}
 				recs = append(recs, r)
 			}
 			memo[n.Subject] = recs
 		}
+		used = true
 		st := prg.Standing(n.Subject, recs, n.Time)
 		m.Grade = st.Grade
 		gr := st.GradeReason
@@ -292,4 +300,5 @@ func (a *AuditLog) complete(ctx context.Context, n *credo.AdverseNotice, memo ma
 			}
 		}
 	}
+	return used
 }

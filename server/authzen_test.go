@@ -452,6 +452,15 @@ func TestAuditTrailAndNotices(t *testing.T) {
 	if !strings.HasPrefix(rec, "court") {
 		t.Errorf("the record behind the notice: %s", rec)
 	}
+	// completing the notices read the debtor's records: logged, a line a batch
+	var read bool
+	for _, l := range strings.Split(f.logs.String(), "\n") {
+		read = read || strings.Contains(l, `"msg":"read subject records"`) && strings.Contains(l, "adverse-action notices") &&
+			strings.Contains(l, debtor) && strings.Contains(l, notice)
+	}
+	if !read {
+		t.Errorf("the read of the records behind the notices is not logged:\n%s", f.logs)
+	}
 }
 
 // TestNoticeAPI reads a denial's adverse-action notice over the API: the

@@ -355,7 +355,9 @@ func BenchmarkDecideHTTP(b *testing.B) {
 			}
 			b.ReportMetric(res.rate(), "evals/s")
 			b.ReportMetric(float64(res.p(0.50).Microseconds())/1000, "p50-ms")
+			b.ReportMetric(float64(res.p(0.90).Microseconds())/1000, "p90-ms")
 			b.ReportMetric(float64(res.p(0.99).Microseconds())/1000, "p99-ms")
+			b.ReportMetric(float64(res.p(0.999).Microseconds())/1000, "p99.9-ms")
 			b.ReportMetric(refRes.rate(), "ref-req/s")
 			b.ReportMetric(float64(refRes.p(0.99).Microseconds())/1000, "ref-p99-ms")
 			b.ReportMetric(res.rate()/refRes.rate(), "ratio-to-ref")

@@ -78,20 +78,29 @@ func (s *azScanner) str() string {
 	if !s.eat('"') {
 		return ""
 	}
-	start := s.i
-	for ; s.i < len(s.b); s.i++ {
-		c := s.b[s.i]
-		if c == '"' {
-			s.i++
-			return s.b[start : s.i-1]
-		}
-		if c < 0x20 || c >= 0x7f || c == '\\' {
-			break
-		}
+	b, i := s.b, s.i
+	for i < len(b) && plainByte[b[i]] {
+		i++
 	}
+	if i < len(b) && b[i] == '"' {
+		start := s.i
+		s.i = i + 1
+		return b[start:i]
+	}
+	s.i = i
 	s.fail()
 	return ""
 }
+
+// plainByte marks the bytes a string str reads holds as they are:
+// printable ASCII but the quote and the backslash. (A table: one load a
+// byte where four comparisons were, on every id and name of a batch.)
+var plainByte = func() (t [256]bool) {
+	for c := 0x20; c < 0x7f; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 // lit reads the literal word.
 func (s *azScanner) lit(word string) bool {

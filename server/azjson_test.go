@@ -3,7 +3,9 @@ package server
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -156,5 +158,29 @@ func TestNoticeIDsGrow(t *testing.T) {
 			t.Fatalf("id %d: %q after %q", i, id, prev)
 		}
 		seen[id], prev = true, id
+	}
+}
+
+// BenchmarkScanEvaluations scans a batch of 100 person subjects, as the
+// batch benchmark over HTTP sends them: the decoding share of a batch
+// decision.
+func BenchmarkScanEvaluations(b *testing.B) {
+	var body strings.Builder
+	body.WriteString(`{"action":{"name":"flight.book"},"evaluations":[`)
+	for i := range 100 {
+		if i > 0 {
+			body.WriteByte(',')
+		}
+		fmt.Fprintf(&body, `{"subject":{"type":"person","id":"1101051949123%04d%d"}}`, i, i%10)
+	}
+	body.WriteString(`]}`)
+	raw := []byte(body.String())
+	b.SetBytes(int64(len(raw)))
+	b.ReportAllocs()
+	for b.Loop() {
+		var req azEvaluationsTyped
+		if !scanEvaluations(raw, &req) || len(req.Evaluations) != 100 {
+			b.Fatal("not scanned")
+		}
 	}
 }

@@ -755,18 +755,9 @@ func TestNoticeInEngine(t *testing.T) {
 // index's segments are tables of the index engine: they and the watermark
 // are deleted, and the index is built again from the log.
 func TestAuditIndexFromFormat6(t *testing.T) {
-	dir := t.TempDir()
-	s, err := Open(dir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx := context.Background()
 	ref := credo.SubjectRef{Kind: credo.Person, ID: "11010519491231002X"}
-	for range 3 {
-		if err := s.AppendAudit(ctx, []*credo.Inquiry{{Time: time.Now(), Consumer: "airline", Subject: ref, Action: "flight.book"}}, nil); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir, s := storeAsked(t, ref, 3)
 	// as format 6 wrote it: segment 0's keys, i seg kind id 0x00 block, a
 	// watermark and the list; here naming block 2 twice, which a read of
 	// the old index would show
@@ -788,6 +779,7 @@ func TestAuditIndexFromFormat6(t *testing.T) {
 		os.WriteFile(filepath.Join(dir, markerName), []byte("credo data directory\nformat 6\n"), 0o640)); err != nil {
 		t.Fatal(err)
 	}
+	var err error
 	if s, err = Open(dir, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -817,16 +809,9 @@ func TestAuditIndexFromFormat6(t *testing.T) {
 // TestAuditIndexUnreadableSegment opens a directory whose live segment's
 // file was damaged: the index is dropped, and built again from the log.
 func TestAuditIndexUnreadableSegment(t *testing.T) {
-	dir := t.TempDir()
-	s, err := Open(dir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx := context.Background()
 	ref := credo.SubjectRef{Kind: credo.Organization, ID: "91350100M000100Y43"}
-	if err := s.AppendAudit(ctx, []*credo.Inquiry{{Time: time.Now(), Consumer: "airline", Subject: ref, Action: "flight.book"}}, nil); err != nil {
-		t.Fatal(err)
-	}
+	dir, s := storeAsked(t, ref, 1)
 	if err := s.indexAudit(ctx, true); err != nil {
 		t.Fatal(err)
 	}
@@ -837,6 +822,7 @@ func TestAuditIndexUnreadableSegment(t *testing.T) {
 	if err := os.Truncate(path, 20); err != nil {
 		t.Fatal(err)
 	}
+	var err error
 	if s, err = Open(dir, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -850,6 +836,23 @@ func TestAuditIndexUnreadableSegment(t *testing.T) {
 	if n := countInquiries(t, s, ref); n != 1 {
 		t.Errorf("%d inquiries, want 1", n)
 	}
+}
+
+// storeAsked is a store in a new directory whose trail has n inquiries
+// about ref, a block each.
+func storeAsked(t *testing.T, ref credo.SubjectRef, n int) (string, *Store) {
+	t.Helper()
+	dir := t.TempDir()
+	s, err := Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range n {
+		if err := s.AppendAudit(context.Background(), []*credo.Inquiry{{Time: time.Now(), Consumer: "airline", Subject: ref, Action: "flight.book"}}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir, s
 }
 
 // countInquiries is how many inquiries of ref s reads.

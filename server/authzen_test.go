@@ -377,6 +377,9 @@ func testEveryEndpointEveryRole(t *testing.T, transport string) {
 		{"POST", "/v1/consumers", `{"name": "hotel", "actions": ["rail.g_train"]}`, map[string]int{"ops": 201, "audit": 403, "source": 403, "airline": 403, "me": 403, "": 401}},
 		{"GET", "/v1/consumers", "", map[string]int{"ops": 200, "audit": 200, "source": 403, "airline": 403, "me": 403, "": 401}},
 		{"DELETE", "/v1/consumers/employer", "", map[string]int{"ops": 200, "audit": 403, "source": 403, "airline": 403, "me": 403, "": 401}},
+		{"POST", "/v1/subject-keys", `{"name": "citizen", "subject": {"type": "person", "id": "` + clean + `"}}`, map[string]int{"ops": 201, "audit": 403, "source": 403, "airline": 403, "me": 403, "": 401}},
+		{"GET", "/v1/subject-keys", "", map[string]int{"ops": 200, "audit": 200, "source": 403, "airline": 403, "me": 403, "": 401}},
+		{"DELETE", "/v1/subject-keys/citizen", "", map[string]int{"ops": 200, "audit": 403, "source": 403, "airline": 403, "me": 403, "": 401}},
 	}
 	for _, ep := range endpoints {
 		for who, want := range ep.want {
@@ -567,7 +570,7 @@ func FuzzDecisionHandlers(f *testing.F) {
 	}
 	fx := newAZFixture(f)
 	f.Fuzz(func(t *testing.T, body string) {
-		for _, p := range []string{"/access/v1/evaluation", "/access/v1/evaluations", "/access/v1/search/action", "/v1/consumers"} {
+		for _, p := range []string{"/access/v1/evaluation", "/access/v1/evaluations", "/access/v1/search/action", "/v1/consumers", "/v1/subject-keys"} {
 			res := fx.ask(t, "ops", p, body)
 			if res.status >= 500 {
 				t.Fatalf("%s %q: %d %s", p, body, res.status, res.body)
@@ -625,6 +628,85 @@ func TestSearchSubject(t *testing.T) {
 // TestConsumerRegistry registers, lists, re-keys and revokes a consumer
 // over the operator's API while the server serves: each change holds at
 // its next request, and no key is ever listed or logged.
+// TestSubjectKeyRegistry gives a subject its key while serving: it reads
+// its own subject's inquiries and no one else's; a bad subject is 400
+// naming the field; the key is listed without its secret, revoked at once,
+// and never logged.
+func TestSubjectKeyRegistry(t *testing.T) {
+	for _, tr := range transports {
+		t.Run(tr, func(t *testing.T) { testSubjectKeyRegistry(t, tr) })
+	}
+}
+
+func testSubjectKeyRegistry(t *testing.T, transport string) {
+	f := newAZFixtureOn(t, transport)
+	body := `{"name": "citizen-1", "subject": {"type": "person", "id": "` + debtor + `"}}`
+	res := f.ask(t, "ops", "/v1/subject-keys", body)
+	var added struct {
+		Name    string
+		Key     string
+		Subject credo.SubjectRef
+	}
+	res.json(t, &added)
+	if res.status != 201 || added.Name != "citizen-1" || !credo.LooksLikeConsumerKey(added.Key) || added.Subject.ID != debtor {
+		t.Fatalf("register: %d %s", res.status, res.body)
+	}
+	get := func(key, path string) int {
+		t.Helper()
+		return f.do(t, "GET", path, nil, "Authorization", "Bearer "+key).status
+	}
+	if got := get(added.Key, "/v1/subjects/person/"+debtor+"/inquiries"); got != 200 {
+		t.Fatalf("its own inquiries: %d", got)
+	}
+	if got := get(added.Key, "/v1/subjects/person/"+clean+"/inquiries"); got != 403 {
+		t.Fatalf("another subject's inquiries: %d, want 403", got)
+	}
+	if got := f.do(t, "POST", "/access/v1/evaluation", strings.NewReader(evalBody("person", debtor, "flight.book")),
+		"Content-Type", "application/json", "Authorization", "Bearer "+added.Key).status; got != 403 {
+		t.Fatalf("a subject key asking a decision: %d, want 403", got)
+	}
+	for body, field := range map[string]string{
+		`{"name": "citizen-2", "subject": {"type": "person", "id": "110105194912310021"}}`: "subject.id",
+		`{"name": "citizen-2"}`: "subject",
+		`{"name": "citizen-2", "subject": {"type": "alien", "id": "x"}}`:               "subject.type",
+		`{"name": "Citizen 2", "subject": {"type": "person", "id": "` + debtor + `"}}`: "name",
+	} {
+		res := f.ask(t, "ops", "/v1/subject-keys", body)
+		var e errorResult
+		res.json(t, &e)
+		if res.status != 400 || e.Field != field {
+			t.Errorf("register %s: %d %s, want 400 naming %s", body, res.status, res.body, field)
+		}
+	}
+	if res := f.ask(t, "ops", "/v1/subject-keys", body); res.status != 409 {
+		t.Errorf("registered twice: %d %s", res.status, res.body)
+	}
+	// a consumer's or an operator's entry is not re-keyed into a subject's
+	for _, name := range []string{"airline", "ops"} {
+		if res := f.ask(t, "ops", "/v1/subject-keys", `{"name": "`+name+`", "subject": {"type": "person", "id": "`+debtor+`"}, "rotate": true}`); res.status != 409 {
+			t.Errorf("re-keying %s as a subject key: %d %s", name, res.status, res.body)
+		}
+	}
+	res = f.do(t, "GET", "/v1/subject-keys", nil, "Authorization", "Bearer "+f.keys["audit"])
+	if res.status != 200 || !strings.Contains(string(res.body), `"citizen-1"`) || !strings.Contains(string(res.body), debtor) ||
+		strings.Contains(string(res.body), "airline") || strings.Contains(string(res.body), added.Key) {
+		t.Fatalf("list: %d %s", res.status, res.body)
+	}
+	if res := f.do(t, "DELETE", "/v1/subject-keys/airline", nil, "Authorization", "Bearer "+f.keys["ops"]); res.status != 404 {
+		t.Errorf("revoking a consumer as a subject key: %d, want 404", res.status)
+	}
+	if res := f.do(t, "DELETE", "/v1/subject-keys/citizen-1", nil, "Authorization", "Bearer "+f.keys["ops"]); res.status != 200 {
+		t.Fatalf("revoke: %d %s", res.status, res.body)
+	}
+	if got := get(added.Key, "/v1/subjects/person/"+debtor+"/inquiries"); got != 401 {
+		t.Fatalf("a revoked subject key: %d, want 401", got)
+	}
+	logs := f.logs.String()
+	if !strings.Contains(logs, `"msg":"subject key registered"`) || !strings.Contains(logs, `"msg":"subject key revoked"`) || strings.Contains(logs, added.Key) {
+		t.Errorf("the registry's changes are not logged, or a key is:\n%s", logs)
+	}
+}
+
 func TestConsumerRegistry(t *testing.T) {
 	for _, tr := range transports {
 		t.Run(tr, func(t *testing.T) { testConsumerRegistry(t, tr) })

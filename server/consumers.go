@@ -12,30 +12,69 @@ import (
 	"github.com/credo-org/credo"
 )
 
-// The consumer registry over HTTP, for operators: what `credo consumer
-// add|list|revoke` do, while `credo serve` holds the data directory (and
-// with it the store's lock), so that a new airline is registered, or a
-// leaked key revoked, without stopping the decision service. Every change
-// is logged with the operator who made it; a key is shown once, in the
-// answer that made it, and never logged.
+// The key registry over HTTP, for operators: what `credo consumer
+// add|list|revoke` and `credo key add --role subject` do, while `credo
+// serve` holds the data directory (and with it the store's lock), so that
+// a new airline is registered, a subject given the key that reads its own
+// inquiries and notices, or a leaked key revoked, without stopping the
+// decision service. Every change is logged with the operator who made it;
+// a key is shown once, in the answer that made it, and never logged.
+// Operators' and auditors' keys are made only with the CLI, on the host:
+// a leaked operator key cannot mint more.
 
 // maxConsumerBody caps a registration's body.
 const maxConsumerBody = 64 << 10
 
-// consumerRegistration is POST /v1/consumers's body.
-type consumerRegistration struct {
-	Name    string   `json:"name"`
-	Actions []string `json:"actions"`
-	Rotate  bool     `json:"rotate"`
+// keyRegistration is the body of POST /v1/consumers and POST
+// /v1/subject-keys: a consumer's actions, a subject key's subject.
+type keyRegistration struct {
+	Name    string    `json:"name"`
+	Actions []string  `json:"actions"`
+	Subject *azEntity `json:"subject"`
+	Rotate  bool      `json:"rotate"`
 }
 
-// handleConsumerAdd registers a consumer for actions the decision table
-// answers, or with rotate gives a registered one a new key (and actions),
-// and answers its key: 201 with {"name", "key", "actions"}.
-func handleConsumerAdd(logger *slog.Logger, consumers credo.Consumers, d *decider) func(http.ResponseWriter, *http.Request, *principal) {
+// keyRegistry is one role's part of the registry over HTTP.
+type keyRegistry struct {
+	role credo.Role
+	noun string // in answers and log lines: "consumer", "subject key"
+	// entry checks the role's fields of a registration and returns them
+	// as stored
+	entry func(req *keyRegistration) ([]string, credo.SubjectRef, *requestError)
+}
+
+// consumerKeys is the registry of consumers, for the actions d answers.
+func consumerKeys(d *decider) keyRegistry {
+	return keyRegistry{role: credo.RoleConsumer, noun: "consumer", entry: func(req *keyRegistration) ([]string, credo.SubjectRef, *requestError) {
+		if len(req.Actions) == 0 {
+			return nil, credo.SubjectRef{}, badField("actions", "actions: want the actions the consumer may ask about, e.g. [\"flight.book\"]")
+		}
+		known := d.table.Actions()
+		for _, a := range req.Actions {
+			if !slices.Contains(known, a) {
+				return nil, credo.SubjectRef{}, badField("actions", "actions: no measure covers %s (known: %s)", a, strings.Join(known, ", "))
+			}
+		}
+		return req.Actions, credo.SubjectRef{}, nil
+	}}
+}
+
+// subjectKeys is the registry of subject keys: each reads its own
+// subject's inquiries and notices and searches its own actions.
+func subjectKeys() keyRegistry {
+	return keyRegistry{role: credo.RoleSubject, noun: "subject key", entry: func(req *keyRegistration) ([]string, credo.SubjectRef, *requestError) {
+		ref, err := subjectRef(req.Subject, time.Now())
+		return nil, ref, err
+	}}
+}
+
+// handleKeyAdd registers a name of the registry's role, or with rotate
+// gives a registered one a new key (and actions or subject), and answers
+// its key: 201 with {"name", "key", "actions" or "subject"}.
+func handleKeyAdd(logger *slog.Logger, consumers credo.Consumers, kr keyRegistry) func(http.ResponseWriter, *http.Request, *principal) {
 	return func(w http.ResponseWriter, r *http.Request, p *principal) {
 		ctx := r.Context()
-		var req consumerRegistration
+		var req keyRegistration
 		if err := readJSON(w, r, maxConsumerBody, &req); err != nil {
 			writeRequestError(w, err)
 			return
@@ -44,26 +83,20 @@ func handleConsumerAdd(logger *slog.Logger, consumers credo.Consumers, d *decide
 			writeError(w, http.StatusBadRequest, "name", "name: want a name of lower-case letters, digits, '_', '-' and '.'")
 			return
 		}
-		if len(req.Actions) == 0 {
-			writeError(w, http.StatusBadRequest, "actions", "actions: want the actions the consumer may ask about, e.g. [\"flight.book\"]")
+		actions, subject, rerr := kr.entry(&req)
+		if rerr != nil {
+			writeRequestError(w, rerr)
 			return
 		}
-		known := d.table.Actions()
-		for _, a := range req.Actions {
-			if !slices.Contains(known, a) {
-				writeError(w, http.StatusBadRequest, "actions", "actions: no measure covers "+a+" (known: "+strings.Join(known, ", ")+")")
-				return
-			}
-		}
-		// Over the API only consumers: an operator's or another role's
-		// key is not re-keyed into a consumer's.
+		// Over the API an entry keeps its role: an operator's or another
+		// role's key is not re-keyed into this one's.
 		refuse := func(c *credo.Consumer) error {
-			if c.Role != credo.RoleConsumer {
-				return fmt.Errorf("%s is registered as a %s key, not a consumer: %w", c.Name, c.Role, credo.ErrRegistered)
+			if c.Role != kr.role {
+				return fmt.Errorf("%s is registered as a %s key, not a %s: %w", c.Name, c.Role, kr.noun, credo.ErrRegistered)
 			}
 			return nil
 		}
-		key, c, err := credo.RegisterKey(ctx, consumers, req.Name, credo.RoleConsumer, req.Actions, credo.SubjectRef{}, req.Rotate, refuse, time.Now().UTC())
+		key, c, err := credo.RegisterKey(ctx, consumers, req.Name, kr.role, actions, subject, req.Rotate, refuse, time.Now().UTC())
 		switch {
 		case errors.Is(err, credo.ErrRegistered) && !req.Rotate:
 			writeError(w, http.StatusConflict, "name", err.Error()+": send \"rotate\": true to give it a new key")
@@ -72,32 +105,40 @@ func handleConsumerAdd(logger *slog.Logger, consumers credo.Consumers, d *decide
 			writeError(w, http.StatusConflict, "name", err.Error())
 			return
 		case err != nil:
-			logger.ErrorContext(ctx, "consumer registry", slog.Any("err", err), slog.String("request_id", info(ctx).id))
-			writeError(w, http.StatusServiceUnavailable, "", "the consumer registry is unavailable")
+			logger.ErrorContext(ctx, "key registry", slog.Any("err", err), slog.String("request_id", info(ctx).id))
+			writeError(w, http.StatusServiceUnavailable, "", "the key registry is unavailable")
 			return
 		}
-		logger.InfoContext(ctx, "consumer registered", slog.String("consumer", c.Name), slog.String("actions", strings.Join(c.Actions, ",")),
-			slog.Bool("rotated", req.Rotate), slog.String("by", p.name), slog.String("request_id", info(ctx).id))
+		attrs := []any{slog.String("name", c.Name), slog.String("role", string(c.Role)), slog.Bool("rotated", req.Rotate),
+			slog.String("by", p.name), slog.String("request_id", info(ctx).id)}
+		if c.Role == credo.RoleConsumer {
+			attrs = append(attrs, slog.String("consumer", c.Name), slog.String("actions", strings.Join(c.Actions, ",")))
+		} else {
+			attrs = append(attrs, slog.String("subject", c.Subject.String()))
+		}
+		logger.InfoContext(ctx, kr.noun+" registered", attrs...)
 		writeJSON(w, http.StatusCreated, struct {
-			Name    string   `json:"name"`
-			Key     string   `json:"key"`
-			Actions []string `json:"actions"`
-		}{c.Name, key, c.Actions})
+			Name    string           `json:"name"`
+			Key     string           `json:"key"`
+			Actions []string         `json:"actions,omitempty"`
+			Subject credo.SubjectRef `json:"subject,omitzero"`
+		}{c.Name, key, c.Actions, c.Subject})
 	}
 }
 
-// handleConsumerList lists the registry's consumers, revoked ones too.
-func handleConsumerList(logger *slog.Logger, consumers credo.Consumers) func(http.ResponseWriter, *http.Request, *principal) {
+// handleKeyList lists the registry's entries of its role, revoked ones
+// too.
+func handleKeyList(logger *slog.Logger, consumers credo.Consumers, kr keyRegistry) func(http.ResponseWriter, *http.Request, *principal) {
 	return func(w http.ResponseWriter, r *http.Request, p *principal) {
 		ctx := r.Context()
 		out := []credo.ConsumerListing{}
 		for c, err := range consumers.Consumers(ctx) {
 			if err != nil {
-				logger.ErrorContext(ctx, "consumer registry", slog.Any("err", err), slog.String("request_id", info(ctx).id))
-				writeError(w, http.StatusServiceUnavailable, "", "the consumer registry is unavailable")
+				logger.ErrorContext(ctx, "key registry", slog.Any("err", err), slog.String("request_id", info(ctx).id))
+				writeError(w, http.StatusServiceUnavailable, "", "the key registry is unavailable")
 				return
 			}
-			if c.Role == credo.RoleConsumer {
+			if c.Role == kr.role {
 				out = append(out, c.Listing())
 			}
 		}
@@ -105,30 +146,32 @@ func handleConsumerList(logger *slog.Logger, consumers credo.Consumers) func(htt
 	}
 }
 
-// handleConsumerRevoke revokes a consumer's key: its next request is
-// refused (the key cache forgets every key when the registry changes).
-func handleConsumerRevoke(logger *slog.Logger, consumers credo.Consumers) func(http.ResponseWriter, *http.Request, *principal) {
+// handleKeyRevoke revokes an entry of the registry's role: its next
+// request is refused (the key cache forgets every key when the registry
+// changes).
+func handleKeyRevoke(logger *slog.Logger, consumers credo.Consumers, kr keyRegistry) func(http.ResponseWriter, *http.Request, *principal) {
 	return func(w http.ResponseWriter, r *http.Request, p *principal) {
 		ctx := r.Context()
 		name := r.PathValue("name")
 		c, err := consumers.Consumer(ctx, name)
 		switch {
-		case errors.Is(err, credo.ErrNotFound) || (err == nil && c.Role != credo.RoleConsumer):
-			writeError(w, http.StatusNotFound, "name", "no consumer "+name)
+		case errors.Is(err, credo.ErrNotFound) || (err == nil && c.Role != kr.role):
+			writeError(w, http.StatusNotFound, "name", "no "+kr.noun+" "+name)
 			return
 		case err != nil:
-			logger.ErrorContext(ctx, "consumer registry", slog.Any("err", err), slog.String("request_id", info(ctx).id))
-			writeError(w, http.StatusServiceUnavailable, "", "the consumer registry is unavailable")
+			logger.ErrorContext(ctx, "key registry", slog.Any("err", err), slog.String("request_id", info(ctx).id))
+			writeError(w, http.StatusServiceUnavailable, "", "the key registry is unavailable")
 			return
 		}
 		if c.Active() {
 			c.Revoked = time.Now().UTC()
 			if err := consumers.PutConsumer(ctx, c); err != nil {
-				logger.ErrorContext(ctx, "consumer registry", slog.Any("err", err), slog.String("request_id", info(ctx).id))
-				writeError(w, http.StatusServiceUnavailable, "", "the consumer registry is unavailable")
+				logger.ErrorContext(ctx, "key registry", slog.Any("err", err), slog.String("request_id", info(ctx).id))
+				writeError(w, http.StatusServiceUnavailable, "", "the key registry is unavailable")
 				return
 			}
-			logger.InfoContext(ctx, "consumer revoked", slog.String("consumer", c.Name), slog.String("by", p.name), slog.String("request_id", info(ctx).id))
+			logger.InfoContext(ctx, kr.noun+" revoked", slog.String("name", c.Name), slog.String("role", string(c.Role)),
+				slog.String("by", p.name), slog.String("request_id", info(ctx).id))
 		}
 		writeJSON(w, http.StatusOK, c.Listing())
 	}

@@ -150,9 +150,13 @@ func addRoutes(mux *http.ServeMux, logger *slog.Logger, store credo.Store, cfg C
 	}
 	mux.Handle("GET /.well-known/authzen-configuration", handleAuthZENConfiguration())
 	if cfg.Consumers != nil {
-		mux.Handle("POST /v1/consumers", requireDecisions(d, requireRole(logger, store, cfg.Consumers, handleConsumerAdd(logger, cfg.Consumers, d), credo.RoleOperator)))
-		mux.Handle("GET /v1/consumers", requireRole(logger, store, cfg.Consumers, handleConsumerList(logger, cfg.Consumers), credo.RoleOperator, credo.RoleAuditor))
-		mux.Handle("DELETE /v1/consumers/{name}", requireRole(logger, store, cfg.Consumers, handleConsumerRevoke(logger, cfg.Consumers), credo.RoleOperator))
+		cons, subj := consumerKeys(d), subjectKeys()
+		mux.Handle("POST /v1/consumers", requireDecisions(d, requireRole(logger, store, cfg.Consumers, handleKeyAdd(logger, cfg.Consumers, cons), credo.RoleOperator)))
+		mux.Handle("GET /v1/consumers", requireRole(logger, store, cfg.Consumers, handleKeyList(logger, cfg.Consumers, cons), credo.RoleOperator, credo.RoleAuditor))
+		mux.Handle("DELETE /v1/consumers/{name}", requireRole(logger, store, cfg.Consumers, handleKeyRevoke(logger, cfg.Consumers, cons), credo.RoleOperator))
+		mux.Handle("POST /v1/subject-keys", requireRole(logger, store, cfg.Consumers, handleKeyAdd(logger, cfg.Consumers, subj), credo.RoleOperator))
+		mux.Handle("GET /v1/subject-keys", requireRole(logger, store, cfg.Consumers, handleKeyList(logger, cfg.Consumers, subj), credo.RoleOperator, credo.RoleAuditor))
+		mux.Handle("DELETE /v1/subject-keys/{name}", requireRole(logger, store, cfg.Consumers, handleKeyRevoke(logger, cfg.Consumers, subj), credo.RoleOperator))
 	}
 	mux.Handle("GET /v1/subjects/{kind}/{id}/inquiries", requireRole(logger, store, cfg.Consumers,
 		handleInquiries(logger, cfg.Inquiries), credo.RoleSubject, credo.RoleOperator, credo.RoleAuditor))

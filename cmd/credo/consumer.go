@@ -25,19 +25,23 @@ func newConsumerCmd(e *env) *cobra.Command {
 		Short: "Register the services that ask decisions (airlines, banks, landlords …) and their API keys",
 	}
 	c.AddCommand(newConsumerAddCmd(e), newKeyListCmd(e, "list", credo.RoleConsumer), newKeyRevokeCmd(e, "consumer"))
-	// While credo serve holds the data directory, the registry is the
-	// server's: say where to find it.
+	pointToAPI(c, "while credo serve runs, its operators register, list and revoke consumers over its API: POST /v1/consumers, GET /v1/consumers, DELETE /v1/consumers/NAME with an operator key; see docs/api.md")
+	return c
+}
+
+// pointToAPI has c's subcommands say, when credo serve holds the data
+// directory, where the server offers what they do.
+func pointToAPI(c *cobra.Command, hint string) {
 	for _, sub := range c.Commands() {
 		run := sub.RunE
 		sub.RunE = func(cmd *cobra.Command, args []string) error {
 			err := run(cmd, args)
 			if errors.Is(err, pebble.ErrInUse) {
-				return fmt.Errorf("%w\n(while credo serve runs, its operators register, list and revoke consumers over its API: POST /v1/consumers, GET /v1/consumers, DELETE /v1/consumers/NAME with an operator key; see docs/api.md)", err)
+				return fmt.Errorf("%w\n(%s)", err, hint)
 			}
 			return err
 		}
 	}
-	return c
 }
 
 func newConsumerAddCmd(e *env) *cobra.Command {

@@ -370,8 +370,8 @@ func TestDecisionTableCatchesUpFromStandings(t *testing.T) {
 }
 
 // TestConsumerWhileServing: while another process (credo serve) holds the
-// data directory, the consumer commands say so and point to the server's
-// registry API.
+// data directory, the consumer and key commands say so and point to the
+// server's registry API.
 func TestConsumerWhileServing(t *testing.T) {
 	dir := decisionData(t)
 	s, err := pebble.Open(dir, nil) // as credo serve holds it
@@ -379,14 +379,20 @@ func TestConsumerWhileServing(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	for _, args := range [][]string{
-		{"consumer", "add", "hotel", "--actions", "rail.g_train"},
-		{"consumer", "list"},
-		{"consumer", "revoke", "hotel"},
+	for _, c := range []struct {
+		args []string
+		api  string
+	}{
+		{[]string{"consumer", "add", "hotel", "--actions", "rail.g_train"}, "POST /v1/consumers"},
+		{[]string{"consumer", "list"}, "POST /v1/consumers"},
+		{[]string{"consumer", "revoke", "hotel"}, "POST /v1/consumers"},
+		{[]string{"key", "add", "--role", "subject", "--subject", listedPerson, "me"}, "POST /v1/subject-keys"},
+		{[]string{"key", "list"}, "POST /v1/subject-keys"},
+		{[]string{"key", "revoke", "me"}, "POST /v1/subject-keys"},
 	} {
-		_, errOut, status := runCLI(t, append(args, "--data", dir)...)
-		if status == 0 || !strings.Contains(errOut, "in use by another process") || !strings.Contains(errOut, "POST /v1/consumers") {
-			t.Errorf("%v while the directory is held: %d %s", args, status, errOut)
+		_, errOut, status := runCLI(t, append(c.args, "--data", dir)...)
+		if status == 0 || !strings.Contains(errOut, "in use by another process") || !strings.Contains(errOut, c.api) {
+			t.Errorf("%v while the directory is held: %d %s", c.args, status, errOut)
 		}
 	}
 }

@@ -19,6 +19,7 @@ func newKeyCmd(e *env) *cobra.Command {
 		Short: "API keys of operators, auditors and subjects",
 	}
 	c.AddCommand(newKeyAddCmd(e), newKeyListCmd(e, "list", ""), newKeyRevokeCmd(e, "key holder"))
+	pointToAPI(c, "while credo serve runs, its operators give subjects their keys over its API: POST /v1/subject-keys, GET /v1/subject-keys, DELETE /v1/subject-keys/NAME with an operator key (see docs/api.md); operators' and auditors' keys are made only with the server stopped")
 	return c
 }
 

@@ -1,8 +1,10 @@
 // Package server is credo's HTTP interface: the stream API through which
 // sources send records, the OpenID AuthZEN decision API through which
 // consuming services ask decisions (answered from the decision table, and
-// every one put on the audit trail), the subjects' inquiries, the public
-// counterparty check, health and readiness probes, and Prometheus metrics.
+// every one put on the audit trail), the subjects' inquiries and
+// adverse-action notices, the registry of consumers' and subjects' keys,
+// the public counterparty check, health and readiness probes, and
+// Prometheus metrics.
 //
 // NewServer builds the whole handler from its dependencies; every route is
 // listed in addRoutes, every handler is made by a function that takes what

@@ -69,12 +69,13 @@ type azEvaluationsTyped struct {
 	Options     *azOptions     `json:"options"`
 }
 
-// decodeBatch decodes a batch in one pass when it can, and item by item
-// when an item is of the wrong types: items[i] is then nil and errs[i]
-// says why.
-func decodeBatch(body []byte) (req azEvaluationsTyped, errs []*requestError, err *requestError) {
-	if scanEvaluations(body, &req) {
-		return req, make([]*requestError, len(req.Evaluations)), nil
+// decodeBatch decodes a batch in one pass when it can (in sc's memory,
+// when not nil), and item by item when an item is of the wrong types:
+// items[i] is then nil and errs[i] says why (errs is nil when no item
+// failed).
+func decodeBatch(body []byte, sc *scanScratch) (req azEvaluationsTyped, errs []*requestError, err *requestError) {
+	if scanEvaluations(body, &req, sc) {
+		return req, nil, nil // no item failed
 	}
 	req = azEvaluationsTyped{}
 	err = decodeJSON(body, &req)
@@ -242,19 +243,28 @@ type decider struct {
 // the request's and one an inquiry.
 type answerSlab struct {
 	answers []answer
+	scan    scanScratch // the request's decoding
 	refs    atomic.Int32
 	pool    *sync.Pool
 }
 
-// slab returns a slab of n zero answers.
-func (d *decider) slab(n int) *answerSlab {
-	s, _ := d.slabs.Get().(*answerSlab)
-	if s == nil || cap(s.answers) < n {
-		return &answerSlab{answers: make([]answer, n), pool: &d.slabs}
+// slab returns a slab from the pool, or a new one.
+func (d *decider) slab() *answerSlab {
+	if s, _ := d.slabs.Get().(*answerSlab); s != nil {
+		return s
 	}
-	s.answers = s.answers[:n]
-	clear(s.answers)
-	return s
+	return &answerSlab{pool: &d.slabs}
+}
+
+// zeroAnswers makes s hold n zero answers.
+func (s *answerSlab) zeroAnswers(n int) []answer {
+	if cap(s.answers) < n {
+		s.answers = make([]answer, n)
+	} else {
+		s.answers = s.answers[:n]
+		clear(s.answers)
+	}
+	return s.answers
 }
 
 // release drops n holds; the last puts the slab back.
@@ -418,7 +428,14 @@ func (d *decider) evaluation(ctx context.Context, x exchange, p *principal, body
 // results come in request order; a failing item is decision false with
 // context.error.
 func (d *decider) evaluations(ctx context.Context, x exchange, p *principal, body []byte) {
-	req, itemErrs, err := decodeBatch(body)
+	slab := d.slab()
+	held := false // by the request's answers and inquiries: else back to the pool at once
+	defer func() {
+		if !held {
+			d.slabs.Put(slab)
+		}
+	}()
+	req, itemErrs, err := decodeBatch(body, &slab.scan)
 	if err != nil {
 		writeRequestErr(x, err)
 		return
@@ -452,15 +469,14 @@ func (d *decider) evaluations(ctx context.Context, x exchange, p *principal, bod
 	}
 	d.warm(&req)
 	out := make([]azResponse, 0, len(req.Evaluations))
-	slab := d.slab(len(req.Evaluations))
-	answers := slab.answers
+	answers := slab.zeroAnswers(len(req.Evaluations))
 	items := make([]auditItem, 0, len(req.Evaluations))
 	for i := range req.Evaluations {
 		item := req.azEvaluation // the defaults
 		over := &req.Evaluations[i]
 		var res azResponse
-		if err := itemErrs[i]; err != nil {
-			res = errorContext(err)
+		if itemErrs != nil && itemErrs[i] != nil {
+			res = errorContext(itemErrs[i])
 		} else {
 			if over.Subject != nil {
 				item.Subject = over.Subject
@@ -490,6 +506,7 @@ func (d *decider) evaluations(ctx context.Context, x exchange, p *principal, bod
 		}
 	}
 	slab.refs.Store(int32(len(items)) + 1)
+	held = true
 	d.record(ctx, items)
 	writeResponses(x, out)
 	slab.release(1) // the answers are written out

@@ -33,13 +33,25 @@ type azScanner struct {
 	ents []azEntity
 }
 
-// entity returns a new entity from the slab.
+// entity returns a new entity from the slab (zeroed: a slab may be
+// reused, see scanScratch).
 func (s *azScanner) newEntity() *azEntity {
 	if len(s.ents) == cap(s.ents) {
 		s.ents = make([]azEntity, 0, min(64, 2*cap(s.ents)+1))
 	}
 	s.ents = s.ents[:len(s.ents)+1]
-	return &s.ents[len(s.ents)-1]
+	e := &s.ents[len(s.ents)-1]
+	*e = azEntity{}
+	return e
+}
+
+// scanScratch is the memory a batch's scan takes from a request before
+// (the evaluations' array and a slab of entities), handed on with the
+// request's answers (answerSlab) once nothing refers to what it held: the
+// decisions keep strings of the body, never the entities.
+type scanScratch struct {
+	evals []azEvaluation
+	ents  []azEntity
 }
 
 func (s *azScanner) fail() bool { s.ok = false; return false }
@@ -392,8 +404,19 @@ func scanEvaluation(body []byte, e *azEvaluation) bool {
 
 // scanEvaluations reads a batch, reporting false when the body is left to
 // encoding/json.
-func scanEvaluations(body []byte, req *azEvaluationsTyped) bool {
+func scanEvaluations(body []byte, req *azEvaluationsTyped, sc *scanScratch) bool {
 	s := azScanner{b: bodyString(body), ok: true}
+	if sc != nil {
+		if sc.ents == nil {
+			sc.ents = make([]azEntity, 0, 128)
+		}
+		s.ents = sc.ents[:0]
+		defer func() {
+			if sc.evals == nil || cap(req.Evaluations) > cap(sc.evals) {
+				sc.evals = req.Evaluations[:0] // the largest array, for the next
+			}
+		}()
+	}
 	var seen [4]bool
 	var seenEvals, seenOpts bool
 	s.object(func(k string) bool {
@@ -415,7 +438,11 @@ func scanEvaluations(body []byte, req *azEvaluationsTyped) bool {
 				return false
 			}
 			// room for items of 48 bytes (one with a person's id takes 55): one allocation for most batches
-			req.Evaluations = make([]azEvaluation, 0, min(max(16, len(body)/48), maxEvaluations+1))
+			if room := min(max(16, len(body)/48), maxEvaluations+1); sc != nil && cap(sc.evals) >= room {
+				req.Evaluations = sc.evals[:0]
+			} else {
+				req.Evaluations = make([]azEvaluation, 0, room)
+			}
 			if s.peek() == ']' {
 				s.i++
 				return true

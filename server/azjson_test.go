@@ -60,7 +60,7 @@ func TestScanAgreesWithEncodingJSON(t *testing.T) {
 			}
 		}
 		var gotB, wantB azEvaluationsTyped
-		if scanEvaluations([]byte(body), &gotB) {
+		if scanEvaluations([]byte(body), &gotB, nil) {
 			took++
 			if err := json.Unmarshal([]byte(body), &wantB); err != nil {
 				t.Errorf("%s: scanned as a batch, but encoding/json says %v", body, err)
@@ -116,7 +116,7 @@ func FuzzScanEvaluation(f *testing.F) {
 			}
 		}
 		var gotB, wantB azEvaluationsTyped
-		if scanEvaluations(body, &gotB) {
+		if scanEvaluations(body, &gotB, nil) {
 			if err := json.Unmarshal(body, &wantB); err != nil {
 				t.Fatalf("%q: scanned as a batch, but encoding/json says %v", body, err)
 			}
@@ -177,10 +177,47 @@ func BenchmarkScanEvaluations(b *testing.B) {
 	raw := []byte(body.String())
 	b.SetBytes(int64(len(raw)))
 	b.ReportAllocs()
+	var sc scanScratch // as a request's answerSlab brings it
 	for b.Loop() {
 		var req azEvaluationsTyped
-		if !scanEvaluations(raw, &req) || len(req.Evaluations) != 100 {
+		if !scanEvaluations(raw, &req, &sc) || len(req.Evaluations) != 100 {
 			b.Fatal("not scanned")
 		}
 	}
+}
+
+// TestScanScratchReused scans batches one after another in one scratch, as
+// pooled slabs bring it to requests: each reads as a fresh scan reads it,
+// nothing of the batch before left in it.
+func TestScanScratchReused(t *testing.T) {
+	bodies := []string{
+		`{"subject": {"type": "person", "id": "a", "properties": {"x": 1}}, "action": {"name": "flight.book"}, "resource": {"type": "seat", "id": "1A"},
+		  "evaluations": [{"subject": {"type": "person", "id": "b"}, "resource": {"type": "seat", "id": "2B"}, "context": {"purpose": "p"}},
+		  {"action": {"name": "rail.g_train"}}, {"subject": {"type": "organization", "id": "c"}}]}`,
+		`{"action": {"name": "hotel.star"}, "evaluations": [{"subject": {"type": "person", "id": "d"}}]}`,
+		`{"evaluations": []}`,
+		`{"subject": {"id": "e"}, "evaluations": [{"subject": {"type": "person"}}, {"resource": {"id": "r"}}]}`,
+	}
+	var sc scanScratch
+	for round := range 3 {
+		for _, body := range bodies {
+			var fresh, reused azEvaluationsTyped
+			if !scanEvaluations([]byte(body), &fresh, nil) || !scanEvaluations([]byte(body), &reused, &sc) {
+				t.Fatalf("%s: not scanned", body)
+			}
+			if !reflect.DeepEqual(stripBatchProps(fresh), stripBatchProps(reused)) {
+				t.Errorf("round %d, %s: in a used scratch %+v, fresh %+v", round, body, reused, fresh)
+			}
+		}
+	}
+}
+
+func stripBatchProps(r azEvaluationsTyped) azEvaluationsTyped {
+	r.azEvaluation = stripProps(r.azEvaluation)
+	evs := make([]azEvaluation, len(r.Evaluations))
+	for i, e := range r.Evaluations {
+		evs[i] = stripProps(e)
+	}
+	r.Evaluations = evs
+	return r
 }

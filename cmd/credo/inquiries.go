@@ -91,7 +91,7 @@ func newSubjectNoticeCmd(e *env) *cobra.Command {
 					fmt.Fprintln(e.stdout)
 				}
 				for _, l := range m.Lists {
-					fmt.Fprintf(e.stdout, "  on the %s since %s", l.List, l.Since.Format(time.DateOnly))
+					fmt.Fprintf(e.stdout, "  on the %s list since %s", l.List, l.Since.Format(time.DateOnly))
 					if l.Record != "" {
 						fmt.Fprintf(e.stdout, " (record %s)", l.Record)
 					}

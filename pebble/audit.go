@@ -114,13 +114,9 @@ func (s *Store) AppendAudit(ctx context.Context, inqs []*credo.Inquiry, notices 
 	}
 	s.auditMu.Lock()
 	defer s.auditMu.Unlock()
-	block, err := s.audit.enc.encode(inqs, notices)
-	if err != nil {
-		return fmt.Errorf("audit: %w", err)
-	}
 	n := s.auditLog.last() + 1
-	s.audit.frame = appendFrame(s.audit.frame[:0], n, block, true)
-	err = s.auditLog.write(n, s.audit.frame, []uint32{0})
+	s.audit.frame = appendFrame(s.audit.frame[:0], n, s.audit.enc.encode(inqs, notices), true)
+	err := s.auditLog.write(n, s.audit.frame, []uint32{0})
 	if err == nil && !s.opts.NoSync {
 		err = s.auditLog.syncThrough(n)
 	}
@@ -1087,7 +1083,7 @@ func (e *auditEncoder) list(k, f int, ss []string) {
 
 // encode returns the block of inqs and notices, valid until the next
 // call.
-func (e *auditEncoder) encode(inqs []*credo.Inquiry, notices []*credo.AdverseNotice) ([]byte, error) {
+func (e *auditEncoder) encode(inqs []*credo.Inquiry, notices []*credo.AdverseNotice) []byte {
 	if e.strs == nil {
 		e.strs = make(map[string]uint64, 16)
 	}
@@ -1134,7 +1130,7 @@ func (e *auditEncoder) encode(inqs []*credo.Inquiry, notices []*credo.AdverseNot
 	out = binary.AppendUvarint(out, e.n)
 	out = append(out, e.table...)
 	e.out = append(out, e.body...)
-	return e.out, nil
+	return e.out
 }
 
 // auditDecoder reads blocks; its string table is reused from block to
@@ -1184,12 +1180,8 @@ func (d *auditDecoder) str() string {
 }
 
 func (d *auditDecoder) strList(nilFlag bool) []string {
-	n := d.uvarint()
-	if n > uint64(len(d.b)) {
-		d.err, d.b = errCorruptBlock, nil
-		return nil
-	}
-	if nilFlag {
+	n := d.count()
+	if d.err != nil || nilFlag {
 		return nil
 	}
 	out := make([]string, n)

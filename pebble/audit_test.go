@@ -59,21 +59,11 @@ func auditNotices(in []*credo.Inquiry) []*credo.AdverseNotice {
 	return out
 }
 
-// encodeBlock is enc.encode that fails t on error.
-func encodeBlock(t testing.TB, enc *auditEncoder, inqs []*credo.Inquiry, notices []*credo.AdverseNotice) []byte {
-	t.Helper()
-	b, err := enc.encode(inqs, notices)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // encodeVersion2 is the block of inqs and notices as format 6 and 7
 // wrote it: version 2, each notice as JSON.
 func encodeVersion2(t testing.TB, inqs []*credo.Inquiry, notices []*credo.AdverseNotice) []byte {
 	var enc auditEncoder
-	b := bytes.Clone(encodeBlock(t, &enc, inqs, nil))
+	b := bytes.Clone(enc.encode(inqs, nil))
 	b[0] = 2
 	b = binary.AppendUvarint(b[:len(b)-1], uint64(len(notices)))
 	for _, n := range notices {
@@ -89,9 +79,9 @@ func encodeVersion2(t testing.TB, inqs []*credo.Inquiry, notices []*credo.Advers
 
 // encodeVersion1 is the block of inqs as format 5 wrote it: version 1,
 // without the notices' section (then their count, 0, at the end).
-func encodeVersion1(t testing.TB, inqs []*credo.Inquiry) []byte {
+func encodeVersion1(inqs []*credo.Inquiry) []byte {
 	var enc auditEncoder
-	b := bytes.Clone(encodeBlock(t, &enc, inqs, nil))
+	b := bytes.Clone(enc.encode(inqs, nil))
 	b[0] = 1
 	return b[:len(b)-1]
 }
@@ -105,7 +95,7 @@ func TestAuditBlockRoundTrip(t *testing.T) {
 	in := auditSamples()
 	var enc auditEncoder
 	notices := auditNotices(in)
-	block := encodeBlock(t, &enc, in, notices)
+	block := enc.encode(in, notices)
 	var dec auditDecoder
 	v2 := encodeVersion2(t, in, notices)
 	for _, n := range notices {
@@ -125,10 +115,10 @@ func TestAuditBlockRoundTrip(t *testing.T) {
 		}
 	}
 	var v1 []*credo.Inquiry
-	if err := dec.decode(encodeVersion1(t, in), nil, func(q *credo.Inquiry) { v1 = append(v1, q) }); err != nil || !reflect.DeepEqual(v1, in) {
+	if err := dec.decode(encodeVersion1(in), nil, func(q *credo.Inquiry) { v1 = append(v1, q) }); err != nil || !reflect.DeepEqual(v1, in) {
 		t.Errorf("version 1: %+v, %v", v1, err)
 	}
-	if got, err := dec.notice(encodeVersion1(t, in), &in[2].Subject, in[2].NoticeID); got != nil || err != nil {
+	if got, err := dec.notice(encodeVersion1(in), &in[2].Subject, in[2].NoticeID); got != nil || err != nil {
 		t.Errorf("a notice in a block of version 1: %+v, %v", got, err)
 	}
 	var got []*credo.Inquiry
@@ -151,10 +141,10 @@ func TestAuditBlockRoundTrip(t *testing.T) {
 	// The encoder serves again (AppendAudit keeps one): a block of other
 	// inquiries, then the first ones again, as a new encoder makes them.
 	first := bytes.Clone(block)
-	if other := encodeBlock(t, &enc, in[1:2], notices[:1]); bytes.Equal(other, first) {
+	if other := enc.encode(in[1:2], notices[:1]); bytes.Equal(other, first) {
 		t.Fatal("another block encoded the same")
 	}
-	if again := encodeBlock(t, &enc, in, notices); !bytes.Equal(again, first) {
+	if again := enc.encode(in, notices); !bytes.Equal(again, first) {
 		t.Errorf("encoded again by the same encoder:\n%x\nwant\n%x", again, first)
 	}
 }
@@ -184,7 +174,7 @@ func TestAuditBlockRepeatedLists(t *testing.T) {
 	for range 2 { // and again, by the same encoder
 		var got []*credo.Inquiry
 		var dec auditDecoder
-		if err := dec.decode(encodeBlock(t, &enc, in, nil), nil, func(q *credo.Inquiry) { got = append(got, q) }); err != nil || !reflect.DeepEqual(got, in) {
+		if err := dec.decode(enc.encode(in, nil), nil, func(q *credo.Inquiry) { got = append(got, q) }); err != nil || !reflect.DeepEqual(got, in) {
 			t.Fatalf("got %+v, %v", got, err)
 		}
 	}
@@ -194,8 +184,8 @@ func TestAuditBlockRepeatedLists(t *testing.T) {
 func FuzzAuditBlock(f *testing.F) {
 	var enc auditEncoder
 	in := auditSamples()
-	f.Add(bytes.Clone(encodeBlock(f, &enc, in, auditNotices(in))))
-	f.Add(encodeVersion1(f, in))
+	f.Add(bytes.Clone(enc.encode(in, auditNotices(in))))
+	f.Add(encodeVersion1(in))
 	f.Add(encodeVersion2(f, in, auditNotices(in)))
 	f.Add([]byte{auditBlockVersion, 1, 0, 0})
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -393,7 +383,7 @@ func TestAuditMoveFromEngine(t *testing.T) {
 				}
 				k := binary.BigEndian.AppendUint64([]byte{tagAuditLog}, uint64(inqs[0].Time.UnixNano())^(1<<63))
 				k = binary.BigEndian.AppendUint32(k, uint32(blk))
-				if err := s.db.Set(k, encodeVersion1(t, inqs), pebble.Sync); err != nil {
+				if err := s.db.Set(k, encodeVersion1(inqs), pebble.Sync); err != nil {
 					t.Fatal(err)
 				}
 				if blk < 3 {
@@ -736,7 +726,7 @@ func TestNoticeInEngine(t *testing.T) {
 	if err := s.db.Set(noticeKey(n.ID), js, pebble.Sync); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.auditLog.write(1, appendFrame(nil, 1, encodeVersion1(t, in), true), []uint32{0}); err != nil {
+	if err := s.auditLog.write(1, appendFrame(nil, 1, encodeVersion1(in), true), []uint32{0}); err != nil {
 		t.Fatal(err)
 	}
 	var want credo.AdverseNotice // as JSON keeps it

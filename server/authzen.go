@@ -184,6 +184,12 @@ type evaluation struct {
 // check character of its scheme (GB 11643 for a person, GB 32100 for an
 // organisation).
 func subjectRef(s *azEntity, now time.Time) (credo.SubjectRef, *requestError) {
+	return subjectRefNamed(s, now, "subject.type", "subject.id")
+}
+
+// subjectRefNamed is subjectRef for a subject whose type and id the
+// request names typeField and idField (a path's {kind} and {id}).
+func subjectRefNamed(s *azEntity, now time.Time, typeField, idField string) (credo.SubjectRef, *requestError) {
 	if s == nil {
 		return credo.SubjectRef{}, badField("subject", "subject is required: {\"type\": \"person\" or \"organization\", \"id\": …}")
 	}
@@ -194,12 +200,12 @@ func subjectRef(s *azEntity, now time.Time) (credo.SubjectRef, *requestError) {
 	case "organization", "organisation":
 		kind = credo.Organization
 	case "":
-		return credo.SubjectRef{}, badField("subject.type", "subject.type is required: person or organization")
+		return credo.SubjectRef{}, badField(typeField, "%s is required: person or organization", typeField)
 	default:
-		return credo.SubjectRef{}, badField("subject.type", "subject.type %q: want person or organization", s.Type)
+		return credo.SubjectRef{}, badField(typeField, "%s %q: want person or organization", typeField, s.Type)
 	}
 	if s.ID == "" {
-		return credo.SubjectRef{}, badField("subject.id", "subject.id is required")
+		return credo.SubjectRef{}, badField(idField, "%s is required", idField)
 	}
 	id := ident.Normalize(s.ID)
 	var res ident.Result
@@ -209,7 +215,7 @@ func subjectRef(s *azEntity, now time.Time) (credo.SubjectRef, *requestError) {
 		res = ident.CheckOrganization(id)
 	}
 	if !res.Valid() {
-		return credo.SubjectRef{}, badField("subject.id", "subject.id is not a valid %s identifier: %s", kind, res.Reason)
+		return credo.SubjectRef{}, badField(idField, "%s is not a valid %s identifier: %s", idField, kind, res.Reason)
 	}
 	return credo.SubjectRef{Kind: kind, ID: id}, nil
 }

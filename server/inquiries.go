@@ -4,7 +4,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/credo-org/credo"
@@ -61,12 +60,8 @@ func subjectTrail(logger *slog.Logger, audit credo.Audit, what string, serve fun
 			writeError(w, http.StatusServiceUnavailable, "", "this server keeps no audit trail")
 			return
 		}
-		ref, err := subjectRef(&azEntity{Type: r.PathValue("kind"), ID: r.PathValue("id")}, time.Now())
+		ref, err := subjectRefNamed(&azEntity{Type: r.PathValue("kind"), ID: r.PathValue("id")}, time.Now(), "kind", "id")
 		if err != nil {
-			// the fields are the path's {kind} and {id}, not a body's
-			err.field = strings.TrimPrefix(err.field, "subject.")
-			err.msg = strings.Replace(err.msg, "subject.type", "kind", 1)
-			err.msg = strings.Replace(err.msg, "subject.id", "id", 1)
 			writeRequestError(w, err)
 			return
 		}

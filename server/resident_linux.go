@@ -2,60 +2,99 @@ package server
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
 	"strings"
-	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // ReleaseExecutablePages gives back the pages of the executable's code and
 // read-only data that the process has mapped, and asks the kernel to map
 // them again a small page at a time as they are used.
 //
-// The kernel may map a large executable's pages in 2 MiB pieces
-// (transparent huge pages of the page cache): then every function touched
-// once, at start or never again (flag parsing, the store's recovery, the
-// table's load), keeps 2 MiB resident, and a server whose working set is
-// a few hundred kilobytes of code shows tens of megabytes. Called once the
-// server is ready, it leaves resident the code that serving uses. The
-// pages are the file's, shared and clean: nothing is lost, a page used
-// again is read back from the page cache.
+// The kernel keeps a large executable in the page cache in large folios
+// (up to 2 MiB, as readahead made them) and maps a whole folio on a fault:
+// then every function touched once, at start or never again (flag parsing,
+// the store's recovery, the table's load), and every stretch of type data
+// and line tables the runtime reads, keeps its folio resident, and a
+// server whose working set is a few hundred kilobytes of code shows tens
+// of megabytes. Called once the server is ready, it unmaps those pages,
+// turns readahead off for the mappings (so a page read again is read alone,
+// in a small folio) and drops the file's cached folios that nothing maps,
+// so that what comes back is the code that serving uses. The pages are the
+// file's, shared and clean: nothing is lost, a page used again is read
+// back from the file.
 func ReleaseExecutablePages() error {
 	exe, err := os.Readlink("/proc/self/exe")
 	if err != nil {
 		return fmt.Errorf("release executable pages: %w", err)
 	}
-	f, err := os.Open("/proc/self/smaps")
+	maps, err := executableMappings(exe)
 	if err != nil {
 		return fmt.Errorf("release executable pages: %w", err)
 	}
+	for _, m := range maps {
+		for _, advice := range []int{unix.MADV_NOHUGEPAGE, unix.MADV_RANDOM, unix.MADV_DONTNEED} {
+			if err := m.advise(advice); err != nil {
+				return fmt.Errorf("release executable pages: madvise %d: %w", advice, err)
+			}
+		}
+	}
+	// The file's cached folios are still large; dropping those nobody maps
+	// makes the next fault read a small one. Another process running the
+	// same executable keeps the folios it maps, and so do these few lines,
+	// which run from folios mapped again since the madvise.
+	if f, err := os.Open(exe); err == nil {
+		// A file written a moment ago (a freshly built binary) still has
+		// dirty folios, which stay cached until written back.
+		err = f.Sync()
+		if err == nil {
+			err = unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_DONTNEED)
+		}
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("release executable pages: drop %s from the page cache: %w", exe, err)
+		}
+	}
+	// Those last folios go too where the kernel lets this process page
+	// out the file (it owns it or may write it); elsewhere they stay.
+	for _, m := range maps {
+		if err := m.advise(unix.MADV_PAGEOUT); err != nil && !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.EPERM) {
+			return fmt.Errorf("release executable pages: madvise pageout: %w", err)
+		}
+	}
+	return nil
+}
+
+// executableMappings returns the mappings of exe's code and read-only data
+// none of whose pages is the process's own copy (Anonymous: 0 kB): a page
+// relocated at start (a position-independent build's read-only data) must
+// not go back to the file's bytes.
+func executableMappings(exe string) ([]mapping, error) {
+	f, err := os.Open("/proc/self/smaps")
+	if err != nil {
+		return nil, err
+	}
 	defer f.Close()
-	// A mapping's header line, then its counters; a mapping is released
-	// once its counters are read, and only if none of its pages is the
-	// process's own copy (Anonymous: 0 kB) — a page relocated at start
-	// (a position-independent build's read-only data) must not go back
-	// to the file's bytes.
 	var (
+		maps    []mapping
 		cur     string // the header of the mapping being read, if it is a candidate
 		private bool   // it has pages of its own
 	)
-	release := func() error {
+	done := func() {
 		if cur == "" || private {
-			return nil
+			return
 		}
 		lo, hi, _ := strings.Cut(strings.Fields(cur)[0], "-")
 		start, err1 := strconv.ParseUint(lo, 16, 64)
 		end, err2 := strconv.ParseUint(hi, 16, 64)
 		if err1 != nil || err2 != nil || end <= start {
-			return nil
+			return
 		}
-		for _, advice := range []uintptr{syscall.MADV_NOHUGEPAGE, syscall.MADV_DONTNEED} {
-			if _, _, errno := syscall.Syscall(syscall.SYS_MADVISE, uintptr(start), uintptr(end-start), advice); errno != 0 {
-				return fmt.Errorf("release executable pages %s: madvise: %w", cur, errno)
-			}
-		}
-		return nil
+		maps = append(maps, mapping{uintptr(start), uintptr(end - start)})
 	}
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
@@ -63,9 +102,7 @@ func ReleaseExecutablePages() error {
 		fields := strings.Fields(line)
 		if len(fields) >= 2 && strings.Contains(fields[0], "-") && !strings.HasSuffix(fields[0], ":") {
 			// 00400000-00c5e000 r-xp 00000000 fd:00 1234 /path/to/exe
-			if err := release(); err != nil {
-				return err
-			}
+			done()
 			cur, private = "", false
 			if len(fields) >= 6 && fields[5] == exe && (fields[1] == "r-xp" || fields[1] == "r--p") {
 				cur = line // only code and read-only data: never pages the process wrote
@@ -77,7 +114,20 @@ func ReleaseExecutablePages() error {
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return fmt.Errorf("release executable pages: %w", err)
+		return nil, err
 	}
-	return release()
+	done()
+	return maps, nil
+}
+
+// A mapping is a range of the process's address space, as smaps lists it.
+type mapping struct{ start, length uintptr }
+
+// advise is madvise(2) on the mapping, by address: the range is not Go
+// memory, so it is never made a slice.
+func (m mapping) advise(advice int) error {
+	if _, _, errno := unix.Syscall(unix.SYS_MADVISE, m.start, m.length, uintptr(advice)); errno != 0 {
+		return errno
+	}
+	return nil
 }

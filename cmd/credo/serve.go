@@ -71,14 +71,6 @@ Each request is logged on standard error (never its credentials).`,
 			if err != nil {
 				return err
 			}
-			// The load's working arrays (tens of bytes a subject) are
-			// garbage now: give them back to the system at once rather
-			// than hold them until the scavenger gets there.
-			debug.FreeOSMemory()
-			// So do the pages of code that only starting used.
-			if err := server.ReleaseExecutablePages(); err != nil {
-				logger.Warn("credo serve: the pages of code used at start stay resident", slog.Any("err", err))
-			}
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
 				return fmt.Errorf("listen on %s: %w", addr, err)
@@ -106,6 +98,15 @@ func serveAll(ctx context.Context, logger *slog.Logger, s *pebble.Store, ln net.
 // (credo score --legal-reps): an organisation's record of a policy's
 // linked kinds rescores its representative too.
 func serveLinked(ctx context.Context, logger *slog.Logger, s *pebble.Store, ln net.Listener, table *decide.Table, prgs []*policy.Program, reps score.Representatives, seq uint64, grace time.Duration, maxBody int64) error {
+	// What loading used (the table's working arrays, tens of bytes a
+	// subject; the demo's city and its ingest) is garbage now: give it back
+	// to the system at once rather than hold it until the scavenger gets
+	// there.
+	debug.FreeOSMemory()
+	// So do the pages of code that only starting used.
+	if err := server.ReleaseExecutablePages(); err != nil {
+		logger.Warn("the pages of code used at start stay resident", slog.Any("err", err))
+	}
 	fctx, stop := context.WithCancel(ctx)
 	followed := make(chan struct{})
 	go func() {

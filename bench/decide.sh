@@ -17,13 +17,19 @@
 #
 #   bench/decide.sh [SUBJECTS] [DURATION]     (1000000, 10s)
 #
+# CONNS sets the connections (10, wrk's default). With WRK=1, wrk (the
+# Debian package) then drives each server once more, for DURATION, with
+# the same bodies (bench/testdata/wrk-bodies.lua), and its figures are
+# printed too: wrk is a single event loop in C, and on two shared cores its
+# latencies' tail is longer than the Go generator's.
+#
 # OPA comes from $PATH, or is built with
 # go install github.com/open-policy-agent/opa@v1.22.3.
 set -eu
 cd "$(dirname "$0")/.."
 subjects=${1:-1000000}
 dur=${2:-10s}
-conns=${CONNS:-32}
+conns=${CONNS:-10}  # wrk's default
 work=$(mktemp -d)
 trap 'touch "$work/stop"; [ -n "${opa_pid:-}" ] && kill "$opa_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 
@@ -100,4 +106,13 @@ awk -v c="$(field "$credo_out" requests/s)" -v o="$(field "$opa_out" requests/s)
 	-v cc="$(field "$credo_out" cpu-us)" -v oc="$(field "$opa_out" cpu-us)" \
 	-v ci="$credo_idle" -v oi="$opa_idle" -v ca="$credo_anon" -v oa="$opa_anon" -v cm="$credo_rss" -v om="$opa_rss" \
 	'BEGIN { printf "credo/OPA throughput %.1fx (must ≥ 3x, aim ≥ 5x); p99 %.2f of OPA'"'"'s (must < 1); CPU a request %.2f of OPA'"'"'s\nmemory (must ≤ 0.05 of OPA'"'"'s): RSS idle %.3f, anonymous idle %.3f, RSS after the runs %.3f\n", c/o, cp/op, cc/oc, ci/oi, ca/oa, cm/om }'
+if [ -n "${WRK:-}" ]; then
+	wrkrun() { # name url bodies headers
+		WRK_BODIES=$3 WRK_HEADERS=$4 wrk -t2 -c"$conns" -d"$dur" --latency -s bench/testdata/wrk-bodies.lua "$2" |
+			awk -v n="$1" '/^ +99%/ {p99 = $2} /^ +50%/ {p50 = $2} /^Requests\/sec/ {r = $2} /Non-2xx/ {e = $NF}
+				END {printf "wrk %-6s requests/s %.0f p50 %s p99 %s non-2xx %d\n", n, r, p50, p99, e}'
+	}
+	wrkrun credo "$credo_url" "$work/credo.ndjson" "$credo_hdr"
+	wrkrun OPA http://127.0.0.1:8181/v1/data/credo/result "$work/opa.ndjson" ""
+fi
 echo "(errors: credo $(field "$credo_out" errors), OPA $(field "$opa_out" errors); $subjects subjects, $conns connections, $rounds rounds of $dur each, in turns, on one machine)"

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -223,7 +225,7 @@ func parseLoadResult(out []byte) (loadResult, error) {
 	}
 	res := loadResult{requests: int64(v["requests"]), errors: int64(v["errors"]), elapsed: time.Duration(v["elapsed-ns"])}
 	for i, k := range []string{"p50-ms", "p90-ms", "p99-ms", "p99.9-ms"} {
-		res.pct[i] = time.Duration(v[k] * float64(time.Millisecond))
+		res.pct[i] = time.Duration(math.Round(v[k]*1000)) * time.Microsecond // printed to the µs
 	}
 	return res, nil
 }
@@ -654,5 +656,38 @@ func TestDecideFixture(t *testing.T) {
 			return
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// TestGeneratorRoundTrips runs the load generator, with each kind of
+// connection, against a server answering 200 to a request in three and
+// 404 to the rest, and reads its result back as TestLoadGen prints it.
+func TestGeneratorRoundTrips(t *testing.T) {
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		if n.Add(1)%3 != 0 {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write([]byte(`{"decision":true}`))
+	}))
+	defer srv.Close()
+	for _, blocking := range []bool{false, true} {
+		n.Store(0)
+		res := loadgen(context.Background(), srv.URL+"/x", http.Header{"A": {"b"}}, [][]byte{[]byte(`{}`)}, 2, 300*time.Millisecond, blocking)
+		if res.requests == 0 || res.requests != n.Load() {
+			t.Fatalf("blocking %v: %d requests counted, %d served", blocking, res.requests, n.Load())
+		}
+		if want := res.requests - res.requests/3; res.errors < want-2 || res.errors > want+2 {
+			t.Errorf("blocking %v: %d errors of %d requests, want about %d (the 404s)", blocking, res.errors, res.requests, want)
+		}
+		back, err := parseLoadResult([]byte("=== RUN\n" + res.String() + "\nPASS\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if back.requests != res.requests || back.errors != res.errors || back.elapsed != res.elapsed || back.pct[2] != res.pct[2].Truncate(time.Microsecond) {
+			t.Errorf("blocking %v: read back %+v, wrote %+v", blocking, back, res)
+		}
 	}
 }

@@ -49,11 +49,10 @@ func ReleaseExecutablePages() error {
 	// which run from folios mapped again since the madvise.
 	if f, err := os.Open(exe); err == nil {
 		// A file written a moment ago (a freshly built binary) still has
-		// dirty folios, which stay cached until written back.
-		err = f.Sync()
-		if err == nil {
-			err = unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_DONTNEED)
-		}
+		// dirty folios, which stay cached until written back. Where a file
+		// system refuses to sync a file opened for reading, they stay.
+		_ = f.Sync()
+		err = unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_DONTNEED)
 		f.Close()
 		if err != nil {
 			return fmt.Errorf("release executable pages: drop %s from the page cache: %w", exe, err)

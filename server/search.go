@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/credo-org/credo"
+	"github.com/credo-org/credo/policy"
 )
 
 // subjectSearchPage bounds the subjects one subject search answers.
@@ -17,7 +18,8 @@ const subjectSearchPage = 1000
 // type who may do an action (the subjects credo holds standings for, a
 // page at a time). It is for operators only — offered to a consumer it
 // would let an airline enumerate the blacklist — and every search is
-// logged. It reads the stored standings (credo score): 501 without them.
+// logged. It reads the standings stored under the policy the table
+// decides with (credo score): 501 while none are.
 func handleSearchSubject(d *decider, standings credo.Standings) func(http.ResponseWriter, *http.Request, *principal) {
 	return func(w http.ResponseWriter, r *http.Request, p *principal) {
 		ctx := r.Context()
@@ -54,13 +56,30 @@ func handleSearchSubject(d *decider, standings credo.Standings) func(http.Respon
 		d.logger.WarnContext(ctx, "subject search", slog.String("principal", p.name), slog.String("action", req.Action.Name),
 			slog.String("subject_type", req.Subject.Type), slog.String("after", after), slog.String("request_id", info(ctx).id))
 		// the subjects with a standing under the first policy scoring the kind, in id order
-		jurisdiction := ""
-		for _, prg := range d.table.Programs() {
-			if prg.Scores(kind) {
-				jurisdiction = prg.Jurisdiction
+		var prg *policy.Program
+		for _, p := range d.table.Programs() {
+			if p.Scores(kind) {
+				prg = p
 				break
 			}
 		}
+		if prg == nil {
+			writeError(w, http.StatusNotImplemented, "", "no policy the table decides with scores a "+req.Subject.Type+": there are no standings to search")
+			return
+		}
+		// A table scored from the ledger at start (no policy published, or
+		// none scored yet) has no stored standings behind it: reading them
+		// would answer that nobody may, rather than that the search cannot
+		// be made.
+		if wm, err := standings.Watermark(ctx, prg.VersionID()); err != nil {
+			d.logger.ErrorContext(ctx, "subject search: reading the standings' watermark", slog.Any("err", err), slog.String("request_id", info(ctx).id))
+			writeError(w, http.StatusServiceUnavailable, "", "cannot read the standings now; try again")
+			return
+		} else if wm == 0 {
+			writeError(w, http.StatusNotImplemented, "", "subject search reads the standings stored under "+prg.VersionID()+", and none are: publish the policy and run credo score")
+			return
+		}
+		jurisdiction := prg.Jurisdiction
 		results := []map[string]string{}
 		next, last := "", ""
 		for st, err := range standings.ListStandings(ctx, credo.StandingFilter{Jurisdiction: jurisdiction}) {

@@ -2,40 +2,11 @@ package server_test
 
 import (
 	"bufio"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"strconv"
 	"strings"
 	"testing"
-
-	"github.com/credo-org/credo/server"
 )
-
-// TestReleaseExecutablePagesShrinks reads how much of the executable is
-// resident (smaps) before the release and after it and a request served:
-// the code serving used comes back, not what starting used.
-func TestReleaseExecutablePagesShrinks(t *testing.T) {
-	before := executableResident(t)
-	if before == 0 {
-		t.Fatal("smaps shows none of the executable resident before the release")
-	}
-	if err := server.ReleaseExecutablePages(); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(server.NewServer(nil, nil, server.Config{}))
-	defer srv.Close()
-	res, err := http.Get(srv.URL + "/healthz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	after := executableResident(t)
-	t.Logf("executable resident: %d kB before the release, %d kB after it and a request", before, after)
-	if after >= before {
-		t.Errorf("executable resident: %d kB before the release, %d kB after: nothing was given back", before, after)
-	}
-}
 
 // executableResident sums the Rss (kB) of the executable's read-only
 // mappings, code and data, as /proc/self/smaps lists them.

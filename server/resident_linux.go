@@ -26,7 +26,8 @@ import (
 // in a small folio) and drops the file's cached folios that nothing maps,
 // so that what comes back is the code that serving uses. The pages are the
 // file's, shared and clean: nothing is lost, a page used again is read
-// back from the file.
+// back from the file — from the disk, the first time, so the first request
+// down a path not taken since start waits for a few small reads.
 func ReleaseExecutablePages() error {
 	exe, err := os.Readlink("/proc/self/exe")
 	if err != nil {

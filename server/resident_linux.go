@@ -26,8 +26,9 @@ import (
 // in a small folio) and drops the file's cached folios that nothing maps,
 // so that what comes back is the code that serving uses. The pages are the
 // file's, shared and clean: nothing is lost, a page used again is read
-// back from the file — from the disk, the first time, so the first request
-// down a path not taken since start waits for a few small reads.
+// back from the file — from the disk, the first time, a page at a time, so
+// the first request down a path not taken since start waits for those
+// reads (here 10–25 ms for the first decision, and for the first refusal).
 func ReleaseExecutablePages() error {
 	exe, err := os.Readlink("/proc/self/exe")
 	if err != nil {

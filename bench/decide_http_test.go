@@ -565,7 +565,8 @@ func TestLoadGen(t *testing.T) {
 
 // TestDecideFixture is bench/decide.sh's credo side, run only when
 // CREDO_FIXTURE_DIR is set: it writes to that directory the bodies the load
-// generator sends (credo.ndjson for credo, opa.ndjson for OPA), the same
+// generator sends (credo.ndjson for credo, opa.ndjson for OPA, batch.ndjson
+// for credo's batches of 100), the same
 // standings as OPA data (data.json) and credo's consumer key (key), then
 // serves credo over CREDO_BENCH_HTTP_SUBJECTS subjects on
 // CREDO_FIXTURE_ADDR until the file stop appears in the directory.
@@ -602,6 +603,12 @@ func TestDecideFixture(t *testing.T) {
 	write("opa.ndjson", func(w io.Writer) {
 		for _, b := range bodies {
 			fmt.Fprintf(w, `{"input":%s}`+"\n", b)
+		}
+	})
+	write("batch.ndjson", func(w io.Writer) {
+		for _, b := range batchBodies(f.ids, 256, 100) {
+			w.Write(b)
+			w.Write([]byte("\n"))
 		}
 	})
 	prgs := shippedPacks(t)

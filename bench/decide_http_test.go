@@ -81,8 +81,8 @@ func (r loadResult) String() string {
 // a generator in a process of its own then costs less; in the server's
 // process it costs more (a blocked thread is one the server's runtime
 // must replace), and with ten connections or more the threads' turns on
-// the cores make the latencies' tail several times longer than the
-// poller's, as an event loop (wrk's) avoids.
+// the cores make the latencies' tail twice the poller's (p99 3–3.6 ms
+// against 1.4–1.5).
 func loadgen(ctx context.Context, url string, header http.Header, bodies [][]byte, conns int, dur time.Duration, blocking bool) loadResult {
 	dial := func(addr string) (io.ReadWriteCloser, error) { return dialDeadline(addr, 5*time.Second) }
 	if blocking {

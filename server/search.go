@@ -57,9 +57,9 @@ func handleSearchSubject(d *decider, standings credo.Standings) func(http.Respon
 			slog.String("subject_type", req.Subject.Type), slog.String("after", after), slog.String("request_id", info(ctx).id))
 		// the subjects with a standing under the first policy scoring the kind, in id order
 		var prg *policy.Program
-		for _, p := range d.table.Programs() {
-			if p.Scores(kind) {
-				prg = p
+		for _, pg := range d.table.Programs() {
+			if pg.Scores(kind) {
+				prg = pg
 				break
 			}
 		}

@@ -113,7 +113,9 @@ awk -v c="$(field "$credo_out" requests/s)" -v o="$(field "$opa_out" requests/s)
 	-v cc="$(field "$credo_out" cpu-us)" -v oc="$(field "$opa_out" cpu-us)" \
 	-v ci="$credo_idle" -v oi="$opa_idle" -v ca="$credo_anon" -v oa="$opa_anon" -v cm="$credo_rss" -v om="$opa_rss" \
 	'BEGIN { printf "credo/OPA throughput %.1fx (must ≥ 3x, aim ≥ 5x); p99 %.2f of OPA'"'"'s (must < 1); CPU a request %.2f of OPA'"'"'s\nmemory (must ≤ 0.05 of OPA'"'"'s): RSS idle %.3f, anonymous idle %.3f, RSS after the runs %.3f\n", c/o, cp/op, cc/oc, ci/oi, ca/oa, cm/om }'
-if [ -n "${WRK:-}" ]; then
+if [ -n "${WRK:-}" ] && ! command -v wrk >/dev/null 2>&1; then
+	echo "WRK=1: wrk is not installed (apt-get install wrk)" >&2
+elif [ -n "${WRK:-}" ]; then
 	wrkrun() { # name url bodies headers
 		WRK_BODIES=$3 WRK_HEADERS=$4 wrk -t2 -c"$conns" -d"$dur" --latency -s bench/testdata/wrk-bodies.lua "$2" |
 			awk -v n="$1" '/^ +99%/ {p99 = $2} /^ +50%/ {p50 = $2} /^Requests\/sec/ {r = $2} /Non-2xx/ {e = $NF}

@@ -19,10 +19,11 @@ import (
 
 func newServeCmd(e *env) *cobra.Command {
 	var (
-		addr      string
-		grace     time.Duration
-		maxBody   int64
-		logFormat string
+		addr       string
+		grace      time.Duration
+		maxBody    int64
+		logFormat  string
+		scoreEvery time.Duration
 	)
 	c := &cobra.Command{
 		Use:   "serve [--addr 127.0.0.1:8080]",
@@ -40,6 +41,11 @@ Consumers ask decisions at POST /access/v1/evaluation and
 records to POST /v1/sources/{source}/records with the key from credo
 source add (see docs/api.md). The data directory is held by the server
 while it runs: register sources and consumers before starting it.
+
+While it serves, the decision table follows the ledger within a second,
+and every --score-every the standings stored under the published policies
+are brought up to date as credo score would (which cannot open the data
+directory while the server holds it).
 
 Each request is logged on standard error (never its credentials).`,
 		Args: cobra.NoArgs,
@@ -76,13 +82,14 @@ Each request is logged on standard error (never its credentials).`,
 				return fmt.Errorf("listen on %s: %w", addr, err)
 			}
 			logger.Info("credo serve", slog.String("version", version), slog.String("data", e.data))
-			return serveLinked(ctx, logger, s, ln, table, prgs, reps, seq, grace, maxBody)
+			return serveLinked(ctx, logger, s, ln, table, prgs, reps, seq, grace, maxBody, scoreEvery)
 		},
 	}
 	c.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
 	c.Flags().DurationVar(&grace, "shutdown-timeout", 30*time.Second, "how long to wait for requests in flight when stopping")
 	c.Flags().Int64Var(&maxBody, "max-body", server.DefaultMaxBodyBytes, "largest records request body, in bytes")
 	c.Flags().StringVar(&logFormat, "log-format", "text", "request log format: text or json")
+	c.Flags().DurationVar(&scoreEvery, "score-every", defaultScoreEvery, "how often to bring the stored standings under the published policies up to date, as credo score does (0: never)")
 	return c
 }
 
@@ -91,13 +98,21 @@ Each request is logged on standard error (never its credentials).`,
 // ledger from sequence number seq: the subjects of records appended (by
 // sources over the stream API) are rescored within a second.
 func serveAll(ctx context.Context, logger *slog.Logger, s *pebble.Store, ln net.Listener, table *decide.Table, prgs []*policy.Program, seq uint64, grace time.Duration, maxBody int64) error {
-	return serveLinked(ctx, logger, s, ln, table, prgs, nil, seq, grace, maxBody)
+	return serveLinked(ctx, logger, s, ln, table, prgs, nil, seq, grace, maxBody, defaultScoreEvery)
 }
+
+// defaultScoreEvery is how often a server brings the stored standings up
+// to date (credo serve --score-every).
+const defaultScoreEvery = time.Minute
 
 // serveLinked is serveAll with the registry of legal representatives reps
 // (credo score --legal-reps): an organisation's record of a policy's
 // linked kinds rescores its representative too.
-func serveLinked(ctx context.Context, logger *slog.Logger, s *pebble.Store, ln net.Listener, table *decide.Table, prgs []*policy.Program, reps score.Representatives, seq uint64, grace time.Duration, maxBody int64) error {
+//
+// Every scoreEvery (never when 0) it also brings the standings stored
+// under the published policies up to date, as credo score would: see
+// keepScoring.
+func serveLinked(ctx context.Context, logger *slog.Logger, s *pebble.Store, ln net.Listener, table *decide.Table, prgs []*policy.Program, reps score.Representatives, seq uint64, grace time.Duration, maxBody int64, scoreEvery time.Duration) error {
 	// What loading used (the table's working arrays, tens of bytes a
 	// subject; the demo's city and its ingest) is garbage now: give it back
 	// to the system at once rather than hold it until the scavenger gets
@@ -114,6 +129,20 @@ func serveLinked(ctx context.Context, logger *slog.Logger, s *pebble.Store, ln n
 		table.FollowLinked(fctx, logger, s, prgs, reps, seq, time.Second)
 	}()
 	defer func() { stop(); <-followed }()
+	if scoreEvery > 0 {
+		published, err := publishedPrograms(ctx, s, nil)
+		if err != nil {
+			return err
+		}
+		if len(published) > 0 {
+			scored := make(chan struct{})
+			go func() {
+				defer close(scored)
+				keepScoring(fctx, logger, s, published, reps, scoreEvery)
+			}()
+			defer func() { stop(); <-scored }()
+		}
+	}
 	audit := server.NewAuditLog(logger, s, s, prgs)
 	h := server.NewServer(logger, s, server.Config{MaxBodyBytes: maxBody, Decisions: table, Audit: audit})
 	err := server.Serve(ctx, logger, ln, h, grace)
@@ -124,4 +153,37 @@ func serveLinked(ctx context.Context, logger *slog.Logger, s *pebble.Store, ln n
 		}
 	}
 	return err
+}
+
+// keepScoring brings the standings stored under prgs (the published
+// policies) up to date every interval until ctx ends, as credo score does
+// (score.CatchUp): the records sources post while the server runs, and
+// the standings that change by time alone, reach the stored standings
+// that credo subject list, subject search and a later start read. credo
+// score itself cannot open the data directory while the server holds it.
+// A run cut short by the shutdown leaves its version's watermark behind,
+// and the next run (or credo score) scores those subjects again.
+func keepScoring(ctx context.Context, logger *slog.Logger, s *pebble.Store, prgs []*policy.Program, reps score.Representatives, interval time.Duration) {
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		for _, p := range prgs {
+			res, err := score.CatchUp(ctx, s, p, score.Options{Reps: reps})
+			switch {
+			case ctx.Err() != nil:
+				return
+			case err != nil:
+				logger.Error("stored standings: scoring", slog.String("policy_version", p.VersionID()), slog.Any("err", err))
+			case res.Subjects > 0:
+				logger.Info("stored standings brought up to date", slog.String("policy_version", p.VersionID()),
+					slog.Int64("records", res.Records), slog.Int64("subjects", res.Subjects), slog.Int64("by_time", res.Due),
+					slog.Uint64("through", res.Through), slog.Duration("took", res.Took))
+			}
+		}
+	}
 }

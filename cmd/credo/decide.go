@@ -120,6 +120,11 @@ func tableSnapshotPath(s *pebble.Store) string { return filepath.Join(s.Dir(), "
 // next start reads it instead of building the table: after scoring. It is
 // derived data: failing to save it is logged, not an error.
 func (e *env) saveTableSnapshot(ctx context.Context, s *pebble.Store) {
+	saveTableSnapshot(ctx, e.logger(), s)
+}
+
+// saveTableSnapshot is env.saveTableSnapshot, logging to logger.
+func saveTableSnapshot(ctx context.Context, logger *slog.Logger, s *pebble.Store) {
 	prgs, err := decisionPrograms(ctx, s)
 	if err != nil || !standingsStored(ctx, s, prgs) {
 		return
@@ -132,10 +137,10 @@ func (e *env) saveTableSnapshot(ctx context.Context, s *pebble.Store) {
 		if version, err = s.StandingsVersion(ctx); err == nil && table.SnapshotCurrent(tableSnapshotPath(s), version) {
 			return
 		}
-		_, err = table.LoadStandingsSnapshot(ctx, e.logger(), s, tableSnapshotPath(s))
+		_, err = table.LoadStandingsSnapshot(ctx, logger, s, tableSnapshotPath(s))
 	}
 	if err != nil {
-		e.logger().Warn("decision table: snapshot not saved", slog.Any("err", err))
+		logger.Warn("decision table: snapshot not saved", slog.Any("err", err))
 	}
 }
 

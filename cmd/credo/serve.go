@@ -135,12 +135,22 @@ func serveLinked(ctx context.Context, logger *slog.Logger, s *pebble.Store, ln n
 			return err
 		}
 		if len(published) > 0 {
-			scored := make(chan struct{})
-			go func() {
-				defer close(scored)
-				keepScoring(fctx, logger, s, published, reps, scoreEvery)
+			scored := make(chan bool, 1)
+			go func() { scored <- keepScoring(fctx, logger, s, published, reps, scoreEvery) }()
+			defer func() {
+				stop()
+				stored := <-scored
+				// Once more, through the last record taken, so that the
+				// next start has nothing to follow; then the table's
+				// snapshot, so that it loads from it. Neither is cut short
+				// by the signal that stopped the server (a crash leaves the
+				// watermark behind: the next run scores those subjects).
+				wctx := context.WithoutCancel(ctx)
+				stored = scoreOnce(wctx, logger, s, published, reps) || stored
+				if stored {
+					saveTableSnapshot(wctx, logger, s)
+				}
 			}()
-			defer func() { stop(); <-scored }()
 		}
 	}
 	audit := server.NewAuditLog(logger, s, s, prgs)
@@ -163,27 +173,38 @@ func serveLinked(ctx context.Context, logger *slog.Logger, s *pebble.Store, ln n
 // score itself cannot open the data directory while the server holds it.
 // A run cut short by the shutdown leaves its version's watermark behind,
 // and the next run (or credo score) scores those subjects again.
-func keepScoring(ctx context.Context, logger *slog.Logger, s *pebble.Store, prgs []*policy.Program, reps score.Representatives, interval time.Duration) {
+//
+// It reports whether any run stored a standing: the table's snapshot in
+// the data directory is then of standings stored before.
+func keepScoring(ctx context.Context, logger *slog.Logger, s *pebble.Store, prgs []*policy.Program, reps score.Representatives, interval time.Duration) (stored bool) {
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			return
+			return stored
 		case <-tick.C:
 		}
-		for _, p := range prgs {
-			res, err := score.CatchUp(ctx, s, p, score.Options{Reps: reps})
-			switch {
-			case ctx.Err() != nil:
-				return
-			case err != nil:
-				logger.Error("stored standings: scoring", slog.String("policy_version", p.VersionID()), slog.Any("err", err))
-			case res.Subjects > 0:
-				logger.Info("stored standings brought up to date", slog.String("policy_version", p.VersionID()),
-					slog.Int64("records", res.Records), slog.Int64("subjects", res.Subjects), slog.Int64("by_time", res.Due),
-					slog.Uint64("through", res.Through), slog.Duration("took", res.Took))
-			}
+		stored = scoreOnce(ctx, logger, s, prgs, reps) || stored
+	}
+}
+
+// scoreOnce is one run of keepScoring: each of prgs caught up, as credo
+// score does. It reports whether it stored a standing.
+func scoreOnce(ctx context.Context, logger *slog.Logger, s *pebble.Store, prgs []*policy.Program, reps score.Representatives) (stored bool) {
+	for _, p := range prgs {
+		res, err := score.CatchUp(ctx, s, p, score.Options{Reps: reps})
+		stored = stored || res.Subjects > 0
+		switch {
+		case ctx.Err() != nil:
+			return stored
+		case err != nil:
+			logger.Error("stored standings: scoring", slog.String("policy_version", p.VersionID()), slog.Any("err", err))
+		case res.Subjects > 0:
+			logger.Info("stored standings brought up to date", slog.String("policy_version", p.VersionID()),
+				slog.Int64("records", res.Records), slog.Int64("subjects", res.Subjects), slog.Int64("by_time", res.Due),
+				slog.Uint64("through", res.Through), slog.Duration("took", res.Took))
 		}
 	}
+	return stored
 }

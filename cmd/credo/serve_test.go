@@ -7,10 +7,12 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/credo-org/credo"
+	"github.com/credo-org/credo/decide"
 	"github.com/credo-org/credo/ident"
 	"github.com/credo-org/credo/pebble"
 )
@@ -20,7 +22,8 @@ import (
 // person the ledger has not seen (as a source's post would), and finds the
 // person's stored standing, on the list, without credo score (which cannot
 // open the directory while the server holds it); subject search, which
-// reads those standings, answers.
+// reads those standings, answers; stopped, the server leaves the table's
+// snapshot of them.
 func TestServerKeepsStandingsScored(t *testing.T) {
 	ctx := context.Background()
 	dir := decisionData(t)
@@ -54,12 +57,8 @@ func TestServerKeepsStandingsScored(t *testing.T) {
 	go func() {
 		served <- serveLinked(sctx, logger, s, ln, table, prgs, nil, seq, time.Second, 1<<20, 50*time.Millisecond)
 	}()
-	defer func() {
-		stop()
-		if err := <-served; err != nil {
-			t.Error(err)
-		}
-	}()
+	shutdown := sync.OnceValue(func() error { stop(); return <-served })
+	defer shutdown()
 
 	who := credo.SubjectRef{Kind: credo.Person, ID: ident.NewPersonID(110105, 1990, 6, 1, 7)}
 	if _, err := s.Standing(ctx, who, "national"); err == nil {
@@ -119,5 +118,21 @@ func TestServerKeepsStandingsScored(t *testing.T) {
 	}
 	if status != 200 || !strings.Contains(string(body), cleanPerson) || strings.Contains(string(body), who.ID) {
 		t.Errorf("subject search: %d %s; want %s, not %s", status, body, cleanPerson, who.ID)
+	}
+	// stopped, the server leaves the table's snapshot of the standings it
+	// stored, which the next start reads
+	if err := shutdown(); err != nil {
+		t.Fatal(err)
+	}
+	version, err := s.StandingsVersion(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := decide.New(prgs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !fresh.SnapshotCurrent(tableSnapshotPath(s), version) {
+		t.Error("after the server stopped, the table's snapshot is not of the stored standings")
 	}
 }

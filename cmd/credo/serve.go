@@ -45,7 +45,8 @@ while it runs: register sources and consumers before starting it.
 While it serves, the decision table follows the ledger within a second,
 and every --score-every the standings stored under the published policies
 are brought up to date as credo score would (which cannot open the data
-directory while the server holds it).
+directory while the server holds it); once more when it stops, saving the
+table's snapshot for the next start.
 
 Each request is logged on standard error (never its credentials).`,
 		Args: cobra.NoArgs,

@@ -365,7 +365,7 @@ func printStandings(e *env, standings []credo.Standing, histories map[string][]c
 		st := &standings[i]
 		how := "computed now"
 		if slices.Contains(stored, st.Jurisdiction) {
-			how = "stored by credo score"
+			how = "stored by credo score, or the server's scoring"
 		}
 		fmt.Fprintf(e.stdout, "\nstanding under %s as of %s (%s): score %g, grade %s (%s)\n", st.PolicyVersion, day(st.AsOf), how, st.Score, st.Grade, gradeReason(st.GradeReason))
 		if len(st.Lists) == 0 {

@@ -194,7 +194,8 @@ func keepScoring(ctx context.Context, logger *slog.Logger, s *pebble.Store, prgs
 // score does. It reports whether it stored a standing.
 func scoreOnce(ctx context.Context, logger *slog.Logger, s *pebble.Store, prgs []*policy.Program, reps score.Representatives) (stored bool) {
 	for _, p := range prgs {
-		res, err := score.CatchUp(ctx, s, p, score.Options{Reps: reps})
+		// one goroutine: decisions keep the other cores
+		res, err := score.CatchUp(ctx, s, p, score.Options{Reps: reps, Workers: 1})
 		stored = stored || res.Subjects > 0
 		switch {
 		case ctx.Err() != nil:

@@ -39,6 +39,15 @@ func decisionPrograms(ctx context.Context, s credo.Policies) ([]*policy.Program,
 	return shippedPrograms()
 }
 
+// anyPublished reports whether some policy version is published: then
+// decisionPrograms returns the published ones.
+func anyPublished(ctx context.Context, s credo.Policies) (bool, error) {
+	for _, err := range s.PolicyVersions(ctx) {
+		return err == nil, err
+	}
+	return false, nil
+}
+
 // loadDecisionTable builds the decision table over the store's subjects:
 // from the stored standings when every policy version has been scored
 // into the store (credo score, credo policy publish) — read from its

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -93,22 +92,15 @@ func demoServe(ctx context.Context, e *env, s *pebble.Store, table *decide.Table
 		if len(actions) == 0 {
 			continue
 		}
-		key := credo.NewConsumerKey()
-		c, err := s.Consumer(ctx, dc.name)
-		if errors.Is(err, credo.ErrNotFound) {
-			c, err = &credo.Consumer{Name: dc.name, Created: now}, nil
-		}
+		// registered anew, or re-keyed on a later run
+		key, _, err := credo.RegisterKey(ctx, s, dc.name, credo.RoleConsumer, actions, credo.SubjectRef{}, true, nil, now)
 		if err != nil {
-			return err
-		}
-		c.Role, c.Actions, c.KeyHash, c.Revoked = credo.RoleConsumer, actions, credo.HashKey(key), time.Time{}
-		if err := s.PutConsumer(ctx, c); err != nil {
 			return err
 		}
 		keys = append(keys, keyed{dc.name, key, strings.Join(actions, ",")})
 	}
-	opKey := credo.NewConsumerKey()
-	if err := s.PutConsumer(ctx, &credo.Consumer{Name: "demo-operator", Role: credo.RoleOperator, KeyHash: credo.HashKey(opKey), Created: now}); err != nil {
+	opKey, _, err := credo.RegisterKey(ctx, s, "demo-operator", credo.RoleOperator, nil, credo.SubjectRef{}, true, nil, now)
+	if err != nil {
 		return err
 	}
 	ln, err := net.Listen("tcp", addr)

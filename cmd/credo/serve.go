@@ -131,13 +131,15 @@ func serveLinked(ctx context.Context, logger *slog.Logger, s *pebble.Store, ln n
 	}()
 	defer func() { stop(); <-followed }()
 	if scoreEvery > 0 {
-		published, err := publishedPrograms(ctx, s, nil)
+		// prgs are the published policies when any is (decisionPrograms),
+		// else the shipped packs, under which nothing is stored
+		published, err := anyPublished(ctx, s)
 		if err != nil {
 			return err
 		}
-		if len(published) > 0 {
+		if published {
 			scored := make(chan bool, 1)
-			go func() { scored <- keepScoring(fctx, logger, s, published, reps, scoreEvery) }()
+			go func() { scored <- keepScoring(fctx, logger, s, prgs, reps, scoreEvery) }()
 			defer func() {
 				stop()
 				stored := <-scored
@@ -147,7 +149,7 @@ func serveLinked(ctx context.Context, logger *slog.Logger, s *pebble.Store, ln n
 				// by the signal that stopped the server (a crash leaves the
 				// watermark behind: the next run scores those subjects).
 				wctx := context.WithoutCancel(ctx)
-				stored = scoreOnce(wctx, logger, s, published, reps) || stored
+				stored = scoreOnce(wctx, logger, s, prgs, reps) || stored
 				if stored {
 					saveTableSnapshot(wctx, logger, s)
 				}
